@@ -1,0 +1,111 @@
+/**
+ * The signaling protocol between Starwire peers and the signaling server (socket.io events).
+ * Shared by the SDK and the server; SIGNALING.md describes it in prose.
+ */
+
+/** Room codes use letters and digits that cannot be confused when read aloud or typed (no 0/O, 1/I/L, U). */
+export const ROOM_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789";
+
+/** Upper-cases and strips spaces and dashes, so "abc-def" and "ABC DEF" name the same room. */
+export function normalizeRoomCode(input: string): string {
+  return input.toUpperCase().replace(/[\s-]+/g, "");
+}
+
+export const HOST_PEER_ID = 1;
+export const MAX_PEER_ID = 2 ** 31 - 1;
+
+export type SignalingErrorCode =
+  | "invalid_request"
+  | "rate_limited"
+  | "no_such_room"
+  | "room_full"
+  | "room_refusing"
+  | "server_full"
+  | "already_in_room"
+  | "not_in_room"
+  | "not_host"
+  | "unknown_peer";
+
+export interface SignalingError {
+  ok: false;
+  code: SignalingErrorCode;
+  message: string;
+}
+
+export type Reply<T> = ({ ok: true } & T) | SignalingError;
+
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface SessionDescriptionSignal {
+  type: "offer" | "answer";
+  sdp: string;
+}
+
+export interface CandidateSignal {
+  type: "candidate";
+  candidate: {
+    candidate: string;
+    sdpMid?: string | null;
+    sdpMLineIndex?: number | null;
+    usernameFragment?: string | null;
+  };
+}
+
+/** The only WebRTC signals the server forwards: an offer or answer, and trickled ICE candidates. */
+export type SignalData = SessionDescriptionSignal | CandidateSignal;
+
+export interface CreateRequest {
+  maxPlayers: number;
+}
+export interface CreateReply {
+  roomCode: string;
+  peerId: typeof HOST_PEER_ID;
+  iceServers: IceServer[];
+}
+export interface JoinRequest {
+  roomCode: string;
+}
+export interface JoinReply {
+  roomCode: string;
+  peerId: number;
+  iceServers: IceServer[];
+}
+
+/** A client sends its signals without `to` (they always go to its host); the host names the client. */
+export interface OutgoingSignal {
+  to?: number;
+  data: SignalData;
+}
+export interface IncomingSignal {
+  from: number;
+  data: SignalData;
+}
+
+export type RoomClosedReason = "host_left" | "kicked";
+
+export interface ClientToServerEvents {
+  create(request: CreateRequest, reply: (reply: Reply<CreateReply>) => void): void;
+  join(request: JoinRequest, reply: (reply: Reply<JoinReply>) => void): void;
+  signal(signal: OutgoingSignal): void;
+  /** Host only: while true, joins are answered with `room_refusing`. */
+  setRefusing(request: { refusing: boolean }, reply?: (reply: Reply<object>) => void): void;
+  /** Host only: removes a client from the room; it is told with `roomClosed("kicked")`. */
+  kick(request: { peerId: number }, reply?: (reply: Reply<object>) => void): void;
+  leave(reply?: (reply: Reply<object>) => void): void;
+}
+
+export interface ServerToClientEvents {
+  /** To the host: a client was admitted by the server and will send an offer. */
+  peerJoined(event: { peerId: number }): void;
+  /** To the host: a client left, was kicked, or its socket dropped. */
+  peerLeft(event: { peerId: number }): void;
+  signal(signal: IncomingSignal): void;
+  /** To a client: it is no longer in the room. */
+  roomClosed(event: { reason: RoomClosedReason }): void;
+  /** A reply to an event that carried no reply callback (signal, or a request sent without one). */
+  signalingError(error: SignalingError & { event: string }): void;
+}
