@@ -1,0 +1,2 @@
+export * from "./common.js";
+export { WebRTCMultiplayerPeer } from "./transport/webrtc/browser.js";

@@ -1,0 +1,234 @@
+import { Emitter } from "../events/emitter.js";
+import { HOST_PEER_ID, MAX_PEER_ID } from "../signaling/protocol.js";
+import type {
+  ConnectionFailedReason,
+  ConnectionStatus,
+  MultiplayerPeer,
+  PeerEventHandler,
+  TransferMode,
+} from "../transport/multiplayer-peer.js";
+import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
+import { Command, COMMAND_MASK } from "../wire/commands.js";
+import { decodeSystemMessage, encodePeerNotice, encodeRelay } from "./system-messages.js";
+
+/** A packet that was dropped instead of acted on, and why. */
+export interface Rejection {
+  from: number;
+  reason: "malformed" | "forbidden" | "unknown_target";
+  message: string;
+}
+
+export interface MultiplayerEvents {
+  /** A peer joined the game: on the host any client; on a client the host (1) and every other client. */
+  peerConnected: [id: number];
+  peerDisconnected: [id: number];
+  /** Client only: the connection to the host is up (fires before `peerConnected(1)`). */
+  connectedToServer: [];
+  /** Client only: the connection never came up. */
+  connectionFailed: [reason: ConnectionFailedReason, message: string];
+  /** Client only: the host is gone (after `peerDisconnected(1)`). */
+  serverDisconnected: [];
+  /** Bytes from `sendBytes` (Godot's `peer_packet`). */
+  peerPacket: [from: number, data: Uint8Array];
+  /** A packet from the network was dropped; nothing in it ran. */
+  rejected: [rejection: Rejection];
+}
+
+export interface SendOptions {
+  transfer?: TransferMode;
+  channel?: number;
+}
+
+/**
+ * Godot's MultiplayerAPI over a star: the host is the hub, relays between clients (stamping the
+ * true sender) and tells every client who else is in the game.
+ */
+export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
+  #peer: MultiplayerPeer = new OfflineMultiplayerPeer();
+  /** Everyone this side may address, self excluded: direct peers on the host, host + others on a client. */
+  readonly #peers = new Set<number>();
+  readonly #handler: PeerEventHandler = {
+    peerConnected: (id) => this.#onPeerConnected(id),
+    peerDisconnected: (id) => this.#onPeerDisconnected(id),
+    packet: (from, data, transfer, channel) => this.#onPacket(from, data, transfer, channel),
+    connectionFailed: (reason, message) => this.emit("connectionFailed", reason, message),
+  };
+
+  /** The transport; an offline peer (a lone server, id 1) when none was set. */
+  get peer(): MultiplayerPeer {
+    return this.#peer;
+  }
+
+  /** Setting a new peer or `null` closes the old one without firing events (Godot's behaviour). */
+  set peer(peer: MultiplayerPeer | null) {
+    const next = peer ?? new OfflineMultiplayerPeer();
+    if (next === this.#peer) return;
+    const previous = this.#peer;
+    previous.attach(null);
+    this.#peers.clear();
+    this.#peer = next;
+    previous.close();
+    next.attach(this.#handler);
+  }
+
+  get uniqueId(): number {
+    return this.#peer.uniqueId;
+  }
+
+  get connectionStatus(): ConnectionStatus {
+    return this.#peer.connectionStatus;
+  }
+
+  isServer(): boolean {
+    return this.#peer.uniqueId === HOST_PEER_ID;
+  }
+
+  /** Ids of every peer in the game except this one. */
+  getPeers(): number[] {
+    return [...this.#peers];
+  }
+
+  get refuseNewConnections(): boolean {
+    return this.#peer.refuseNewConnections;
+  }
+
+  set refuseNewConnections(refuse: boolean) {
+    this.#peer.refuseNewConnections = refuse;
+  }
+
+  /**
+   * Sends raw bytes (Godot's `send_bytes`); they arrive as `peerPacket`. Target 0 is everyone,
+   * a negative id everyone but that peer. A client's message to other clients goes through the
+   * host as one packet however many it reaches.
+   */
+  sendBytes(data: Uint8Array, target = 0, options: SendOptions = {}): void {
+    const packet = new Uint8Array(1 + data.length);
+    packet[0] = Command.RAW;
+    packet.set(data, 1);
+    this.#sendPacket(packet, target, options.transfer ?? "reliable", options.channel ?? 0);
+  }
+
+  #sendPacket(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void {
+    if (!Number.isInteger(target) || Math.abs(target) > MAX_PEER_ID) {
+      throw new RangeError(`invalid target peer id ${target}`);
+    }
+    if (target === this.uniqueId) throw new RangeError("a peer cannot send to itself");
+    if (this.#peer.connectionStatus !== "connected") {
+      console.warn(`starwire: not connected; packet to ${target} dropped`);
+      return;
+    }
+    if (target > 0 && !this.#peers.has(target)) {
+      console.warn(`starwire: peer ${target} is not in the game; packet dropped`);
+      return;
+    }
+    if (this.isServer()) {
+      for (const id of this.#targets(target, HOST_PEER_ID)) this.#peer.send(id, packet, transfer, channel);
+    } else if (target === HOST_PEER_ID) {
+      this.#peer.send(HOST_PEER_ID, packet, transfer, channel);
+    } else {
+      this.#peer.send(HOST_PEER_ID, encodeRelay(target, packet), transfer, channel);
+    }
+  }
+
+  /** Who a target reaches on the host, never including `sender`. */
+  *#targets(target: number, sender: number): Iterable<number> {
+    if (target > 0) {
+      if (target !== sender) yield target;
+      return;
+    }
+    for (const id of this.#peers) if (id !== sender && id !== -target) yield id;
+  }
+
+  #onPeerConnected(id: number): void {
+    if (this.isServer()) {
+      const notice = encodePeerNotice("addPeer", id);
+      for (const other of this.#peers) {
+        this.#peer.send(other, notice, "reliable", 0);
+        this.#peer.send(id, encodePeerNotice("addPeer", other), "reliable", 0);
+      }
+      this.#peers.add(id);
+      this.emit("peerConnected", id);
+    } else if (id === HOST_PEER_ID) {
+      this.#peers.add(id);
+      this.emit("connectedToServer");
+      this.emit("peerConnected", id);
+    }
+  }
+
+  #onPeerDisconnected(id: number): void {
+    if (!this.#peers.has(id)) return;
+    if (this.isServer()) {
+      this.#peers.delete(id);
+      const notice = encodePeerNotice("delPeer", id);
+      for (const other of this.#peers) this.#peer.send(other, notice, "reliable", 0);
+      this.emit("peerDisconnected", id);
+    } else if (id === HOST_PEER_ID) {
+      this.#peers.clear();
+      this.emit("peerDisconnected", id);
+      this.emit("serverDisconnected");
+    }
+  }
+
+  #onPacket(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
+    if (data.length === 0) return this.#reject(from, "malformed", "empty packet");
+    if ((data[0]! & COMMAND_MASK) === Command.SYS) return this.#onSystemMessage(from, data, transfer, channel);
+    this.#deliver(from, data);
+  }
+
+  #onSystemMessage(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
+    const message = decodeSystemMessage(data);
+    if (typeof message === "string") return this.#reject(from, "malformed", message);
+    const fromHost = from === HOST_PEER_ID;
+    if (message.kind === "relay") {
+      const inner = message.packet;
+      if ((inner[0]! & COMMAND_MASK) === Command.SYS) {
+        return this.#reject(from, "forbidden", "a relayed packet cannot be a system message");
+      }
+      return this.isServer() ? this.#relay(from, message.peer, inner, transfer, channel) : this.#deliverRelayed(from, message.peer, inner);
+    }
+    if (this.isServer() || !fromHost) {
+      return this.#reject(from, "forbidden", `only the host announces peers (${message.kind} from ${from})`);
+    }
+    if (message.id < 2 || message.id > MAX_PEER_ID || message.id === this.uniqueId) {
+      return this.#reject(from, "malformed", `peer notice names invalid id ${message.id}`);
+    }
+    if (message.kind === "addPeer" && !this.#peers.has(message.id)) {
+      this.#peers.add(message.id);
+      this.emit("peerConnected", message.id);
+    } else if (message.kind === "delPeer" && this.#peers.delete(message.id)) {
+      this.emit("peerDisconnected", message.id);
+    }
+  }
+
+  /** Host: forwards a client's packet, stamped with the client's true id, and runs it here if addressed. */
+  #relay(from: number, target: number, packet: Uint8Array, transfer: TransferMode, channel: number): void {
+    if (target > 0 && target !== HOST_PEER_ID && !this.#peers.has(target)) {
+      return this.#reject(from, "unknown_target", `relay to unknown peer ${target}`);
+    }
+    if (target === HOST_PEER_ID || target === 0 || (target < 0 && target !== -HOST_PEER_ID)) this.#deliver(from, packet);
+    if (target === HOST_PEER_ID) return;
+    const stamped = encodeRelay(from, packet);
+    for (const id of this.#targets(target, from)) this.#peer.send(id, stamped, transfer, channel);
+  }
+
+  #deliverRelayed(from: number, source: number, packet: Uint8Array): void {
+    if (from !== HOST_PEER_ID) return this.#reject(from, "forbidden", "only the host relays");
+    if (source < 2 || source === this.uniqueId) {
+      return this.#reject(from, "malformed", `relay names invalid source ${source}`);
+    }
+    this.#deliver(source, packet);
+  }
+
+  #deliver(from: number, packet: Uint8Array): void {
+    if ((packet[0]! & COMMAND_MASK) === Command.RAW) {
+      this.emit("peerPacket", from, packet.subarray(1));
+      return;
+    }
+    this.#reject(from, "malformed", `unknown command ${packet[0]}`);
+  }
+
+  #reject(from: number, reason: Rejection["reason"], message: string): void {
+    this.emit("rejected", { from, reason, message });
+  }
+}
+

@@ -1,0 +1,63 @@
+import { io, type Socket } from "socket.io-client";
+import { ConnectionError } from "../transport/multiplayer-peer.js";
+import type { ClientToServerEvents, Reply, ServerToClientEvents, SignalingErrorCode } from "./protocol.js";
+
+export type SignalingSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Opens a socket.io connection to the signaling server, or fails with `signaling_unreachable`. */
+export function connectSignaling(url: string, timeoutMs: number): Promise<SignalingSocket> {
+  const socket: SignalingSocket = io(url, {
+    transports: ["websocket"],
+    // A dropped socket must not silently rejoin: rooms live on the server and are gone with it.
+    reconnection: false,
+    timeout: timeoutMs,
+    forceNew: true,
+  });
+  return new Promise((resolve, reject) => {
+    const fail = (error: Error) => {
+      socket.off("connect", succeed);
+      socket.close();
+      reject(new ConnectionError("signaling_unreachable", `signaling server ${url} unreachable: ${error.message}`));
+    };
+    const succeed = () => {
+      socket.off("connect_error", fail);
+      resolve(socket);
+    };
+    socket.once("connect", succeed);
+    socket.once("connect_error", fail);
+  });
+}
+
+type RequestEvent = "create" | "join";
+type RequestOf<E extends RequestEvent> = Parameters<ClientToServerEvents[E]>[0];
+type ReplyOf<E extends RequestEvent> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
+
+/** Sends a request and waits for the server's reply; a refusal becomes a ConnectionError. */
+export async function request<E extends RequestEvent>(
+  socket: SignalingSocket,
+  event: E,
+  payload: RequestOf<E>,
+  timeoutMs: number,
+): Promise<Extract<ReplyOf<E>, { ok: true }>> {
+  let reply: Reply<object>;
+  try {
+    // biome-ignore lint/suspicious/noExplicitAny: socket.io's timeout() typing cannot follow a generic event name
+    reply = await (socket.timeout(timeoutMs) as any).emitWithAck(event, payload);
+  } catch {
+    throw new ConnectionError("signaling_unreachable", `signaling server did not answer "${event}" in time`);
+  }
+  if (!reply || typeof reply !== "object") throw new ConnectionError("signaling_error", `bad reply to "${event}"`);
+  if (!reply.ok) throw new ConnectionError(failureReason(reply.code), reply.message);
+  return reply as Extract<ReplyOf<E>, { ok: true }>;
+}
+
+function failureReason(code: SignalingErrorCode): ConnectionError["reason"] {
+  switch (code) {
+    case "no_such_room":
+    case "room_full":
+    case "room_refusing":
+      return code;
+    default:
+      return "signaling_error";
+  }
+}

@@ -1,0 +1,155 @@
+import { HOST_PEER_ID, MAX_PEER_ID, normalizeRoomCode, ROOM_CODE_ALPHABET } from "../signaling/protocol.js";
+import { ConnectionError, type TransferMode } from "./multiplayer-peer.js";
+import { type CreatedRoom, type ServerOptions, StarPeer } from "./star-peer.js";
+
+interface MemoryRoom {
+  readonly host: MemoryMultiplayerPeer;
+  readonly maxPlayers: number;
+  readonly clients: Map<number, MemoryMultiplayerPeer>;
+}
+
+/**
+ * Rooms for in-memory peers of one process: the stand-in for the signaling server and the network
+ * in unit tests of everything above the transport. Delivery is asynchronous and ordered per link.
+ */
+export class MemoryNetwork {
+  readonly rooms = new Map<string, MemoryRoom>();
+
+  /** @internal */
+  openRoom(host: MemoryMultiplayerPeer, maxPlayers: number): string {
+    let code: string;
+    do code = randomCode();
+    while (this.rooms.has(code));
+    this.rooms.set(code, { host, maxPlayers, clients: new Map() });
+    return code;
+  }
+}
+
+/** A MultiplayerPeer whose connections live in memory. Same lifecycle as WebRTCMultiplayerPeer. */
+export class MemoryMultiplayerPeer extends StarPeer {
+  readonly #network: MemoryNetwork;
+  readonly #links = new Map<number, MemoryMultiplayerPeer>();
+  #roomCode: string | null = null;
+
+  constructor(network: MemoryNetwork) {
+    super();
+    this.#network = network;
+  }
+
+  get roomCode(): string | null {
+    return this.#roomCode;
+  }
+
+  async createServer(options: ServerOptions): Promise<CreatedRoom> {
+    this.#assertFresh();
+    this.#roomCode = this.#network.openRoom(this, options.maxPlayers);
+    this.setState("connected", HOST_PEER_ID);
+    return { roomCode: this.#roomCode };
+  }
+
+  async createClient(roomCode: string): Promise<void> {
+    this.#assertFresh();
+    const code = normalizeRoomCode(roomCode);
+    const room = this.#network.rooms.get(code);
+    const refusal = !room
+      ? new ConnectionError("no_such_room", `no room with code ${code}`)
+      : room.host.refuseNewConnections
+        ? new ConnectionError("room_refusing", `room ${code} is not accepting new players`)
+        : room.clients.size >= room.maxPlayers
+          ? new ConnectionError("room_full", `room ${code} is full`)
+          : null;
+    if (refusal || !room) {
+      this.reportConnectionFailed(refusal!.reason, refusal!.message);
+      throw refusal;
+    }
+    let id: number;
+    do id = 2 + Math.floor(Math.random() * (MAX_PEER_ID - 1));
+    while (room.clients.has(id));
+    room.clients.set(id, this);
+    this.#roomCode = code;
+    this.setState("connecting", id);
+    setTimeout(() => this.#completeConnection(room), 0);
+  }
+
+  send(to: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
+    const remote = this.#links.get(to);
+    if (!remote) return;
+    const copy = data.slice();
+    const from = this.uniqueId;
+    queueMicrotask(() => {
+      if (remote.#links.get(from) === this) remote.reportPacket(from, copy, transfer, channel);
+    });
+  }
+
+  disconnectPeer(id: number): void {
+    const remote = this.#links.get(id);
+    if (!remote || this.uniqueId !== HOST_PEER_ID) return;
+    this.#unlink(remote);
+    this.reportPeerDisconnected(id);
+  }
+
+  close(): void {
+    const room = this.#roomCode ? this.#network.rooms.get(this.#roomCode) : undefined;
+    if (room?.host === this) {
+      this.#network.rooms.delete(this.#roomCode!);
+      for (const client of room.clients.values()) {
+        if (client.connectionStatus === "connecting") {
+          client.#fail("host_left", "the host closed the room");
+        }
+      }
+    } else {
+      room?.clients.delete(this.uniqueId);
+    }
+    for (const remote of [...this.#links.values()]) this.#unlink(remote);
+    this.dropPendingEvents();
+    this.setState("disconnected");
+  }
+
+  protected refuseNewConnectionsChanged(): void {}
+
+  #completeConnection(room: MemoryRoom): void {
+    if (this.connectionStatus !== "connecting" || room.clients.get(this.uniqueId) !== this) return;
+    this.#links.set(HOST_PEER_ID, room.host);
+    room.host.#links.set(this.uniqueId, this);
+    this.setState("connected");
+    this.reportPeerConnected(HOST_PEER_ID);
+    room.host.reportPeerConnected(this.uniqueId);
+  }
+
+  /** Cuts the link both ways; the remote side learns of it after packets already in flight. */
+  #unlink(remote: MemoryMultiplayerPeer): void {
+    const remoteId = [...this.#links].find(([, peer]) => peer === remote)?.[0];
+    if (remoteId === undefined) return;
+    const ownId = this.uniqueId;
+    this.#links.delete(remoteId);
+    remote.#links.delete(ownId);
+    if (ownId === HOST_PEER_ID && this.#roomCode) this.#network.rooms.get(this.#roomCode)?.clients.delete(remoteId);
+    if (remoteId === HOST_PEER_ID && remote.#roomCode) {
+      remote.#network.rooms.get(remote.#roomCode)?.clients.delete(ownId);
+    }
+    queueMicrotask(() => {
+      if (remoteId === HOST_PEER_ID) remote.reportPeerDisconnected(ownId);
+      else {
+        remote.setState("disconnected");
+        remote.reportPeerDisconnected(HOST_PEER_ID);
+      }
+    });
+  }
+
+  #fail(reason: "host_left", message: string): void {
+    this.setState("disconnected");
+    this.reportConnectionFailed(reason, message);
+  }
+
+  #assertFresh(): void {
+    if (this.connectionStatus !== "disconnected" || this.#roomCode !== null) {
+      throw new Error("this peer was already used; create a new MemoryMultiplayerPeer");
+    }
+  }
+}
+
+function randomCode(): string {
+  let code = "";
+  for (let i = 0; i < 6; i++) code += ROOM_CODE_ALPHABET[Math.floor(Math.random() * ROOM_CODE_ALPHABET.length)];
+  return code;
+}

@@ -1,0 +1,60 @@
+/**
+ * The transport contract. Everything above it (MultiplayerAPI, RPC, lobby) talks only to this,
+ * so the whole stack runs over WebRTC in a browser, over node-datachannel in Node, or in memory
+ * in unit tests.
+ */
+
+export type TransferMode = "reliable" | "unreliable" | "unreliable_ordered";
+export const TRANSFER_MODES: readonly TransferMode[] = ["reliable", "unreliable", "unreliable_ordered"];
+
+export type ConnectionStatus = "disconnected" | "connecting" | "connected";
+
+/** Why a client never reached "connected". */
+export type ConnectionFailedReason =
+  | "no_such_room"
+  | "room_full"
+  | "room_refusing"
+  | "signaling_unreachable"
+  | "signaling_error"
+  | "ice_failed"
+  | "timeout"
+  | "host_left"
+  | "kicked";
+
+/** What a transport reports. A client's connection to the host is peer 1 connecting. */
+export interface PeerEventHandler {
+  peerConnected(id: number): void;
+  peerDisconnected(id: number): void;
+  packet(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void;
+  connectionFailed(reason: ConnectionFailedReason, message: string): void;
+}
+
+export interface MultiplayerPeer {
+  /** 1 on the host; the id the signaling server assigned on a client; 0 before either. */
+  readonly uniqueId: number;
+  readonly connectionStatus: ConnectionStatus;
+  /** Host only: while true, new clients are turned away with `room_refusing`. */
+  refuseNewConnections: boolean;
+  /** Sends to one directly connected peer (a client is only connected to 1). Fan-out is the caller's job. */
+  send(to: number, data: Uint8Array, transfer: TransferMode, channel: number): void;
+  /** Host only: drops a client; reports `peerDisconnected(id)` like any other disconnect. */
+  disconnectPeer(id: number): void;
+  /** Ends every connection without reporting them; the peer cannot be reused. */
+  close(): void;
+  /**
+   * Routes events to `handler`. Events that happened while no handler was attached are kept and
+   * replayed first, in order, so a peer can connect before it is given to a MultiplayerAPI.
+   */
+  attach(handler: PeerEventHandler | null): void;
+}
+
+/** Thrown (or rejected) for requests the transport refuses; `reason` is machine-readable. */
+export class ConnectionError extends Error {
+  constructor(
+    readonly reason: ConnectionFailedReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ConnectionError";
+  }
+}

@@ -1,0 +1,246 @@
+import { HOST_PEER_ID, type IceServer } from "../../signaling/protocol.js";
+import { connectSignaling, request, type SignalingSocket } from "../../signaling/signaling-client.js";
+import { ConnectionError, type ConnectionFailedReason, type TransferMode } from "../multiplayer-peer.js";
+import { type CreatedRoom, type ServerOptions, StarPeer } from "../star-peer.js";
+import {
+  type ConnectionCallbacks,
+  PeerConnection,
+  type SimplePeerConstructor,
+  type WebRTCImplementation,
+} from "./peer-connection.js";
+
+export interface WebRTCPeerOptions {
+  /** The signaling server, e.g. "https://signal.example.com" or "http://localhost:8787". */
+  signalingUrl: string;
+  /** A client that is not connected after this long fails with `timeout`; also bounds the host's wait. Default 15 000. */
+  connectTimeoutMs?: number;
+  /** Replaces the ICE servers the signaling server hands out (which are the right choice for most games). */
+  iceServers?: IceServer[];
+  /** Further RTCPeerConnection settings, e.g. `iceTransportPolicy: "relay"`. */
+  rtcConfiguration?: RTCConfiguration;
+  /** A WebRTC implementation where the platform has none (Node). */
+  wrtc?: WebRTCImplementation;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+
+/**
+ * The WebRTC star: the host holds one connection per client, a client one to the host, each with
+ * a reliable, an unreliable and an unreliable-ordered data channel. The signaling socket stays
+ * open to learn at once when a tab closes.
+ *
+ * The browser and Node entry points subclass this with their build of simple-peer.
+ */
+export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
+  protected abstract readonly simplePeer: SimplePeerConstructor;
+  readonly #options: WebRTCPeerOptions;
+  readonly #connections = new Map<number, PeerConnection>();
+  readonly #connectTimers = new Map<number, ReturnType<typeof setTimeout>>();
+  #socket: SignalingSocket | null = null;
+  #iceServers: IceServer[] = [];
+  #roomCode: string | null = null;
+  #used = false;
+
+  constructor(options: WebRTCPeerOptions) {
+    super();
+    this.#options = options;
+  }
+
+  get roomCode(): string | null {
+    return this.#roomCode;
+  }
+
+  get #connectTimeoutMs(): number {
+    return this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  }
+
+  /** Opens a room with this peer as its host (peer 1); resolves once the signaling server created it. */
+  async createServer(options: ServerOptions): Promise<CreatedRoom> {
+    this.#claim();
+    if (!Number.isInteger(options.maxPlayers) || options.maxPlayers < 1) {
+      throw new RangeError(`maxPlayers must be a positive integer, got ${options.maxPlayers}`);
+    }
+    const socket = await this.#openSignaling();
+    const reply = await request(socket, "create", { maxPlayers: options.maxPlayers }, this.#connectTimeoutMs).catch(
+      (error: unknown) => {
+        this.#closeSignaling();
+        throw error;
+      },
+    );
+    this.#iceServers = reply.iceServers;
+    this.#roomCode = reply.roomCode;
+    this.setState("connected", HOST_PEER_ID);
+    if (this.refuseNewConnections) socket.emit("setRefusing", { refusing: true });
+    socket.on("peerJoined", ({ peerId }) => this.#acceptClient(peerId));
+    socket.on("peerLeft", ({ peerId }) => this.#dropClient(peerId));
+    socket.on("signal", ({ from, data }) => this.#connections.get(from)?.signal(data));
+    return { roomCode: reply.roomCode };
+  }
+
+  /**
+   * Joins a room; resolves once the signaling server accepted (the peer is then "connecting" with
+   * its id) and rejects with a ConnectionError when it refused. The connection itself completes
+   * through `peerConnected(1)`, or `connectionFailed`, reported to the MultiplayerAPI.
+   */
+  async createClient(roomCode: string): Promise<void> {
+    this.#claim();
+    this.setState("connecting");
+    let joined: { roomCode: string; peerId: number; iceServers: IceServer[] };
+    try {
+      const socket = await this.#openSignaling();
+      joined = await request(socket, "join", { roomCode }, this.#connectTimeoutMs);
+    } catch (error) {
+      const failure =
+        error instanceof ConnectionError ? error : new ConnectionError("signaling_error", String(error));
+      this.#fail(failure.reason, failure.message);
+      throw failure;
+    }
+    const socket = this.#socket!;
+    this.#iceServers = joined.iceServers;
+    this.#roomCode = joined.roomCode;
+    this.setState("connecting", joined.peerId);
+    socket.on("signal", ({ from, data }) => {
+      if (from === HOST_PEER_ID) this.#connections.get(HOST_PEER_ID)?.signal(data);
+    });
+    socket.on("roomClosed", ({ reason }) => this.#lostHost(reason, `signaling server: ${reason}`));
+    socket.on("disconnect", () => {
+      if (this.connectionStatus === "connecting") {
+        this.#fail("signaling_unreachable", "lost the signaling server while connecting");
+      }
+    });
+    this.#connect(HOST_PEER_ID, true, {
+      signal: (data) => socket.emit("signal", { data }),
+      open: () => {
+        this.setState("connected");
+        this.reportPeerConnected(HOST_PEER_ID);
+      },
+      packet: (data, transfer) => this.reportPacket(HOST_PEER_ID, data, transfer, 0),
+      end: (end) => {
+        const ice = end.kind === "failed" && end.ice;
+        this.#lostHost(ice ? "ice_failed" : "signaling_error", end.kind === "failed" ? end.message : "connection closed");
+      },
+    });
+  }
+
+  send(to: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
+    if (channel !== 0) throw new RangeError(`channel ${channel} does not exist; only channel 0 is open`);
+    this.#connections.get(to)?.send(data, transfer);
+  }
+
+  disconnectPeer(id: number): void {
+    if (this.uniqueId !== HOST_PEER_ID || !this.#connections.has(id)) return;
+    const wasOpen = this.#removeConnection(id);
+    this.#socket?.emit("kick", { peerId: id });
+    if (wasOpen) this.reportPeerDisconnected(id);
+  }
+
+  close(): void {
+    for (const id of [...this.#connections.keys()]) this.#removeConnection(id);
+    this.#closeSignaling();
+    this.dropPendingEvents();
+    this.setState("disconnected");
+  }
+
+  protected refuseNewConnectionsChanged(refuse: boolean): void {
+    if (this.uniqueId === HOST_PEER_ID) this.#socket?.emit("setRefusing", { refusing: refuse });
+  }
+
+  #claim(): void {
+    if (this.#used) throw new Error("this peer was already used; create a new WebRTCMultiplayerPeer");
+    this.#used = true;
+  }
+
+  async #openSignaling(): Promise<SignalingSocket> {
+    this.#socket = await connectSignaling(this.#options.signalingUrl, this.#connectTimeoutMs);
+    return this.#socket;
+  }
+
+  #closeSignaling(): void {
+    this.#socket?.removeAllListeners();
+    this.#socket?.disconnect();
+    this.#socket = null;
+  }
+
+  #acceptClient(peerId: number): void {
+    if (this.#connections.has(peerId)) return;
+    if (this.refuseNewConnections) {
+      this.#socket?.emit("kick", { peerId });
+      return;
+    }
+    this.#connect(peerId, false, {
+      signal: (data) => this.#socket?.emit("signal", { to: peerId, data }),
+      open: () => this.reportPeerConnected(peerId),
+      packet: (data, transfer) => this.reportPacket(peerId, data, transfer, 0),
+      end: () => this.#dropClient(peerId),
+    });
+  }
+
+  /** A client is gone (left, dropped or failed): forget it, and free its place if it never connected. */
+  #dropClient(peerId: number): void {
+    if (!this.#connections.has(peerId)) return;
+    const wasOpen = this.#removeConnection(peerId);
+    if (wasOpen) this.reportPeerDisconnected(peerId);
+    else this.#socket?.emit("kick", { peerId });
+  }
+
+  #connect(remoteId: number, initiator: boolean, callbacks: ConnectionCallbacks): void {
+    const config: RTCConfiguration = {
+      ...this.#options.rtcConfiguration,
+      iceServers: this.#options.iceServers ?? this.#iceServers,
+    };
+    const connection = new PeerConnection(
+      this.simplePeer,
+      { initiator, config, trickle: true, ...(this.#options.wrtc ? { wrtc: this.#options.wrtc } : {}) },
+      {
+        ...callbacks,
+        open: () => {
+          this.#clearConnectTimer(remoteId);
+          callbacks.open();
+        },
+      },
+    );
+    this.#connections.set(remoteId, connection);
+    this.#connectTimers.set(
+      remoteId,
+      setTimeout(() => {
+        this.#connectTimers.delete(remoteId);
+        if (initiator) this.#fail("timeout", `not connected after ${this.#connectTimeoutMs} ms`);
+        else this.#dropClient(remoteId);
+      }, this.#connectTimeoutMs),
+    );
+  }
+
+  /** Returns whether the connection had been open. */
+  #removeConnection(remoteId: number): boolean {
+    const connection = this.#connections.get(remoteId);
+    this.#connections.delete(remoteId);
+    this.#clearConnectTimer(remoteId);
+    const wasOpen = connection?.isOpen ?? false;
+    connection?.destroy();
+    return wasOpen;
+  }
+
+  #clearConnectTimer(remoteId: number): void {
+    clearTimeout(this.#connectTimers.get(remoteId));
+    this.#connectTimers.delete(remoteId);
+  }
+
+  /** Client: the host is unreachable. Before connecting that is a failure, after it a disconnect. */
+  #lostHost(reason: ConnectionFailedReason, message: string): void {
+    if (this.connectionStatus === "connecting") return this.#fail(reason, message);
+    if (this.connectionStatus !== "connected") return;
+    this.#removeConnection(HOST_PEER_ID);
+    this.#closeSignaling();
+    this.setState("disconnected");
+    this.reportPeerDisconnected(HOST_PEER_ID);
+  }
+
+  #fail(reason: ConnectionFailedReason, message: string): void {
+    if (this.connectionStatus === "disconnected") return;
+    this.#removeConnection(HOST_PEER_ID);
+    this.#closeSignaling();
+    this.setState("disconnected");
+    this.reportConnectionFailed(reason, message);
+  }
+}
+

@@ -1,0 +1,47 @@
+import { MemoryMultiplayerPeer, MemoryNetwork, MultiplayerAPI, type MultiplayerEvents } from "../src/common.js";
+
+/** Records every MultiplayerAPI event as a readable line, e.g. "peerConnected 1". */
+export function recordEvents(api: MultiplayerAPI): string[] {
+  const log: string[] = [];
+  const names: Array<keyof MultiplayerEvents> = [
+    "connectedToServer",
+    "connectionFailed",
+    "peerConnected",
+    "peerDisconnected",
+    "serverDisconnected",
+  ];
+  for (const name of names) {
+    api.on(name, (...args: unknown[]) => log.push([name, ...args.slice(0, 1)].join(" ")));
+  }
+  return log;
+}
+
+/** Waits until `condition` holds, polling timers and microtasks; fails after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+export async function hostGame(network: MemoryNetwork, maxPlayers = 8) {
+  const api = new MultiplayerAPI();
+  const log = recordEvents(api);
+  const peer = new MemoryMultiplayerPeer(network);
+  const { roomCode } = await peer.createServer({ maxPlayers });
+  api.peer = peer;
+  return { api, log, peer, roomCode };
+}
+
+export async function joinGame(network: MemoryNetwork, roomCode: string) {
+  const api = new MultiplayerAPI();
+  const log = recordEvents(api);
+  const peer = new MemoryMultiplayerPeer(network);
+  await peer.createClient(roomCode);
+  api.peer = peer;
+  await until(() => api.connectionStatus === "connected");
+  return { api, log, peer, id: peer.uniqueId };
+}
+
+export { MemoryNetwork };

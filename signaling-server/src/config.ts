@@ -1,0 +1,236 @@
+import type { IceServer } from "starwire/signaling-protocol";
+
+export type LogLevel = "info" | "silent";
+
+export interface SignalingConfig {
+  port: number;
+  host: string;
+  /** Live rooms at once; `create` beyond it is answered with `server_full`. */
+  maxRooms: number;
+  /** Upper bound for a room's `maxPlayers`, which counts clients only (the host is not counted, as in Godot's max_clients). */
+  maxPlayersPerRoom: number;
+  /** socket.io's maxHttpBufferSize: a bigger message closes the sender's connection. */
+  maxPayloadBytes: number;
+  maxSdpBytes: number;
+  maxCandidateBytes: number;
+  /** Token bucket per socket: sustained rate and burst size. */
+  eventsPerSecond: number;
+  eventBurst: number;
+  roomCodeLength: number;
+  iceServers: IceServer[];
+  /** "*" or a list of allowed origins. */
+  corsOrigin: "*" | string[];
+  logLevel: LogLevel;
+}
+
+export const MIN_ROOM_CODE_LENGTH = 4;
+export const MAX_ROOM_CODE_LENGTH = 12;
+
+export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
+  port: 8787,
+  host: "0.0.0.0",
+  maxRooms: 1000,
+  maxPlayersPerRoom: 64,
+  maxPayloadBytes: 65536,
+  maxSdpBytes: 8192,
+  maxCandidateBytes: 1024,
+  eventsPerSecond: 100,
+  eventBurst: 200,
+  roomCodeLength: 6,
+  iceServers: [],
+  corsOrigin: "*",
+  logLevel: "info",
+});
+
+/** Thrown by `configFromEnv`; the message lists every bad variable so one restart fixes them all. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid signaling server configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Builds the configuration from environment variables. Unset or blank variables take their
+ * defaults (blank, because `FOO=` in a compose file or shell usually means "not set").
+ */
+export function configFromEnv(env: Env): SignalingConfig {
+  const problems: string[] = [];
+  const reader = new EnvReader(env, problems);
+
+  const config: SignalingConfig = {
+    port: reader.integer("PORT", defaultConfig.port, 0, 65535),
+    host: reader.string("HOST", defaultConfig.host),
+    maxRooms: reader.integer("MAX_ROOMS", defaultConfig.maxRooms, 1, 1_000_000),
+    maxPlayersPerRoom: reader.integer("MAX_PLAYERS_PER_ROOM", defaultConfig.maxPlayersPerRoom, 1, 10_000),
+    maxPayloadBytes: reader.integer("MAX_PAYLOAD_BYTES", defaultConfig.maxPayloadBytes, 1024, 100 * 1024 * 1024),
+    maxSdpBytes: reader.integer("MAX_SDP_BYTES", defaultConfig.maxSdpBytes, 1, 100 * 1024 * 1024),
+    maxCandidateBytes: reader.integer("MAX_CANDIDATE_BYTES", defaultConfig.maxCandidateBytes, 1, 100 * 1024 * 1024),
+    eventsPerSecond: reader.positiveNumber("EVENTS_PER_SECOND", defaultConfig.eventsPerSecond),
+    eventBurst: reader.integer("EVENT_BURST", defaultConfig.eventBurst, 1, 1_000_000),
+    roomCodeLength: reader.integer(
+      "ROOM_CODE_LENGTH",
+      defaultConfig.roomCodeLength,
+      MIN_ROOM_CODE_LENGTH,
+      MAX_ROOM_CODE_LENGTH,
+    ),
+    iceServers: reader.iceServers("ICE_SERVERS"),
+    corsOrigin: reader.corsOrigin("CORS_ORIGIN"),
+    logLevel: reader.logLevel("LOG_LEVEL"),
+  };
+
+  // A cap above the transport limit could never be reached; saying so beats a silent surprise.
+  if (config.maxSdpBytes > config.maxPayloadBytes) {
+    problems.push(
+      `MAX_SDP_BYTES (${config.maxSdpBytes}) must not exceed MAX_PAYLOAD_BYTES (${config.maxPayloadBytes})`,
+    );
+  }
+  if (config.maxCandidateBytes > config.maxPayloadBytes) {
+    problems.push(
+      `MAX_CANDIDATE_BYTES (${config.maxCandidateBytes}) must not exceed MAX_PAYLOAD_BYTES (${config.maxPayloadBytes})`,
+    );
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    // Number("1e3") or parseInt("12abc") would accept typos; only plain digits are an integer here.
+    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  positiveNumber(name: string, fallback: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isFinite(parsed) || parsed <= 0) {
+      this.problems.push(`${name} must be a positive number, got "${value}"`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  logLevel(name: string): LogLevel {
+    const value = this.raw(name);
+    if (value === undefined) return defaultConfig.logLevel;
+    if (value === "info" || value === "silent") return value;
+    this.problems.push(`${name} must be "info" or "silent", got "${value}"`);
+    return defaultConfig.logLevel;
+  }
+
+  corsOrigin(name: string): "*" | string[] {
+    const value = this.raw(name);
+    if (value === undefined || value === "*") return "*";
+    const origins = value
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== "");
+    const bad = origins.filter((origin) => !isOrigin(origin));
+    if (bad.length > 0 || origins.length === 0) {
+      this.problems.push(
+        `${name} must be "*" or a comma-separated list of origins like https://game.example.com, got "${value}"`,
+      );
+      return "*";
+    }
+    return origins;
+  }
+
+  iceServers(name: string): IceServer[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch (error) {
+      this.problems.push(`${name} is not valid JSON (${(error as Error).message})`);
+      return [];
+    }
+    const result = parseIceServers(parsed);
+    if (typeof result === "string") {
+      this.problems.push(`${name}: ${result}`);
+      return [];
+    }
+    return result;
+  }
+}
+
+/** An origin is scheme://host[:port] with no path, which is what browsers send in the Origin header. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+const ICE_URL_SCHEME = /^(stun|stuns|turn|turns):\S+$/i;
+const ICE_SERVER_KEYS = new Set(["urls", "username", "credential"]);
+
+/**
+ * Checks an ICE server list the way a browser would before `new RTCPeerConnection` throws on it,
+ * so a typo fails at startup instead of in every player's tab. Returns the problem as a string.
+ */
+export function parseIceServers(value: unknown): IceServer[] | string {
+  if (!Array.isArray(value)) return "must be a JSON array of {urls, username?, credential?}";
+  const servers: IceServer[] = [];
+  for (const [index, entry] of value.entries()) {
+    const where = `entry ${index}`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      return `${where} must be an object`;
+    }
+    const record = entry as Record<string, unknown>;
+    const unknownKey = Object.keys(record).find((key) => !ICE_SERVER_KEYS.has(key));
+    if (unknownKey !== undefined) return `${where} has an unknown field "${unknownKey}"`;
+
+    const { urls, username, credential } = record;
+    const urlList = typeof urls === "string" ? [urls] : urls;
+    if (!Array.isArray(urlList) || urlList.length === 0) {
+      return `${where}: urls must be a string or a non-empty array of strings`;
+    }
+    for (const url of urlList) {
+      if (typeof url !== "string" || !ICE_URL_SCHEME.test(url)) {
+        return `${where}: "${String(url)}" is not a stun:, stuns:, turn: or turns: URL`;
+      }
+    }
+    if (username !== undefined && typeof username !== "string") return `${where}: username must be a string`;
+    if (credential !== undefined && typeof credential !== "string") {
+      return `${where}: credential must be a string`;
+    }
+    const needsCredentials = (urlList as string[]).some((url) => /^turns?:/i.test(url));
+    if (needsCredentials && (username === undefined || credential === undefined)) {
+      return `${where}: TURN servers need a username and a credential`;
+    }
+
+    const server: IceServer = { urls: typeof urls === "string" ? urls : [...(urlList as string[])] };
+    if (username !== undefined) server.username = username;
+    if (credential !== undefined) server.credential = credential;
+    servers.push(server);
+  }
+  return servers;
+}

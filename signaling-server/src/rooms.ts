@@ -1,0 +1,199 @@
+import { randomInt } from "node:crypto";
+import {
+  HOST_PEER_ID,
+  MAX_PEER_ID,
+  normalizeRoomCode,
+  type SignalingError,
+  type SignalingErrorCode,
+} from "starwire/signaling-protocol";
+import { generateRoomCode, type RandomIndex, RoomCodeSpaceExhaustedError } from "./room-code.js";
+
+/** Success carries its fields next to `ok: true`, failure is a wire-ready `SignalingError`. */
+export type Result<T> = ({ ok: true } & T) | SignalingError;
+
+export interface Room {
+  readonly code: string;
+  readonly hostSocketId: string;
+  /** Clients allowed at once; the host is not counted (Godot's max_clients). */
+  readonly maxPlayers: number;
+  readonly refusing: boolean;
+  /** The room's clients: peer id → socket id. The host (peer 1) is not in it. */
+  readonly clients: ReadonlyMap<number, string>;
+}
+
+export interface Membership {
+  readonly room: Room;
+  readonly peerId: number;
+}
+
+export type LeaveOutcome =
+  | { kind: "client_left"; room: Room; peerId: number }
+  | { kind: "room_closed"; room: Room; clientSocketIds: string[] };
+
+export interface RoomRegistryOptions {
+  maxRooms: number;
+  roomCodeLength: number;
+  /** Source of candidate client ids; crypto by default so ids cannot be predicted. */
+  randomPeerId?: () => number;
+  randomIndex?: RandomIndex;
+}
+
+interface MutableRoom extends Room {
+  refusing: boolean;
+  readonly clients: Map<number, string>;
+}
+
+interface MutableMembership {
+  room: MutableRoom;
+  peerId: number;
+}
+
+/** Bounds the retry loop if an injected id source keeps returning taken ids. */
+const PEER_ID_ATTEMPTS = 1000;
+
+const cryptoPeerId = (): number => randomInt(HOST_PEER_ID + 1, MAX_PEER_ID + 1);
+
+function fail(code: SignalingErrorCode, message: string): SignalingError {
+  return { ok: false, code, message };
+}
+
+/**
+ * Every live room and who is in it. Plain state with no sockets in it: the server maps its
+ * outcomes to socket.io emits, and tests drive it directly.
+ */
+export class RoomRegistry {
+  private readonly rooms = new Map<string, MutableRoom>();
+  private readonly members = new Map<string, MutableMembership>();
+  private readonly randomPeerId: () => number;
+
+  constructor(private readonly options: RoomRegistryOptions) {
+    this.randomPeerId = options.randomPeerId ?? cryptoPeerId;
+  }
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** The room under a code as a user typed it, if it is live. */
+  room(code: string): Room | undefined {
+    return this.rooms.get(normalizeRoomCode(code));
+  }
+
+  membership(socketId: string): Membership | undefined {
+    return this.members.get(socketId);
+  }
+
+  create(socketId: string, maxPlayers: number): Result<{ room: Room }> {
+    if (this.members.has(socketId)) return alreadyInRoom(this.members.get(socketId)!);
+    if (this.rooms.size >= this.options.maxRooms) {
+      return fail("server_full", "the server has no room for another game; try again later");
+    }
+    let code: string;
+    try {
+      code = generateRoomCode(
+        this.options.roomCodeLength,
+        (candidate) => this.rooms.has(candidate),
+        this.options.randomIndex,
+      );
+    } catch (error) {
+      // Only a code space too small for MAX_ROOMS gets here; to the player it is a full server.
+      if (error instanceof RoomCodeSpaceExhaustedError) {
+        return fail("server_full", "the server could not find a free room code; try again later");
+      }
+      throw error;
+    }
+    const room: MutableRoom = { code, hostSocketId: socketId, maxPlayers, refusing: false, clients: new Map() };
+    this.rooms.set(code, room);
+    this.members.set(socketId, { room, peerId: HOST_PEER_ID });
+    return { ok: true, room };
+  }
+
+  join(socketId: string, roomCode: string): Result<{ room: Room; peerId: number }> {
+    if (this.members.has(socketId)) return alreadyInRoom(this.members.get(socketId)!);
+    const room = this.rooms.get(normalizeRoomCode(roomCode));
+    if (room === undefined) return fail("no_such_room", "no room has this code");
+    // Refusal is checked first, as in Godot: a refusing host turns everyone away, full or not.
+    if (room.refusing) return fail("room_refusing", "this room is not accepting new players");
+    if (room.clients.size >= room.maxPlayers) {
+      return fail("room_full", `this room is full (${room.maxPlayers} players)`);
+    }
+    const peerId = this.freePeerId(room);
+    room.clients.set(peerId, socketId);
+    this.members.set(socketId, { room, peerId });
+    return { ok: true, room, peerId };
+  }
+
+  /** Removes the socket from its room; a leaving host closes the room. Undefined if it was in none. */
+  leave(socketId: string): LeaveOutcome | undefined {
+    const membership = this.members.get(socketId);
+    if (membership === undefined) return undefined;
+    const { room, peerId } = membership;
+    this.members.delete(socketId);
+    if (peerId !== HOST_PEER_ID) {
+      room.clients.delete(peerId);
+      return { kind: "client_left", room, peerId };
+    }
+    const clientSocketIds = [...room.clients.values()];
+    for (const clientSocketId of clientSocketIds) this.members.delete(clientSocketId);
+    room.clients.clear();
+    this.rooms.delete(room.code);
+    return { kind: "room_closed", room, clientSocketIds };
+  }
+
+  kick(hostSocketId: string, peerId: number): Result<{ room: Room; clientSocketId: string }> {
+    const host = this.hostMembership(hostSocketId, "kick");
+    if (!host.ok) return host;
+    const clientSocketId = host.room.clients.get(peerId);
+    if (clientSocketId === undefined) return fail("unknown_peer", `peer ${peerId} is not in this room`);
+    host.room.clients.delete(peerId);
+    this.members.delete(clientSocketId);
+    return { ok: true, room: host.room, clientSocketId };
+  }
+
+  setRefusing(hostSocketId: string, refusing: boolean): Result<{ room: Room; changed: boolean }> {
+    const host = this.hostMembership(hostSocketId, "set refusing");
+    if (!host.ok) return host;
+    const changed = host.room.refusing !== refusing;
+    host.room.refusing = refusing;
+    return { ok: true, room: host.room, changed };
+  }
+
+  /**
+   * Where a signal from this socket goes. A client's signal always goes to its host, whatever it
+   * asked for (clients never reach each other); the host must name one of its own clients.
+   */
+  signalRoute(
+    socketId: string,
+    to: number | undefined,
+  ): Result<{ room: Room; from: number; targetSocketId: string }> {
+    const membership = this.members.get(socketId);
+    if (membership === undefined) return fail("not_in_room", "signal needs a room; create or join one first");
+    const { room, peerId } = membership;
+    if (peerId !== HOST_PEER_ID) return { ok: true, room, from: peerId, targetSocketId: room.hostSocketId };
+    if (to === undefined) return fail("unknown_peer", "the host must say which client a signal is for (to)");
+    const targetSocketId = room.clients.get(to);
+    if (targetSocketId === undefined) return fail("unknown_peer", `peer ${to} is not in this room`);
+    return { ok: true, room, from: HOST_PEER_ID, targetSocketId };
+  }
+
+  private hostMembership(socketId: string, action: string): Result<{ room: MutableRoom }> {
+    const membership = this.members.get(socketId);
+    if (membership === undefined) return fail("not_in_room", `only a room's host can ${action}`);
+    if (membership.peerId !== HOST_PEER_ID) return fail("not_host", `only the room's host can ${action}`);
+    return { ok: true, room: membership.room };
+  }
+
+  private freePeerId(room: MutableRoom): number {
+    for (let attempt = 0; attempt < PEER_ID_ATTEMPTS; attempt++) {
+      const id = this.randomPeerId();
+      const inRange = Number.isInteger(id) && id > HOST_PEER_ID && id <= MAX_PEER_ID;
+      if (inRange && !room.clients.has(id)) return id;
+    }
+    throw new Error(`no free peer id in room ${room.code} after ${PEER_ID_ATTEMPTS} attempts`);
+  }
+}
+
+function alreadyInRoom(membership: MutableMembership): SignalingError {
+  const role = membership.peerId === HOST_PEER_ID ? "hosting" : "in";
+  return fail("already_in_room", `this connection is already ${role} room ${membership.room.code}; leave it first`);
+}

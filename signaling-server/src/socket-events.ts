@@ -1,0 +1,216 @@
+import type { Server, Socket } from "socket.io";
+import {
+  type ClientToServerEvents,
+  HOST_PEER_ID,
+  type Reply,
+  type ServerToClientEvents,
+  type SignalingError,
+  type SignalingErrorCode,
+} from "starwire/signaling-protocol";
+import type { SignalingConfig } from "./config.js";
+import type { Logger } from "./logger.js";
+import { TokenBucket } from "./rate-limit.js";
+import type { LeaveOutcome, RoomRegistry } from "./rooms.js";
+import {
+  splitArguments,
+  validateCreate,
+  validateJoin,
+  validateKick,
+  validateLeave,
+  validateSetRefusing,
+  validateSignal,
+} from "./validate.js";
+
+export type SignalingIo = Server<ClientToServerEvents, ServerToClientEvents>;
+type SignalingSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+/** One incoming event, with the one way to answer it. */
+interface IncomingEvent {
+  readonly socket: SignalingSocket;
+  readonly payload: unknown[];
+  readonly hasReply: boolean;
+  /**
+   * Answers once: through the reply callback when the client gave one, otherwise errors become a
+   * `signalingError` event and successes need no answer.
+   */
+  respond<T extends object>(reply: Reply<T>): void;
+}
+
+type EventHandler = (event: IncomingEvent) => void;
+
+/** Event names are echoed back in signalingError; a client chooses them, so keep them short. */
+const MAX_ECHOED_EVENT_NAME = 64;
+
+function invalid(message: string): SignalingError {
+  return { ok: false, code: "invalid_request", message };
+}
+
+function errorOf(code: SignalingErrorCode, message: string): SignalingError {
+  return { ok: false, code, message };
+}
+
+/**
+ * Wires the signaling protocol onto socket.io. Every event, known or not, enters through one
+ * `onAny` listener that rate-limits, validates and catches, so no payload can throw out of here.
+ */
+export function attachSignalingEvents(
+  io: SignalingIo,
+  registry: RoomRegistry,
+  config: SignalingConfig,
+  log: Logger,
+): void {
+  const handlers = new Map<string, EventHandler>([
+    ["create", create],
+    ["join", join],
+    ["signal", signal],
+    ["setRefusing", setRefusing],
+    ["kick", kick],
+    ["leave", leave],
+  ]);
+
+  io.on("connection", (socket) => {
+    const bucket = new TokenBucket(config.eventsPerSecond, config.eventBurst);
+
+    // A client may emit an event named "error"; socket.io re-emits it on this socket, and an
+    // EventEmitter with no "error" listener throws, which would take the whole process down.
+    socket.on("error", () => {});
+
+    socket.onAny((name: unknown, ...args: unknown[]) => {
+      // socket.io accepts numbers as event names too.
+      const eventName = String(name).slice(0, MAX_ECHOED_EVENT_NAME);
+      const { payload, reply } = splitArguments(args);
+      const event = incomingEvent(socket, eventName, payload, reply);
+      try {
+        if (!bucket.take()) {
+          event.respond(errorOf("rate_limited", "too many events; slow down"));
+          return;
+        }
+        const handler = handlers.get(eventName);
+        if (handler === undefined) {
+          event.respond(invalid(`unknown event "${eventName}"`));
+          return;
+        }
+        handler(event);
+      } catch (error) {
+        log(`error handling "${eventName}" from ${socket.id}: ${describeError(error)}`);
+        event.respond(invalid("the server could not process this request"));
+      }
+    });
+
+    socket.on("disconnect", () => {
+      try {
+        announceLeave(registry.leave(socket.id), "disconnected");
+      } catch (error) {
+        log(`error cleaning up after ${socket.id}: ${describeError(error)}`);
+      }
+    });
+  });
+
+  function incomingEvent(
+    socket: SignalingSocket,
+    eventName: string,
+    payload: unknown[],
+    reply: ((reply: unknown) => void) | undefined,
+  ): IncomingEvent {
+    let answered = false;
+    return {
+      socket,
+      payload,
+      hasReply: reply !== undefined,
+      respond<T extends object>(answer: Reply<T>) {
+        if (answered) return;
+        answered = true;
+        try {
+          if (reply !== undefined) reply(answer);
+          else if (!answer.ok) socket.emit("signalingError", { ...answer, event: eventName });
+        } catch (error) {
+          log(`error answering "${eventName}" to ${socket.id}: ${describeError(error)}`);
+        }
+      },
+    };
+  }
+
+  function create({ socket, payload, hasReply, respond }: IncomingEvent): void {
+    const request = validateCreate(payload, config);
+    if (!request.ok) return respond(invalid(request.message));
+    if (!hasReply) return respond(invalid("create needs a reply callback to receive the room code"));
+    const result = registry.create(socket.id, request.value.maxPlayers);
+    if (!result.ok) return respond(result);
+    const { room } = result;
+    respond({ ok: true, roomCode: room.code, peerId: HOST_PEER_ID, iceServers: config.iceServers });
+    log(`room ${room.code} created host=${socket.id} maxPlayers=${room.maxPlayers}`);
+  }
+
+  function join({ socket, payload, hasReply, respond }: IncomingEvent): void {
+    const request = validateJoin(payload);
+    if (!request.ok) return respond(invalid(request.message));
+    if (!hasReply) return respond(invalid("join needs a reply callback to receive the peer id"));
+    const result = registry.join(socket.id, request.value.roomCode);
+    if (!result.ok) return respond(result);
+    const { room, peerId } = result;
+    respond({ ok: true, roomCode: room.code, peerId, iceServers: config.iceServers });
+    io.to(room.hostSocketId).emit("peerJoined", { peerId });
+    log(
+      `room ${room.code} joined peer=${peerId} socket=${socket.id} players=${room.clients.size}/${room.maxPlayers}`,
+    );
+  }
+
+  function signal({ socket, payload, respond }: IncomingEvent): void {
+    const request = validateSignal(payload, config);
+    if (!request.ok) return respond(invalid(request.message));
+    const route = registry.signalRoute(socket.id, request.value.to);
+    if (!route.ok) return respond(route);
+    // `from` is the server's record of the sender, never anything the sender claimed.
+    io.to(route.targetSocketId).emit("signal", { from: route.from, data: request.value.data });
+    respond({ ok: true });
+  }
+
+  function setRefusing({ socket, payload, respond }: IncomingEvent): void {
+    const request = validateSetRefusing(payload);
+    if (!request.ok) return respond(invalid(request.message));
+    const result = registry.setRefusing(socket.id, request.value.refusing);
+    if (!result.ok) return respond(result);
+    respond({ ok: true });
+    if (result.changed) log(`room ${result.room.code} refusing=${result.room.refusing}`);
+  }
+
+  function kick({ socket, payload, respond }: IncomingEvent): void {
+    const request = validateKick(payload);
+    if (!request.ok) return respond(invalid(request.message));
+    const { peerId } = request.value;
+    const result = registry.kick(socket.id, peerId);
+    if (!result.ok) return respond(result);
+    io.to(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
+    // peerLeft before the reply, so by the time the host's kick settles its peer list is current.
+    socket.emit("peerLeft", { peerId });
+    respond({ ok: true });
+    log(`room ${result.room.code} kicked peer=${peerId} socket=${result.clientSocketId}`);
+  }
+
+  function leave({ socket, payload, respond }: IncomingEvent): void {
+    const request = validateLeave(payload);
+    if (!request.ok) return respond(invalid(request.message));
+    // Leaving when not in a room succeeds: the caller wanted to be out, and it is.
+    announceLeave(registry.leave(socket.id), "left");
+    respond({ ok: true });
+  }
+
+  function announceLeave(outcome: LeaveOutcome | undefined, how: "left" | "disconnected"): void {
+    if (outcome === undefined) return;
+    const { room } = outcome;
+    if (outcome.kind === "client_left") {
+      io.to(room.hostSocketId).emit("peerLeft", { peerId: outcome.peerId });
+      log(`room ${room.code} left peer=${outcome.peerId} (${how})`);
+      return;
+    }
+    // One emit per socket: io.to([]) with an empty list would broadcast to every socket.
+    for (const clientSocketId of outcome.clientSocketIds) {
+      io.to(clientSocketId).emit("roomClosed", { reason: "host_left" });
+    }
+    log(`room ${room.code} closed reason=host_left (host ${how}) clients=${outcome.clientSocketIds.length}`);
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
