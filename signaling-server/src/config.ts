@@ -65,9 +65,19 @@ export function configFromEnv(env: Env): SignalingConfig {
     host: reader.string("HOST", defaultConfig.host),
     maxRooms: reader.integer("MAX_ROOMS", defaultConfig.maxRooms, 1, 1_000_000),
     maxPlayersPerRoom: reader.integer("MAX_PLAYERS_PER_ROOM", defaultConfig.maxPlayersPerRoom, 1, 10_000),
-    maxPayloadBytes: reader.integer("MAX_PAYLOAD_BYTES", defaultConfig.maxPayloadBytes, 1024, 100 * 1024 * 1024),
+    maxPayloadBytes: reader.integer(
+      "MAX_PAYLOAD_BYTES",
+      defaultConfig.maxPayloadBytes,
+      1024,
+      100 * 1024 * 1024,
+    ),
     maxSdpBytes: reader.integer("MAX_SDP_BYTES", defaultConfig.maxSdpBytes, 1, 100 * 1024 * 1024),
-    maxCandidateBytes: reader.integer("MAX_CANDIDATE_BYTES", defaultConfig.maxCandidateBytes, 1, 100 * 1024 * 1024),
+    maxCandidateBytes: reader.integer(
+      "MAX_CANDIDATE_BYTES",
+      defaultConfig.maxCandidateBytes,
+      1,
+      100 * 1024 * 1024,
+    ),
     eventsPerSecond: reader.positiveNumber("EVENTS_PER_SECOND", defaultConfig.eventsPerSecond),
     eventBurst: reader.integer("EVENT_BURST", defaultConfig.eventBurst, 1, 1_000_000),
     roomCodeLength: reader.integer(

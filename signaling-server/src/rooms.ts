@@ -102,7 +102,13 @@ export class RoomRegistry {
       }
       throw error;
     }
-    const room: MutableRoom = { code, hostSocketId: socketId, maxPlayers, refusing: false, clients: new Map() };
+    const room: MutableRoom = {
+      code,
+      hostSocketId: socketId,
+      maxPlayers,
+      refusing: false,
+      clients: new Map(),
+    };
     this.rooms.set(code, room);
     this.members.set(socketId, { room, peerId: HOST_PEER_ID });
     return { ok: true, room };
@@ -195,5 +201,8 @@ export class RoomRegistry {
 
 function alreadyInRoom(membership: MutableMembership): SignalingError {
   const role = membership.peerId === HOST_PEER_ID ? "hosting" : "in";
-  return fail("already_in_room", `this connection is already ${role} room ${membership.room.code}; leave it first`);
+  return fail(
+    "already_in_room",
+    `this connection is already ${role} room ${membership.room.code}; leave it first`,
+  );
 }

@@ -1,7 +1,9 @@
 import type { Server, Socket } from "socket.io";
 import {
   type ClientToServerEvents,
+  type CreateReply,
   HOST_PEER_ID,
+  type JoinReply,
   type Reply,
   type ServerToClientEvents,
   type SignalingError,
@@ -36,7 +38,11 @@ interface IncomingEvent {
   respond<T extends object>(reply: Reply<T>): void;
 }
 
-type EventHandler = (event: IncomingEvent) => void;
+/**
+ * Returns the answer, which the dispatcher sends. A handler that must answer before it notifies
+ * other sockets calls `respond` itself; later answers are ignored.
+ */
+type EventHandler = (event: IncomingEvent) => Reply<object>;
 
 /** Event names are echoed back in signalingError; a client chooses them, so keep them short. */
 const MAX_ECHOED_EVENT_NAME = 64;
@@ -71,10 +77,6 @@ export function attachSignalingEvents(
   io.on("connection", (socket) => {
     const bucket = new TokenBucket(config.eventsPerSecond, config.eventBurst);
 
-    // A client may emit an event named "error"; socket.io re-emits it on this socket, and an
-    // EventEmitter with no "error" listener throws, which would take the whole process down.
-    socket.on("error", () => {});
-
     socket.onAny((name: unknown, ...args: unknown[]) => {
       // socket.io accepts numbers as event names too.
       const eventName = String(name).slice(0, MAX_ECHOED_EVENT_NAME);
@@ -90,7 +92,7 @@ export function attachSignalingEvents(
           event.respond(invalid(`unknown event "${eventName}"`));
           return;
         }
-        handler(event);
+        event.respond(handler(event));
       } catch (error) {
         log(`error handling "${eventName}" from ${socket.id}: ${describeError(error)}`);
         event.respond(invalid("the server could not process this request"));
@@ -130,69 +132,78 @@ export function attachSignalingEvents(
     };
   }
 
-  function create({ socket, payload, hasReply, respond }: IncomingEvent): void {
+  function create({ socket, payload, hasReply }: IncomingEvent): Reply<object> {
     const request = validateCreate(payload, config);
-    if (!request.ok) return respond(invalid(request.message));
-    if (!hasReply) return respond(invalid("create needs a reply callback to receive the room code"));
+    if (!request.ok) return invalid(request.message);
+    if (!hasReply) return invalid("create needs a reply callback to receive the room code");
     const result = registry.create(socket.id, request.value.maxPlayers);
-    if (!result.ok) return respond(result);
+    if (!result.ok) return result;
     const { room } = result;
-    respond({ ok: true, roomCode: room.code, peerId: HOST_PEER_ID, iceServers: config.iceServers });
     log(`room ${room.code} created host=${socket.id} maxPlayers=${room.maxPlayers}`);
+    const reply: Reply<CreateReply> = {
+      ok: true,
+      roomCode: room.code,
+      peerId: HOST_PEER_ID,
+      iceServers: config.iceServers,
+    };
+    return reply;
   }
 
-  function join({ socket, payload, hasReply, respond }: IncomingEvent): void {
+  function join({ socket, payload, hasReply, respond }: IncomingEvent): Reply<object> {
     const request = validateJoin(payload);
-    if (!request.ok) return respond(invalid(request.message));
-    if (!hasReply) return respond(invalid("join needs a reply callback to receive the peer id"));
+    if (!request.ok) return invalid(request.message);
+    if (!hasReply) return invalid("join needs a reply callback to receive the peer id");
     const result = registry.join(socket.id, request.value.roomCode);
-    if (!result.ok) return respond(result);
+    if (!result.ok) return result;
     const { room, peerId } = result;
-    respond({ ok: true, roomCode: room.code, peerId, iceServers: config.iceServers });
+    const reply: Reply<JoinReply> = { ok: true, roomCode: room.code, peerId, iceServers: config.iceServers };
+    // The client learns its id before the host hears of it.
+    respond(reply);
     io.to(room.hostSocketId).emit("peerJoined", { peerId });
     log(
       `room ${room.code} joined peer=${peerId} socket=${socket.id} players=${room.clients.size}/${room.maxPlayers}`,
     );
+    return reply;
   }
 
-  function signal({ socket, payload, respond }: IncomingEvent): void {
+  function signal({ socket, payload }: IncomingEvent): Reply<object> {
     const request = validateSignal(payload, config);
-    if (!request.ok) return respond(invalid(request.message));
+    if (!request.ok) return invalid(request.message);
     const route = registry.signalRoute(socket.id, request.value.to);
-    if (!route.ok) return respond(route);
+    if (!route.ok) return route;
     // `from` is the server's record of the sender, never anything the sender claimed.
     io.to(route.targetSocketId).emit("signal", { from: route.from, data: request.value.data });
-    respond({ ok: true });
+    return { ok: true };
   }
 
-  function setRefusing({ socket, payload, respond }: IncomingEvent): void {
+  function setRefusing({ socket, payload }: IncomingEvent): Reply<object> {
     const request = validateSetRefusing(payload);
-    if (!request.ok) return respond(invalid(request.message));
+    if (!request.ok) return invalid(request.message);
     const result = registry.setRefusing(socket.id, request.value.refusing);
-    if (!result.ok) return respond(result);
-    respond({ ok: true });
+    if (!result.ok) return result;
     if (result.changed) log(`room ${result.room.code} refusing=${result.room.refusing}`);
+    return { ok: true };
   }
 
-  function kick({ socket, payload, respond }: IncomingEvent): void {
+  function kick({ socket, payload }: IncomingEvent): Reply<object> {
     const request = validateKick(payload);
-    if (!request.ok) return respond(invalid(request.message));
+    if (!request.ok) return invalid(request.message);
     const { peerId } = request.value;
     const result = registry.kick(socket.id, peerId);
-    if (!result.ok) return respond(result);
+    if (!result.ok) return result;
     io.to(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
-    // peerLeft before the reply, so by the time the host's kick settles its peer list is current.
+    // peerLeft goes out before the reply, so when the host's kick settles its peer list is current.
     socket.emit("peerLeft", { peerId });
-    respond({ ok: true });
     log(`room ${result.room.code} kicked peer=${peerId} socket=${result.clientSocketId}`);
+    return { ok: true };
   }
 
-  function leave({ socket, payload, respond }: IncomingEvent): void {
+  function leave({ socket, payload }: IncomingEvent): Reply<object> {
     const request = validateLeave(payload);
-    if (!request.ok) return respond(invalid(request.message));
+    if (!request.ok) return invalid(request.message);
     // Leaving when not in a room succeeds: the caller wanted to be out, and it is.
     announceLeave(registry.leave(socket.id), "left");
-    respond({ ok: true });
+    return { ok: true };
   }
 
   function announceLeave(outcome: LeaveOutcome | undefined, how: "left" | "disconnected"): void {

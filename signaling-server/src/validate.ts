@@ -38,7 +38,10 @@ export function splitArguments(args: readonly unknown[]): { payload: unknown[]; 
   return { payload: [...args] };
 }
 
-export function validateCreate(args: readonly unknown[], limits: ValidationLimits): Validation<CreateRequest> {
+export function validateCreate(
+  args: readonly unknown[],
+  limits: ValidationLimits,
+): Validation<CreateRequest> {
   const request = singleRecord(args, "create", "{ maxPlayers }", ["maxPlayers"]);
   if (!request.ok) return request;
   const maxPlayers = integer(request.value.maxPlayers, "create: maxPlayers", 1, limits.maxPlayersPerRoom);
@@ -77,11 +80,15 @@ export function validateKick(args: readonly unknown[]): Validation<{ peerId: num
 }
 
 export function validateLeave(args: readonly unknown[]): Validation<undefined> {
-  if (args.length !== 0) return error(`leave takes no arguments besides the reply callback, got ${args.length}`);
+  if (args.length !== 0)
+    return error(`leave takes no arguments besides the reply callback, got ${args.length}`);
   return ok(undefined);
 }
 
-export function validateSignal(args: readonly unknown[], limits: ValidationLimits): Validation<OutgoingSignal> {
+export function validateSignal(
+  args: readonly unknown[],
+  limits: ValidationLimits,
+): Validation<OutgoingSignal> {
   const signal = singleRecord(args, "signal", "{ to?, data }", ["to", "data"]);
   if (!signal.ok) return signal;
   const { to, data } = signal.value;
@@ -106,7 +113,8 @@ function signalData(value: unknown, limits: ValidationLimits): Validation<Signal
   if (type === "offer" || type === "answer") {
     if ("candidate" in data.value) return error(`signal: an ${type} has no candidate field`);
     const { sdp } = data.value;
-    if (typeof sdp !== "string" || sdp === "") return error(`signal: an ${type} needs a non-empty string sdp`);
+    if (typeof sdp !== "string" || sdp === "")
+      return error(`signal: an ${type} needs a non-empty string sdp`);
     const sdpTooBig = tooManyBytes(sdp, limits.maxSdpBytes, "signal: sdp");
     if (sdpTooBig) return sdpTooBig;
     return ok({ type, sdp });
@@ -134,7 +142,11 @@ function iceCandidate(value: unknown, limits: ValidationLimits): Validation<Cand
 
   // An empty string is legal: it is how WebRTC marks the end of candidates.
   if (typeof candidate !== "string") return error("signal: data.candidate.candidate must be a string");
-  const candidateTooBig = tooManyBytes(candidate, limits.maxCandidateBytes, "signal: data.candidate.candidate");
+  const candidateTooBig = tooManyBytes(
+    candidate,
+    limits.maxCandidateBytes,
+    "signal: data.candidate.candidate",
+  );
   if (candidateTooBig) return candidateTooBig;
   const result: CandidateSignal["candidate"] = { candidate };
 

@@ -79,8 +79,9 @@ export class PeerConnection {
     }
   }
 
-  get isOpen(): boolean {
-    return this.#held === null && !this.#ended;
+  /** Whether every channel opened at some point; stays true after the connection ends. */
+  get opened(): boolean {
+    return this.#held === null;
   }
 
   signal(data: SignalData): void {
@@ -95,7 +96,7 @@ export class PeerConnection {
   /** Sends if the channel is open; a channel that is going down drops the message (its close follows). */
   send(data: Uint8Array, transfer: TransferMode): void {
     const channel = this.#channels.get(transfer);
-    if (!this.isOpen || channel?.readyState !== "open") return;
+    if (this.#ended || !this.opened || channel?.readyState !== "open") return;
     try {
       channel.send(data as Uint8Array<ArrayBuffer>);
     } catch {

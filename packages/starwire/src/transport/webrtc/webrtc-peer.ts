@@ -210,14 +210,13 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     );
   }
 
-  /** Returns whether the connection had been open. */
+  /** Returns whether the connection had opened (so its end is a disconnect, not a failure). */
   #removeConnection(remoteId: number): boolean {
     const connection = this.#connections.get(remoteId);
     this.#connections.delete(remoteId);
     this.#clearConnectTimer(remoteId);
-    const wasOpen = connection?.isOpen ?? false;
     connection?.destroy();
-    return wasOpen;
+    return connection?.opened ?? false;
   }
 
   #clearConnectTimer(remoteId: number): void {

@@ -1,0 +1,52 @@
+import { existsSync } from "node:fs";
+import { defineConfig } from "@playwright/test";
+
+/** Ports of the servers the e2e run starts (inside its own network namespace on Linux). */
+export const ports = { signaling: 18787, harness: 15174, demo: 15173 } as const;
+
+const debianChromium = "/usr/bin/chromium";
+
+export default defineConfig({
+  testDir: "tests/e2e",
+  outputDir: "test-results",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  reporter: process.env.CI ? [["list"], ["html", { open: "never" }]] : "list",
+  use: {
+    // Chrome gathers host candidates (here: loopback) only with a media permission granted.
+    permissions: ["microphone"],
+    launchOptions: {
+      ...(existsSync(debianChromium) ? { executablePath: debianChromium } : {}),
+      args: [
+        "--allow-loopback-in-peer-connection",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: [
+    {
+      command: "node signaling-server/dist/main.js",
+      env: { PORT: String(ports.signaling), HOST: "127.0.0.1", LOG_LEVEL: "silent" },
+      url: `http://127.0.0.1:${ports.signaling}/health`,
+      reuseExistingServer: false,
+    },
+    {
+      command: `npx vite --config tests/e2e/harness/vite.config.ts --host 127.0.0.1 --port ${ports.harness} --strictPort`,
+      url: `http://127.0.0.1:${ports.harness}/`,
+      reuseExistingServer: false,
+    },
+    {
+      command: `npx vite preview --config apps/lobby-demo/vite.config.ts --host 127.0.0.1 --port ${ports.demo} --strictPort`,
+      url: `http://127.0.0.1:${ports.demo}/`,
+      reuseExistingServer: false,
+    },
+  ],
+});

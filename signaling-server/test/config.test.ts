@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, configFromEnv, defaultConfig, parseIceServers } from "../src/config.js";
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    configFromEnv(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe("configFromEnv", () => {
+  it("uses the documented defaults for an empty environment", () => {
+    expect(configFromEnv({})).toEqual({
+      port: 8787,
+      host: "0.0.0.0",
+      maxRooms: 1000,
+      maxPlayersPerRoom: 64,
+      maxPayloadBytes: 65536,
+      maxSdpBytes: 8192,
+      maxCandidateBytes: 1024,
+      eventsPerSecond: 100,
+      eventBurst: 200,
+      roomCodeLength: 6,
+      iceServers: [],
+      corsOrigin: "*",
+      logLevel: "info",
+    });
+    expect(configFromEnv({})).toEqual(defaultConfig);
+  });
+
+  it("treats blank variables as unset", () => {
+    expect(configFromEnv({ PORT: "", HOST: "  ", ICE_SERVERS: "", LOG_LEVEL: "" })).toEqual(defaultConfig);
+  });
+
+  it("reads every variable", () => {
+    const config = configFromEnv({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      MAX_ROOMS: "5",
+      MAX_PLAYERS_PER_ROOM: "16",
+      MAX_PAYLOAD_BYTES: "20000",
+      MAX_SDP_BYTES: "10000",
+      MAX_CANDIDATE_BYTES: "512",
+      EVENTS_PER_SECOND: "2.5",
+      EVENT_BURST: "10",
+      ROOM_CODE_LENGTH: "12",
+      ICE_SERVERS: JSON.stringify([
+        { urls: "stun:stun.example.com:3478" },
+        { urls: ["turn:turn.example.com:3478", "turns:turn.example.com:5349"], username: "u", credential: "p" },
+      ]),
+      CORS_ORIGIN: "https://a.example.com, http://localhost:5173",
+      LOG_LEVEL: "silent",
+    });
+    expect(config).toEqual({
+      port: 0,
+      host: "127.0.0.1",
+      maxRooms: 5,
+      maxPlayersPerRoom: 16,
+      maxPayloadBytes: 20000,
+      maxSdpBytes: 10000,
+      maxCandidateBytes: 512,
+      eventsPerSecond: 2.5,
+      eventBurst: 10,
+      roomCodeLength: 12,
+      iceServers: [
+        { urls: "stun:stun.example.com:3478" },
+        { urls: ["turn:turn.example.com:3478", "turns:turn.example.com:5349"], username: "u", credential: "p" },
+      ],
+      corsOrigin: ["https://a.example.com", "http://localhost:5173"],
+      logLevel: "silent",
+    });
+  });
+
+  it.each([
+    ["PORT", "abc"],
+    ["PORT", "-1"],
+    ["PORT", "65536"],
+    ["PORT", "80.5"],
+    ["PORT", "1e3"],
+    ["PORT", "0x50"],
+    ["MAX_ROOMS", "0"],
+    ["MAX_ROOMS", "many"],
+    ["MAX_PLAYERS_PER_ROOM", "0"],
+    ["MAX_PLAYERS_PER_ROOM", "99999999999999999999"],
+    ["MAX_PAYLOAD_BYTES", "100"],
+    ["MAX_SDP_BYTES", "0"],
+    ["MAX_CANDIDATE_BYTES", "-5"],
+    ["EVENTS_PER_SECOND", "0"],
+    ["EVENTS_PER_SECOND", "fast"],
+    ["EVENTS_PER_SECOND", "Infinity"],
+    ["EVENT_BURST", "0"],
+    ["EVENT_BURST", "1.5"],
+    ["ROOM_CODE_LENGTH", "3"],
+    ["ROOM_CODE_LENGTH", "13"],
+    ["LOG_LEVEL", "debug"],
+    ["CORS_ORIGIN", "not a url"],
+    ["CORS_ORIGIN", "https://a.example.com/path"],
+    ["CORS_ORIGIN", ","],
+    ["ICE_SERVERS", "{not json"],
+    ["ICE_SERVERS", '{"urls":"stun:x"}'],
+  ])("rejects %s=%s with a message naming the variable", (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(name);
+  });
+
+  it("reports every bad variable at once", () => {
+    const problems = problemsOf({ PORT: "x", MAX_ROOMS: "y", LOG_LEVEL: "loud" });
+    expect(problems.map((p) => p.split(" ")[0])).toEqual(["PORT", "MAX_ROOMS", "LOG_LEVEL"]);
+    expect(() => configFromEnv({ PORT: "x" })).toThrow(/Invalid signaling server configuration:\n {2}- PORT/);
+  });
+
+  it("rejects caps that exceed the payload limit", () => {
+    expect(problemsOf({ MAX_PAYLOAD_BYTES: "4096", MAX_SDP_BYTES: "8192" })[0]).toMatch(/MAX_SDP_BYTES/);
+    expect(problemsOf({ MAX_PAYLOAD_BYTES: "1024", MAX_CANDIDATE_BYTES: "2048" })[0]).toMatch(
+      /MAX_CANDIDATE_BYTES/,
+    );
+  });
+});
+
+describe("parseIceServers", () => {
+  it("accepts STUN and TURN entries and copies only known fields", () => {
+    const input = [{ urls: ["stun:a.example.com", "stuns:b.example.com"] }];
+    const parsed = parseIceServers(input);
+    expect(parsed).toEqual(input);
+    expect(parsed).not.toBe(input);
+    expect(parseIceServers([])).toEqual([]);
+  });
+
+  it.each([
+    [null, "array"],
+    [{}, "array"],
+    [["stun:x"], "object"],
+    [[null], "object"],
+    [[{}], "urls"],
+    [[{ urls: [] }], "urls"],
+    [[{ urls: 5 }], "urls"],
+    [[{ urls: ["stun:x", 5] }], "not a stun"],
+    [[{ urls: "http://x" }], "not a stun"],
+    [[{ urls: "stun:" }], "not a stun"],
+    [[{ urls: "turn:x" }], "username and a credential"],
+    [[{ urls: "turns:x", username: "u" }], "username and a credential"],
+    [[{ urls: "stun:x", username: 5 }], "username"],
+    [[{ urls: "stun:x", credential: {} }], "credential"],
+    [[{ urls: "stun:x", credentialType: "oauth" }], "unknown field"],
+  ])("rejects %j (%s)", (input, hint) => {
+    const result = parseIceServers(input);
+    expect(typeof result).toBe("string");
+    expect(result).toContain(hint);
+  });
+});
