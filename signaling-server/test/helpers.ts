@@ -1,4 +1,4 @@
-import { io as connectSocket, type Socket, type SocketOptions, type ManagerOptions } from "socket.io-client";
+import { io as connectSocket, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 import type {
   ClientToServerEvents,
   CreateReply,

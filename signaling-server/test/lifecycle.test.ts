@@ -73,7 +73,9 @@ describe("the host leaving", () => {
       expect(await clients[0]!.client.request("join", { roomCode: bystander.roomCode })).toMatchObject({
         ok: true,
       });
-      expect(s.logs).toContainEqual(expect.stringMatching(`^room ${roomCode} closed reason=host_left .*clients=3$`));
+      expect(s.logs).toContainEqual(
+        expect.stringMatching(`^room ${roomCode} closed reason=host_left .*clients=3$`),
+      );
     });
   }
 

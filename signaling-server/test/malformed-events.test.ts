@@ -248,9 +248,9 @@ describe("malformed payloads are answered with invalid_request", () => {
     const sender = await server.connect();
     const disconnected = new Promise<string>((resolve) => sender.raw.once("disconnect", resolve));
     sender.raw.emit("create", { maxPlayers: 2, padding: "x".repeat(10_000) });
-    await expect(
-      Promise.race([disconnected, delay(2000).then(() => "still connected")]),
-    ).resolves.not.toBe("still connected");
+    await expect(Promise.race([disconnected, delay(2000).then(() => "still connected")])).resolves.not.toBe(
+      "still connected",
+    );
     expect(bystander.raw.connected).toBe(true);
     expect(await bystander.request("leave")).toEqual({ ok: true });
     await expectServerStillWorks();

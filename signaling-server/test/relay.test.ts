@@ -53,7 +53,10 @@ describe("signal relay", () => {
       type: "candidate",
       candidate: { candidate: "", sdpMid: null, sdpMLineIndex: null, usernameFragment: null },
     };
-    const minimal = { type: "candidate", candidate: { candidate: "candidate:2 1 tcp 1 10.0.0.1 9 typ host" } };
+    const minimal = {
+      type: "candidate",
+      candidate: { candidate: "candidate:2 1 tcp 1 10.0.0.1 9 typ host" },
+    };
     for (const data of [CANDIDATE, endOfCandidates, minimal]) {
       host.raw.emit("signal", { to: bob.peerId, data });
       expect(await bob.client.inbox.next("signal")).toEqual({ from: 1, data });

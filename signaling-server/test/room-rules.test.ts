@@ -2,8 +2,8 @@ import {
   type CreateReply,
   type JoinReply,
   MAX_PEER_ID,
-  ROOM_CODE_ALPHABET,
   type Reply,
+  ROOM_CODE_ALPHABET,
   type SignalingError,
 } from "starwire/signaling-protocol";
 import { afterEach, describe, expect, it } from "vitest";
@@ -47,7 +47,10 @@ describe("creating a room", () => {
   it("refuses a second create or a join from a socket already in a room", async () => {
     const s = await start();
     const { host, roomCode } = await s.createRoom();
-    expect(await host.request("create", { maxPlayers: 2 })).toMatchObject({ ok: false, code: "already_in_room" });
+    expect(await host.request("create", { maxPlayers: 2 })).toMatchObject({
+      ok: false,
+      code: "already_in_room",
+    });
     expect(await host.request("join", { roomCode })).toMatchObject({ ok: false, code: "already_in_room" });
     const { client } = await s.joinRoom(roomCode, host);
     expect(await client.request("join", { roomCode })).toMatchObject({ ok: false, code: "already_in_room" });
@@ -122,7 +125,10 @@ describe("joining a room", () => {
     const { host, roomCode } = await s.createRoom();
     const client = await s.connect();
     for (const code of ["ZZZZZZ", "!!!!!!", "A", `${roomCode}X`, "🙂🙂🙂"]) {
-      expect(await client.request("join", { roomCode: code })).toMatchObject({ ok: false, code: "no_such_room" });
+      expect(await client.request("join", { roomCode: code })).toMatchObject({
+        ok: false,
+        code: "no_such_room",
+      });
     }
     host.raw.disconnect();
     await expect.poll(() => s.health().then((h) => h.rooms)).toBe(0);
@@ -164,6 +170,8 @@ describe("joining a room", () => {
     const reply = await client.request<Reply<JoinReply>>("join", { roomCode });
     if (!reply.ok) throw new Error(reply.code);
     expect(await host.inbox.next("peerJoined")).toEqual({ peerId: reply.peerId });
-    expect(s.logs).toContainEqual(expect.stringMatching(`^room ${roomCode} joined peer=${reply.peerId} .*players=1/3$`));
+    expect(s.logs).toContainEqual(
+      expect.stringMatching(`^room ${roomCode} joined peer=${reply.peerId} .*players=1/3$`),
+    );
   });
 });

@@ -1,5 +1,15 @@
-import { errorsOf, eventNames, expect, hostAndJoin, openTab, peersOf, signalingUrl, test, waitForPeerCount } from "./fixtures.js";
 import { io } from "socket.io-client";
+import {
+  errorsOf,
+  eventNames,
+  expect,
+  hostAndJoin,
+  openTab,
+  peersOf,
+  signalingUrl,
+  test,
+  waitForPeerCount,
+} from "./fixtures.js";
 
 test("host + 3 client tabs form one star and see Godot's event order", async ({ browser }) => {
   const { host, clients } = await hostAndJoin(browser, 3);
@@ -52,7 +62,8 @@ test("each connection has three negotiated channels and a message on each arrive
     }
   }, transfers);
   await host.evaluate((modes) => {
-    for (const transfer of modes) window.harness.api.sendBytes(new TextEncoder().encode(`from-host ${transfer}`), 0, { transfer });
+    for (const transfer of modes)
+      window.harness.api.sendBytes(new TextEncoder().encode(`from-host ${transfer}`), 0, { transfer });
   }, transfers);
 
   const packets = (page: typeof host) =>
@@ -63,7 +74,9 @@ test("each connection has three negotiated channels and a message on each arrive
         .sort(),
     );
   await host.waitForFunction(() => window.harness.events.filter((e) => e.name === "peerPacket").length === 6);
-  await second.page.waitForFunction(() => window.harness.events.filter((e) => e.name === "peerPacket").length === 6);
+  await second.page.waitForFunction(
+    () => window.harness.events.filter((e) => e.name === "peerPacket").length === 6,
+  );
   expect(await packets(host)).toEqual(
     transfers.flatMap((t) => [`${first.id} to-all ${t}`, `${first.id} to-host ${t}`]).sort(),
   );
@@ -77,7 +90,9 @@ test("a closed client tab is noticed by the host and the other clients within 2 
   const [gone, ...stay] = clients as [(typeof clients)[number], ...typeof clients];
   await gone.page.context().close();
   for (const tab of [host, ...stay.map((client) => client.page)]) {
-    await tab.waitForFunction((id) => !window.harness.api.getPeers().includes(id), gone.id, { timeout: 2000 });
+    await tab.waitForFunction((id) => !window.harness.api.getPeers().includes(id), gone.id, {
+      timeout: 2000,
+    });
     expect((await eventNames(tab)).at(-1)).toBe(`peerDisconnected ${gone.id}`);
   }
 });
@@ -86,7 +101,9 @@ test("a closed host tab ends the game for every client within 2 s", async ({ bro
   const { host, clients } = await hostAndJoin(browser, 3);
   await host.context().close();
   for (const { page } of clients) {
-    await page.waitForFunction(() => window.harness.names().includes("serverDisconnected"), null, { timeout: 2000 });
+    await page.waitForFunction(() => window.harness.names().includes("serverDisconnected"), null, {
+      timeout: 2000,
+    });
     const names = await eventNames(page);
     expect(names.slice(-2)).toEqual(["peerDisconnected 1", "serverDisconnected"]);
     expect(await peersOf(page)).toEqual([]);
@@ -131,7 +148,10 @@ test("joining an unknown, a full or a refusing room fails with the reason", asyn
 
 test("an unreachable signaling server fails the join instead of hanging", async ({ browser }) => {
   const tab = await openTab(browser, "http://127.0.0.1:9");
-  expect(await tab.evaluate(() => window.harness.join("ABCDEF"))).toEqual({ ok: false, reason: "signaling_unreachable" });
+  expect(await tab.evaluate(() => window.harness.join("ABCDEF"))).toEqual({
+    ok: false,
+    reason: "signaling_unreachable",
+  });
   expect(await eventNames(tab)).toEqual(["connectionFailed signaling_unreachable"]);
 });
 
@@ -141,7 +161,9 @@ test("a host that never answers makes the join time out with connectionFailed", 
   try {
     const reply = await silentHost.timeout(5000).emitWithAck("create", { maxPlayers: 4 });
     const tab = await openTab(browser);
-    expect(await tab.evaluate((code) => window.harness.join(code, 1500), reply.roomCode)).toMatchObject({ ok: true });
+    expect(
+      await tab.evaluate((code) => window.harness.join(code, { connectTimeoutMs: 1500 }), reply.roomCode),
+    ).toMatchObject({ ok: true });
     await tab.waitForFunction(() => window.harness.names().length > 0, null, { timeout: 5000 });
     expect(await eventNames(tab)).toEqual(["connectionFailed timeout"]);
     expect(await tab.evaluate(() => window.harness.api.connectionStatus)).toBe("disconnected");
@@ -158,12 +180,30 @@ test("multiplayer.peer = null closes cleanly on a client and on the host", async
   });
   await waitForPeerCount(host, 1, 2000);
   await waitForPeerCount(stayer.page, 1, 2000);
-  expect(await leaver.page.evaluate(() => [window.harness.api.uniqueId, window.harness.api.isServer()])).toEqual([1, true]);
+  expect(
+    await leaver.page.evaluate(() => [window.harness.api.uniqueId, window.harness.api.isServer()]),
+  ).toEqual([1, true]);
   expect(await eventNames(leaver.page)).not.toContain("serverDisconnected");
 
   await host.evaluate(() => {
     window.harness.api.peer = null;
   });
-  await stayer.page.waitForFunction(() => window.harness.names().includes("serverDisconnected"), null, { timeout: 2000 });
+  await stayer.page.waitForFunction(() => window.harness.names().includes("serverDisconnected"), null, {
+    timeout: 2000,
+  });
   for (const tab of [host, leaver.page, stayer.page]) expect(errorsOf(tab)).toEqual([]);
+});
+
+test("a failed DTLS handshake fails the join with ice_failed", async ({ browser }) => {
+  const host = await openTab(browser);
+  const roomCode = await host.evaluate(() => window.harness.host(4));
+  const tab = await openTab(browser);
+  await tab.evaluate(() => window.harness.breakDtls());
+  expect(await tab.evaluate((code) => window.harness.join(code), roomCode)).toMatchObject({ ok: true });
+  await tab.waitForFunction(() => window.harness.names().length > 0, null, { timeout: 15_000 });
+  expect(await eventNames(tab)).toEqual(["connectionFailed ice_failed"]);
+  expect(await tab.evaluate(() => window.harness.api.connectionStatus)).toBe("disconnected");
+  // The host never saw a connected peer and frees its place.
+  expect(await eventNames(host)).toEqual([]);
+  expect(await peersOf(host)).toEqual([]);
 });

@@ -2,7 +2,9 @@ import { type ConnectionError, multiplayer, normalizeRoomCode, WebRTCMultiplayer
 
 const params = new URLSearchParams(location.search);
 const signalingUrl =
-  params.get("signal") ?? import.meta.env.VITE_SIGNALING_URL ?? `${location.protocol}//${location.hostname}:8787`;
+  params.get("signal") ??
+  import.meta.env.VITE_SIGNALING_URL ??
+  `${location.protocol}//${location.hostname}:8787`;
 
 const element = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const home = element("home");
@@ -29,7 +31,8 @@ function renderRoom(roomCode: string): void {
   element("code").textContent = roomCode;
   const anchor = element<HTMLAnchorElement>("join-link");
   anchor.href = anchor.textContent = link.toString();
-  element("me").textContent = `You are peer ${multiplayer.uniqueId}${multiplayer.isServer() ? " (host)" : ""}`;
+  element("me").textContent =
+    `You are peer ${multiplayer.uniqueId}${multiplayer.isServer() ? " (host)" : ""}`;
   renderPeers();
   show("room");
 }
@@ -104,8 +107,14 @@ element("join-form").addEventListener("submit", (event) => {
   void joinRoom(codeInput.value);
 });
 element("leave").addEventListener("click", () => leave(null));
-element("copy-code").addEventListener("click", () => void navigator.clipboard?.writeText(element("code").textContent ?? ""));
-element("copy-link").addEventListener("click", () => void navigator.clipboard?.writeText(element("join-link").textContent ?? ""));
+element("copy-code").addEventListener(
+  "click",
+  () => void navigator.clipboard?.writeText(element("code").textContent ?? ""),
+);
+element("copy-link").addEventListener(
+  "click",
+  () => void navigator.clipboard?.writeText(element("join-link").textContent ?? ""),
+);
 
 const invited = params.get("room");
 if (invited) {

@@ -1,7 +1,12 @@
 /** Everything that is the same in the browser and Node entry points. */
 export { Emitter } from "./events/emitter.js";
-export { MultiplayerAPI, type MultiplayerEvents, type Rejection, type SendOptions } from "./multiplayer/multiplayer-api.js";
 export { multiplayer } from "./multiplayer/default-instance.js";
+export {
+  MultiplayerAPI,
+  type MultiplayerEvents,
+  type Rejection,
+  type SendOptions,
+} from "./multiplayer/multiplayer-api.js";
 export { normalizeRoomCode } from "./signaling/protocol.js";
 export { MemoryMultiplayerPeer, MemoryNetwork } from "./transport/memory-peer.js";
 export {

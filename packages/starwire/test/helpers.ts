@@ -1,4 +1,9 @@
-import { MemoryMultiplayerPeer, MemoryNetwork, MultiplayerAPI, type MultiplayerEvents } from "../src/common.js";
+import {
+  MemoryMultiplayerPeer,
+  MemoryNetwork,
+  MultiplayerAPI,
+  type MultiplayerEvents,
+} from "../src/common.js";
 
 /** Records every MultiplayerAPI event as a readable line, e.g. "peerConnected 1". */
 export function recordEvents(api: MultiplayerAPI): string[] {

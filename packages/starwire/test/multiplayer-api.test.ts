@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConnectionError, MemoryMultiplayerPeer, MultiplayerAPI, type Rejection } from "../src/common.js";
-import { Command } from "../src/wire/commands.js";
 import { encodePeerNotice, encodeRelay } from "../src/multiplayer/system-messages.js";
+import { Command } from "../src/wire/commands.js";
 import { hostGame, joinGame, MemoryNetwork, recordEvents, until } from "./helpers.js";
 
 const sorted = (ids: number[]) => [...ids].sort((a, b) => a - b);
@@ -25,12 +25,29 @@ describe("event order (GODOT-SEMANTICS.md)", () => {
     const b = await joinGame(network, host.roomCode);
     await until(() => a.api.getPeers().length === 2 && b.api.getPeers().length === 2);
     const c = await joinGame(network, host.roomCode.toLowerCase());
-    await until(() => c.api.getPeers().length === 3 && a.api.getPeers().length === 3 && b.api.getPeers().length === 3);
+    await until(
+      () => c.api.getPeers().length === 3 && a.api.getPeers().length === 3 && b.api.getPeers().length === 3,
+    );
 
     expect(host.log).toEqual([`peerConnected ${a.id}`, `peerConnected ${b.id}`, `peerConnected ${c.id}`]);
-    expect(a.log).toEqual(["connectedToServer", "peerConnected 1", `peerConnected ${b.id}`, `peerConnected ${c.id}`]);
-    expect(b.log).toEqual(["connectedToServer", "peerConnected 1", `peerConnected ${a.id}`, `peerConnected ${c.id}`]);
-    expect(c.log).toEqual(["connectedToServer", "peerConnected 1", `peerConnected ${a.id}`, `peerConnected ${b.id}`]);
+    expect(a.log).toEqual([
+      "connectedToServer",
+      "peerConnected 1",
+      `peerConnected ${b.id}`,
+      `peerConnected ${c.id}`,
+    ]);
+    expect(b.log).toEqual([
+      "connectedToServer",
+      "peerConnected 1",
+      `peerConnected ${a.id}`,
+      `peerConnected ${c.id}`,
+    ]);
+    expect(c.log).toEqual([
+      "connectedToServer",
+      "peerConnected 1",
+      `peerConnected ${a.id}`,
+      `peerConnected ${b.id}`,
+    ]);
     expect(sorted(host.api.getPeers())).toEqual(sorted([a.id, b.id, c.id]));
     expect(sorted(c.api.getPeers())).toEqual(sorted([1, a.id, b.id]));
     for (const client of [a, b, c]) {
@@ -42,7 +59,10 @@ describe("event order (GODOT-SEMANTICS.md)", () => {
 
     // A client leaves: the host and the others are told; the host first tells, then fires.
     b.api.peer = null;
-    await until(() => host.api.getPeers().length === 2 && a.api.getPeers().length === 2 && c.api.getPeers().length === 2);
+    await until(
+      () =>
+        host.api.getPeers().length === 2 && a.api.getPeers().length === 2 && c.api.getPeers().length === 2,
+    );
     expect(host.log.at(-1)).toBe(`peerDisconnected ${b.id}`);
     expect(a.log.at(-1)).toBe(`peerDisconnected ${b.id}`);
     expect(c.log.at(-1)).toBe(`peerDisconnected ${b.id}`);

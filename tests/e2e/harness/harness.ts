@@ -10,14 +10,21 @@ export interface DataChannelRecord extends RTCDataChannelInit {
   label: string;
 }
 
+export type JoinOptions = Omit<Starwire.WebRTCPeerOptions, "signalingUrl">;
+
 export interface Harness {
   starwire: typeof Starwire;
   api: Starwire.MultiplayerAPI;
   events: HarnessEvent[];
   channels: DataChannelRecord[];
   /** Creates a room, assigns the peer to `multiplayer`, returns the room code. */
-  host(maxPlayers: number): Promise<string>;
-  join(roomCode: string, connectTimeoutMs?: number): Promise<{ ok: true; id: number } | { ok: false; reason: string }>;
+  host(maxPlayers: number, options?: JoinOptions): Promise<string>;
+  join(
+    roomCode: string,
+    options?: JoinOptions,
+  ): Promise<{ ok: true; id: number } | { ok: false; reason: string }>;
+  /** Makes the DTLS handshake of this tab's next connections fail. */
+  breakDtls(): void;
   /** Event log as "peerConnected 123" lines, packets left out. */
   names(): string[];
 }

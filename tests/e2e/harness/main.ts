@@ -1,6 +1,6 @@
 // A page that exposes the SDK to Playwright: tests drive it with page.evaluate.
 import * as starwire from "starwire";
-import type { DataChannelRecord, Harness, HarnessEvent } from "./harness.js";
+import type { DataChannelRecord, Harness, HarnessEvent, JoinOptions } from "./harness.js";
 
 const events: HarnessEvent[] = [];
 const channels: DataChannelRecord[] = [];
@@ -12,6 +12,25 @@ RTCPeerConnection.prototype.createDataChannel = function (label: string, init?: 
   return createDataChannel.call(this, label, init);
 };
 
+/** Corrupts the DTLS fingerprint of every remote description, so the handshake must fail. */
+function breakDtls(): void {
+  const setRemoteDescription = RTCPeerConnection.prototype.setRemoteDescription;
+  RTCPeerConnection.prototype.setRemoteDescription = function (
+    this: RTCPeerConnection,
+    description: RTCSessionDescriptionInit,
+  ) {
+    const sdp = description.sdp?.replace(
+      /^(a=fingerprint:\S+ )([0-9A-F]{2})/m,
+      (_, prefix: string, byte: string) => prefix + (byte === "00" ? "11" : "00"),
+    );
+    const apply = setRemoteDescription as (
+      this: RTCPeerConnection,
+      d: RTCSessionDescriptionInit,
+    ) => Promise<void>;
+    return apply.call(this, { type: description.type, ...(sdp === undefined ? {} : { sdp }) });
+  } as typeof setRemoteDescription;
+}
+
 const api = starwire.multiplayer;
 const record = (name: string, ...args: unknown[]) => events.push({ name, args, at: Date.now() });
 api.on("connectedToServer", () => record("connectedToServer"));
@@ -22,22 +41,22 @@ api.on("serverDisconnected", () => record("serverDisconnected"));
 api.on("peerPacket", (from, data) => record("peerPacket", from, new TextDecoder().decode(data)));
 
 const signalingUrl = new URLSearchParams(location.search).get("signal") ?? "http://127.0.0.1:8787";
-const newPeer = (connectTimeoutMs?: number) =>
-  new starwire.WebRTCMultiplayerPeer({ signalingUrl, ...(connectTimeoutMs ? { connectTimeoutMs } : {}) });
+const newPeer = (options: JoinOptions = {}) =>
+  new starwire.WebRTCMultiplayerPeer({ signalingUrl, ...options });
 
 const harness: Harness = {
   starwire,
   api,
   events,
   channels,
-  async host(maxPlayers) {
-    const peer = newPeer();
+  async host(maxPlayers, options) {
+    const peer = newPeer(options);
     const { roomCode } = await peer.createServer({ maxPlayers });
     api.peer = peer;
     return roomCode;
   },
-  async join(roomCode, connectTimeoutMs) {
-    const peer = newPeer(connectTimeoutMs);
+  async join(roomCode, options) {
+    const peer = newPeer(options);
     api.peer = peer;
     try {
       await peer.createClient(roomCode);
@@ -46,7 +65,9 @@ const harness: Harness = {
       return { ok: false, reason: (error as starwire.ConnectionError).reason };
     }
   },
-  names: () => events.filter((e) => e.name !== "peerPacket").map((e) => [e.name, ...e.args.slice(0, 1)].join(" ")),
+  breakDtls,
+  names: () =>
+    events.filter((e) => e.name !== "peerPacket").map((e) => [e.name, ...e.args.slice(0, 1)].join(" ")),
 };
 window.harness = harness;
 document.getElementById("status")!.textContent = "ready";

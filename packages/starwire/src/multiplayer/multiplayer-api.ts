@@ -8,7 +8,7 @@ import type {
   TransferMode,
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
-import { Command, COMMAND_MASK } from "../wire/commands.js";
+import { COMMAND_MASK, Command } from "../wire/commands.js";
 import { decodeSystemMessage, encodePeerNotice, encodeRelay } from "./system-messages.js";
 
 /** A packet that was dropped instead of acted on, and why. */
@@ -171,7 +171,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
 
   #onPacket(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
     if (data.length === 0) return this.#reject(from, "malformed", "empty packet");
-    if ((data[0]! & COMMAND_MASK) === Command.SYS) return this.#onSystemMessage(from, data, transfer, channel);
+    if ((data[0]! & COMMAND_MASK) === Command.SYS)
+      return this.#onSystemMessage(from, data, transfer, channel);
     this.#deliver(from, data);
   }
 
@@ -184,7 +185,9 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       if ((inner[0]! & COMMAND_MASK) === Command.SYS) {
         return this.#reject(from, "forbidden", "a relayed packet cannot be a system message");
       }
-      return this.isServer() ? this.#relay(from, message.peer, inner, transfer, channel) : this.#deliverRelayed(from, message.peer, inner);
+      return this.isServer()
+        ? this.#relay(from, message.peer, inner, transfer, channel)
+        : this.#deliverRelayed(from, message.peer, inner);
     }
     if (this.isServer() || !fromHost) {
       return this.#reject(from, "forbidden", `only the host announces peers (${message.kind} from ${from})`);
@@ -205,7 +208,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (target > 0 && target !== HOST_PEER_ID && !this.#peers.has(target)) {
       return this.#reject(from, "unknown_target", `relay to unknown peer ${target}`);
     }
-    if (target === HOST_PEER_ID || target === 0 || (target < 0 && target !== -HOST_PEER_ID)) this.#deliver(from, packet);
+    if (target === HOST_PEER_ID || target === 0 || (target < 0 && target !== -HOST_PEER_ID))
+      this.#deliver(from, packet);
     if (target === HOST_PEER_ID) return;
     const stamped = encodeRelay(from, packet);
     for (const id of this.#targets(target, from)) this.#peer.send(id, stamped, transfer, channel);
@@ -231,4 +235,3 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     this.emit("rejected", { from, reason, message });
   }
 }
-

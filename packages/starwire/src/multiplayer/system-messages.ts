@@ -45,7 +45,10 @@ export function decodeSystemMessage(bytes: Uint8Array): SystemMessage | string {
     case SystemCommand.ADD_PEER:
     case SystemCommand.DEL_PEER:
       if (bytes.length !== HEADER + ID_BYTES) return "peer notice has trailing bytes";
-      return { kind: bytes[1] === SystemCommand.ADD_PEER ? "addPeer" : "delPeer", id: view.getUint32(HEADER, true) };
+      return {
+        kind: bytes[1] === SystemCommand.ADD_PEER ? "addPeer" : "delPeer",
+        id: view.getUint32(HEADER, true),
+      };
     case SystemCommand.RELAY:
       if (bytes.length === HEADER + ID_BYTES) return "relay carries no packet";
       return { kind: "relay", peer: view.getInt32(HEADER, true), packet: bytes.subarray(HEADER + ID_BYTES) };

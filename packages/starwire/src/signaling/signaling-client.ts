@@ -17,7 +17,9 @@ export function connectSignaling(url: string, timeoutMs: number): Promise<Signal
     const fail = (error: Error) => {
       socket.off("connect", succeed);
       socket.close();
-      reject(new ConnectionError("signaling_unreachable", `signaling server ${url} unreachable: ${error.message}`));
+      reject(
+        new ConnectionError("signaling_unreachable", `signaling server ${url} unreachable: ${error.message}`),
+      );
     };
     const succeed = () => {
       socket.off("connect_error", fail);
@@ -46,7 +48,8 @@ export async function request<E extends RequestEvent>(
   } catch {
     throw new ConnectionError("signaling_unreachable", `signaling server did not answer "${event}" in time`);
   }
-  if (!reply || typeof reply !== "object") throw new ConnectionError("signaling_error", `bad reply to "${event}"`);
+  if (!reply || typeof reply !== "object")
+    throw new ConnectionError("signaling_error", `bad reply to "${event}"`);
   if (!reply.ok) throw new ConnectionError(failureReason(reply.code), reply.message);
   return reply as Extract<ReplyOf<E>, { ok: true }>;
 }

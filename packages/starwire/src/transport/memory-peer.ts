@@ -123,7 +123,8 @@ export class MemoryMultiplayerPeer extends StarPeer {
     const ownId = this.uniqueId;
     this.#links.delete(remoteId);
     remote.#links.delete(ownId);
-    if (ownId === HOST_PEER_ID && this.#roomCode) this.#network.rooms.get(this.#roomCode)?.clients.delete(remoteId);
+    if (ownId === HOST_PEER_ID && this.#roomCode)
+      this.#network.rooms.get(this.#roomCode)?.clients.delete(remoteId);
     if (remoteId === HOST_PEER_ID && remote.#roomCode) {
       remote.#network.rooms.get(remote.#roomCode)?.clients.delete(ownId);
     }
@@ -150,6 +151,7 @@ export class MemoryMultiplayerPeer extends StarPeer {
 
 function randomCode(): string {
   let code = "";
-  for (let i = 0; i < 6; i++) code += ROOM_CODE_ALPHABET[Math.floor(Math.random() * ROOM_CODE_ALPHABET.length)];
+  for (let i = 0; i < 6; i++)
+    code += ROOM_CODE_ALPHABET[Math.floor(Math.random() * ROOM_CODE_ALPHABET.length)];
   return code;
 }

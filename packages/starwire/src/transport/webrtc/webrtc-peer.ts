@@ -61,12 +61,15 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       throw new RangeError(`maxPlayers must be a positive integer, got ${options.maxPlayers}`);
     }
     const socket = await this.#openSignaling();
-    const reply = await request(socket, "create", { maxPlayers: options.maxPlayers }, this.#connectTimeoutMs).catch(
-      (error: unknown) => {
-        this.#closeSignaling();
-        throw error;
-      },
-    );
+    const reply = await request(
+      socket,
+      "create",
+      { maxPlayers: options.maxPlayers },
+      this.#connectTimeoutMs,
+    ).catch((error: unknown) => {
+      this.#closeSignaling();
+      throw error;
+    });
     this.#iceServers = reply.iceServers;
     this.#roomCode = reply.roomCode;
     this.setState("connected", HOST_PEER_ID);
@@ -117,7 +120,10 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       packet: (data, transfer) => this.reportPacket(HOST_PEER_ID, data, transfer, 0),
       end: (end) => {
         const ice = end.kind === "failed" && end.ice;
-        this.#lostHost(ice ? "ice_failed" : "signaling_error", end.kind === "failed" ? end.message : "connection closed");
+        this.#lostHost(
+          ice ? "ice_failed" : "signaling_error",
+          end.kind === "failed" ? end.message : "connection closed",
+        );
       },
     });
   }
@@ -242,4 +248,3 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.reportConnectionFailed(reason, message);
   }
 }
-

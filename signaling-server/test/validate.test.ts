@@ -1,0 +1,182 @@
+import { describe, expect, it } from "vitest";
+import { defaultConfig } from "../src/config.js";
+import {
+  splitArguments,
+  validateCreate,
+  validateJoin,
+  validateKick,
+  validateLeave,
+  validateSetRefusing,
+  validateSignal,
+} from "../src/validate.js";
+
+const limits = { maxPlayersPerRoom: 64, maxSdpBytes: 100, maxCandidateBytes: 50 };
+
+describe("splitArguments", () => {
+  it("takes only a trailing function as the reply", () => {
+    const reply = () => {};
+    expect(splitArguments([])).toEqual({ payload: [] });
+    expect(splitArguments([reply])).toEqual({ payload: [], reply });
+    expect(splitArguments([{ a: 1 }, reply])).toEqual({ payload: [{ a: 1 }], reply });
+    expect(splitArguments([reply, { a: 1 }])).toEqual({ payload: [reply, { a: 1 }] });
+    expect(splitArguments([{ a: 1 }, "reply"])).toEqual({ payload: [{ a: 1 }, "reply"] });
+  });
+});
+
+describe("validators return values, never throw", () => {
+  const hostile = [
+    undefined,
+    null,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    -0,
+    2 ** 64,
+    "",
+    "x".repeat(100_000),
+    [],
+    {},
+    Object.create(null),
+    new Date(),
+    new Map(),
+    new Uint8Array(4),
+    Symbol("s"),
+    () => {},
+    10n,
+    { toString: () => "boom", valueOf: () => 8 },
+    new Proxy({}, { ownKeys: () => [] }),
+  ];
+  const validators = [
+    (args: unknown[]) => validateCreate(args, limits),
+    validateJoin,
+    (args: unknown[]) => validateSignal(args, limits),
+    validateSetRefusing,
+    validateKick,
+    validateLeave,
+  ];
+  it("for every hostile argument", () => {
+    for (const validate of validators) {
+      for (const value of hostile) {
+        expect(() => validate([value])).not.toThrow();
+        expect(validate([value]).ok).toBe(false);
+        expect(() => validate([{ maxPlayers: value, roomCode: value, data: value }])).not.toThrow();
+      }
+    }
+  });
+});
+
+describe("validateCreate", () => {
+  it("accepts integer maxPlayers from 1 to the cap", () => {
+    expect(validateCreate([{ maxPlayers: 1 }], limits)).toEqual({ ok: true, value: { maxPlayers: 1 } });
+    expect(validateCreate([{ maxPlayers: 64 }], limits)).toEqual({ ok: true, value: { maxPlayers: 64 } });
+    expect(validateCreate([{ maxPlayers: 64 }], { ...limits, maxPlayersPerRoom: 8 }).ok).toBe(false);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 65, 1e300, "8", null, true, [8]])(
+    "rejects maxPlayers %s",
+    (maxPlayers) => {
+      const result = validateCreate([{ maxPlayers }], limits);
+      expect(result.ok).toBe(false);
+      expect(!result.ok && result.message).toMatch(/^create: maxPlayers must be an integer from 1 to 64/);
+    },
+  );
+
+  it("rejects extra fields and extra arguments", () => {
+    expect(validateCreate([{ maxPlayers: 8, x: 1 }], limits)).toMatchObject({ ok: false });
+    expect(validateCreate([{ maxPlayers: 8 }, 1], limits)).toMatchObject({ ok: false });
+    expect(validateCreate([], limits)).toMatchObject({ ok: false });
+  });
+
+  it("accepts a null-prototype object but no other prototype", () => {
+    const bare = Object.assign(Object.create(null), { maxPlayers: 3 });
+    expect(validateCreate([bare], limits)).toEqual({ ok: true, value: { maxPlayers: 3 } });
+    const inherited = Object.create({ maxPlayers: 3 });
+    expect(validateCreate([inherited], limits).ok).toBe(false);
+    class Request {
+      maxPlayers = 3;
+    }
+    expect(validateCreate([new Request()], limits).ok).toBe(false);
+  });
+});
+
+describe("validateJoin", () => {
+  it("accepts a non-empty code up to 64 characters, as typed", () => {
+    expect(validateJoin([{ roomCode: "abc-def" }])).toEqual({ ok: true, value: { roomCode: "abc-def" } });
+    expect(validateJoin([{ roomCode: "A".repeat(64) }]).ok).toBe(true);
+    expect(validateJoin([{ roomCode: "A".repeat(65) }]).ok).toBe(false);
+    expect(validateJoin([{ roomCode: " \t" }]).ok).toBe(false);
+  });
+});
+
+describe("validateSetRefusing / validateKick / validateLeave", () => {
+  it("accept exactly their documented shapes", () => {
+    expect(validateSetRefusing([{ refusing: false }])).toEqual({ ok: true, value: { refusing: false } });
+    expect(validateSetRefusing([{ refusing: 0 }]).ok).toBe(false);
+    expect(validateKick([{ peerId: 2 }])).toEqual({ ok: true, value: { peerId: 2 } });
+    expect(validateKick([{ peerId: 2 ** 31 - 1 }]).ok).toBe(true);
+    expect(validateKick([{ peerId: 2 ** 31 }]).ok).toBe(false);
+    expect(validateKick([{ peerId: 1 }]).ok).toBe(false);
+    expect(validateLeave([])).toEqual({ ok: true, value: undefined });
+    expect(validateLeave([undefined]).ok).toBe(false);
+  });
+});
+
+describe("validateSignal", () => {
+  const offer = { type: "offer", sdp: "v=0" };
+
+  it("accepts offers and answers, with or without a target", () => {
+    expect(validateSignal([{ data: offer }], limits)).toEqual({ ok: true, value: { data: offer } });
+    expect(validateSignal([{ to: 5, data: { type: "answer", sdp: "v=0" } }], limits)).toEqual({
+      ok: true,
+      value: { to: 5, data: { type: "answer", sdp: "v=0" } },
+    });
+  });
+
+  it("measures the sdp cap in UTF-8 bytes", () => {
+    expect(validateSignal([{ data: { type: "offer", sdp: "a".repeat(100) } }], limits).ok).toBe(true);
+    expect(validateSignal([{ data: { type: "offer", sdp: "a".repeat(101) } }], limits).ok).toBe(false);
+    expect(validateSignal([{ data: { type: "offer", sdp: "é".repeat(51) } }], limits).ok).toBe(false);
+  });
+
+  it("accepts candidates with optional nullable fields and rebuilds them", () => {
+    const candidate = { candidate: "candidate:1", sdpMid: "0", sdpMLineIndex: 0, usernameFragment: null };
+    expect(validateSignal([{ data: { type: "candidate", candidate } }], limits)).toEqual({
+      ok: true,
+      value: { data: { type: "candidate", candidate } },
+    });
+    const minimal = validateSignal([{ data: { type: "candidate", candidate: { candidate: "" } } }], limits);
+    expect(minimal).toEqual({
+      ok: true,
+      value: { data: { type: "candidate", candidate: { candidate: "" } } },
+    });
+  });
+
+  it.each([
+    [{ type: "candidate", candidate: { candidate: "x".repeat(51) } }, "larger than 50 bytes"],
+    [{ type: "candidate", candidate: { candidate: "", sdpMLineIndex: 65536 } }, "sdpMLineIndex"],
+    [{ type: "candidate", candidate: { candidate: "", sdpMid: [] } }, "sdpMid"],
+    [{ type: "candidate", candidate: { candidate: "", extra: 1 } }, "unknown field"],
+    [{ type: "candidate", candidate: { candidate: "" }, sdp: "v=0" }, "no sdp"],
+    [{ type: "offer", sdp: "v=0", candidate: {} }, "no candidate"],
+    [{ type: "offer", sdp: "v=0", junk: 1 }, "unknown field"],
+    [{ type: "answer" }, "non-empty string sdp"],
+    [{ type: "OFFER", sdp: "v=0" }, "data.type"],
+    [{ sdp: "v=0" }, "data.type"],
+    [["offer", "v=0"], "an array"],
+    [null, "null"],
+  ])("rejects data %j (%s)", (data, hint) => {
+    const result = validateSignal([{ data }], limits);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.message).toContain(hint);
+  });
+
+  it("rejects bad targets", () => {
+    for (const to of [0, -1, 1.5, 2 ** 31, "2", null, Number.NaN]) {
+      expect(validateSignal([{ to, data: offer }], limits).ok, String(to)).toBe(false);
+    }
+  });
+
+  it("uses the server defaults sensibly", () => {
+    const sdp = "a".repeat(defaultConfig.maxSdpBytes);
+    expect(validateSignal([{ data: { type: "offer", sdp } }], defaultConfig).ok).toBe(true);
+  });
+});
