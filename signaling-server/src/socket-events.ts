@@ -29,6 +29,7 @@ type SignalingSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 /** One incoming event, with the one way to answer it. */
 interface IncomingEvent {
   readonly socket: SignalingSocket;
+  readonly socketId: string;
   readonly payload: unknown[];
   readonly hasReply: boolean;
   /**
@@ -63,8 +64,14 @@ export function attachSignalingEvents(
   io: SignalingIo,
   registry: RoomRegistry,
   config: SignalingConfig,
-  log: Logger,
+  logger: Logger,
 ): void {
+  // A logger that throws (a full disk, a closed stream) must not turn into a failed request.
+  const log: Logger = (line) => {
+    try {
+      logger(line);
+    } catch {}
+  };
   const handlers = new Map<string, EventHandler>([
     ["create", create],
     ["join", join],
@@ -75,41 +82,45 @@ export function attachSignalingEvents(
   ]);
 
   io.on("connection", (socket) => {
+    // Read once: the id never changes, and the room registry is keyed by it.
+    const socketId = socket.id;
     const bucket = new TokenBucket(config.eventsPerSecond, config.eventBurst);
 
     socket.onAny((name: unknown, ...args: unknown[]) => {
       // socket.io accepts numbers as event names too.
-      const eventName = String(name).slice(0, MAX_ECHOED_EVENT_NAME);
+      const fullName = String(name);
+      const eventName = fullName.slice(0, MAX_ECHOED_EVENT_NAME);
       const { payload, reply } = splitArguments(args);
-      const event = incomingEvent(socket, eventName, payload, reply);
+      const event = incomingEvent(socket, socketId, eventName, payload, reply);
       try {
         if (!bucket.take()) {
           event.respond(errorOf("rate_limited", "too many events; slow down"));
           return;
         }
-        const handler = handlers.get(eventName);
+        const handler = handlers.get(fullName);
         if (handler === undefined) {
           event.respond(invalid(`unknown event "${eventName}"`));
           return;
         }
         event.respond(handler(event));
       } catch (error) {
-        log(`error handling "${eventName}" from ${socket.id}: ${describeError(error)}`);
+        log(`error handling "${eventName}" from ${socketId}: ${describeError(error)}`);
         event.respond(invalid("the server could not process this request"));
       }
     });
 
     socket.on("disconnect", () => {
       try {
-        announceLeave(registry.leave(socket.id), "disconnected");
+        announceLeave(registry.leave(socketId), "disconnected");
       } catch (error) {
-        log(`error cleaning up after ${socket.id}: ${describeError(error)}`);
+        log(`error cleaning up after ${socketId}: ${describeError(error)}`);
       }
     });
   });
 
   function incomingEvent(
     socket: SignalingSocket,
+    socketId: string,
     eventName: string,
     payload: unknown[],
     reply: ((reply: unknown) => void) | undefined,
@@ -117,6 +128,7 @@ export function attachSignalingEvents(
     let answered = false;
     return {
       socket,
+      socketId,
       payload,
       hasReply: reply !== undefined,
       respond<T extends object>(answer: Reply<T>) {
@@ -126,20 +138,20 @@ export function attachSignalingEvents(
           if (reply !== undefined) reply(answer);
           else if (!answer.ok) socket.emit("signalingError", { ...answer, event: eventName });
         } catch (error) {
-          log(`error answering "${eventName}" to ${socket.id}: ${describeError(error)}`);
+          log(`error answering "${eventName}" to ${socketId}: ${describeError(error)}`);
         }
       },
     };
   }
 
-  function create({ socket, payload, hasReply }: IncomingEvent): Reply<object> {
+  function create({ socketId, payload, hasReply }: IncomingEvent): Reply<object> {
     const request = validateCreate(payload, config);
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("create needs a reply callback to receive the room code");
-    const result = registry.create(socket.id, request.value.maxPlayers);
+    const result = registry.create(socketId, request.value.maxPlayers);
     if (!result.ok) return result;
     const { room } = result;
-    log(`room ${room.code} created host=${socket.id} maxPlayers=${room.maxPlayers}`);
+    log(`room ${room.code} created host=${socketId} maxPlayers=${room.maxPlayers}`);
     const reply: Reply<CreateReply> = {
       ok: true,
       roomCode: room.code,
@@ -149,11 +161,11 @@ export function attachSignalingEvents(
     return reply;
   }
 
-  function join({ socket, payload, hasReply, respond }: IncomingEvent): Reply<object> {
+  function join({ socketId, payload, hasReply, respond }: IncomingEvent): Reply<object> {
     const request = validateJoin(payload);
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("join needs a reply callback to receive the peer id");
-    const result = registry.join(socket.id, request.value.roomCode);
+    const result = registry.join(socketId, request.value.roomCode);
     if (!result.ok) return result;
     const { room, peerId } = result;
     const reply: Reply<JoinReply> = { ok: true, roomCode: room.code, peerId, iceServers: config.iceServers };
@@ -161,35 +173,35 @@ export function attachSignalingEvents(
     respond(reply);
     io.to(room.hostSocketId).emit("peerJoined", { peerId });
     log(
-      `room ${room.code} joined peer=${peerId} socket=${socket.id} players=${room.clients.size}/${room.maxPlayers}`,
+      `room ${room.code} joined peer=${peerId} socket=${socketId} players=${room.clients.size}/${room.maxPlayers}`,
     );
     return reply;
   }
 
-  function signal({ socket, payload }: IncomingEvent): Reply<object> {
+  function signal({ socketId, payload }: IncomingEvent): Reply<object> {
     const request = validateSignal(payload, config);
     if (!request.ok) return invalid(request.message);
-    const route = registry.signalRoute(socket.id, request.value.to);
+    const route = registry.signalRoute(socketId, request.value.to);
     if (!route.ok) return route;
     // `from` is the server's record of the sender, never anything the sender claimed.
     io.to(route.targetSocketId).emit("signal", { from: route.from, data: request.value.data });
     return { ok: true };
   }
 
-  function setRefusing({ socket, payload }: IncomingEvent): Reply<object> {
+  function setRefusing({ socketId, payload }: IncomingEvent): Reply<object> {
     const request = validateSetRefusing(payload);
     if (!request.ok) return invalid(request.message);
-    const result = registry.setRefusing(socket.id, request.value.refusing);
+    const result = registry.setRefusing(socketId, request.value.refusing);
     if (!result.ok) return result;
     if (result.changed) log(`room ${result.room.code} refusing=${result.room.refusing}`);
     return { ok: true };
   }
 
-  function kick({ socket, payload }: IncomingEvent): Reply<object> {
+  function kick({ socket, socketId, payload }: IncomingEvent): Reply<object> {
     const request = validateKick(payload);
     if (!request.ok) return invalid(request.message);
     const { peerId } = request.value;
-    const result = registry.kick(socket.id, peerId);
+    const result = registry.kick(socketId, peerId);
     if (!result.ok) return result;
     io.to(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
     // peerLeft goes out before the reply, so when the host's kick settles its peer list is current.
@@ -198,11 +210,11 @@ export function attachSignalingEvents(
     return { ok: true };
   }
 
-  function leave({ socket, payload }: IncomingEvent): Reply<object> {
+  function leave({ socketId, payload }: IncomingEvent): Reply<object> {
     const request = validateLeave(payload);
     if (!request.ok) return invalid(request.message);
     // Leaving when not in a room succeeds: the caller wanted to be out, and it is.
-    announceLeave(registry.leave(socket.id), "left");
+    announceLeave(registry.leave(socketId), "left");
     return { ok: true };
   }
 
@@ -222,6 +234,9 @@ export function attachSignalingEvents(
   }
 }
 
+/** The error and where it was thrown, on one line: logs are one line per event. */
 function describeError(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const [headline, firstFrame] = (error.stack ?? error.message).split("\n");
+  return firstFrame === undefined ? headline! : `${headline} (${firstFrame.trim()})`;
 }

@@ -255,4 +255,40 @@ describe("malformed payloads are answered with invalid_request", () => {
     expect(await bystander.request("leave")).toEqual({ ok: true });
     await expectServerStillWorks();
   });
+
+  it("survives a reply callback that throws, and a handler that throws inside", async () => {
+    const client = await server.connect();
+    const serverSocket = server.server.io.of("/").sockets.get(client.raw.id!)!;
+    const [dispatch] = serverSocket.listenersAny();
+    const throwing = () => {
+      throw new Error("reply exploded");
+    };
+    expect(() => dispatch!("create", { maxPlayers: 2 }, throwing)).not.toThrow();
+    expect(() => dispatch!("create", "bad", throwing)).not.toThrow();
+    expect(server.logs).toContainEqual(expect.stringContaining('error answering "create"'));
+    // The room from the first call exists even though its reply could not be delivered.
+    expect(await server.health()).toMatchObject({ rooms: 1 });
+
+    // Make the next handler throw partway: the relay's emit fails.
+    const { host, roomCode } = await server.createRoom(2);
+    const { peerId } = await server.joinRoom(roomCode, host);
+    const io = server.server.io;
+    const realTo = io.to;
+    io.to = () => {
+      throw new Error("emit exploded");
+    };
+    let replies: unknown[];
+    try {
+      replies = [await host.request("signal", { to: peerId, data: OFFER })];
+    } finally {
+      io.to = realTo;
+    }
+    expect(replies).toEqual([
+      { ok: false, code: "invalid_request", message: "the server could not process this request" },
+    ]);
+    expect(server.logs).toContainEqual(
+      expect.stringMatching(/^error handling "signal" from \S+: Error: emit exploded \(at .*\)$/),
+    );
+    await expectServerStillWorks();
+  });
 });

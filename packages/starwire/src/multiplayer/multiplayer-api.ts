@@ -9,14 +9,16 @@ import type {
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
 import { COMMAND_MASK, Command } from "../wire/commands.js";
+import { currentSender } from "../rpc/remote-sender.js";
+import { RpcInterface } from "../rpc/rpc-interface.js";
+import { NetNode, plantTree } from "../scene/net-node.js";
+import type { Rejection } from "./rejection.js";
 import { decodeSystemMessage, encodePeerNotice, encodeRelay } from "./system-messages.js";
 
-/** A packet that was dropped instead of acted on, and why. */
-export interface Rejection {
-  from: number;
-  reason: "malformed" | "forbidden" | "unknown_target";
-  message: string;
-}
+export type { Rejection };
+
+let instances = 0;
+
 
 export interface MultiplayerEvents {
   /** A peer joined the game: on the host any client; on a client the host (1) and every other client. */
@@ -44,7 +46,21 @@ export interface SendOptions {
  * true sender) and tells every client who else is in the game.
  */
 export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
+  /** The top of this API's node tree, "/root". */
+  readonly root = new NetNode("root");
+  readonly #instanceId = ++instances;
   #peer: MultiplayerPeer = new OfflineMultiplayerPeer();
+  #rpc = this.#createRpcInterface();
+  readonly #rejections = new Map<number, number>();
+
+  constructor() {
+    super();
+    plantTree(this.root, {
+      api: this,
+      call: (node, kind, name, args, target, forceUnreliable) =>
+        this.#rpc.call(node, kind, name, args, target, forceUnreliable),
+    });
+  }
   /** Everyone this side may address, self excluded: direct peers on the host, host + others on a client. */
   readonly #peers = new Set<number>();
   readonly #handler: PeerEventHandler = {
@@ -66,6 +82,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     const previous = this.#peer;
     previous.attach(null);
     this.#peers.clear();
+    this.#rejections.clear();
+    this.#rpc = this.#createRpcInterface();
     this.#peer = next;
     previous.close();
     next.attach(this.#handler);
@@ -73,6 +91,19 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
 
   get uniqueId(): number {
     return this.#peer.uniqueId;
+  }
+
+  /**
+   * Inside an RPC handler, the id of the peer that called it (your own id for a `call_local`
+   * call); 0 elsewhere. Stays right after `await` in async handlers on V8 (Chrome, Edge, Node).
+   */
+  get remoteSenderId(): number {
+    return currentSender(this.#instanceId);
+  }
+
+  /** How many packets from `peer` were rejected since it connected. */
+  rejectionCount(peer: number): number {
+    return this.#rejections.get(peer) ?? 0;
   }
 
   get connectionStatus(): ConnectionStatus {
@@ -157,6 +188,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
 
   #onPeerDisconnected(id: number): void {
     if (!this.#peers.has(id)) return;
+    this.#rpc.forgetPeer(id);
+    this.#rejections.delete(id);
     if (this.isServer()) {
       this.#peers.delete(id);
       const notice = encodePeerNotice("delPeer", id);
@@ -164,6 +197,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.emit("peerDisconnected", id);
     } else if (id === HOST_PEER_ID) {
       this.#peers.clear();
+      this.#rejections.clear();
+      this.#rpc = this.#createRpcInterface();
       this.emit("peerDisconnected", id);
       this.emit("serverDisconnected");
     }
@@ -199,6 +234,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.#peers.add(message.id);
       this.emit("peerConnected", message.id);
     } else if (message.kind === "delPeer" && this.#peers.delete(message.id)) {
+      this.#rpc.forgetPeer(message.id);
+      this.#rejections.delete(message.id);
       this.emit("peerDisconnected", message.id);
     }
   }
@@ -224,14 +261,39 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   }
 
   #deliver(from: number, packet: Uint8Array): void {
-    if ((packet[0]! & COMMAND_MASK) === Command.RAW) {
-      this.emit("peerPacket", from, packet.subarray(1));
-      return;
+    switch (packet[0]! & COMMAND_MASK) {
+      case Command.RAW:
+        return this.emit("peerPacket", from, packet.subarray(1));
+      case Command.RPC:
+      case Command.RSET:
+      case Command.CONFIRM_PATH:
+        return this.#rpc.receive(from, packet);
+      default:
+        return this.#reject(from, "malformed", `unknown command ${packet[0]}`);
     }
-    this.#reject(from, "malformed", `unknown command ${packet[0]}`);
   }
 
   #reject(from: number, reason: Rejection["reason"], message: string): void {
-    this.emit("rejected", { from, reason, message });
+    this.#onRejected({ from, reason, message });
+  }
+
+  #onRejected(rejection: Rejection): void {
+    this.#rejections.set(rejection.from, (this.#rejections.get(rejection.from) ?? 0) + 1);
+    this.emit("rejected", rejection);
+  }
+
+  #createRpcInterface(): RpcInterface {
+    const api = this;
+    return new RpcInterface({
+      instanceId: this.#instanceId,
+      get uniqueId() {
+        return api.uniqueId;
+      },
+      root: this.root,
+      peers: () => this.#peers,
+      hasPeer: (id) => this.#peers.has(id),
+      send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
+      reject: (rejection) => this.#onRejected(rejection),
+    });
   }
 }

@@ -1,8 +1,14 @@
 /**
  * The first byte of every packet between MultiplayerAPIs names what follows (WIRE.md).
- * The low three bits are the command; the RPC layer uses the high bits for its own flags.
+ * The low three bits are the command; the RPC layer uses bit 3 as a flag.
  */
 export const Command = {
+  /** A call of an @rpc method: see rpc-packet.ts. */
+  RPC: 0,
+  /** A remote set of a @networked member: same layout as RPC. */
+  RSET: 1,
+  /** A receiver telling a sender that it cached one of the sender's node paths. */
+  CONFIRM_PATH: 2,
   /** Raw bytes from `multiplayer.sendBytes`: `[RAW, ...payload]`. */
   RAW: 3,
   /** Peer bookkeeping and relay, see system-messages.ts: `[SYS, subcommand, ...]`. */

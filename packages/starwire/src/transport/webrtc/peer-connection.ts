@@ -27,22 +27,31 @@ export interface SimplePeerOptions {
 export type SimplePeerConstructor = new (options: SimplePeerOptions) => SimplePeerInstance;
 
 /**
- * The three negotiated channels of every connection. Negotiated ids avoid a second round of
- * in-band channel announcements; simple-peer's own channel (which it needs to start) is unused.
+ * Every connection has three negotiated channels for channel 0, one per transfer mode, then one
+ * per extra channel the game declared. Negotiated ids avoid in-band channel announcements;
+ * simple-peer's own channel (which it needs to start) is unused.
  */
-const CHANNELS: ReadonlyArray<{ transfer: TransferMode; id: number; init: RTCDataChannelInit }> = [
-  { transfer: "reliable", id: 10, init: { ordered: true } },
-  { transfer: "unreliable", id: 11, init: { ordered: false, maxRetransmits: 0 } },
-  { transfer: "unreliable_ordered", id: 12, init: { ordered: true, maxRetransmits: 0 } },
-];
+const FIRST_CHANNEL_ID = 10;
+const BUILT_IN: readonly TransferMode[] = ["reliable", "unreliable", "unreliable_ordered"];
+const INIT: Record<TransferMode, RTCDataChannelInit> = {
+  reliable: { ordered: true },
+  unreliable: { ordered: false, maxRetransmits: 0 },
+  unreliable_ordered: { ordered: true, maxRetransmits: 0 },
+};
 
 export type ConnectionEnd = { kind: "closed" } | { kind: "failed"; ice: boolean; message: string };
 
 export interface ConnectionCallbacks {
   signal(data: SignalData): void;
   open(): void;
-  packet(data: Uint8Array, transfer: TransferMode): void;
+  packet(data: Uint8Array, transfer: TransferMode, channel: number): void;
   end(end: ConnectionEnd): void;
+}
+
+/** Where a message goes: channel 0 by transfer mode, channel n ≥ 1 on its own data channel. */
+interface Lane {
+  transfer: TransferMode;
+  channel: number;
 }
 
 /**
@@ -51,12 +60,18 @@ export interface ConnectionCallbacks {
  */
 export class PeerConnection {
   readonly #peer: SimplePeerInstance;
-  readonly #channels = new Map<TransferMode, RTCDataChannel>();
+  /** Index 0–2: channel 0's reliable, unreliable and unreliable-ordered; then extra channel 1, 2… */
+  readonly #channels: RTCDataChannel[] = [];
   readonly #callbacks: ConnectionCallbacks;
-  #held: Array<[Uint8Array, TransferMode]> | null = [];
+  #held: Array<[Uint8Array, Lane]> | null = [];
   #ended = false;
 
-  constructor(SimplePeer: SimplePeerConstructor, options: SimplePeerOptions, callbacks: ConnectionCallbacks) {
+  constructor(
+    SimplePeer: SimplePeerConstructor,
+    options: SimplePeerOptions,
+    extraChannels: readonly TransferMode[],
+    callbacks: ConnectionCallbacks,
+  ) {
     this.#callbacks = callbacks;
     this.#peer = new SimplePeer(options);
     this.#peer.on("signal", (data) => {
@@ -69,14 +84,20 @@ export class PeerConnection {
       this.#end({ kind: "failed", ice, message: error.message });
     });
     this.#peer.on("close", () => this.#end({ kind: "closed" }));
-    for (const { transfer, id, init } of CHANNELS) {
-      const channel = this.#peer._pc.createDataChannel(transfer, { ...init, negotiated: true, id });
+    const lanes: Lane[] = [
+      ...BUILT_IN.map((transfer) => ({ transfer, channel: 0 })),
+      ...extraChannels.map((transfer, i) => ({ transfer, channel: i + 1 })),
+    ];
+    lanes.forEach((lane, index) => {
+      const label = lane.channel === 0 ? lane.transfer : `channel ${lane.channel} ${lane.transfer}`;
+      const id = FIRST_CHANNEL_ID + index;
+      const channel = this.#peer._pc.createDataChannel(label, { ...INIT[lane.transfer], negotiated: true, id });
       channel.binaryType = "arraybuffer";
       channel.onopen = () => this.#channelOpened();
       channel.onclose = () => this.#end({ kind: "closed" });
-      channel.onmessage = (event: MessageEvent) => this.#received(event.data, transfer);
-      this.#channels.set(transfer, channel);
-    }
+      channel.onmessage = (event: MessageEvent) => this.#received(event.data, lane);
+      this.#channels.push(channel);
+    });
   }
 
   /** Whether every channel opened at some point; stays true after the connection ends. */
@@ -94,8 +115,8 @@ export class PeerConnection {
   }
 
   /** Sends if the channel is open; a channel that is going down drops the message (its close follows). */
-  send(data: Uint8Array, transfer: TransferMode): void {
-    const channel = this.#channels.get(transfer);
+  send(data: Uint8Array, transfer: TransferMode, channelNumber: number): void {
+    const channel = this.#channels[channelNumber === 0 ? BUILT_IN.indexOf(transfer) : 2 + channelNumber];
     if (this.#ended || !this.opened || channel?.readyState !== "open") return;
     try {
       channel.send(data as Uint8Array<ArrayBuffer>);
@@ -112,19 +133,19 @@ export class PeerConnection {
 
   #channelOpened(): void {
     if (this.#ended || this.#held === null) return;
-    for (const channel of this.#channels.values()) if (channel.readyState !== "open") return;
+    for (const channel of this.#channels) if (channel.readyState !== "open") return;
     const held = this.#held;
     this.#held = null;
     this.#callbacks.open();
-    for (const [data, transfer] of held) if (!this.#ended) this.#callbacks.packet(data, transfer);
+    for (const [data, lane] of held) if (!this.#ended) this.#callbacks.packet(data, lane.transfer, lane.channel);
   }
 
-  #received(data: unknown, transfer: TransferMode): void {
+  #received(data: unknown, lane: Lane): void {
     if (this.#ended) return;
     const bytes = toBytes(data);
     if (!bytes) return; // text frames are not part of the protocol
-    if (this.#held) this.#held.push([bytes, transfer]);
-    else this.#callbacks.packet(bytes, transfer);
+    if (this.#held) this.#held.push([bytes, lane]);
+    else this.#callbacks.packet(bytes, lane.transfer, lane.channel);
   }
 
   #end(end: ConnectionEnd): void {
@@ -135,7 +156,7 @@ export class PeerConnection {
   }
 
   #teardown(): void {
-    for (const channel of this.#channels.values()) {
+    for (const channel of this.#channels) {
       channel.onopen = channel.onclose = channel.onmessage = null;
       channel.close();
     }

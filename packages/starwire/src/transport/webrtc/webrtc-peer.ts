@@ -18,6 +18,11 @@ export interface WebRTCPeerOptions {
   iceServers?: IceServer[];
   /** Further RTCPeerConnection settings, e.g. `iceTransportPolicy: "relay"`. */
   rtcConfiguration?: RTCConfiguration;
+  /**
+   * Extra channels 1, 2, … with their transfer modes (Godot's `channels_config`). Every peer of
+   * a game must declare the same list; an RPC with `channel: n` travels on channel n.
+   */
+  channels?: TransferMode[];
   /** A WebRTC implementation where the platform has none (Node). */
   wrtc?: WebRTCImplementation;
 }
@@ -117,7 +122,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
         this.setState("connected");
         this.reportPeerConnected(HOST_PEER_ID);
       },
-      packet: (data, transfer) => this.reportPacket(HOST_PEER_ID, data, transfer, 0),
+      packet: (data, transfer, channel) => this.reportPacket(HOST_PEER_ID, data, transfer, channel),
       end: (end) => {
         const ice = end.kind === "failed" && end.ice;
         this.#lostHost(
@@ -129,8 +134,11 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   }
 
   send(to: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
-    if (channel !== 0) throw new RangeError(`channel ${channel} does not exist; only channel 0 is open`);
-    this.#connections.get(to)?.send(data, transfer);
+    const extra = this.#options.channels?.length ?? 0;
+    if (!Number.isInteger(channel) || channel < 0 || channel > extra) {
+      throw new RangeError(`channel ${channel} is not declared (WebRTCPeerOptions.channels has ${extra})`);
+    }
+    this.#connections.get(to)?.send(data, transfer, channel);
   }
 
   disconnectPeer(id: number): void {
@@ -176,7 +184,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#connect(peerId, false, {
       signal: (data) => this.#socket?.emit("signal", { to: peerId, data }),
       open: () => this.reportPeerConnected(peerId),
-      packet: (data, transfer) => this.reportPacket(peerId, data, transfer, 0),
+      packet: (data, transfer, channel) => this.reportPacket(peerId, data, transfer, channel),
       end: () => this.#dropClient(peerId),
     });
   }
@@ -197,6 +205,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     const connection = new PeerConnection(
       this.simplePeer,
       { initiator, config, trickle: true, ...(this.#options.wrtc ? { wrtc: this.#options.wrtc } : {}) },
+      this.#options.channels ?? [],
       {
         ...callbacks,
         open: () => {

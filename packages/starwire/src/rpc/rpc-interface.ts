@@ -1,0 +1,205 @@
+import type { Rejection } from "../multiplayer/rejection.js";
+import type { NetNode } from "../scene/net-node.js";
+import type { TransferMode } from "../transport/multiplayer-peer.js";
+import { DecodeError, decodeArguments, encodeArguments } from "../wire/codec.js";
+import { Command } from "../wire/commands.js";
+import { PathCache } from "../wire/path-cache.js";
+import { type CallPacket, decodeCall, decodeConfirmPath, encodeCall, encodeConfirmPath } from "../wire/rpc-packet.js";
+import { arityOf } from "./arity.js";
+import { type NetworkTable, networkTableOf } from "./network-table.js";
+import { callAsSender, isAsyncFunction } from "./remote-sender.js";
+import type { RpcConfig } from "./rpc-config.js";
+import { validateWith } from "./standard-schema.js";
+
+/** What the RPC layer needs from its MultiplayerAPI. */
+export interface RpcHost {
+  /** Distinguishes MultiplayerAPIs in one process (for remoteSenderId). */
+  readonly instanceId: number;
+  readonly uniqueId: number;
+  readonly root: NetNode;
+  /** Every peer a target of 0 reaches from here, self excluded. */
+  peers(): Iterable<number>;
+  hasPeer(id: number): boolean;
+  /** Sends to a target with the API's fan-out and relay rules. */
+  send(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void;
+  reject(rejection: Rejection): void;
+}
+
+type Kind = "method" | "member";
+
+/** Sends and runs RPCs and rsets: encoding, path cache, permissions, validation, dispatch. */
+export class RpcInterface {
+  readonly #host: RpcHost;
+  readonly #paths = new PathCache();
+
+  constructor(host: RpcHost) {
+    this.#host = host;
+  }
+
+  get pathCacheStats() {
+    return this.#paths.stats;
+  }
+
+  forgetPeer(id: number): void {
+    this.#paths.forget(id);
+  }
+
+  call(node: NetNode, kind: Kind, name: string, args: unknown[], target: number, forceUnreliable: boolean): void {
+    if (!Number.isInteger(target)) throw new RangeError(`invalid target peer id ${target}`);
+    const table = networkTableOf(node);
+    const config = configOf(table, kind, name);
+    if (!config) {
+      throw new TypeError(
+        `"${name}" is not ${kind === "method" ? "an @rpc method" : "a @networked member"} of ${node.getPath()}`,
+      );
+    }
+    const self = this.#host.uniqueId;
+    const local = config.sync === "call_local";
+    if (target === self && !local) throw new RangeError(`cannot call "${name}" on yourself without "call_local"`);
+    const remotes = target === self ? [] : this.#remotesOf(target);
+    if (remotes.length > 0) {
+      const path = node.getPath();
+      const cacheId = this.#paths.outgoingId(path);
+      const cached = remotes.every((peer) => this.#paths.isConfirmed(peer, cacheId));
+      const packet = encodeCall({
+        command: kind === "method" ? Command.RPC : Command.RSET,
+        cacheId,
+        inline: cached ? null : { path, digest: table.digest },
+        index: (kind === "method" ? table.methods : table.members).indexOf(name),
+        args: encodeArguments(args),
+      });
+      this.#host.send(packet, target, forceUnreliable ? "unreliable" : config.transfer, config.channel);
+    } else if (target > 0 && target !== self) {
+      console.warn(`starwire: peer ${target} is not in the game; ${node.getPath()}.${name} dropped`);
+    }
+    if (local && (target === 0 || target === self || (target < 0 && target !== -self))) {
+      this.#invoke(node, kind, name, args, self);
+    }
+  }
+
+  /** Handles an RPC, RSET or CONFIRM_PATH packet from `from` (the true sender, relays resolved). */
+  receive(from: number, packet: Uint8Array): void {
+    if ((packet[0]! & 0b111) === Command.CONFIRM_PATH) {
+      const id = decodeConfirmPath(packet);
+      if (typeof id === "string") return this.#reject(from, "malformed", id);
+      if (!this.#paths.confirm(from, id)) this.#reject(from, "malformed", `confirmation of unknown path id ${id}`);
+      return;
+    }
+    const call = decodeCall(packet);
+    if (typeof call === "string") return this.#reject(from, "malformed", call);
+    const node = this.#resolveNode(from, call);
+    if (!node) return;
+    const table = networkTableOf(node);
+    const kind: Kind = call.command === Command.RPC ? "method" : "member";
+    const name = (kind === "method" ? table.methods : table.members)[call.index];
+    const path = node.getPath();
+    if (name === undefined) {
+      return this.#reject(from, "unknown_method", `${path} has no networked ${kind} #${call.index}`, path);
+    }
+    const config = configOf(table, kind, name)!;
+    if (config.mode === "authority" && from !== node.getMultiplayerAuthority()) {
+      return this.#reject(
+        from,
+        "forbidden",
+        `${path}.${name} is authority-only (authority ${node.getMultiplayerAuthority()}, caller ${from})`,
+        path,
+        name,
+      );
+    }
+    const args = this.#decodeArgs(from, node, kind, name, config, call.args);
+    if (args) this.#invoke(node, kind, name, args, from);
+  }
+
+  #resolveNode(from: number, call: CallPacket): NetNode | null {
+    const path = call.inline?.path ?? this.#paths.pathOf(from, call.cacheId);
+    if (path === undefined) {
+      this.#reject(from, "unknown_node", `unknown node cache id ${call.cacheId}`);
+      return null;
+    }
+    const node = this.#host.root.getNode(path);
+    if (!node) {
+      this.#reject(from, "unknown_node", `no node at ${path}`, path);
+      return null;
+    }
+    if (call.inline) {
+      if (call.inline.digest !== networkTableOf(node).digest) {
+        this.#reject(from, "config_mismatch", `${path} declares different networked members on ${from}`, path);
+        return null;
+      }
+      const learned = this.#paths.learn(from, call.cacheId, path);
+      if (learned === "full") {
+        this.#reject(from, "malformed", `peer ${from} announced too many node paths`, path);
+        return null;
+      }
+      if (learned === "new") this.#host.send(encodeConfirmPath(call.cacheId), from, "reliable", 0);
+    }
+    return node;
+  }
+
+  #decodeArgs(from: number, node: NetNode, kind: Kind, name: string, config: RpcConfig, bytes: Uint8Array) {
+    const path = node.getPath();
+    const fail = (message: string) => {
+      this.#reject(from, "invalid_arguments", `${path}.${name}: ${message}`, path, name);
+      return null;
+    };
+    let args: unknown[];
+    try {
+      args = decodeArguments(bytes);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      this.#reject(from, "malformed", `${path}.${name}: ${error.message}`, path, name);
+      return null;
+    }
+    if (kind === "member") {
+      if (args.length !== 1) return fail(`rset carries ${args.length} values`);
+    } else {
+      const method = (node as unknown as Record<string, unknown>)[name];
+      if (typeof method !== "function") return fail("is not a method on this peer");
+      const { min, max } = arityOf(method as (...a: never[]) => unknown);
+      if (args.length < min || args.length > max) {
+        return fail(`takes ${min === max ? min : `${min}..${max}`} arguments, got ${args.length}`);
+      }
+    }
+    const schemas = config.schemas;
+    if (!schemas) return args;
+    if (args.length > schemas.length) return fail(`takes at most ${schemas.length} arguments, got ${args.length}`);
+    const validated: unknown[] = [];
+    for (let i = 0; i < schemas.length; i++) {
+      const result = validateWith(schemas[i]!, args[i]);
+      if ("error" in result) return fail(`argument ${i}: ${result.error}`);
+      if (i < args.length || result.value !== undefined) validated.push(result.value);
+    }
+    return validated;
+  }
+
+  #invoke(node: NetNode, kind: Kind, name: string, args: unknown[], sender: number): void {
+    const target = node as unknown as Record<string, unknown>;
+    const method = kind === "method" ? (target[name] as (...a: unknown[]) => unknown) : null;
+    try {
+      const result = callAsSender(this.#host.instanceId, sender, isAsyncFunction(method), () =>
+        method ? method.apply(node, args) : (target[name] = args[0]),
+      );
+      if (result instanceof Promise) result.catch((error: unknown) => reportHandlerError(node, name, error));
+    } catch (error) {
+      reportHandlerError(node, name, error);
+    }
+  }
+
+  #remotesOf(target: number): number[] {
+    if (target > 0) return this.#host.hasPeer(target) ? [target] : [];
+    return [...this.#host.peers()].filter((id) => id !== -target);
+  }
+
+  #reject(from: number, reason: Rejection["reason"], message: string, node?: string, method?: string): void {
+    this.#host.reject({ from, reason, message, ...(node && { node }), ...(method && { method }) });
+  }
+}
+
+function configOf(table: NetworkTable, kind: Kind, name: string): RpcConfig | undefined {
+  return (kind === "method" ? table.methodConfigs : table.memberConfigs).get(name);
+}
+
+function reportHandlerError(node: NetNode, name: string, error: unknown): void {
+  // A bug in one game handler must not take the network layer (or a Node host) down with it.
+  console.error(`starwire: ${node.getPath()}.${name} threw`, error);
+}

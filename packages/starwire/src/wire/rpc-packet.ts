@@ -1,0 +1,89 @@
+import { Command } from "./commands.js";
+import { readVarint, varintLength, writeVarint } from "./varint.js";
+
+/**
+ * RPC, RSET and CONFIRM_PATH packets (WIRE.md has the byte layouts and test vectors).
+ *
+ *   RPC / RSET, cached:  [cmd][cacheId varint][index varint][args…]
+ *   RPC / RSET, inline:  [cmd|INLINE_PATH][cacheId varint][pathLength varint][path utf8][digest u16be][index varint][args…]
+ *   CONFIRM_PATH:        [CONFIRM_PATH][cacheId varint]
+ */
+export const INLINE_PATH = 0x08;
+export const MAX_PATH_BYTES = 1024;
+
+export interface CallPacket {
+  command: typeof Command.RPC | typeof Command.RSET;
+  cacheId: number;
+  /** Present when the sender does not yet know that every receiver cached `cacheId`. */
+  inline: { path: string; digest: number } | null;
+  index: number;
+  args: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function encodeCall(packet: CallPacket): Uint8Array {
+  const path = packet.inline ? encoder.encode(packet.inline.path) : null;
+  const length =
+    1 +
+    varintLength(packet.cacheId) +
+    (path ? varintLength(path.length) + path.length + 2 : 0) +
+    varintLength(packet.index) +
+    packet.args.length;
+  const bytes = new Uint8Array(length);
+  bytes[0] = packet.command | (path ? INLINE_PATH : 0);
+  let offset = writeVarint(bytes, 1, packet.cacheId);
+  if (path && packet.inline) {
+    offset = writeVarint(bytes, offset, path.length);
+    bytes.set(path, offset);
+    offset += path.length;
+    bytes[offset++] = packet.inline.digest >> 8;
+    bytes[offset++] = packet.inline.digest & 0xff;
+  }
+  offset = writeVarint(bytes, offset, packet.index);
+  bytes.set(packet.args, offset);
+  return bytes;
+}
+
+/** Decodes an RPC or RSET packet; a string says what is malformed. Arguments stay encoded. */
+export function decodeCall(bytes: Uint8Array): CallPacket | string {
+  const command = (bytes[0]! & 0b111) as CallPacket["command"];
+  if ((bytes[0]! & ~(0b111 | INLINE_PATH)) !== 0) return `unknown flags in command byte ${bytes[0]}`;
+  const cache = readVarint(bytes, 1);
+  if (!cache) return "truncated node reference";
+  let offset = cache[1];
+  let inline: CallPacket["inline"] = null;
+  if (bytes[0]! & INLINE_PATH) {
+    const length = readVarint(bytes, offset);
+    if (!length) return "truncated path length";
+    if (length[0] > MAX_PATH_BYTES) return `path longer than ${MAX_PATH_BYTES} bytes`;
+    offset = length[1];
+    if (offset + length[0] + 2 > bytes.length) return "truncated path";
+    let path: string;
+    try {
+      path = decoder.decode(bytes.subarray(offset, offset + length[0]));
+    } catch {
+      return "path is not UTF-8";
+    }
+    offset += length[0];
+    inline = { path, digest: (bytes[offset]! << 8) | bytes[offset + 1]! };
+    offset += 2;
+  }
+  const index = readVarint(bytes, offset);
+  if (!index) return "truncated member index";
+  return { command, cacheId: cache[0], inline, index: index[0], args: bytes.subarray(index[1]) };
+}
+
+export function encodeConfirmPath(cacheId: number): Uint8Array {
+  const bytes = new Uint8Array(1 + varintLength(cacheId));
+  bytes[0] = Command.CONFIRM_PATH;
+  writeVarint(bytes, 1, cacheId);
+  return bytes;
+}
+
+export function decodeConfirmPath(bytes: Uint8Array): number | string {
+  const cache = readVarint(bytes, 1);
+  if (!cache || cache[1] !== bytes.length) return "malformed path confirmation";
+  return cache[0];
+}
