@@ -9,10 +9,14 @@ const children = [
     stdio: "inherit",
     env: { ...process.env, PORT: signalingPort },
   }),
-  spawn("npx", ["vite", "--config", "apps/lobby-demo/vite.config.ts", "--port", demoPort, "--strictPort", "--host"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, VITE_SIGNALING_PORT: signalingPort },
-  }),
+  spawn(
+    "npx",
+    ["vite", "--config", "apps/lobby-demo/vite.config.ts", "--port", demoPort, "--strictPort", "--host"],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, VITE_SIGNALING_PORT: signalingPort },
+    },
+  ),
 ];
 
 console.log(`\n  Starwire demo:     http://localhost:${demoPort}/`);

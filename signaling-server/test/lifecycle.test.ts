@@ -1,6 +1,9 @@
+import { io as connectSocket } from "socket.io-client";
 import type { SignalingError } from "starwire/signaling-protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { OFFER, startServer, type TestServer } from "./helpers.js";
+import { defaultConfig } from "../src/config.js";
+import { createSignalingServer } from "../src/server.js";
+import { OFFER, startServer, type TestServer, WAIT_MS } from "./helpers.js";
 
 /** "At once" means well under a second; ICE consent alone would take ~30 s. */
 const PROMPTLY_MS = 500;
@@ -168,5 +171,20 @@ describe("logging", () => {
     host.raw.disconnect();
     await expect.poll(() => s.health().then((h) => h.rooms)).toBe(0);
     expect(s.logs).toEqual([]);
+  });
+
+  it("keeps answering when the logger throws", async () => {
+    const broken = createSignalingServer({ ...defaultConfig, host: "127.0.0.1", port: 0 }, () => {
+      throw new Error("disk full");
+    });
+    const { url } = await broken.listen();
+    const socket = connectSocket(url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    try {
+      const reply = await socket.timeout(WAIT_MS).emitWithAck("create", { maxPlayers: 2 });
+      expect(reply).toMatchObject({ ok: true, peerId: 1 });
+    } finally {
+      socket.disconnect();
+      await broken.close();
+    }
   });
 });

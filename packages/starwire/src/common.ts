@@ -1,12 +1,15 @@
 /** Everything that is the same in the browser and Node entry points. */
 export { Emitter } from "./events/emitter.js";
+export { Color, Color8 } from "./math/color.js";
+export { Vector2 } from "./math/vector2.js";
+export { Vector3 } from "./math/vector3.js";
 export { multiplayer } from "./multiplayer/default-instance.js";
-export {
-  MultiplayerAPI,
-  type MultiplayerEvents,
-  type Rejection,
-  type SendOptions,
-} from "./multiplayer/multiplayer-api.js";
+export { MultiplayerAPI, type MultiplayerEvents, type SendOptions } from "./multiplayer/multiplayer-api.js";
+export type { Rejection } from "./multiplayer/rejection.js";
+export { type FieldDecorator, type MethodDecorator, networked, rpc } from "./rpc/decorators.js";
+export type { MemberOptions, RpcMode, RpcOptions, RpcSetting, RpcSync } from "./rpc/rpc-config.js";
+export type { StandardSchemaV1 } from "./rpc/standard-schema.js";
+export { type MemberName, NetNode, type RpcArgs, type RpcMethodName } from "./scene/net-node.js";
 export { normalizeRoomCode } from "./signaling/protocol.js";
 export { MemoryMultiplayerPeer, MemoryNetwork } from "./transport/memory-peer.js";
 export {
@@ -20,3 +23,4 @@ export {
 export { OfflineMultiplayerPeer } from "./transport/offline-peer.js";
 export type { CreatedRoom, ServerOptions } from "./transport/star-peer.js";
 export type { WebRTCPeerOptions } from "./transport/webrtc/webrtc-peer.js";
+export { registerType, type TypeCodec } from "./wire/codec.js";

@@ -1,4 +1,7 @@
 import { Emitter } from "../events/emitter.js";
+import { currentSender } from "../rpc/remote-sender.js";
+import { RpcInterface } from "../rpc/rpc-interface.js";
+import { NetNode, plantTree } from "../scene/net-node.js";
 import { HOST_PEER_ID, MAX_PEER_ID } from "../signaling/protocol.js";
 import type {
   ConnectionFailedReason,
@@ -9,16 +12,12 @@ import type {
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
 import { COMMAND_MASK, Command } from "../wire/commands.js";
-import { currentSender } from "../rpc/remote-sender.js";
-import { RpcInterface } from "../rpc/rpc-interface.js";
-import { NetNode, plantTree } from "../scene/net-node.js";
 import type { Rejection } from "./rejection.js";
 import { decodeSystemMessage, encodePeerNotice, encodeRelay } from "./system-messages.js";
 
 export type { Rejection };
 
 let instances = 0;
-
 
 export interface MultiplayerEvents {
   /** A peer joined the game: on the host any client; on a client the host (1) and every other client. */
@@ -99,6 +98,15 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
    */
   get remoteSenderId(): number {
     return currentSender(this.#instanceId);
+  }
+
+  /** What this API holds, for leak checks: peers, path cache entries, rejection counters. */
+  debugStats() {
+    return {
+      peers: this.#peers.size,
+      pathCache: this.#rpc.pathCacheStats,
+      rejectionCounters: this.#rejections.size,
+    };
   }
 
   /** How many packets from `peer` were rejected since it connected. */

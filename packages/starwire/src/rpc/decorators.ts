@@ -23,7 +23,10 @@ export interface FieldDecorator {
  *   @rpc("any_peer", "call_local", "unreliable", 1)
  *   @rpc({ mode: "any_peer", args: [z.string().max(200)] })
  */
-export function rpc(value: (this: never, ...args: never[]) => unknown, context: ClassMethodDecoratorContext): void;
+export function rpc(
+  value: (this: never, ...args: never[]) => unknown,
+  context: ClassMethodDecoratorContext,
+): void;
 export function rpc(target: object, key: string | symbol, descriptor: PropertyDescriptor): void;
 export function rpc(...settings: Array<RpcSetting | RpcOptions>): MethodDecorator;
 export function rpc(...args: unknown[]): MethodDecorator | undefined {
@@ -57,7 +60,8 @@ function decorateMethod(config: ReturnType<typeof toRpcConfig>): MethodDecorator
       }
       markRpcMethod(value as object, config);
     } else {
-      if (typeof descriptor?.value !== "function") throw new TypeError(`@rpc goes on a method, not on ${String(key)}`);
+      if (typeof descriptor?.value !== "function")
+        throw new TypeError(`@rpc goes on a method, not on ${String(key)}`);
       markRpcMethod(descriptor.value, config);
     }
   }) as MethodDecorator;
@@ -84,5 +88,9 @@ function isStandardContext(value: unknown): value is DecoratorContext {
 }
 
 function isLegacyMethod(args: unknown[]): boolean {
-  return args.length === 3 && typeof args[0] === "object" && typeof (args[2] as PropertyDescriptor)?.value === "function";
+  return (
+    args.length === 3 &&
+    typeof args[0] === "object" &&
+    typeof (args[2] as PropertyDescriptor)?.value === "function"
+  );
 }

@@ -52,14 +52,19 @@ function buildTable(node: object): NetworkTable {
   const methodConfigs = new Map<string, RpcConfig>();
   const memberConfigs = new Map<string, RpcConfig>();
   // The most derived declaration of a name wins, as with any override.
-  for (let level: object | null = node; level && level !== Object.prototype; level = Object.getPrototypeOf(level)) {
+  for (
+    let level: object | null = node;
+    level && level !== Object.prototype;
+    level = Object.getPrototypeOf(level)
+  ) {
     for (const [name, { kind, config }] of declarations.get(level) ?? []) {
       const configs = kind === "method" ? methodConfigs : memberConfigs;
       if (!configs.has(name)) configs.set(name, config);
     }
     for (const name of Object.getOwnPropertyNames(level)) {
       const descriptor = Object.getOwnPropertyDescriptor(level, name);
-      const config = typeof descriptor?.value === "function" ? decoratedMethods.get(descriptor.value) : undefined;
+      const config =
+        typeof descriptor?.value === "function" ? decoratedMethods.get(descriptor.value) : undefined;
       if (config && !RESERVED.has(name) && !methodConfigs.has(name)) methodConfigs.set(name, config);
     }
   }

@@ -12,7 +12,12 @@ let current: { api: number; sender: number } | null = null;
 const MARKER = /__starwire_rpc_(\d+)_(\d+)__/g;
 
 /** Runs `call` as an RPC from `sender`; `async` wraps it so the sender survives its awaits. */
-export function callAsSender<T>(api: number, sender: number, async: boolean, call: () => T): T | Promise<Awaited<T>> {
+export function callAsSender<T>(
+  api: number,
+  sender: number,
+  async: boolean,
+  call: () => T,
+): T | Promise<Awaited<T>> {
   const previous = current;
   current = { api, sender };
   try {

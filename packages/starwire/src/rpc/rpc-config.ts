@@ -37,7 +37,13 @@ const SYNCS = new Set<string>(["call_remote", "call_local"]);
 const TRANSFERS = new Set<string>(["reliable", "unreliable", "unreliable_ordered"]);
 
 export function toRpcConfig(settings: readonly (RpcSetting | RpcOptions | MemberOptions)[]): RpcConfig {
-  const config: RpcConfig = { mode: "authority", sync: "call_remote", transfer: "reliable", channel: 0, schemas: undefined };
+  const config: RpcConfig = {
+    mode: "authority",
+    sync: "call_remote",
+    transfer: "reliable",
+    channel: 0,
+    schemas: undefined,
+  };
   for (const setting of settings) {
     if (typeof setting === "number") config.channel = setting;
     else if (typeof setting === "string") {

@@ -4,7 +4,13 @@ import type { TransferMode } from "../transport/multiplayer-peer.js";
 import { DecodeError, decodeArguments, encodeArguments } from "../wire/codec.js";
 import { Command } from "../wire/commands.js";
 import { PathCache } from "../wire/path-cache.js";
-import { type CallPacket, decodeCall, decodeConfirmPath, encodeCall, encodeConfirmPath } from "../wire/rpc-packet.js";
+import {
+  type CallPacket,
+  decodeCall,
+  decodeConfirmPath,
+  encodeCall,
+  encodeConfirmPath,
+} from "../wire/rpc-packet.js";
 import { arityOf } from "./arity.js";
 import { type NetworkTable, networkTableOf } from "./network-table.js";
 import { callAsSender, isAsyncFunction } from "./remote-sender.js";
@@ -44,7 +50,14 @@ export class RpcInterface {
     this.#paths.forget(id);
   }
 
-  call(node: NetNode, kind: Kind, name: string, args: unknown[], target: number, forceUnreliable: boolean): void {
+  call(
+    node: NetNode,
+    kind: Kind,
+    name: string,
+    args: unknown[],
+    target: number,
+    forceUnreliable: boolean,
+  ): void {
     if (!Number.isInteger(target)) throw new RangeError(`invalid target peer id ${target}`);
     const table = networkTableOf(node);
     const config = configOf(table, kind, name);
@@ -55,7 +68,8 @@ export class RpcInterface {
     }
     const self = this.#host.uniqueId;
     const local = config.sync === "call_local";
-    if (target === self && !local) throw new RangeError(`cannot call "${name}" on yourself without "call_local"`);
+    if (target === self && !local)
+      throw new RangeError(`cannot call "${name}" on yourself without "call_local"`);
     const remotes = target === self ? [] : this.#remotesOf(target);
     if (remotes.length > 0) {
       const path = node.getPath();
@@ -82,7 +96,8 @@ export class RpcInterface {
     if ((packet[0]! & 0b111) === Command.CONFIRM_PATH) {
       const id = decodeConfirmPath(packet);
       if (typeof id === "string") return this.#reject(from, "malformed", id);
-      if (!this.#paths.confirm(from, id)) this.#reject(from, "malformed", `confirmation of unknown path id ${id}`);
+      if (!this.#paths.confirm(from, id))
+        this.#reject(from, "malformed", `confirmation of unknown path id ${id}`);
       return;
     }
     const call = decodeCall(packet);
@@ -123,7 +138,12 @@ export class RpcInterface {
     }
     if (call.inline) {
       if (call.inline.digest !== networkTableOf(node).digest) {
-        this.#reject(from, "config_mismatch", `${path} declares different networked members on ${from}`, path);
+        this.#reject(
+          from,
+          "config_mismatch",
+          `${path} declares different networked members on ${from}`,
+          path,
+        );
         return null;
       }
       const learned = this.#paths.learn(from, call.cacheId, path);
@@ -162,7 +182,8 @@ export class RpcInterface {
     }
     const schemas = config.schemas;
     if (!schemas) return args;
-    if (args.length > schemas.length) return fail(`takes at most ${schemas.length} arguments, got ${args.length}`);
+    if (args.length > schemas.length)
+      return fail(`takes at most ${schemas.length} arguments, got ${args.length}`);
     const validated: unknown[] = [];
     for (let i = 0; i < schemas.length; i++) {
       const result = validateWith(schemas[i]!, args[i]);

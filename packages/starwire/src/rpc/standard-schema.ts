@@ -16,7 +16,10 @@ export type StandardResult<Output> =
   | { readonly issues: ReadonlyArray<{ readonly message: string }> };
 
 /** Validates synchronously; returns the (possibly transformed) value or a message. */
-export function validateWith(schema: StandardSchemaV1, value: unknown): { value: unknown } | { error: string } {
+export function validateWith(
+  schema: StandardSchemaV1,
+  value: unknown,
+): { value: unknown } | { error: string } {
   const result = schema["~standard"].validate(value);
   if (result instanceof Promise) return { error: "asynchronous schemas are not supported" };
   if (result.issues) return { error: result.issues.map((issue) => issue.message).join("; ") };

@@ -8,7 +8,13 @@ type BaseMember = keyof NetNode;
 
 /** Names of a node's own methods (NetNode's are excluded): what `rpc` accepts, checked at compile time. */
 export type RpcMethodName<T> = {
-  [K in keyof T]-?: K extends BaseMember ? never : K extends string ? (T[K] extends AnyMethod ? K : never) : never;
+  [K in keyof T]-?: K extends BaseMember
+    ? never
+    : K extends string
+      ? T[K] extends AnyMethod
+        ? K
+        : never
+      : never;
 }[keyof T];
 
 /** The parameter list of method `K` of `T`. */
@@ -16,13 +22,26 @@ export type RpcArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => u
 
 /** Names of a node's own non-method members: what `rset` accepts. */
 export type MemberName<T> = {
-  [K in keyof T]-?: K extends BaseMember ? never : K extends string ? (T[K] extends AnyMethod ? never : K) : never;
+  [K in keyof T]-?: K extends BaseMember
+    ? never
+    : K extends string
+      ? T[K] extends AnyMethod
+        ? never
+        : K
+      : never;
 }[keyof T];
 
 /** @internal What a node needs from the MultiplayerAPI whose tree it is in. */
 export interface NodeTree {
   readonly api: MultiplayerAPI;
-  call(node: NetNode, kind: "method" | "member", name: string, args: unknown[], target: number, forceUnreliable: boolean): void;
+  call(
+    node: NetNode,
+    kind: "method" | "member",
+    name: string,
+    args: unknown[],
+    target: number,
+    forceUnreliable: boolean,
+  ): void;
 }
 
 const trees = new WeakMap<NetNode, NodeTree>();
@@ -59,7 +78,8 @@ export class NetNode {
 
   addChild<T extends NetNode>(child: T): T {
     if (child.#parent) throw new Error(`${child.name} already has a parent (${child.#parent.getPath()})`);
-    if (this.#children.has(child.name)) throw new Error(`${this.getPath()} already has a child named "${child.name}"`);
+    if (this.#children.has(child.name))
+      throw new Error(`${this.getPath()} already has a child named "${child.name}"`);
     for (let node: NetNode | null = this; node; node = node.#parent) {
       if (node === child) throw new Error("a node cannot be its own descendant");
     }
@@ -88,7 +108,7 @@ export class NetNode {
     let node: NetNode | null = this;
     for (const name of path.split("/")) {
       if (name === "" || !node) continue;
-      node = name === ".." ? node.#parent : node.#children.get(name) ?? null;
+      node = name === ".." ? node.#parent : (node.#children.get(name) ?? null);
     }
     return node;
   }
@@ -122,12 +142,14 @@ export class NetNode {
     return this.multiplayer.uniqueId === this.#authority;
   }
 
-  /** Godot's `rpc_config`: declares an RPC method (or, with `kind: "member"`, an rset member) without decorators. */
-  rpcConfig(
-    name: RpcMethodName<this> | MemberName<this>,
-    config: RpcOptions | MemberOptions | readonly RpcSetting[],
-    kind: "method" | "member" = typeof (this as Record<string, unknown>)[name] === "function" ? "method" : "member",
-  ): void {
+  /**
+   * Godot's `rpc_config`: declares one of this node's methods an RPC, or one of its fields a
+   * `@networked` member, without decorators (call it in the constructor, identically on every peer).
+   */
+  rpcConfig(name: string, config: RpcOptions | MemberOptions | readonly RpcSetting[]): void {
+    const value = (this as unknown as Record<string, unknown>)[name];
+    if (!(name in this)) throw new TypeError(`${this.constructor.name} has no member "${name}" to configure`);
+    const kind = typeof value === "function" ? "method" : "member";
     declareNetworked(this, kind, name, toRpcConfig(Array.isArray(config) ? config : [config as RpcOptions]));
   }
 
@@ -175,7 +197,8 @@ export class NetNode {
 
   #tree(): NodeTree {
     const tree = trees.get(this.#root());
-    if (!tree) throw new Error(`${this.getPath()} is not in a multiplayer tree; add it under multiplayer.root`);
+    if (!tree)
+      throw new Error(`${this.getPath()} is not in a multiplayer tree; add it under multiplayer.root`);
     return tree;
   }
 }

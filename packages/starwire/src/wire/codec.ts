@@ -57,18 +57,27 @@ function packFloats(values: number[]): Uint8Array {
 codec.addExtPacker(BUILTIN_TYPES.Vector2, Vector2, (v) => packFloats([v.x, v.y]));
 codec.addExtUnpacker(BUILTIN_TYPES.Vector2, (p) => new Vector2(...(floats(2, p) as [number, number])));
 codec.addExtPacker(BUILTIN_TYPES.Vector3, Vector3, (v) => packFloats([v.x, v.y, v.z]));
-codec.addExtUnpacker(BUILTIN_TYPES.Vector3, (p) => new Vector3(...(floats(3, p) as [number, number, number])));
+codec.addExtUnpacker(
+  BUILTIN_TYPES.Vector3,
+  (p) => new Vector3(...(floats(3, p) as [number, number, number])),
+);
 codec.addExtPacker(BUILTIN_TYPES.Color, Color, (c) => packFloats([c.r, c.g, c.b, c.a]));
-codec.addExtUnpacker(BUILTIN_TYPES.Color, (p) => new Color(...(floats(4, p) as [number, number, number, number])));
+codec.addExtUnpacker(
+  BUILTIN_TYPES.Color,
+  (p) => new Color(...(floats(4, p) as [number, number, number, number])),
+);
 
 /** Registers a game class so it can be an RPC argument; every peer must register it alike. */
 export function registerType<T, Data>(typeCodec: TypeCodec<T, Data>): void {
   const { type } = typeCodec;
   if (!Number.isInteger(type) || type < FIRST_USER_TYPE || type > LAST_TYPE) {
-    throw new RangeError(`extension type must be an integer in ${FIRST_USER_TYPE}..${LAST_TYPE}, got ${type}`);
+    throw new RangeError(
+      `extension type must be an integer in ${FIRST_USER_TYPE}..${LAST_TYPE}, got ${type}`,
+    );
   }
   const existing = registered.get(type);
-  if (existing && existing.class !== typeCodec.class) throw new Error(`extension type ${type} is already registered`);
+  if (existing && existing.class !== typeCodec.class)
+    throw new Error(`extension type ${type} is already registered`);
   registered.set(type, typeCodec as TypeCodec<unknown>);
   codec.addExtPacker(type, typeCodec.class, (value) => encodeValue(typeCodec.encode(value)));
   codec.addExtUnpacker(type, (payload) => typeCodec.decode(decodeValue(payload) as Data));
@@ -151,7 +160,8 @@ function toPlainData(value: unknown, depth: number): unknown {
   if (value instanceof Map) {
     const object: Record<string, unknown> = {};
     for (const [key, entry] of value) {
-      if (typeof key !== "string" && typeof key !== "number") throw new DecodeError(`map key of type ${typeof key}`);
+      if (typeof key !== "string" && typeof key !== "number")
+        throw new DecodeError(`map key of type ${typeof key}`);
       const name = String(key);
       if (FORBIDDEN_KEYS.has(name)) throw new DecodeError(`forbidden key "${name}"`);
       object[name] = toPlainData(entry, depth + 1);
@@ -161,7 +171,9 @@ function toPlainData(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((entry) => toPlainData(entry, depth + 1));
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (value instanceof Uint8Array) {
-    return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    return value.constructor === Uint8Array
+      ? value
+      : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
   return value; // an instance made by a registered extension decoder
 }

@@ -1,7 +1,11 @@
 // msgpack-lite ships no types; this describes the part Starwire uses.
 declare module "msgpack-lite" {
   interface Codec {
-    addExtPacker<T>(type: number, constructor: abstract new (...args: never[]) => T, packer: (value: T) => Uint8Array): void;
+    addExtPacker<T>(
+      type: number,
+      constructor: abstract new (...args: never[]) => T,
+      packer: (value: T) => Uint8Array,
+    ): void;
     addExtUnpacker(type: number, unpacker: (payload: Uint8Array) => unknown): void;
   }
   interface CodecOptions {

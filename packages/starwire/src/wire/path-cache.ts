@@ -51,6 +51,10 @@ export class PathCache {
 
   /** Entry counts, for leak checks: peers with confirmations, peers with incoming tables. */
   get stats(): { outgoing: number; confirmedPeers: number; incomingPeers: number } {
-    return { outgoing: this.#outgoing.size, confirmedPeers: this.#confirmed.size, incomingPeers: this.#incoming.size };
+    return {
+      outgoing: this.#outgoing.size,
+      confirmedPeers: this.#confirmed.size,
+      incomingPeers: this.#incoming.size,
+    };
   }
 }

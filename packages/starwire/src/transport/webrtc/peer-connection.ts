@@ -91,7 +91,11 @@ export class PeerConnection {
     lanes.forEach((lane, index) => {
       const label = lane.channel === 0 ? lane.transfer : `channel ${lane.channel} ${lane.transfer}`;
       const id = FIRST_CHANNEL_ID + index;
-      const channel = this.#peer._pc.createDataChannel(label, { ...INIT[lane.transfer], negotiated: true, id });
+      const channel = this.#peer._pc.createDataChannel(label, {
+        ...INIT[lane.transfer],
+        negotiated: true,
+        id,
+      });
       channel.binaryType = "arraybuffer";
       channel.onopen = () => this.#channelOpened();
       channel.onclose = () => this.#end({ kind: "closed" });
@@ -137,7 +141,8 @@ export class PeerConnection {
     const held = this.#held;
     this.#held = null;
     this.#callbacks.open();
-    for (const [data, lane] of held) if (!this.#ended) this.#callbacks.packet(data, lane.transfer, lane.channel);
+    for (const [data, lane] of held)
+      if (!this.#ended) this.#callbacks.packet(data, lane.transfer, lane.channel);
   }
 
   #received(data: unknown, lane: Lane): void {

@@ -80,7 +80,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.setState("connected", HOST_PEER_ID);
     if (this.refuseNewConnections) socket.emit("setRefusing", { refusing: true });
     socket.on("peerJoined", ({ peerId }) => this.#acceptClient(peerId));
-    socket.on("peerLeft", ({ peerId }) => this.#dropClient(peerId));
+    socket.on("peerLeft", ({ peerId }) => this.#dropClient(peerId, false));
     socket.on("signal", ({ from, data }) => this.#connections.get(from)?.signal(data));
     return { roomCode: reply.roomCode };
   }
@@ -189,12 +189,15 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     });
   }
 
-  /** A client is gone (left, dropped or failed): forget it, and free its place if it never connected. */
-  #dropClient(peerId: number): void {
+  /**
+   * A client is gone (left, dropped or failed): forget it. One that never connected is kicked to
+   * free its place, unless the signaling server is the one that reported it gone.
+   */
+  #dropClient(peerId: number, freePlace = true): void {
     if (!this.#connections.has(peerId)) return;
     const wasOpen = this.#removeConnection(peerId);
     if (wasOpen) this.reportPeerDisconnected(peerId);
-    else this.#socket?.emit("kick", { peerId });
+    else if (freePlace) this.#socket?.emit("kick", { peerId });
   }
 
   #connect(remoteId: number, initiator: boolean, callbacks: ConnectionCallbacks): void {
