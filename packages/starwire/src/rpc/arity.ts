@@ -1,3 +1,5 @@
+import { getOrCreate } from "../util/memo.js";
+
 /**
  * How many arguments a method takes: at least `fn.length` (parameters before the first default),
  * at most its declared parameter count, which only the source text tells (Infinity with a rest
@@ -11,9 +13,7 @@ export interface Arity {
 const arities = new WeakMap<object, Arity>();
 
 export function arityOf(fn: (...args: never[]) => unknown): Arity {
-  let arity = arities.get(fn);
-  if (!arity) arities.set(fn, (arity = { min: fn.length, max: declaredParameterCount(fn) }));
-  return arity;
+  return getOrCreate(arities, fn, () => ({ min: fn.length, max: declaredParameterCount(fn) }));
 }
 
 function declaredParameterCount(fn: (...args: never[]) => unknown): number {

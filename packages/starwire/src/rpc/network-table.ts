@@ -1,3 +1,4 @@
+import { getOrCreate } from "../util/memo.js";
 import type { RpcConfig } from "./rpc-config.js";
 
 /**
@@ -36,16 +37,12 @@ export function markRpcMethod(method: object, config: RpcConfig): void {
 /** Declares a networked method or member on a prototype (class-wide) or on one instance. */
 export function declareNetworked(target: object, kind: Kind, name: string, config: RpcConfig): void {
   assertNetworkableName(name);
-  let own = declarations.get(target);
-  if (!own) declarations.set(target, (own = new Map()));
-  own.set(name, { kind, config });
+  getOrCreate(declarations, target, () => new Map()).set(name, { kind, config });
   tables.delete(target);
 }
 
 export function networkTableOf(node: object): NetworkTable {
-  let table = tables.get(node);
-  if (!table) tables.set(node, (table = buildTable(node)));
-  return table;
+  return getOrCreate(tables, node, () => buildTable(node));
 }
 
 function buildTable(node: object): NetworkTable {

@@ -197,9 +197,10 @@ export class RpcInterface {
     const target = node as unknown as Record<string, unknown>;
     const method = kind === "method" ? (target[name] as (...a: unknown[]) => unknown) : null;
     try {
-      const result = callAsSender(this.#host.instanceId, sender, isAsyncFunction(method), () =>
-        method ? method.apply(node, args) : (target[name] = args[0]),
-      );
+      const result = callAsSender(this.#host.instanceId, sender, isAsyncFunction(method), () => {
+        if (method) return method.apply(node, args);
+        target[name] = args[0];
+      });
       if (result instanceof Promise) result.catch((error: unknown) => reportHandlerError(node, name, error));
     } catch (error) {
       reportHandlerError(node, name, error);

@@ -50,7 +50,7 @@ function floats(count: number, payload: Uint8Array): number[] {
 function packFloats(values: number[]): Uint8Array {
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
-  values.forEach((value, i) => view.setFloat32(i * 4, value));
+  for (const [i, value] of values.entries()) view.setFloat32(i * 4, value);
   return bytes;
 }
 
@@ -103,17 +103,21 @@ function binaryAsArrayBuffer(value: unknown, depth: number): unknown {
   if (value instanceof Uint8Array) return value.slice().buffer;
   if (Array.isArray(value)) {
     let copy: unknown[] | null = null;
-    value.forEach((entry, i) => {
+    for (const [i, entry] of value.entries()) {
       const converted = binaryAsArrayBuffer(entry, depth + 1);
-      if (converted !== entry) (copy ??= [...value])[i] = converted;
-    });
+      if (converted === entry) continue;
+      copy ??= [...value];
+      copy[i] = converted;
+    }
     return copy ?? value;
   }
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
   let copy: Record<string, unknown> | null = null;
   for (const [key, entry] of Object.entries(value)) {
     const converted = binaryAsArrayBuffer(entry, depth + 1);
-    if (converted !== entry) (copy ??= { ...value })[key] = converted;
+    if (converted === entry) continue;
+    copy ??= { ...value };
+    copy[key] = converted;
   }
   return copy ?? value;
 }

@@ -3,7 +3,7 @@ declare module "msgpack-lite" {
   interface Codec {
     addExtPacker<T>(
       type: number,
-      constructor: abstract new (...args: never[]) => T,
+      type_class: abstract new (...args: never[]) => T,
       packer: (value: T) => Uint8Array,
     ): void;
     addExtUnpacker(type: number, unpacker: (payload: Uint8Array) => unknown): void;
@@ -14,7 +14,7 @@ declare module "msgpack-lite" {
     binarraybuffer?: boolean;
     preset?: boolean;
   }
-  interface Decoder {
+  interface MsgpackDecoder {
     on(event: "data", listener: (value: unknown) => void): void;
     decode(chunk: Uint8Array): void;
     buffer: Uint8Array;
@@ -24,7 +24,7 @@ declare module "msgpack-lite" {
     createCodec(options?: CodecOptions): Codec;
     encode(value: unknown, options?: { codec?: Codec }): Uint8Array;
     decode(bytes: Uint8Array, options?: { codec?: Codec }): unknown;
-    Decoder: new (options?: { codec?: Codec }) => Decoder;
+    Decoder: new (options?: { codec?: Codec }) => MsgpackDecoder;
   };
   export default msgpack;
 }

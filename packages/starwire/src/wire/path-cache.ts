@@ -1,3 +1,5 @@
+import { getOrCreate } from "../util/memo.js";
+
 /**
  * Node paths are sent once per receiver, then referred to by a small id (Godot's path cache).
  * Ids are the sender's own; each receiver keeps a table per sender and confirms what it learned.
@@ -11,9 +13,7 @@ export class PathCache {
 
   /** This peer's id for `path`, assigned on first use. */
   outgoingId(path: string): number {
-    let id = this.#outgoing.get(path);
-    if (id === undefined) this.#outgoing.set(path, (id = this.#outgoing.size));
-    return id;
+    return getOrCreate(this.#outgoing, path, () => this.#outgoing.size);
   }
 
   isConfirmed(peer: number, id: number): boolean {
@@ -23,16 +23,13 @@ export class PathCache {
   /** Records `peer`'s confirmation; false when `id` is not one this peer handed out. */
   confirm(peer: number, id: number): boolean {
     if (id >= this.#outgoing.size) return false;
-    let ids = this.#confirmed.get(peer);
-    if (!ids) this.#confirmed.set(peer, (ids = new Set()));
-    ids.add(id);
+    getOrCreate(this.#confirmed, peer, () => new Set<number>()).add(id);
     return true;
   }
 
   /** Stores `sender`'s id for `path`; "full" when the sender already filled its share. */
   learn(sender: number, id: number, path: string): "new" | "known" | "full" {
-    let paths = this.#incoming.get(sender);
-    if (!paths) this.#incoming.set(sender, (paths = new Map()));
+    const paths = getOrCreate(this.#incoming, sender, () => new Map<number, string>());
     if (paths.get(id) === path) return "known";
     if (!paths.has(id) && paths.size >= MAX_PATHS_PER_SENDER) return "full";
     paths.set(id, path);
