@@ -45,7 +45,8 @@ export function networked(value: undefined, context: ClassFieldDecoratorContext)
 export function networked(target: object, key: string | symbol): void;
 export function networked(...settings: Array<RpcSetting | MemberOptions>): FieldDecorator;
 export function networked(...args: unknown[]): FieldDecorator | undefined {
-  if (isStandardContext(args[1]) || (typeof args[0] === "object" && args[0] !== null && args.length === 2)) {
+  const legacyField = typeof args[0] === "object" && args[0] !== null && typeof args[1] === "string";
+  if (isStandardContext(args[1]) || legacyField) {
     (decorateField(toRpcConfig([])) as (...a: unknown[]) => void)(...args);
     return undefined;
   }
