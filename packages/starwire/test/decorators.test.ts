@@ -1,6 +1,7 @@
 // Runs the same node class compiled by tsc with standard decorators and with experimentalDecorators.
-import { describe, expect, it } from "vitest";
+
 import { MemoryMultiplayerPeer, MemoryNetwork, MultiplayerAPI } from "starwire";
+import { describe, expect, it } from "vitest";
 import { Chat as LegacyChat } from "./decorators/dist/legacy/nodes.js";
 import { Chat as StandardChat } from "./decorators/dist/standard/nodes.js";
 

@@ -141,10 +141,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
    * host as one packet however many it reaches.
    */
   sendBytes(data: Uint8Array, target = 0, options: SendOptions = {}): void {
-    const packet = new Uint8Array(1 + data.length);
-    packet[0] = Command.RAW;
-    packet.set(data, 1);
-    this.#sendPacket(packet, target, options.transfer ?? "reliable", options.channel ?? 0);
+    this.#sendPacket(encodeRaw(data), target, options.transfer ?? "reliable", options.channel ?? 0);
   }
 
   #sendPacket(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void {
