@@ -12,6 +12,7 @@ import type {
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
 import { COMMAND_MASK, Command } from "../wire/commands.js";
+import { encodeRaw } from "../wire/raw-packet.js";
 import type { Rejection } from "./rejection.js";
 import { decodeSystemMessage, encodePeerNotice, encodeRelay } from "./system-messages.js";
 
