@@ -1,4 +1,5 @@
 import type * as Starwire from "starwire";
+import type { Arena } from "./arena.js";
 
 export interface HarnessEvent {
   name: string;
@@ -15,6 +16,7 @@ export type JoinOptions = Omit<Starwire.WebRTCPeerOptions, "signalingUrl">;
 export interface Harness {
   starwire: typeof Starwire;
   api: Starwire.MultiplayerAPI;
+  arena: Arena;
   events: HarnessEvent[];
   channels: DataChannelRecord[];
   /** Creates a room, assigns the peer to `multiplayer`, returns the room code. */

@@ -1,5 +1,6 @@
 // A page that exposes the SDK to Playwright: tests drive it with page.evaluate.
 import * as starwire from "starwire";
+import { Arena } from "./arena.js";
 import type { DataChannelRecord, Harness, HarnessEvent, JoinOptions } from "./harness.js";
 
 const events: HarnessEvent[] = [];
@@ -39,14 +40,18 @@ api.on("peerConnected", (id) => record("peerConnected", id));
 api.on("peerDisconnected", (id) => record("peerDisconnected", id));
 api.on("serverDisconnected", () => record("serverDisconnected"));
 api.on("peerPacket", (from, data) => record("peerPacket", from, new TextDecoder().decode(data)));
+api.on("rejected", (rejection) => record("rejected", rejection.reason, rejection.from, rejection.method));
+const arena = api.root.addChild(new Arena("arena"));
 
 const signalingUrl = new URLSearchParams(location.search).get("signal") ?? "http://127.0.0.1:8787";
+// Every harness peer declares one extra channel, so channel-1 RPCs have somewhere to go.
 const newPeer = (options: JoinOptions = {}) =>
-  new starwire.WebRTCMultiplayerPeer({ signalingUrl, ...options });
+  new starwire.WebRTCMultiplayerPeer({ signalingUrl, channels: ["unreliable_ordered"], ...options });
 
 const harness: Harness = {
   starwire,
   api,
+  arena,
   events,
   channels,
   async host(maxPlayers, options) {
@@ -67,7 +72,9 @@ const harness: Harness = {
   },
   breakDtls,
   names: () =>
-    events.filter((e) => e.name !== "peerPacket").map((e) => [e.name, ...e.args.slice(0, 1)].join(" ")),
+    events
+      .filter((e) => e.name !== "peerPacket" && e.name !== "rejected")
+      .map((e) => [e.name, ...e.args.slice(0, 1)].join(" ")),
 };
 window.harness = harness;
 document.getElementById("status")!.textContent = "ready";

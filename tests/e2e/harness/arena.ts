@@ -1,0 +1,53 @@
+import { NetNode, rpc } from "starwire";
+
+/** The node the RPC specs call; its records are what the specs assert on. */
+export class Arena extends NetNode {
+  readonly counted: number[] = [];
+  readonly countSenders = new Set<number>();
+  readonly blips: number[] = [];
+  readonly heard: Array<[sender: number, text: string]> = [];
+  readonly cheers: number[] = [];
+  readonly hostOnlyCalls: number[] = [];
+  readonly onChannelCalls: Array<[sender: number, value: number]> = [];
+
+  @rpc("any_peer")
+  count(seq: number): void {
+    this.counted.push(seq);
+    this.countSenders.add(this.multiplayer.remoteSenderId);
+  }
+
+  @rpc("any_peer", "unreliable")
+  blip(seq: number): void {
+    this.blips.push(seq);
+  }
+
+  @rpc("any_peer")
+  whisper(text: string): void {
+    this.heard.push([this.multiplayer.remoteSenderId, text]);
+  }
+
+  @rpc("any_peer", "call_local")
+  cheer(): void {
+    this.cheers.push(this.multiplayer.remoteSenderId);
+  }
+
+  @rpc
+  hostOnly(): void {
+    this.hostOnlyCalls.push(this.multiplayer.remoteSenderId);
+  }
+
+  readonly lateSenders: number[] = [];
+
+  /** Reads the sender after two awaits: Starwire keeps it (Godot loses it, godot#86719). */
+  @rpc("any_peer")
+  async later(delayMs: number): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await Promise.resolve();
+    this.lateSenders.push(this.multiplayer.remoteSenderId);
+  }
+
+  @rpc({ mode: "any_peer", channel: 1 })
+  onChannel(value: number): void {
+    this.onChannelCalls.push([this.multiplayer.remoteSenderId, value]);
+  }
+}
