@@ -6,7 +6,8 @@ import { Color8, MemoryMultiplayerPeer, MemoryNetwork, MultiplayerAPI, NetNode, 
 class Probe extends NetNode {
   constructor() {
     super("probe");
-    for (const name of ["none", "bool", "smallInt", "float", "vector2", "playerInfo"]) this.rpcConfig(name, []);
+    for (const name of ["none", "bool", "smallInt", "float", "vector2", "playerInfo"])
+      this.rpcConfig(name, []);
   }
   none(): void {}
   bool(_value: boolean): void {}

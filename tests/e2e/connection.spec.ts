@@ -209,3 +209,16 @@ test("a failed DTLS handshake fails the join with ice_failed", async ({ browser 
   expect(await eventNames(host)).toEqual([]);
   expect(await peersOf(host)).toEqual([]);
 });
+
+test("the host kicks a client with disconnectPeer", async ({ browser }) => {
+  const { host, clients } = await hostAndJoin(browser, 2);
+  const [kicked, stays] = clients as [(typeof clients)[number], (typeof clients)[number]];
+  await host.evaluate((id) => window.harness.api.peer.disconnectPeer(id), kicked.id);
+  await kicked.page.waitForFunction(() => window.harness.names().includes("serverDisconnected"), null, {
+    timeout: 2000,
+  });
+  await waitForPeerCount(stays.page, 1, 2000);
+  expect((await eventNames(host)).at(-1)).toBe(`peerDisconnected ${kicked.id}`);
+  expect((await eventNames(stays.page)).at(-1)).toBe(`peerDisconnected ${kicked.id}`);
+  expect(await peersOf(host)).toEqual([stays.id]);
+});

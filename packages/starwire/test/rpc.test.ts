@@ -11,7 +11,7 @@ import {
   Vector2,
 } from "../src/common.js";
 import { networkTableOf } from "../src/rpc/network-table.js";
-import { encodeArguments } from "../src/wire/codec.js";
+import { encodeArguments, registerType } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { encodeCall } from "../src/wire/rpc-packet.js";
 import { hostGame, joinGame, MemoryNetwork, until } from "./helpers.js";
@@ -350,6 +350,7 @@ describe("hardening: dropped and reported, never executed", () => {
       Uint8Array.of(Command.RPC | 0x08, 0x00, 0x7f), // inline path cut short
       Uint8Array.of(0xf0), // unknown flags
       call(methodIndex("named"), encodeArguments(["   "])), // fails the schema
+      encodeCall({ command: Command.RSET, cacheId: 0, inline: null, index: 1, args: encodeArguments(["x"]) }), // undeclared member
     ]);
     expect(executed).toEqual([]);
     expect(hostRejections.map((r) => r.reason)).toEqual([
@@ -366,9 +367,10 @@ describe("hardening: dropped and reported, never executed", () => {
       "malformed",
       "malformed",
       "invalid_arguments",
+      "unknown_method",
     ]);
     expect(hostRejections.every((r) => r.from === ids[1])).toBe(true);
-    expect(peers[0]!.api.rejectionCount(ids[1]!)).toBe(13);
+    expect(peers[0]!.api.rejectionCount(ids[1]!)).toBe(14);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
@@ -418,5 +420,38 @@ describe("hardening: dropped and reported, never executed", () => {
     boards[1]!.rpcId(1, "say", info as never);
     await settle();
     expect(ran(boards[0]!, "say")[0]!.args[0]).toEqual(info);
+  });
+});
+
+describe("registerType", () => {
+  class Item {
+    constructor(
+      readonly id: number,
+      readonly count: number,
+    ) {}
+  }
+
+  it("sends the game's own classes as msgpack extensions", async () => {
+    registerType({
+      type: 16,
+      class: Item,
+      encode: (item) => [item.id, item.count],
+      decode: ([id, count]: number[]) => new Item(id!, count!),
+    });
+    const { boards, settle } = await game(1);
+    boards[1]!.rpcId(1, "say", new Item(7, 3) as never);
+    await settle();
+    const [received] = ran(boards[0]!, "say")[0]!.args;
+    expect(received).toBeInstanceOf(Item);
+    expect(received).toEqual(new Item(7, 3));
+  });
+
+  it("refuses type codes Starwire keeps for itself or taken by another class", () => {
+    const codec = { class: Item, encode: () => 0, decode: () => new Item(0, 0) };
+    expect(() => registerType({ ...codec, type: 3 })).toThrow(RangeError);
+    expect(() => registerType({ ...codec, type: 128 })).toThrow(RangeError);
+    expect(() => registerType({ ...codec, type: 16, class: class Other {} as never })).toThrow(
+      /already registered/,
+    );
   });
 });
