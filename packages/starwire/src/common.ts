@@ -1,5 +1,13 @@
 /** Everything that is the same in the browser and Node entry points. */
 export { Emitter } from "./events/emitter.js";
+export { sanitizeChat } from "./lobby/chat.js";
+export {
+  Lobby,
+  type LobbyEvents,
+  type LobbyOptions,
+  type LobbyPlayer,
+  type RoomPeer,
+} from "./lobby/lobby.js";
 export { Color, Color8 } from "./math/color.js";
 export { Vector2 } from "./math/vector2.js";
 export { Vector3 } from "./math/vector3.js";

@@ -42,7 +42,7 @@ export class Emitter<Events extends EventMap<Events>> {
     return this.#listeners.get(event)?.size ?? 0;
   }
 
-  protected emit<E extends keyof Events>(event: E, ...args: Events[E]): void {
+  emit<E extends keyof Events>(event: E, ...args: Events[E]): void {
     const set = this.#listeners.get(event);
     if (!set) return;
     for (const listener of [...set]) {
