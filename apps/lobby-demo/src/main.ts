@@ -1,84 +1,89 @@
-import { type ConnectionError, multiplayer, normalizeRoomCode, WebRTCMultiplayerPeer } from "starwire";
+import { type ConnectionError, Lobby, multiplayer, WebRTCMultiplayerPeer } from "starwire";
+import { invitedRoom, signalingUrl } from "./config.js";
+import { byId } from "./dom.js";
+import { type PlayerInfo, playerInfoSchema } from "./player-info.js";
+import { GameView } from "./views/game-view.js";
+import { HomeView } from "./views/home-view.js";
+import { LobbyView } from "./views/lobby-view.js";
 
-const params = new URLSearchParams(location.search);
-const signalingUrl =
-  params.get("signal") ??
-  import.meta.env.VITE_SIGNALING_URL ??
-  `${location.protocol}//${location.hostname}:8787`;
+const GAME_SCENE = "arena";
 
-const element = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const home = element("home");
-const room = element("room");
-const notice = element("notice");
-const peerList = element<HTMLUListElement>("peers");
-const codeInput = element<HTMLInputElement>("room-code");
+const lobby = Lobby.of<PlayerInfo>({
+  createPeer: () => new WebRTCMultiplayerPeer({ signalingUrl }),
+  infoSchema: playerInfoSchema,
+});
 
-function show(view: "home" | "room"): void {
-  home.hidden = view !== "home";
-  room.hidden = view !== "room";
+type Screen = "home" | "lobby" | "game";
+let screen: Screen = "home";
+
+function show(next: Screen, notice: string | null = null): void {
+  if (screen === "game" && next !== "game") game.exit();
+  screen = next;
+  for (const id of ["home", "lobby", "game"] as const) byId(id).hidden = id !== next;
+  document.body.classList.toggle("is-host", lobby.isHost);
+  const banner = byId("notice");
+  banner.hidden = notice === null;
+  banner.textContent = notice ?? "";
+  if (next === "lobby") lobbyView.enter();
+  if (next === "game") game.enter();
 }
 
-function say(message: string | null): void {
-  notice.hidden = message === null;
-  notice.textContent = message ?? "";
-}
-
-function renderRoom(roomCode: string): void {
-  const link = new URL(location.href);
-  link.search = "";
-  link.searchParams.set("room", roomCode);
-  if (params.has("signal")) link.searchParams.set("signal", signalingUrl);
-  element("code").textContent = roomCode;
-  const anchor = element<HTMLAnchorElement>("join-link");
-  anchor.href = anchor.textContent = link.toString();
-  element("me").textContent =
-    `You are peer ${multiplayer.uniqueId}${multiplayer.isServer() ? " (host)" : ""}`;
-  renderPeers();
-  show("room");
-}
-
-function renderPeers(): void {
-  element("status").textContent = `Status: ${multiplayer.connectionStatus}`;
-  const ids = multiplayer.getPeers().sort((a, b) => a - b);
-  peerList.replaceChildren(
-    ...ids.map((id) => {
-      const item = document.createElement("li");
-      item.textContent = id === 1 ? "1 (host)" : String(id);
-      return item;
-    }),
+function goHome(notice: string | null): void {
+  lobby.leave();
+  history.replaceState(
+    null,
+    "",
+    location.pathname +
+      (location.search.includes("signal=") ? `?signal=${encodeURIComponent(signalingUrl)}` : ""),
   );
+  home.showCreate();
+  show("home", notice);
 }
 
-function leave(message: string | null): void {
-  multiplayer.peer = null;
-  history.replaceState(null, "", location.pathname);
-  say(message);
-  show("home");
-}
+const home = new HomeView(
+  {
+    async create(info) {
+      try {
+        await lobby.createGame({ maxPlayers: 7, info });
+        show("lobby");
+      } catch (error) {
+        show("home", `Could not create a room: ${(error as Error).message}`);
+      }
+    },
+    async join(roomCode, info) {
+      try {
+        await lobby.joinGame(roomCode, info);
+        show("lobby");
+      } catch (error) {
+        goHome(describeFailure((error as ConnectionError).reason));
+      }
+    },
+  },
+  invitedRoom,
+);
 
-async function createRoom(): Promise<void> {
-  say(null);
-  const peer = new WebRTCMultiplayerPeer({ signalingUrl });
-  try {
-    const { roomCode } = await peer.createServer({ maxPlayers: 8 });
-    multiplayer.peer = peer;
-    renderRoom(roomCode);
-  } catch (error) {
-    say(`Could not create a room: ${(error as Error).message}`);
-  }
-}
+const lobbyView = new LobbyView(
+  lobby,
+  () => multiplayer.uniqueId,
+  () => lobby.loadGame(GAME_SCENE),
+  () => goHome(null),
+);
+const game = new GameView(multiplayer, lobby);
 
-async function joinRoom(roomCode: string): Promise<void> {
-  say(null);
-  const peer = new WebRTCMultiplayerPeer({ signalingUrl });
-  multiplayer.peer = peer;
-  try {
-    await peer.createClient(roomCode);
-    renderRoom(peer.roomCode ?? normalizeRoomCode(roomCode));
-  } catch (error) {
-    leave(describeFailure((error as ConnectionError).reason));
-  }
-}
+lobby.events.on("loadGame", (scene) => {
+  if (scene !== GAME_SCENE) return;
+  show("game");
+  lobby.reportLoaded();
+});
+lobby.events.on("allPlayersLoaded", () => game.arena.startSimulation([...lobby.players.keys()]));
+lobby.events.on("playerDisconnected", () => {
+  if (screen === "lobby") lobbyView.render();
+});
+game.arena.onBackToLobby = () => show("lobby");
+lobby.events.on("serverDisconnected", () => goHome("The host left the game."));
+multiplayer.on("connectionFailed", (reason) => goHome(describeFailure(reason)));
+byId("back-to-lobby").addEventListener("click", () => game.arena.rpc("backToLobby"));
+byId("leave-game").addEventListener("click", () => goHome(null));
 
 function describeFailure(reason: string): string {
   switch (reason) {
@@ -87,7 +92,7 @@ function describeFailure(reason: string): string {
     case "room_full":
       return "That room is full.";
     case "room_refusing":
-      return "That room is not taking new players.";
+      return "That room is locked.";
     case "signaling_unreachable":
       return "Cannot reach the signaling server.";
     default:
@@ -95,29 +100,16 @@ function describeFailure(reason: string): string {
   }
 }
 
-multiplayer.on("peerConnected", renderPeers);
-multiplayer.on("peerDisconnected", renderPeers);
-multiplayer.on("connectedToServer", renderPeers);
-multiplayer.on("connectionFailed", (reason) => leave(describeFailure(reason)));
-multiplayer.on("serverDisconnected", () => leave("The host left the room."));
-
-element("create").addEventListener("click", () => void createRoom());
-element("join-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  void joinRoom(codeInput.value);
-});
-element("leave").addEventListener("click", () => leave(null));
-element("copy-code").addEventListener(
-  "click",
-  () => void navigator.clipboard?.writeText(element("code").textContent ?? ""),
-);
-element("copy-link").addEventListener(
-  "click",
-  () => void navigator.clipboard?.writeText(element("join-link").textContent ?? ""),
-);
-
-const invited = params.get("room");
-if (invited) {
-  codeInput.value = invited;
-  void joinRoom(invited);
+/** Read-only hooks for the e2e tests: what this tab draws and knows. */
+declare global {
+  interface Window {
+    starwireDemo: { positions(): Record<number, { x: number; y: number }>; myId(): number; screen(): Screen };
+  }
 }
+window.starwireDemo = {
+  positions: () => Object.fromEntries(game.drawn),
+  myId: () => multiplayer.uniqueId,
+  screen: () => screen,
+};
+
+show("home");

@@ -37,3 +37,18 @@ export function typedCalls(player: Player): void {
   // @ts-expect-error unknown member
   player.rsetUnreliable("mana", 3);
 }
+
+// A node that names itself (NetNode<Self>) gets the same checks inside its own methods.
+export class Arena extends NetNode<Arena> {
+  score = 0;
+  setScore(_value: number): void {}
+
+  announce(): void {
+    this.rpc("setScore", 3);
+    this.rset("score", 4);
+    // @ts-expect-error wrong argument type inside the class
+    this.rpc("setScore", "three");
+    // @ts-expect-error typo inside the class
+    this.rpc("setScroe", 3);
+  }
+}

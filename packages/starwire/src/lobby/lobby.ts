@@ -57,7 +57,7 @@ const lobbies = new WeakMap<MultiplayerAPI, Lobby<object>>();
  * Info travels the seed's way: when a peer connects, every peer sends it its own info with
  * `rpcId(id, "registerPlayer", info)`, and the receiver files it under `remoteSenderId`.
  */
-export class Lobby<Info extends object> extends NetNode {
+export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
   readonly events = new Emitter<LobbyEvents<Info>>();
   readonly #api: MultiplayerAPI;
   readonly #options: Required<Omit<LobbyOptions<Info>, "infoSchema">> &
@@ -152,27 +152,27 @@ export class Lobby<Info extends object> extends NetNode {
   /** Changes your name, colour or anything else in your info; everyone sees it. */
   setInfo(info: Info): void {
     this.#myInfo = info;
-    (this as Lobby<Info>).rpc("updatePlayer", info);
+    this.rpc("updatePlayer", info);
   }
 
   setReady(ready: boolean): void {
-    (this as Lobby<Info>).rpc("setPlayerReady", ready);
+    this.rpc("setPlayerReady", ready);
   }
 
   sendChat(text: string): void {
-    (this as Lobby<Info>).rpc("chatMessage", text);
+    this.rpc("chatMessage", text);
   }
 
   /** Host only: everyone loads `scene` (you too); each reports `reportLoaded()`; then `allPlayersLoaded`. */
   loadGame(scene: string): void {
     this.#requireHost("loadGame");
     this.#loaded.clear();
-    (this as Lobby<Info>).rpc("startLoading", scene);
+    this.rpc("startLoading", scene);
   }
 
   /** Tells the host that this peer finished loading the scene from `loadGame`. */
   reportLoaded(): void {
-    (this as Lobby<Info>).rpcId(HOST_PEER_ID, "playerLoaded");
+    this.rpcId(HOST_PEER_ID, "playerLoaded");
   }
 
   /** Host only: removes a player from the game. */
@@ -247,7 +247,7 @@ export class Lobby<Info extends object> extends NetNode {
   }
 
   ping(sentAt: number): void {
-    (this as Lobby<Info>).rpcId(HOST_PEER_ID, "pong", sentAt);
+    this.rpcId(HOST_PEER_ID, "pong", sentAt);
   }
 
   pong(sentAt: number): void {
@@ -265,7 +265,7 @@ export class Lobby<Info extends object> extends NetNode {
   }
 
   #peerConnected(id: number): void {
-    if (this.#myInfo) (this as Lobby<Info>).rpcId(id, "registerPlayer", this.#myInfo);
+    if (this.#myInfo) this.rpcId(id, "registerPlayer", this.#myInfo);
   }
 
   #addPlayer(id: number, info: Info): void {
@@ -297,8 +297,8 @@ export class Lobby<Info extends object> extends NetNode {
     this.#pings.set(HOST_PEER_ID, 0);
     this.#pingTimer = setInterval(() => {
       if (!this.#api.isServer() || this.#players.size < 2) return;
-      (this as Lobby<Info>).rpc("ping", now());
-      (this as Lobby<Info>).rpc("shareRoundTrips", Object.fromEntries(this.#pings));
+      this.rpc("ping", now());
+      this.rpc("shareRoundTrips", Object.fromEntries(this.#pings));
       this.events.emit("pingsChanged");
     }, interval);
   }

@@ -4,7 +4,14 @@ import { type MemberOptions, type RpcOptions, type RpcSetting, toRpcConfig } fro
 import { HOST_PEER_ID } from "../signaling/protocol.js";
 
 type AnyMethod = (...args: never[]) => unknown;
-type BaseMember = keyof NetNode;
+type BaseMember = keyof NetNode<never>;
+
+/**
+ * The class whose members `rpc` and `rset` check: `Self` when a node names itself
+ * (`class Arena extends NetNode<Arena>`), which lets calls inside its own methods be checked too;
+ * otherwise the type of the node the call is made on.
+ */
+export type NodeType<Self, This> = [Self] extends [never] ? This : Self;
 
 /** Names of a node's own methods (NetNode's are excluded): what `rpc` accepts, checked at compile time. */
 export type RpcMethodName<T> = {
@@ -57,10 +64,10 @@ const VALID_NAME = /^[^/\s][^/]{0,127}$/;
  * A named node in a MultiplayerAPI's tree (`/root/...`). Nodes with the same path on different
  * peers are the same network object: RPCs and rsets address them by path.
  */
-export class NetNode {
+export class NetNode<Self = never> {
   readonly name: string;
-  #parent: NetNode | null = null;
-  readonly #children = new Map<string, NetNode>();
+  #parent: NetNode<never> | null = null;
+  readonly #children = new Map<string, NetNode<never>>();
   #authority = HOST_PEER_ID;
 
   constructor(name: string) {
@@ -76,7 +83,7 @@ export class NetNode {
     return [...this.#children.values()];
   }
 
-  addChild<T extends NetNode>(child: T): T {
+  addChild<T extends NetNode<never>>(child: T): T {
     if (child.#parent) throw new Error(`${child.name} already has a parent (${child.#parent.getPath()})`);
     if (this.#children.has(child.name))
       throw new Error(`${this.getPath()} already has a child named "${child.name}"`);
@@ -154,38 +161,63 @@ export class NetNode {
   }
 
   /** Calls `method` on this node on every peer (target 0), as configured by its `@rpc`. */
-  rpc<K extends RpcMethodName<this>>(method: K, ...args: RpcArgs<this, K>): void {
+  rpc<K extends RpcMethodName<NodeType<Self, this>>>(
+    method: K,
+    ...args: RpcArgs<NodeType<Self, this>, K>
+  ): void {
     this.#tree().call(this, "method", method, args, 0, false);
   }
 
   /** Calls `method` on one peer; a negative id calls it on everyone but that peer. */
-  rpcId<K extends RpcMethodName<this>>(peer: number, method: K, ...args: RpcArgs<this, K>): void {
+  rpcId<K extends RpcMethodName<NodeType<Self, this>>>(
+    peer: number,
+    method: K,
+    ...args: RpcArgs<NodeType<Self, this>, K>
+  ): void {
     this.#tree().call(this, "method", method, args, peer, false);
   }
 
   /** As `rpc`, forced over the unreliable channel. */
-  rpcUnreliable<K extends RpcMethodName<this>>(method: K, ...args: RpcArgs<this, K>): void {
+  rpcUnreliable<K extends RpcMethodName<NodeType<Self, this>>>(
+    method: K,
+    ...args: RpcArgs<NodeType<Self, this>, K>
+  ): void {
     this.#tree().call(this, "method", method, args, 0, true);
   }
 
-  rpcUnreliableId<K extends RpcMethodName<this>>(peer: number, method: K, ...args: RpcArgs<this, K>): void {
+  rpcUnreliableId<K extends RpcMethodName<NodeType<Self, this>>>(
+    peer: number,
+    method: K,
+    ...args: RpcArgs<NodeType<Self, this>, K>
+  ): void {
     this.#tree().call(this, "method", method, args, peer, true);
   }
 
   /** Sets a `@networked` member on every peer. */
-  rset<K extends MemberName<this>>(member: K, value: this[K]): void {
+  rset<K extends MemberName<NodeType<Self, this>>>(member: K, value: NodeType<Self, this>[K]): void {
     this.#tree().call(this, "member", member, [value], 0, false);
   }
 
-  rsetId<K extends MemberName<this>>(peer: number, member: K, value: this[K]): void {
+  rsetId<K extends MemberName<NodeType<Self, this>>>(
+    peer: number,
+    member: K,
+    value: NodeType<Self, this>[K],
+  ): void {
     this.#tree().call(this, "member", member, [value], peer, false);
   }
 
-  rsetUnreliable<K extends MemberName<this>>(member: K, value: this[K]): void {
+  rsetUnreliable<K extends MemberName<NodeType<Self, this>>>(
+    member: K,
+    value: NodeType<Self, this>[K],
+  ): void {
     this.#tree().call(this, "member", member, [value], 0, true);
   }
 
-  rsetUnreliableId<K extends MemberName<this>>(peer: number, member: K, value: this[K]): void {
+  rsetUnreliableId<K extends MemberName<NodeType<Self, this>>>(
+    peer: number,
+    member: K,
+    value: NodeType<Self, this>[K],
+  ): void {
     this.#tree().call(this, "member", member, [value], peer, true);
   }
 
