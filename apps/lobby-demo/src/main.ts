@@ -2,6 +2,7 @@ import { type ConnectionError, Lobby, multiplayer, WebRTCMultiplayerPeer } from 
 import { invitedRoom, signalingUrl } from "./config.js";
 import { byId } from "./dom.js";
 import { type PlayerInfo, playerInfoSchema } from "./player-info.js";
+import type {} from "./test-hooks.js";
 import { GameView } from "./views/game-view.js";
 import { HomeView } from "./views/home-view.js";
 import { LobbyView } from "./views/lobby-view.js";
@@ -100,12 +101,6 @@ function describeFailure(reason: string): string {
   }
 }
 
-/** Read-only hooks for the e2e tests: what this tab draws and knows. */
-declare global {
-  interface Window {
-    starwireDemo: { positions(): Record<number, { x: number; y: number }>; myId(): number; screen(): Screen };
-  }
-}
 window.starwireDemo = {
   positions: () => Object.fromEntries(game.drawn),
   myId: () => multiplayer.uniqueId,

@@ -25,7 +25,7 @@ export interface LobbyOptions<Info> {
   /** Makes the transport for `createGame` / `joinGame`, e.g. `() => new WebRTCMultiplayerPeer({ signalingUrl })`. */
   createPeer: () => RoomPeer;
   /** Checks player info from the network (recommended): info that fails it is refused. */
-  infoSchema?: StandardSchemaV1;
+  infoSchema?: StandardSchemaV1<unknown, Info>;
   /** Longest chat message in characters, after sanitising. Default 200. */
   maxChatLength?: number;
   /** How often the host measures every player's round-trip time. Default 1000 ms; 0 turns it off. */
