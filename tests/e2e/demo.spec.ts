@@ -186,6 +186,43 @@ test("four players: lobby, chat, ready, the game, leaving", async ({ browser }, 
   }
 });
 
+test("the host kicks, locks the room, and brings everyone back from the game", async ({ browser }) => {
+  const host = await openDemo(browser);
+  await introduce(host, PLAYERS[0]);
+  await host.getByRole("button", { name: "Create room" }).click();
+  await expect(host.locator("#code")).toHaveText(/^[A-Z2-9]{6}$/);
+  const code = (await host.locator("#code").textContent())!;
+  const join = async (player: (typeof PLAYERS)[number]) => {
+    const tab = await openDemo(browser);
+    await introduce(tab, player);
+    await tab.getByLabel("Room code").fill(code);
+    await tab.getByRole("button", { name: "Join" }).click();
+    return tab;
+  };
+  const stays = await join(PLAYERS[1]);
+  const kicked = await join(PLAYERS[2]);
+  await expect(playerNames(host)).toHaveCount(3);
+
+  await host.locator("#players li", { hasText: PLAYERS[2].name }).getByRole("button", { name: "Kick" }).click();
+  await expect(kicked.locator("#home")).toBeVisible();
+  await expect(playerNames(host)).toHaveCount(2);
+  await expect(playerNames(stays)).toHaveCount(2);
+
+  await host.getByRole("button", { name: "Lock room" }).click();
+  const late = await join(PLAYERS[3]);
+  await expect(late.locator("#notice")).toHaveText("That room is locked.");
+
+  for (const tab of [host, stays]) await tab.getByRole("button", { name: "Ready", exact: true }).click();
+  await host.getByRole("button", { name: "Start" }).click();
+  await expect(stays.locator("#arena-canvas")).toBeVisible();
+  await host.getByRole("button", { name: "Back to lobby" }).click();
+  for (const tab of [host, stays]) {
+    await expect(tab.locator("#lobby")).toBeVisible();
+    await expect(tab.locator("#game")).toBeHidden();
+    await expect(tab.locator("#players .ready-state")).toHaveText(["Not ready", "Not ready"]);
+  }
+});
+
 test("the demo explains a failed join", async ({ browser }) => {
   const page = await openDemo(browser);
   await page.getByLabel("Room code").fill("ZZZZZZ");
