@@ -203,7 +203,10 @@ test("the host kicks, locks the room, and brings everyone back from the game", a
   const kicked = await join(PLAYERS[2]);
   await expect(playerNames(host)).toHaveCount(3);
 
-  await host.locator("#players li", { hasText: PLAYERS[2].name }).getByRole("button", { name: "Kick" }).click();
+  await host
+    .locator("#players li", { hasText: PLAYERS[2].name })
+    .getByRole("button", { name: "Kick" })
+    .click();
   await expect(kicked.locator("#home")).toBeVisible();
   await expect(playerNames(host)).toHaveCount(2);
   await expect(playerNames(stays)).toHaveCount(2);
