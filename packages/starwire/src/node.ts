@@ -1,2 +1,2 @@
 export * from "./common.js";
-export { WebRTCMultiplayerPeer } from "./transport/webrtc/node.js";
+export { type NodeWebRTCPeerOptions, WebRTCMultiplayerPeer } from "./transport/webrtc/node.js";

@@ -21,6 +21,7 @@ export interface SimplePeerOptions {
   initiator: boolean;
   config: RTCConfiguration;
   trickle: boolean;
+  iceCompleteTimeout?: number;
   wrtc?: WebRTCImplementation;
 }
 
@@ -73,7 +74,9 @@ export class PeerConnection {
     callbacks: ConnectionCallbacks,
   ) {
     this.#callbacks = callbacks;
-    this.#peer = new SimplePeer(options);
+    // simple-peer starts a 5 s "ICE complete" timer that only matters without trickle and that
+    // destroy() does not clear: it kept Node processes alive 5 s after the last peer closed.
+    this.#peer = new SimplePeer({ ...options, iceCompleteTimeout: 1 });
     this.#peer.on("signal", (data) => {
       if (data.type === "offer" || data.type === "answer" || data.type === "candidate") {
         callbacks.signal(data as SignalData);

@@ -42,6 +42,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   readonly #connections = new Map<number, PeerConnection>();
   readonly #connectTimers = new Map<number, ReturnType<typeof setTimeout>>();
   #socket: SignalingSocket | null = null;
+  #webrtc: WebRTCImplementation | undefined;
   #iceServers: IceServer[] = [];
   #roomCode: string | null = null;
   #used = false;
@@ -55,6 +56,16 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     return this.#roomCode;
   }
 
+  /** The WebRTC implementation to use; Node loads one here (the browser has its own). */
+  protected async loadWebRTC(): Promise<WebRTCImplementation | undefined> {
+    return this.#options.wrtc;
+  }
+
+  /** RTCPeerConnection settings beyond the ICE servers. */
+  protected rtcConfiguration(): RTCConfiguration {
+    return { ...this.#options.rtcConfiguration };
+  }
+
   get #connectTimeoutMs(): number {
     return this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   }
@@ -65,6 +76,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     if (!Number.isInteger(options.maxPlayers) || options.maxPlayers < 1) {
       throw new RangeError(`maxPlayers must be a positive integer, got ${options.maxPlayers}`);
     }
+    this.#webrtc = await this.loadWebRTC();
     const socket = await this.#openSignaling();
     const reply = await request(
       socket,
@@ -92,6 +104,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
    */
   async createClient(roomCode: string): Promise<void> {
     this.#claim();
+    this.#webrtc = await this.loadWebRTC();
     this.setState("connecting");
     let joined: { roomCode: string; peerId: number; iceServers: IceServer[] };
     try {
@@ -131,6 +144,15 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
         );
       },
     });
+  }
+
+  /** What this peer holds, for leak checks: connections, pending connect timers, the signaling socket. */
+  debugStats(): { connections: number; connectTimers: number; signalingOpen: boolean } {
+    return {
+      connections: this.#connections.size,
+      connectTimers: this.#connectTimers.size,
+      signalingOpen: this.#socket?.connected ?? false,
+    };
   }
 
   send(to: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
@@ -202,12 +224,12 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
 
   #connect(remoteId: number, initiator: boolean, callbacks: ConnectionCallbacks): void {
     const config: RTCConfiguration = {
-      ...this.#options.rtcConfiguration,
+      ...this.rtcConfiguration(),
       iceServers: this.#options.iceServers ?? this.#iceServers,
     };
     const connection = new PeerConnection(
       this.simplePeer,
-      { initiator, config, trickle: true, ...(this.#options.wrtc ? { wrtc: this.#options.wrtc } : {}) },
+      { initiator, config, trickle: true, ...(this.#webrtc ? { wrtc: this.#webrtc } : {}) },
       this.#options.channels ?? [],
       {
         ...callbacks,

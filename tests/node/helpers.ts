@@ -1,0 +1,89 @@
+import { MultiplayerAPI, NetNode, WebRTCMultiplayerPeer } from "starwire/node";
+import { defaultConfig } from "../../signaling-server/src/config.js";
+import { createSignalingServer } from "../../signaling-server/src/server.js";
+
+/** A real signaling server on 127.0.0.1, generous limits so many Node peers can signal at once. */
+export async function startSignaling() {
+  const server = createSignalingServer({
+    ...defaultConfig,
+    port: 0,
+    host: "127.0.0.1",
+    logLevel: "silent",
+    eventsPerSecond: 2000,
+    eventBurst: 4000,
+  });
+  const { url } = await server.listen();
+  return { url, close: () => server.close() };
+}
+
+/** A Node WebRTC peer whose ICE only ever offers 127.0.0.1 (TESTING-WEBRTC.md). */
+export function loopbackPeer(signalingUrl: string): WebRTCMultiplayerPeer {
+  return new WebRTCMultiplayerPeer({
+    signalingUrl,
+    bindAddress: "127.0.0.1",
+    iceServers: [],
+    connectTimeoutMs: 10_000,
+  });
+}
+
+export type Call = [method: string, sender: number, value: unknown];
+
+/** The node every test peer has at /root/game. */
+export class Game extends NetNode<Game> {
+  readonly calls: Call[] = [];
+
+  constructor(readonly api: MultiplayerAPI) {
+    super("game");
+    this.rpcConfig("hello", ["any_peer"]);
+    this.rpcConfig("shout", ["any_peer"]);
+    this.rpcConfig("tick", ["authority", "unreliable"]);
+  }
+
+  hello(value: number): void {
+    this.calls.push(["hello", this.api.remoteSenderId, value]);
+  }
+  shout(text: string): void {
+    this.calls.push(["shout", this.api.remoteSenderId, text]);
+  }
+  tick(seq: number): void {
+    this.calls.push(["tick", this.api.remoteSenderId, seq]);
+  }
+}
+
+export function recordEvents(api: MultiplayerAPI): string[] {
+  const log: string[] = [];
+  api.on("connectedToServer", () => log.push("connectedToServer"));
+  api.on("connectionFailed", (reason) => log.push(`connectionFailed ${reason}`));
+  api.on("peerConnected", (id) => log.push(`peerConnected ${id}`));
+  api.on("peerDisconnected", (id) => log.push(`peerDisconnected ${id}`));
+  api.on("serverDisconnected", () => log.push("serverDisconnected"));
+  return log;
+}
+
+export async function until(condition: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export async function hostOn(url: string) {
+  const api = new MultiplayerAPI();
+  const log = recordEvents(api);
+  const peer = loopbackPeer(url);
+  const { roomCode } = await peer.createServer({ maxPlayers: 64 });
+  api.peer = peer;
+  const game = api.root.addChild(new Game(api));
+  return { api, log, peer, game, roomCode };
+}
+
+export async function joinOn(url: string, roomCode: string) {
+  const api = new MultiplayerAPI();
+  const log = recordEvents(api);
+  const peer = loopbackPeer(url);
+  api.peer = peer;
+  const game = api.root.addChild(new Game(api));
+  await peer.createClient(roomCode);
+  return { api, log, peer, game, id: peer.uniqueId };
+}
