@@ -214,6 +214,32 @@ describe("Lobby", () => {
   });
 });
 
+describe("a dedicated host (no player info)", () => {
+  it("hosts without being a player; loading waits for the players only", async () => {
+    const network = new Network();
+    const host = newLobby(network);
+    const code = await host.lobby.createGame({ maxPlayers: 4 });
+    expect(host.lobby.isHost).toBe(true);
+    const a = newLobby(network);
+    await a.lobby.joinGame(code, info("A"));
+    const b = newLobby(network);
+    await b.lobby.joinGame(code, info("B"));
+    await until(() => [host, a, b].every((p) => p.lobby.players.size === 2));
+    for (const peer of [host, a, b]) expect(peer.lobby.players.has(1)).toBe(false);
+    expect(a.lobby.isHost).toBe(false);
+
+    let allLoaded = 0;
+    host.lobby.events.on("allPlayersLoaded", () => allLoaded++);
+    host.lobby.loadGame("arena");
+    await settle();
+    a.lobby.reportLoaded();
+    b.lobby.reportLoaded();
+    await until(() => allLoaded === 1);
+    await until(() => a.lobby.pings.size === 2, 3000);
+    expect(a.lobby.pings.has(1)).toBe(false);
+  });
+});
+
 describe("sanitizeChat", () => {
   it("strips control and bidi characters, collapses whitespace, limits length", () => {
     expect(sanitizeChat(" a\nb\t\u0007c\u202e ", 10)).toBe("a b c");

@@ -86,6 +86,11 @@ export class LobbyView {
     byId("ready").textContent = lobby.players.get(me)?.ready ? "Not ready" : "Ready";
     byId<HTMLButtonElement>("start").disabled = !lobby.allReady() || players.length < 1;
     byId("lock").textContent = lobby.locked ? "Unlock room" : "Lock room";
+    byId("start-hint").textContent = host
+      ? ""
+      : lobby.players.has(1)
+        ? "The host starts the game when everyone is ready."
+        : "The game starts as soon as everyone is ready.";
   }
 
   #appendChat(from: number, text: string): void {

@@ -67,6 +67,7 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
   readonly #loaded = new Set<number>();
   readonly #unsubscribe: Array<() => void>;
   #myInfo: Info | null = null;
+  #hosting = false;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
 
   /** The lobby of `api` (default: the global `multiplayer`), created at `/root/lobby` on first use. */
@@ -116,20 +117,24 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
   }
 
   get isHost(): boolean {
-    return this.#api.isServer() && this.#myInfo !== null;
+    return this.#hosting;
   }
 
   get roomCode(): string | null {
     return (this.#api.peer as Partial<RoomPeer>).roomCode ?? null;
   }
 
-  /** Opens a room with you as its host (peer 1); resolves to its code. */
-  async createGame(options: ServerOptions & { info: Info }): Promise<string> {
+  /**
+   * Opens a room with you as its host (peer 1); resolves to its code. Without `info` the host is
+   * not a player: a dedicated server that only runs the game.
+   */
+  async createGame(options: ServerOptions & { info?: Info }): Promise<string> {
     const peer = this.#options.createPeer();
     const { roomCode } = await peer.createServer({ maxPlayers: options.maxPlayers });
-    this.#myInfo = options.info;
+    this.#myInfo = options.info ?? null;
+    this.#hosting = true;
     this.#api.peer = peer;
-    this.#addPlayer(HOST_PEER_ID, options.info);
+    if (options.info) this.#addPlayer(HOST_PEER_ID, options.info);
     this.#startPinging();
     return roomCode;
   }
@@ -296,7 +301,7 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
     if (interval <= 0) return;
     this.#pings.set(HOST_PEER_ID, 0);
     this.#pingTimer = setInterval(() => {
-      if (!this.#api.isServer() || this.#players.size < 2) return;
+      if (this.#api.getPeers().length === 0) return;
       this.rpc("ping", now());
       this.rpc("shareRoundTrips", Object.fromEntries(this.#pings));
       this.events.emit("pingsChanged");
@@ -311,6 +316,7 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
     this.#pings.clear();
     this.#loaded.clear();
     this.#myInfo = null;
+    this.#hosting = false;
     if (hostLeft) this.events.emit("serverDisconnected");
     if (hadPlayers) this.events.emit("playersChanged");
   }
