@@ -85,14 +85,166 @@ export function registerType<T, Data>(typeCodec: TypeCodec<T, Data>): void {
 
 /** msgpack of one value; a number that float32 holds exactly takes 5 bytes instead of 9. */
 export function encodeValue(value: unknown): Uint8Array {
-  if (typeof value === "number" && !Number.isInteger(value) && Math.fround(value) === value) {
-    const bytes = new Uint8Array(5);
-    bytes[0] = 0xca;
-    new DataView(bytes.buffer).setFloat32(1, value);
-    return bytes;
-  }
-  return msgpack.encode(binaryAsArrayBuffer(value, 0), codecOptions);
+  return encodeArguments([value]);
 }
+
+/**
+ * Arguments back to back. Scalars, strings and the built-in extension types are written here
+ * directly (the common case, and msgpack-lite allocates a 2 KiB buffer per encode call); arrays,
+ * maps, bytes and the game's own types go through msgpack-lite.
+ */
+export function encodeArguments(args: readonly unknown[]): Uint8Array {
+  const writer = new Writer();
+  try {
+    for (const arg of args) writer.value(arg);
+    return writer.finish();
+  } finally {
+    writer.release();
+  }
+}
+
+const textEncoder = new TextEncoder();
+
+class Writer {
+  #bytes: Uint8Array;
+  #view: DataView;
+  #offset = 0;
+  readonly #ownsScratch: boolean;
+
+  constructor() {
+    // A game type's encoder can encode again while this writer is busy: that one gets its own buffer.
+    this.#ownsScratch = !scratchInUse;
+    scratchInUse = true;
+    this.#bytes = this.#ownsScratch ? scratch : new Uint8Array(256);
+    this.#view = this.#ownsScratch ? scratchView : new DataView(this.#bytes.buffer);
+  }
+
+  release(): void {
+    if (this.#ownsScratch) scratchInUse = false;
+  }
+
+  value(value: unknown): void {
+    if (value === null || value === undefined) return this.#byte(0xc0);
+    switch (typeof value) {
+      case "boolean":
+        return this.#byte(value ? 0xc3 : 0xc2);
+      case "number":
+        return this.#number(value);
+      case "string":
+        return this.#string(value);
+    }
+    if (value instanceof Vector2) return this.#floats(0xd7, -1, BUILTIN_TYPES.Vector2, [value.x, value.y]);
+    if (value instanceof Vector3)
+      return this.#floats(0xc7, 12, BUILTIN_TYPES.Vector3, [value.x, value.y, value.z]);
+    if (value instanceof Color)
+      return this.#floats(0xd8, -1, BUILTIN_TYPES.Color, [value.r, value.g, value.b, value.a]);
+    if (Array.isArray(value) && this.#depth < MAX_DEPTH) return this.#array(value);
+    if (Object.getPrototypeOf(value) === Object.prototype && this.#depth < MAX_DEPTH) {
+      return this.#map(value as Record<string, unknown>);
+    }
+    this.#raw(msgpack.encode(binaryAsArrayBuffer(value, 0), codecOptions));
+  }
+
+  finish(): Uint8Array {
+    return this.#bytes.slice(0, this.#offset);
+  }
+
+  #depth = 0;
+
+  #array(values: readonly unknown[]): void {
+    this.#header(values.length, 0x90, 0xdc, 0xdd);
+    this.#depth++;
+    for (const value of values) this.value(value);
+    this.#depth--;
+  }
+
+  /** Like msgpack-lite: own enumerable string keys; undefined values are written as nil. */
+  #map(object: Record<string, unknown>): void {
+    const keys = Object.keys(object);
+    this.#header(keys.length, 0x80, 0xde, 0xdf);
+    this.#depth++;
+    for (const key of keys) {
+      this.#string(key);
+      this.value(object[key]);
+    }
+    this.#depth--;
+  }
+
+  /** fixarray/fixmap below 16 entries, else the 16- or 32-bit form. */
+  #header(count: number, fixed: number, head16: number, head32: number): void {
+    if (count < 16) return this.#byte(fixed | count);
+    if (count <= 0xffff) return this.#view.setUint16(this.#reserve(3, head16), count);
+    this.#view.setUint32(this.#reserve(5, head32), count);
+  }
+
+  #number(value: number): void {
+    if (Number.isInteger(value) && value >= -0x80000000 && value <= 0xffffffff) {
+      if (value >= 0) {
+        if (value < 0x80) return this.#byte(value);
+        if (value <= 0xff) return this.#byte(0xcc, value);
+        if (value <= 0xffff) return this.#view.setUint16(this.#reserve(3, 0xcd), value);
+        return this.#view.setUint32(this.#reserve(5, 0xce), value);
+      }
+      if (value >= -32) return this.#byte(value & 0xff);
+      if (value >= -0x80) return this.#byte(0xd0, value & 0xff);
+      if (value >= -0x8000) return this.#view.setInt16(this.#reserve(3, 0xd1), value);
+      return this.#view.setInt32(this.#reserve(5, 0xd2), value);
+    }
+    if (Math.fround(value) === value || Number.isNaN(value))
+      return this.#view.setFloat32(this.#reserve(5, 0xca), value);
+    this.#view.setFloat64(this.#reserve(9, 0xcb), value);
+  }
+
+  #string(value: string): void {
+    const encoded = value.length < 64 && /^[\x00-\x7f]*$/.test(value) ? null : textEncoder.encode(value);
+    const length = encoded ? encoded.length : value.length;
+    if (length < 32) this.#byte(0xa0 | length);
+    else if (length <= 0xff) this.#byte(0xd9, length);
+    else if (length <= 0xffff) this.#view.setUint16(this.#reserve(3, 0xda), length);
+    else this.#view.setUint32(this.#reserve(5, 0xdb), length);
+    const at = this.#reserve(length, -1);
+    if (encoded) this.#bytes.set(encoded, at);
+    else for (let i = 0; i < length; i++) this.#bytes[at + i] = value.charCodeAt(i);
+  }
+
+  /** fixext 8 / fixext 16 (`length` -1), or ext 8 with an explicit length byte. */
+  #floats(head: number, length: number, type: number, values: number[]): void {
+    if (length < 0) this.#byte(head, type);
+    else this.#byte(head, length, type);
+    for (const value of values) this.#view.setFloat32(this.#reserve(4, -1), value);
+  }
+
+  #raw(bytes: Uint8Array): void {
+    this.#bytes.set(bytes, this.#reserve(bytes.length, -1));
+  }
+
+  #byte(...bytes: number[]): void {
+    const at = this.#reserve(bytes.length, -1);
+    this.#bytes.set(bytes, at);
+  }
+
+  /** Makes room for `size` bytes (the first one `head` unless -1); returns where the rest goes. */
+  #reserve(size: number, head: number): number {
+    if (this.#offset + size > this.#bytes.length) this.#grow(this.#offset + size);
+    const at = this.#offset;
+    this.#offset += size;
+    if (head < 0) return at;
+    this.#bytes[at] = head;
+    return at + 1;
+  }
+
+  #grow(needed: number): void {
+    const bytes = new Uint8Array(Math.max(needed, this.#bytes.length * 2));
+    bytes.set(this.#bytes.subarray(0, this.#offset));
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer);
+  }
+}
+
+/** Shared scratch space: encoding is synchronous, and finish() copies out. */
+const scratch = new Uint8Array(64 * 1024);
+const scratchView = new DataView(scratch.buffer);
+let scratchInUse = false;
 
 /**
  * msgpack-lite writes `bin` only for ArrayBuffer (Node's Buffer aside), so byte arrays are handed
@@ -122,32 +274,34 @@ function binaryAsArrayBuffer(value: unknown, depth: number): unknown {
   return copy ?? value;
 }
 
-export function encodeArguments(args: readonly unknown[]): Uint8Array {
-  if (args.length === 1) return encodeValue(args[0]);
-  const parts = args.map(encodeValue);
-  const bytes = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
-
 /** Decodes back-to-back msgpack values; throws DecodeError for anything truncated or unacceptable. */
 export function decodeArguments(bytes: Uint8Array): unknown[] {
   if (bytes.length === 0) return [];
-  const decoder = new msgpack.Decoder(codecOptions);
+  // One decoder serves every call (making msgpack-lite's is costly); a game type's decoder that
+  // decodes again while it is busy gets a fresh one.
+  const nested = decoding;
+  const decoder = nested ? new msgpack.Decoder(codecOptions) : sharedDecoder;
   const values: unknown[] = [];
-  decoder.on("data", (value) => values.push(value));
+  const collect = (value: unknown) => values.push(value);
+  decoder.buffer = undefined;
+  decoder.offset = 0;
+  decoder.on("data", collect);
+  decoding = true;
   try {
     decoder.decode(bytes);
   } catch (error) {
     throw error instanceof DecodeError ? error : new DecodeError(`not msgpack: ${(error as Error).message}`);
+  } finally {
+    decoding = nested;
+    decoder.off("data", collect);
   }
-  if (decoder.offset < decoder.buffer.length) throw new DecodeError("truncated arguments");
+  const leftover = (decoder as { buffer: Uint8Array | undefined }).buffer;
+  if (leftover && decoder.offset < leftover.length) throw new DecodeError("truncated arguments");
   return values.map((value) => toPlainData(value, 0));
 }
+
+const sharedDecoder = new msgpack.Decoder(codecOptions);
+let decoding = false;
 
 export function decodeValue(bytes: Uint8Array): unknown {
   const values = decodeArguments(bytes);

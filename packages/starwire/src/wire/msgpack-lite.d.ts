@@ -16,8 +16,9 @@ declare module "msgpack-lite" {
   }
   interface MsgpackDecoder {
     on(event: "data", listener: (value: unknown) => void): void;
+    off(event: "data", listener: (value: unknown) => void): void;
     decode(chunk: Uint8Array): void;
-    buffer: Uint8Array;
+    buffer: Uint8Array | undefined;
     offset: number;
   }
   const msgpack: {

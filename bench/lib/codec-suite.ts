@@ -1,0 +1,80 @@
+import { decode as msgpackDecode, encode as msgpackEncode } from "@msgpack/msgpack";
+import { Color8, Vector2 } from "starwire";
+import { decodeArguments, encodeArguments } from "starwire/codec";
+
+/**
+ * Encode + decode of typical RPC argument lists with three codecs, the same payloads, same run.
+ * Runs in Node and, bundled, in Chromium. Starwire's codec is msgpack-lite with its own additions
+ * (float32 for exact floats, extension types); the others get the same data as plain values.
+ */
+export interface CodecRow {
+  payload: string;
+  codec: "starwire (msgpack-lite)" | "@msgpack/msgpack" | "JSON";
+  opsPerSecond: number;
+  bytes: number;
+}
+
+const plain = (args: unknown[]) =>
+  args.map((arg) =>
+    arg instanceof Vector2
+      ? { x: arg.x, y: arg.y }
+      : typeof arg === "object" && arg && "r" in arg
+        ? { ...arg }
+        : arg,
+  );
+
+export const PAYLOADS: Array<{ name: string; args: unknown[] }> = [
+  { name: "input (2 small ints)", args: [1, -1] },
+  { name: "position (Vector2 + float)", args: [new Vector2(312.5, 88.25), 0.016] },
+  { name: "chat (string)", args: ["hello everyone, ready for the next round?"] },
+  {
+    name: "player info (5 fields)",
+    args: [
+      { name: "Ada", color: Color8(255, 0, 255), ready: true, score: 12, position: new Vector2(3.5, 7.25) },
+    ],
+  },
+  {
+    name: "state (16 entities)",
+    args: [
+      1234,
+      Array.from({ length: 48 }, (_, i) => (i % 3 === 0 ? 100000 + i : (i * 37) % 800)),
+      [10, 20, 30, 40],
+    ],
+  },
+];
+
+function measure(run: () => void, budgetMs: number): number {
+  for (let i = 0; i < 200; i++) run(); // warm up the JIT
+  let operations = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < budgetMs) {
+    for (let i = 0; i < 100; i++) run();
+    operations += 100;
+    elapsed = performance.now() - start;
+  }
+  return Math.round((operations / elapsed) * 1000);
+}
+
+export function runCodecSuite(budgetMs = 300): CodecRow[] {
+  const rows: CodecRow[] = [];
+  const sink: unknown[] = [];
+  for (const { name, args } of PAYLOADS) {
+    const simple = plain(args);
+    const json = new TextEncoder();
+    const text = new TextDecoder();
+    const codecs: Array<[CodecRow["codec"], () => Uint8Array, (bytes: Uint8Array) => unknown]> = [
+      ["starwire (msgpack-lite)", () => encodeArguments(args), decodeArguments],
+      ["@msgpack/msgpack", () => msgpackEncode(simple), msgpackDecode],
+      ["JSON", () => json.encode(JSON.stringify(simple)), (bytes) => JSON.parse(text.decode(bytes))],
+    ];
+    for (const [codec, encode, decode] of codecs) {
+      const bytes = encode().length;
+      const opsPerSecond = measure(() => {
+        sink[0] = decode(encode());
+      }, budgetMs);
+      rows.push({ payload: name, codec, opsPerSecond, bytes });
+    }
+  }
+  return rows;
+}

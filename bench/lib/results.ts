@@ -1,0 +1,45 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+
+export const RESULTS_DIR = new URL("../../results/", import.meta.url);
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  node: string;
+  chromium: string | null;
+  date: string;
+}
+
+export function machineInfo(chromium: string | null = null): MachineInfo {
+  return {
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    node: process.version,
+    chromium: chromium ?? chromiumVersion(),
+    date: new Date().toISOString(),
+  };
+}
+
+function chromiumVersion(): string | null {
+  try {
+    return execFileSync("/usr/bin/chromium", ["--version"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Writes bench/results/<name>.json: what was measured, on what, and the summaries. */
+export function writeResult(
+  name: string,
+  data: Record<string, unknown>,
+  chromium: string | null = null,
+): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const body = { benchmark: name, machine: machineInfo(chromium), ...data };
+  writeFileSync(new URL(`${name}.json`, RESULTS_DIR), `${JSON.stringify(body, null, 2)}\n`);
+}
