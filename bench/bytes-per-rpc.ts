@@ -1,7 +1,8 @@
 // Bytes on the wire per RPC after the path cache is confirmed, beside Godot 4's numbers
 // (GODOT-SEMANTICS.md). Measured by encoding real calls through a MultiplayerAPI pair.
-import { writeFileSync } from "node:fs";
+
 import { Color8, MemoryMultiplayerPeer, MemoryNetwork, MultiplayerAPI, NetNode, Vector2 } from "starwire";
+import { writeResult } from "./lib/results.js";
 
 class Probe extends NetNode {
   constructor() {
@@ -73,10 +74,12 @@ async function measure() {
 
 const results = await measure();
 const relayOverhead = 6;
-writeFileSync(
-  new URL("../results/bytes-per-rpc.json", import.meta.url),
-  `${JSON.stringify({ benchmark: "bytes-per-rpc", node: process.version, relayOverhead, results }, null, 2)}\n`,
-);
+writeResult("bytes-per-rpc", {
+  unit: "bytes per packet",
+  godotSource: "GODOT-SEMANTICS.md",
+  relayOverhead,
+  results,
+});
 console.log("\nBytes per RPC on the wire (path cache confirmed, ids < 128)\n");
 console.log("| arguments | Starwire | Godot 4 |");
 console.log("|---|---|---|");

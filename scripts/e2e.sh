@@ -1,11 +1,5 @@
 #!/bin/sh
-# Runs the Playwright suite. On Linux it runs inside a fresh loopback-only network namespace
-# (unshare -rn), so browser WebRTC traffic can only ever reach 127.0.0.1 (TESTING-WEBRTC.md).
-# STARWIRE_E2E_NETNS=0 runs it in the current namespace instead (e.g. a laptop without unshare).
+# The Playwright suite, in a loopback-only network namespace (see in-netns.sh).
 set -eu
 cd "$(dirname "$0")/.."
-if [ "$(uname -s)" = Linux ] && [ "${STARWIRE_E2E_NETNS:-1}" != 0 ] && unshare -rn true 2>/dev/null; then
-  exec unshare -rn sh -c 'ip link set lo up && exec npx playwright test "$@"' e2e "$@"
-fi
-echo "e2e: running without a private network namespace" >&2
-exec npx playwright test "$@"
+exec sh scripts/in-netns.sh npx playwright test "$@"

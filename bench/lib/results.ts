@@ -1,8 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { join, resolve } from "node:path";
 
-export const RESULTS_DIR = new URL("../../results/", import.meta.url);
+/** Benchmarks run from the repository root (npm run bench); results land in bench/results. */
+export const RESULTS_DIR = resolve(process.cwd(), "bench/results");
 
 export interface MachineInfo {
   cpuModel: string;
@@ -41,5 +43,5 @@ export function writeResult(
 ): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const body = { benchmark: name, machine: machineInfo(chromium), ...data };
-  writeFileSync(new URL(`${name}.json`, RESULTS_DIR), `${JSON.stringify(body, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(body, null, 2)}\n`);
 }

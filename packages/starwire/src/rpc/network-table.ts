@@ -8,6 +8,8 @@ import type { RpcConfig } from "./rpc-config.js";
 export interface NetworkTable {
   readonly methods: readonly string[];
   readonly members: readonly string[];
+  readonly methodIndex: ReadonlyMap<string, number>;
+  readonly memberIndex: ReadonlyMap<string, number>;
   readonly methodConfigs: ReadonlyMap<string, RpcConfig>;
   readonly memberConfigs: ReadonlyMap<string, RpcConfig>;
   /** 16-bit digest of both name lists; a peer with different code is told apart by it. */
@@ -67,7 +69,16 @@ function buildTable(node: object): NetworkTable {
   }
   const methods = [...methodConfigs.keys()].sort();
   const members = [...memberConfigs.keys()].sort();
-  return { methods, members, methodConfigs, memberConfigs, digest: digestOf(methods, members) };
+  const indexOf = (names: string[]) => new Map(names.map((name, index) => [name, index]));
+  return {
+    methods,
+    members,
+    methodIndex: indexOf(methods),
+    memberIndex: indexOf(members),
+    methodConfigs,
+    memberConfigs,
+    digest: digestOf(methods, members),
+  };
 }
 
 /** FNV-1a over the name lists, folded to 16 bits. */

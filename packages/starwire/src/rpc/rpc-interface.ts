@@ -1,6 +1,7 @@
 import type { Rejection } from "../multiplayer/rejection.js";
-import type { NetNode } from "../scene/net-node.js";
+import { currentTreeVersion, type NetNode } from "../scene/net-node.js";
 import type { TransferMode } from "../transport/multiplayer-peer.js";
+import { getOrCreate } from "../util/memo.js";
 import { DecodeError, decodeArguments, encodeArguments } from "../wire/codec.js";
 import { Command } from "../wire/commands.js";
 import { PathCache } from "../wire/path-cache.js";
@@ -37,6 +38,9 @@ type Kind = "method" | "member";
 export class RpcInterface {
   readonly #host: RpcHost;
   readonly #paths = new PathCache();
+  /** Nodes found for (sender, cache id), valid while no node was added or removed anywhere. */
+  readonly #resolved = new Map<number, Map<number, NetNode>>();
+  #resolvedVersion = -1;
 
   constructor(host: RpcHost) {
     this.#host = host;
@@ -48,6 +52,7 @@ export class RpcInterface {
 
   forgetPeer(id: number): void {
     this.#paths.forget(id);
+    this.#resolved.delete(id);
   }
 
   call(
@@ -79,7 +84,7 @@ export class RpcInterface {
         command: kind === "method" ? Command.RPC : Command.RSET,
         cacheId,
         inline: cached ? null : { path, digest: table.digest },
-        index: (kind === "method" ? table.methods : table.members).indexOf(name),
+        index: (kind === "method" ? table.methodIndex : table.memberIndex).get(name)!,
         args: encodeArguments(args),
       });
       this.#host.send(packet, target, forceUnreliable ? "unreliable" : config.transfer, config.channel);
@@ -126,6 +131,20 @@ export class RpcInterface {
   }
 
   #resolveNode(from: number, call: CallPacket): NetNode | null {
+    if (this.#resolvedVersion !== currentTreeVersion()) {
+      this.#resolved.clear();
+      this.#resolvedVersion = currentTreeVersion();
+    }
+    if (!call.inline) {
+      const known = this.#resolved.get(from)?.get(call.cacheId);
+      if (known) return known;
+    }
+    const node = this.#lookUpNode(from, call);
+    if (node && !call.inline) getOrCreate(this.#resolved, from, () => new Map()).set(call.cacheId, node);
+    return node;
+  }
+
+  #lookUpNode(from: number, call: CallPacket): NetNode | null {
     const path = call.inline?.path ?? this.#paths.pathOf(from, call.cacheId);
     if (path === undefined) {
       this.#reject(from, "unknown_node", `unknown node cache id ${call.cacheId}`);

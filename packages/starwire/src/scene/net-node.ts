@@ -60,6 +60,14 @@ export function plantTree(root: NetNode, tree: NodeTree): void {
 
 const VALID_NAME = /^[^/\s][^/]{0,127}$/;
 
+/** Bumped by every addChild/removeChild anywhere: lets paths and path lookups be cached safely. */
+let treeVersion = 0;
+
+/** @internal */
+export function currentTreeVersion(): number {
+  return treeVersion;
+}
+
 /**
  * A named node in a MultiplayerAPI's tree (`/root/...`). Nodes with the same path on different
  * peers are the same network object: RPCs and rsets address them by path.
@@ -69,6 +77,8 @@ export class NetNode<Self = never> {
   #parent: NetNode<never> | null = null;
   readonly #children = new Map<string, NetNode<never>>();
   #authority = HOST_PEER_ID;
+  #path = "";
+  #pathVersion = -1;
 
   constructor(name: string) {
     if (!VALID_NAME.test(name)) throw new TypeError(`invalid node name "${name}": 1-128 characters, no "/"`);
@@ -92,6 +102,7 @@ export class NetNode<Self = never> {
     }
     this.#children.set(child.name, child);
     child.#parent = this;
+    treeVersion++;
     return child;
   }
 
@@ -99,6 +110,7 @@ export class NetNode<Self = never> {
     if (child.#parent !== this) throw new Error(`${child.name} is not a child of ${this.getPath()}`);
     this.#children.delete(child.name);
     child.#parent = null;
+    treeVersion++;
   }
 
   getChild(name: string): NetNode | null {
@@ -122,7 +134,11 @@ export class NetNode<Self = never> {
 
   /** "/root/lobby/chat": the network identity of this node. */
   getPath(): string {
-    return this.#parent ? `${this.#parent.getPath()}/${this.name}` : `/${this.name}`;
+    if (this.#pathVersion !== treeVersion) {
+      this.#path = this.#parent ? `${this.#parent.getPath()}/${this.name}` : `/${this.name}`;
+      this.#pathVersion = treeVersion;
+    }
+    return this.#path;
   }
 
   isInsideTree(): boolean {

@@ -218,9 +218,13 @@ class Writer {
     this.#bytes.set(bytes, this.#reserve(bytes.length, -1));
   }
 
-  #byte(...bytes: number[]): void {
-    const at = this.#reserve(bytes.length, -1);
-    this.#bytes.set(bytes, at);
+  /** One to three header bytes (no rest array: this runs for every value written). */
+  #byte(first: number, second = -1, third = -1): void {
+    const count = third >= 0 ? 3 : second >= 0 ? 2 : 1;
+    const at = this.#reserve(count, -1);
+    this.#bytes[at] = first;
+    if (count > 1) this.#bytes[at + 1] = second;
+    if (count > 2) this.#bytes[at + 2] = third;
   }
 
   /** Makes room for `size` bytes (the first one `head` unless -1); returns where the rest goes. */
@@ -278,30 +282,31 @@ function binaryAsArrayBuffer(value: unknown, depth: number): unknown {
 export function decodeArguments(bytes: Uint8Array): unknown[] {
   if (bytes.length === 0) return [];
   // One decoder serves every call (making msgpack-lite's is costly); a game type's decoder that
-  // decodes again while it is busy gets a fresh one.
-  const nested = decoding;
-  const decoder = nested ? new msgpack.Decoder(codecOptions) : sharedDecoder;
+  // decodes again while it is busy gets a fresh one, and its values a fresh list.
+  const outer = decodedValues;
+  const decoder = outer ? new msgpack.Decoder(codecOptions) : sharedDecoder;
+  if (outer) decoder.on("data", collect);
   const values: unknown[] = [];
-  const collect = (value: unknown) => values.push(value);
+  decodedValues = values;
   decoder.buffer = undefined;
   decoder.offset = 0;
-  decoder.on("data", collect);
-  decoding = true;
   try {
     decoder.decode(bytes);
   } catch (error) {
     throw error instanceof DecodeError ? error : new DecodeError(`not msgpack: ${(error as Error).message}`);
   } finally {
-    decoding = nested;
-    decoder.off("data", collect);
+    decodedValues = outer;
   }
   const leftover = (decoder as { buffer: Uint8Array | undefined }).buffer;
   if (leftover && decoder.offset < leftover.length) throw new DecodeError("truncated arguments");
-  return values.map((value) => toPlainData(value, 0));
+  for (let i = 0; i < values.length; i++) values[i] = toPlainData(values[i], 0);
+  return values;
 }
 
+let decodedValues: unknown[] | null = null;
+const collect = (value: unknown) => decodedValues?.push(value);
 const sharedDecoder = new msgpack.Decoder(codecOptions);
-let decoding = false;
+sharedDecoder.on("data", collect);
 
 export function decodeValue(bytes: Uint8Array): unknown {
   const values = decodeArguments(bytes);

@@ -13,7 +13,12 @@ export class PathCache {
 
   /** This peer's id for `path`, assigned on first use. */
   outgoingId(path: string): number {
-    return getOrCreate(this.#outgoing, path, () => this.#outgoing.size);
+    let id = this.#outgoing.get(path);
+    if (id === undefined) {
+      id = this.#outgoing.size;
+      this.#outgoing.set(path, id);
+    }
+    return id;
   }
 
   isConfirmed(peer: number, id: number): boolean {

@@ -1,5 +1,5 @@
 import { Command } from "./commands.js";
-import { readVarint, varintLength, writeVarint } from "./varint.js";
+import { readVarint, VarintReader, varintLength, writeVarint } from "./varint.js";
 
 /**
  * RPC, RSET and CONFIRM_PATH packets (WIRE.md has the byte layouts and test vectors).
@@ -50,29 +50,28 @@ export function encodeCall(packet: CallPacket): Uint8Array {
 export function decodeCall(bytes: Uint8Array): CallPacket | string {
   const command = (bytes[0]! & 0b111) as CallPacket["command"];
   if ((bytes[0]! & ~(0b111 | INLINE_PATH)) !== 0) return `unknown flags in command byte ${bytes[0]}`;
-  const cache = readVarint(bytes, 1);
-  if (!cache) return "truncated node reference";
-  let offset = cache[1];
+  const reader = new VarintReader(bytes, 1);
+  const cacheId = reader.next();
+  if (cacheId < 0) return "truncated node reference";
   let inline: CallPacket["inline"] = null;
   if (bytes[0]! & INLINE_PATH) {
-    const length = readVarint(bytes, offset);
-    if (!length) return "truncated path length";
-    if (length[0] > MAX_PATH_BYTES) return `path longer than ${MAX_PATH_BYTES} bytes`;
-    offset = length[1];
-    if (offset + length[0] + 2 > bytes.length) return "truncated path";
+    const length = reader.next();
+    if (length < 0) return "truncated path length";
+    if (length > MAX_PATH_BYTES) return `path longer than ${MAX_PATH_BYTES} bytes`;
+    const start = reader.offset;
+    if (start + length + 2 > bytes.length) return "truncated path";
     let path: string;
     try {
-      path = decoder.decode(bytes.subarray(offset, offset + length[0]));
+      path = decoder.decode(bytes.subarray(start, start + length));
     } catch {
       return "path is not UTF-8";
     }
-    offset += length[0];
-    inline = { path, digest: (bytes[offset]! << 8) | bytes[offset + 1]! };
-    offset += 2;
+    inline = { path, digest: (bytes[start + length]! << 8) | bytes[start + length + 1]! };
+    reader.offset = start + length + 2;
   }
-  const index = readVarint(bytes, offset);
-  if (!index) return "truncated member index";
-  return { command, cacheId: cache[0], inline, index: index[0], args: bytes.subarray(index[1]) };
+  const index = reader.next();
+  if (index < 0) return "truncated member index";
+  return { command, cacheId, inline, index, args: bytes.subarray(reader.offset) };
 }
 
 export function encodeConfirmPath(cacheId: number): Uint8Array {

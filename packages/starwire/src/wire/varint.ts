@@ -28,3 +28,24 @@ export function readVarint(bytes: Uint8Array, offset: number): [number, number] 
   }
   return null;
 }
+
+/** Reads varints one after another without allocating; `offset` advances past each one. */
+export class VarintReader {
+  constructor(
+    readonly bytes: Uint8Array,
+    public offset: number,
+  ) {}
+
+  /** The next varint, or -1 when the bytes end early or it exceeds 32 bits. */
+  next(): number {
+    const first = this.bytes[this.offset];
+    if (first !== undefined && first < 0x80) {
+      this.offset++;
+      return first;
+    }
+    const read = readVarint(this.bytes, this.offset);
+    if (!read) return -1;
+    this.offset = read[1];
+    return read[0];
+  }
+}

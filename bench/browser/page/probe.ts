@@ -1,0 +1,42 @@
+import { NetNode, rpc } from "starwire";
+
+/** The node the browser benchmarks call: echoes, a sink for throughput, and state for scaling. */
+export class Probe extends NetNode<Probe> {
+  readonly waiting = new Map<number, () => void>();
+  sunk = 0;
+  sinkTarget = 0;
+  onSinkDone: (() => void) | null = null;
+
+  @rpc("any_peer")
+  ping(seq: number): void {
+    this.rpcId(this.multiplayer.remoteSenderId, "pong", seq);
+  }
+
+  @rpc("any_peer")
+  pong(seq: number): void {
+    this.waiting.get(seq)?.();
+  }
+
+  @rpc("any_peer", "unreliable")
+  pingUnreliable(seq: number): void {
+    this.rpcId(this.multiplayer.remoteSenderId, "pongUnreliable", seq);
+  }
+
+  @rpc("any_peer", "unreliable")
+  pongUnreliable(seq: number): void {
+    this.waiting.get(seq)?.();
+  }
+
+  @rpc("any_peer")
+  sink(_seq: number): void {
+    if (++this.sunk === this.sinkTarget) this.rpcId(this.multiplayer.remoteSenderId, "sinkDone");
+  }
+
+  @rpc("any_peer")
+  sinkDone(): void {
+    this.onSinkDone?.();
+  }
+
+  @rpc("authority", "unreliable")
+  state(_sentAt: number, _entities: number[]): void {}
+}

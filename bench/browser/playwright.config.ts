@@ -1,0 +1,55 @@
+import { existsSync } from "node:fs";
+import { defineConfig } from "@playwright/test";
+
+/** Ports of the servers the benchmark run starts (inside its own network namespace on Linux). */
+export const benchPorts = { signaling: 28787, page: 25175 } as const;
+
+export default defineConfig({
+  testDir: ".",
+  testMatch: "*.bench.ts",
+  outputDir: "../../test-results/bench",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 300_000,
+  reporter: "list",
+  use: {
+    permissions: ["microphone"],
+    launchOptions: {
+      ...(existsSync("/usr/bin/chromium") ? { executablePath: "/usr/bin/chromium" } : {}),
+      args: [
+        "--allow-loopback-in-peer-connection",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        // Background tabs get their timers throttled; every benchmark tab must run at full speed.
+        "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows",
+      ],
+    },
+  },
+  webServer: [
+    {
+      command: "node signaling-server/dist/main.js",
+      cwd: "../..",
+      env: {
+        PORT: String(benchPorts.signaling),
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "silent",
+        EVENTS_PER_SECOND: "5000",
+        EVENT_BURST: "10000",
+      },
+      url: `http://127.0.0.1:${benchPorts.signaling}/health`,
+    },
+    {
+      command: `npx vite --config bench/browser/page/vite.config.ts --host 127.0.0.1 --port ${benchPorts.page} --strictPort`,
+      cwd: "../..",
+      url: `http://127.0.0.1:${benchPorts.page}/`,
+    },
+  ],
+});

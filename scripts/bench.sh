@@ -1,0 +1,11 @@
+#!/bin/sh
+# `npm run bench`: every benchmark, then bench/results/SUMMARY.md and the charts. Benchmarks
+# report; they never fail on a threshold. Browser benchmarks run in the loopback-only namespace.
+set -eu
+cd "$(dirname "$0")/.."
+npx tsc -b
+node bench/dist/bytes-per-rpc.js
+node bench/dist/codec-node.js
+node bench/dist/signaling-load.js
+sh scripts/in-netns.sh npx playwright test --config bench/browser/playwright.config.ts "$@"
+node bench/dist/summary.js
