@@ -105,6 +105,12 @@ export function encodeArguments(args: readonly unknown[]): Uint8Array {
 
 const textEncoder = new TextEncoder();
 
+/** Short ASCII strings are copied byte by byte: cheaper than TextEncoder for the usual RPC string. */
+function isAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 class Writer {
   #bytes: Uint8Array;
   #view: DataView;
@@ -196,7 +202,7 @@ class Writer {
   }
 
   #string(value: string): void {
-    const encoded = value.length < 64 && /^[\x00-\x7f]*$/.test(value) ? null : textEncoder.encode(value);
+    const encoded = value.length < 64 && isAscii(value) ? null : textEncoder.encode(value);
     const length = encoded ? encoded.length : value.length;
     if (length < 32) this.#byte(0xa0 | length);
     else if (length <= 0xff) this.#byte(0xd9, length);
