@@ -7,7 +7,9 @@
  * stack trace still passes through that wrapper, so reading the stack recovers the sender
  * (Chrome, Edge, Node, Deno). Engines without async stack traces read 0 after the first await.
  */
-let current: { api: number; sender: number } | null = null;
+/** The RPC running synchronously right now: API instance and sender (0 = none). */
+let currentApi = 0;
+let currentSenderId = 0;
 
 const MARKER = /__starwire_rpc_(\d+)_(\d+)__/g;
 
@@ -18,8 +20,10 @@ export function callAsSender<T>(
   async: boolean,
   call: () => T,
 ): T | Promise<Awaited<T>> {
-  const previous = current;
-  current = { api, sender };
+  const previousApi = currentApi;
+  const previousSender = currentSenderId;
+  currentApi = api;
+  currentSenderId = sender;
   try {
     if (!async) return call();
     const name = `__starwire_rpc_${api}_${sender}__`;
@@ -30,14 +34,14 @@ export function callAsSender<T>(
     }[name]!;
     return wrapper(call);
   } finally {
-    current = previous;
+    currentApi = previousApi;
+    currentSenderId = previousSender;
   }
 }
 
 /** The sender of the RPC running now for API `api`, or 0. */
 export function currentSender(api: number): number {
-  if (current) return current.api === api ? current.sender : senderFromStack(api);
-  return senderFromStack(api);
+  return currentApi === api ? currentSenderId : senderFromStack(api);
 }
 
 /** V8's knob for how many frames a stack keeps (default 10, too few for deep async chains). */

@@ -75,11 +75,12 @@ export class RpcInterface {
     const local = config.sync === "call_local";
     if (target === self && !local)
       throw new RangeError(`cannot call "${name}" on yourself without "call_local"`);
-    const remotes = target === self ? [] : this.#remotesOf(target);
-    if (remotes.length > 0) {
+    const reachesOthers =
+      target > 0 ? target !== self && this.#host.hasPeer(target) : this.#hasRemote(target);
+    if (reachesOthers) {
       const path = node.getPath();
       const cacheId = this.#paths.outgoingId(path);
-      const cached = remotes.every((peer) => this.#paths.isConfirmed(peer, cacheId));
+      const cached = this.#allConfirmed(target, cacheId);
       const packet = encodeCall({
         command: kind === "method" ? Command.RPC : Command.RSET,
         cacheId,
@@ -226,9 +227,19 @@ export class RpcInterface {
     }
   }
 
-  #remotesOf(target: number): number[] {
-    if (target > 0) return this.#host.hasPeer(target) ? [target] : [];
-    return [...this.#host.peers()].filter((id) => id !== -target);
+  /** Whether target 0 / -n reaches anyone but this peer. */
+  #hasRemote(target: number): boolean {
+    for (const id of this.#host.peers()) if (id !== -target) return true;
+    return false;
+  }
+
+  /** Whether every peer `target` reaches has confirmed `cacheId`. */
+  #allConfirmed(target: number, cacheId: number): boolean {
+    if (target > 0) return this.#paths.isConfirmed(target, cacheId);
+    for (const id of this.#host.peers()) {
+      if (id !== -target && !this.#paths.isConfirmed(id, cacheId)) return false;
+    }
+    return true;
   }
 
   #reject(from: number, reason: Rejection["reason"], message: string, node?: string, method?: string): void {

@@ -82,7 +82,9 @@ export abstract class StarPeer implements MultiplayerPeer {
   }
 
   protected reportPacket(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
-    this.#report(["packet", from, data, transfer, channel]);
+    // The hot path: no event tuple when it can go straight to the handler.
+    if (this.#handler && this.#pending.length === 0) this.#handler.packet(from, data, transfer, channel);
+    else this.#report(["packet", from, data, transfer, channel]);
   }
 
   protected reportConnectionFailed(reason: ConnectionFailedReason, message: string): void {

@@ -1,0 +1,68 @@
+// The load generator for signaling-load.ts, run as its own process on its own core. Every loop
+// is bounded in count and time; it talks only to the server URL it is given (loopback).
+import { io, type Socket } from "socket.io-client";
+
+const [url, mode, countArg, secondsArg] = process.argv.slice(2) as [string, "idle" | "churn", string, string];
+const count = Number(countArg);
+const seconds = Number(secondsArg);
+
+function connect(): Promise<Socket> {
+  const socket = io(url, { transports: ["websocket"], reconnection: false, forceNew: true, timeout: 10_000 });
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (error) => reject(error));
+  });
+}
+
+const report = (data: object) => process.stdout.write(`${JSON.stringify(data)}\n`);
+
+if (mode === "idle") {
+  // Open `count` sockets in batches, report, hold them until told to stop (stdin closes).
+  const sockets: Socket[] = [];
+  let failed = 0;
+  for (let i = 0; i < count; i += 100) {
+    const batch = await Promise.allSettled(Array.from({ length: Math.min(100, count - i) }, connect));
+    for (const result of batch) {
+      if (result.status === "fulfilled") sockets.push(result.value);
+      else failed++;
+    }
+  }
+  report({ held: sockets.length, failed });
+  process.stdin.resume();
+  process.stdin.once("end", () => {
+    for (const socket of sockets) socket.close();
+    process.exit(0);
+  });
+} else {
+  // `count` workers, each repeatedly: a host creates a room, a client joins it, both leave.
+  const latencies: number[] = [];
+  let creates = 0;
+  let joins = 0;
+  let errors = 0;
+  const deadline = Date.now() + seconds * 1000;
+  const worker = async () => {
+    const host = await connect();
+    while (Date.now() < deadline) {
+      const client = await connect();
+      const created = await host.timeout(5000).emitWithAck("create", { maxPlayers: 4 });
+      if (!created.ok) {
+        errors++;
+        client.close();
+        continue;
+      }
+      creates++;
+      const start = performance.now();
+      const joined = await client.timeout(5000).emitWithAck("join", { roomCode: created.roomCode });
+      latencies.push(performance.now() - start);
+      if (joined.ok) joins++;
+      else errors++;
+      client.close();
+      await host.timeout(5000).emitWithAck("leave");
+    }
+    host.close();
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: count }, worker));
+  report({ seconds: (performance.now() - started) / 1000, creates, joins, errors, latencies });
+  process.exit(0);
+}

@@ -1,0 +1,223 @@
+// Reads bench/results/*.json and writes SUMMARY.md (also printed) and the SVG charts.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { RESULTS_DIR } from "./lib/results.js";
+import { histogram } from "./lib/stats.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: result files are read back as loose JSON
+type Json = Record<string, any>;
+
+function read(name: string): Json | null {
+  const file = join(RESULTS_DIR, `${name}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Json) : null;
+}
+
+const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
+const lines: string[] = [];
+const out = (line = "") => lines.push(line);
+
+const machine = (read("rpc-round-trip") ?? read("codec-node") ?? read("bytes-per-rpc"))?.machine;
+out("# Starwire benchmark summary");
+out();
+if (machine) {
+  out(
+    `${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.chromium ?? "no Chromium"}, ${machine.date}.`,
+  );
+  out(
+    "Ratios are SDK / raw, measured side by side in the same run; absolute numbers vary with machine load.",
+  );
+}
+
+const rtt = read("rpc-round-trip");
+if (rtt) {
+  out();
+  out(`## 1. RPC round trip, client → host → client (ms, ${rtt.clockResolution} clock)`);
+  out();
+  out(
+    "| channel | SDK median | raw median | ratio | SDK p95 | raw p95 | SDK p99 | raw p99 | ratio p99 | targets (≤ 1.10 median, ≤ 1.25 p99) |",
+  );
+  out("|---|---|---|---|---|---|---|---|---|---|");
+  for (const lane of ["reliable", "unreliable"]) {
+    const l = rtt[lane];
+    out(
+      `| ${lane} | ${l.sdk.median} | ${l.raw.median} | ${l.ratio.median} | ${l.sdk.p95} | ${l.raw.p95} | ${l.sdk.p99} | ${l.raw.p99} | ${l.ratio.p99} | ${verdict(l.ratio.median <= 1.1)} / ${verdict(l.ratio.p99 <= 1.25)} |`,
+    );
+  }
+  writeFileSync(join(RESULTS_DIR, "rpc-round-trip.svg"), histogramChart(rtt.reliable.samples));
+  out();
+  out("![round-trip distribution](rpc-round-trip.svg)");
+}
+
+const throughput = read("throughput");
+if (throughput) {
+  out();
+  out("## 2. Throughput, small reliable messages client → host (medians of 6 alternating pairs)");
+  out();
+  out("| SDK msgs/s | raw msgs/s | ratio | target ≥ 0.8 |");
+  out("|---|---|---|---|");
+  out(
+    `| ${throughput.sdk} | ${throughput.raw} | ${throughput.ratio} | ${verdict(throughput.ratio >= 0.8)} |`,
+  );
+}
+
+const connect = read("connect-time");
+if (connect) {
+  out();
+  out("## 3. Connect time (ms)");
+  out();
+  out("| SDK median | raw simple-peer median | ratio | target ≤ 1.2 |");
+  out("|---|---|---|---|");
+  out(
+    `| ${connect.sdk.median} | ${connect.raw.median} | ${connect.ratio.median} | ${verdict(connect.ratio.median <= 1.2)} |`,
+  );
+}
+
+const bytes = read("bytes-per-rpc");
+if (bytes) {
+  out();
+  out("## 4. Bytes on the wire per RPC (path cache confirmed)");
+  out();
+  out("| arguments | Starwire | Godot 4 |");
+  out("|---|---|---|");
+  for (const row of bytes.results) out(`| ${row.arguments} | ${row.starwire} | ${row.godot ?? "—"} |`);
+}
+
+const codecNode = read("codec-node");
+const codecChromium = read("codec-chromium");
+if (codecNode || codecChromium) {
+  out();
+  out("## 5. Codec: encode + decode operations per second (bytes per payload)");
+  out();
+  out("| payload | codec | Node | Chromium | bytes |");
+  out("|---|---|---|---|---|");
+  const rows = (codecNode ?? codecChromium)!.rows as Json[];
+  for (const row of rows) {
+    const other = (codecChromium?.rows as Json[] | undefined)?.find(
+      (r) => r.payload === row.payload && r.codec === row.codec,
+    );
+    out(
+      `| ${row.payload} | ${row.codec} | ${codecNode ? row.opsPerSecond.toLocaleString("en") : "—"} | ${other ? other.opsPerSecond.toLocaleString("en") : "—"} | ${row.bytes} |`,
+    );
+  }
+}
+
+const scaling = read("host-scaling");
+if (scaling) {
+  out();
+  out("## 6. Host scaling: Chromium host, N Node clients, state of N entities at 30 Hz (unreliable)");
+  out();
+  out(
+    "| clients | host ms/tick p50 | p95 | state age p50 ms | p95 ms | states received / sent | host CPU % | host heap MB |",
+  );
+  out("|---|---|---|---|---|---|---|---|");
+  for (const r of scaling.rows) {
+    out(
+      `| ${r.clients} | ${r.tickMs.p50} | ${r.tickMs.p95} | ${r.stateAgeMs.p50} | ${r.stateAgeMs.p95} | ${r.statesReceived} / ${r.statesSent} | ${r.hostCpuPercent} | ${r.hostHeapMb} |`,
+    );
+  }
+  writeFileSync(join(RESULTS_DIR, "host-scaling.svg"), scalingChart(scaling.rows));
+  out();
+  out("![host scaling](host-scaling.svg)");
+}
+
+const signaling = read("signaling-load");
+if (signaling) {
+  out();
+  out("## 7. Signaling server on one core");
+  out();
+  out(
+    "| idle sockets held | KB per idle socket | creates/s | joins/s | join p50 ms | p99 ms | server CPU % |",
+  );
+  out("|---|---|---|---|---|---|---|");
+  const { idle, churn } = signaling;
+  out(
+    `| ${idle.socketsHeld} | ${idle.kbPerIdleSocket} | ${churn.createsPerSecond} | ${churn.joinsPerSecond} | ${churn.joinLatencyMs.p50} | ${churn.joinLatencyMs.p99} | ${churn.serverCpuPercent} |`,
+  );
+}
+
+const summary = `${lines.join("\n")}\n`;
+writeFileSync(join(RESULTS_DIR, "SUMMARY.md"), summary);
+console.log(`\n${summary}`);
+
+function histogramChart(samples: { sdk: number[]; raw: number[] }): string {
+  const width = 640;
+  const height = 260;
+  const margin = 40;
+  const all = [...samples.sdk, ...samples.raw];
+  const shared = histogram(all, 50);
+  const bucket = (values: number[]) => {
+    const counts = new Array<number>(shared.counts.length).fill(0);
+    for (const v of values) {
+      const i = Math.floor((v - shared.from) / shared.width);
+      if (i >= 0 && i < counts.length) counts[i]!++;
+    }
+    return counts;
+  };
+  const series = [
+    { name: "Starwire RPC", color: "#6b4cf5", counts: bucket(samples.sdk) },
+    { name: "raw data channel", color: "#f5a000", counts: bucket(samples.raw) },
+  ];
+  const max = Math.max(...series.flatMap((s) => s.counts));
+  const x = (i: number) => margin + (i / shared.counts.length) * (width - 2 * margin);
+  const y = (count: number) => height - margin - (count / max) * (height - 2 * margin);
+  const paths = series.map(
+    (s) =>
+      `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.counts.map((c, i) => `${x(i + 0.5).toFixed(1)},${y(c).toFixed(1)}`).join(" ")}"/>`,
+  );
+  const legend = series.map(
+    (s, i) => `<text x="${width - 200}" y="${30 + i * 18}" fill="${s.color}" font-size="13">${s.name}</text>`,
+  );
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => {
+    const value = shared.from + t * shared.width * shared.counts.length;
+    return `<text x="${x(t * shared.counts.length).toFixed(1)}" y="${height - 18}" font-size="11" text-anchor="middle">${value.toFixed(2)}</text>`;
+  });
+  return svg(width, height, [
+    `<text x="${margin}" y="20" font-size="14">Reliable round trip, client → host → client (ms)</text>`,
+    `<line x1="${margin}" y1="${height - margin}" x2="${width - margin}" y2="${height - margin}" stroke="#888"/>`,
+    ...paths,
+    ...legend,
+    ...ticks,
+  ]);
+}
+
+function scalingChart(rows: Json[]): string {
+  const width = 640;
+  const height = 260;
+  const margin = 44;
+  const maxClients = Math.max(...rows.map((r) => r.clients));
+  const series = [
+    { name: "state age p95 (ms)", color: "#6b4cf5", value: (r: Json) => r.stateAgeMs.p95 },
+    { name: "host ms per tick p95", color: "#f5a000", value: (r: Json) => r.tickMs.p95 },
+  ];
+  const max = Math.max(...rows.flatMap((r) => series.map((s) => s.value(r)))) * 1.15;
+  const x = (clients: number) => margin + (clients / maxClients) * (width - 2 * margin);
+  const y = (value: number) => height - margin - (value / max) * (height - 2 * margin);
+  const lines = series.map(
+    (s) =>
+      `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${rows.map((r) => `${x(r.clients).toFixed(1)},${y(s.value(r)).toFixed(1)}`).join(" ")}"/>` +
+      rows
+        .map(
+          (r) =>
+            `<circle cx="${x(r.clients).toFixed(1)}" cy="${y(s.value(r)).toFixed(1)}" r="3" fill="${s.color}"/>`,
+        )
+        .join(""),
+  );
+  const legend = series.map(
+    (s, i) => `<text x="${margin + 10}" y="${36 + i * 18}" fill="${s.color}" font-size="13">${s.name}</text>`,
+  );
+  const ticks = rows.map(
+    (r) =>
+      `<text x="${x(r.clients).toFixed(1)}" y="${height - 22}" font-size="11" text-anchor="middle">${r.clients}</text>`,
+  );
+  return svg(width, height, [
+    `<text x="${margin}" y="20" font-size="14">Host scaling: clients (x) against milliseconds (y, max ${max.toFixed(1)})</text>`,
+    `<line x1="${margin}" y1="${height - margin}" x2="${width - margin}" y2="${height - margin}" stroke="#888"/>`,
+    ...lines,
+    ...legend,
+    ...ticks,
+  ]);
+}
+
+function svg(width: number, height: number, parts: string[]): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui, sans-serif"><rect width="100%" height="100%" fill="white"/>${parts.join("")}</svg>\n`;
+}
