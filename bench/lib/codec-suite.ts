@@ -4,12 +4,13 @@ import { decodeArguments, encodeArguments } from "starwire/codec";
 
 /**
  * Encode + decode of typical RPC argument lists with three codecs, the same payloads, same run.
- * Runs in Node and, bundled, in Chromium. Starwire's codec is msgpack-lite with its own additions
- * (float32 for exact floats, extension types); the others get the same data as plain values.
+ * Runs in Node and, bundled, in Chromium. "starwire" is the SDK's argument codec: msgpack written
+ * by its own small writer (float32 for exact floats, extension types), read by msgpack-lite with the
+ * hardening on top. The others get the same data as plain values.
  */
 export interface CodecRow {
   payload: string;
-  codec: "starwire (msgpack-lite)" | "@msgpack/msgpack" | "JSON";
+  codec: "starwire" | "@msgpack/msgpack" | "JSON";
   opsPerSecond: number;
   bytes: number;
 }
@@ -64,7 +65,7 @@ export function runCodecSuite(budgetMs = 300): CodecRow[] {
     const json = new TextEncoder();
     const text = new TextDecoder();
     const codecs: Array<[CodecRow["codec"], () => Uint8Array, (bytes: Uint8Array) => unknown]> = [
-      ["starwire (msgpack-lite)", () => encodeArguments(args), decodeArguments],
+      ["starwire", () => encodeArguments(args), decodeArguments],
       ["@msgpack/msgpack", () => msgpackEncode(simple), msgpackDecode],
       ["JSON", () => json.encode(JSON.stringify(simple)), (bytes) => JSON.parse(text.decode(bytes))],
     ];
