@@ -171,7 +171,7 @@ function histogramChart(samples: { sdk: number[]; raw: number[] }): string {
     const value = shared.from + t * shared.width * shared.counts.length;
     return `<text x="${x(t * shared.counts.length).toFixed(1)}" y="${height - 18}" font-size="11" text-anchor="middle">${value.toFixed(2)}</text>`;
   });
-  return svg(width, height, [
+  return svg("Distribution of reliable round trips, Starwire RPC and raw data channel", width, height, [
     `<text x="${margin}" y="20" font-size="14">Reliable round trip, client → host → client (ms)</text>`,
     `<line x1="${margin}" y1="${height - margin}" x2="${width - margin}" y2="${height - margin}" stroke="#888"/>`,
     ...paths,
@@ -209,7 +209,7 @@ function scalingChart(rows: Json[]): string {
     (r) =>
       `<text x="${x(r.clients).toFixed(1)}" y="${height - 22}" font-size="11" text-anchor="middle">${r.clients}</text>`,
   );
-  return svg(width, height, [
+  return svg("Host scaling: state age and tick time against the number of clients", width, height, [
     `<text x="${margin}" y="20" font-size="14">Host scaling: clients (x) against milliseconds (y, max ${max.toFixed(1)})</text>`,
     `<line x1="${margin}" y1="${height - margin}" x2="${width - margin}" y2="${height - margin}" stroke="#888"/>`,
     ...lines,
@@ -218,6 +218,6 @@ function scalingChart(rows: Json[]): string {
   ]);
 }
 
-function svg(width: number, height: number, parts: string[]): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui, sans-serif"><rect width="100%" height="100%" fill="white"/>${parts.join("")}</svg>\n`;
+function svg(title: string, width: number, height: number, parts: string[]): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" font-family="system-ui, sans-serif"><title>${title}</title><rect width="100%" height="100%" fill="white"/>${parts.join("")}</svg>\n`;
 }
