@@ -71,3 +71,38 @@ test("RPCs between real tabs: order, relay, call_local, authority and channels",
     expect(await tab.evaluate(() => window.harness.arena.onChannelCalls)).toEqual([[a.id, 7]]);
   }
 });
+
+test("a 1 MiB RPC argument arrives intact, relayed too; a bigger one is refused at the sender", async ({
+  browser,
+}) => {
+  const { host, clients } = await hostAndJoin(browser, 2);
+  const [a, b] = clients as [(typeof clients)[number], (typeof clients)[number]];
+  const sent = await a.page.evaluate((target) => {
+    const data = new Uint8Array(1024 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+    let sum = 0;
+    for (let i = 0; i < data.length; i++) sum = (sum * 31 + data[i]!) >>> 0;
+    window.harness.arena.rpcId(1, "big", data.subarray(0, data.length - 64)); // leaves room for the header
+    window.harness.arena.rpcId(target, "big", data.subarray(0, data.length - 64));
+    let sumShort = 0;
+    for (let i = 0; i < data.length - 64; i++) sumShort = (sumShort * 31 + data[i]!) >>> 0;
+    let refused = "";
+    try {
+      window.harness.arena.rpcId(1, "big", data); // 1 MiB of arguments plus the header: over the limit
+    } catch (error) {
+      refused = (error as Error).message;
+    }
+    return { sum: sumShort, refused };
+  }, b.id);
+  expect(sent.refused).toMatch(/exceeds maxMessageBytes/);
+  const expected = [{ sender: a.id, length: 1024 * 1024 - 64, sum: sent.sum }];
+  await host.waitForFunction(() => window.harness.arena.bigPayloads.length === 1, null, { timeout: 20_000 });
+  expect(await host.evaluate(() => window.harness.arena.bigPayloads)).toEqual(expected);
+  await b.page.waitForFunction(() => window.harness.arena.bigPayloads.length === 1, null, {
+    timeout: 20_000,
+  });
+  expect(await b.page.evaluate(() => window.harness.arena.bigPayloads)).toEqual(expected);
+  // The connection is still fine afterwards.
+  await a.page.evaluate(() => window.harness.arena.rpcId(1, "whisper", "after"));
+  await host.waitForFunction(() => window.harness.arena.heard.length === 1);
+});

@@ -46,6 +46,16 @@ export class Arena extends NetNode {
     this.lateSenders.push(this.multiplayer.remoteSenderId);
   }
 
+  readonly bigPayloads: Array<{ sender: number; length: number; sum: number }> = [];
+
+  /** Big messages: a checksum proves every byte arrived, in place. */
+  @rpc("any_peer")
+  big(data: Uint8Array): void {
+    let sum = 0;
+    for (let i = 0; i < data.length; i++) sum = (sum * 31 + data[i]!) >>> 0;
+    this.bigPayloads.push({ sender: this.multiplayer.remoteSenderId, length: data.length, sum });
+  }
+
   @rpc({ mode: "any_peer", channel: 1 })
   onChannel(value: number): void {
     this.onChannelCalls.push([this.multiplayer.remoteSenderId, value]);

@@ -13,6 +13,7 @@ import type {
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
 import { COMMAND_MASK, Command } from "../wire/commands.js";
 import { encodeRaw } from "../wire/raw-packet.js";
+import { latestKey } from "../wire/rpc-packet.js";
 import type { Rejection } from "./rejection.js";
 import { decodeSystemMessage, encodePeerNotice, encodeRelay } from "./system-messages.js";
 
@@ -46,6 +47,8 @@ export interface SendOptions {
  * true sender) and tells every client who else is in the game.
  */
 export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
+  /** Largest packet this API sends (an RPC with its arguments, say); bigger ones throw. Default 1 MiB. */
+  maxMessageBytes = 1024 * 1024;
   /** The top of this API's node tree, "/root". */
   readonly root = new NetNode("root");
   readonly #instanceId = ++instances;
@@ -150,6 +153,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       throw new RangeError(`invalid target peer id ${target}`);
     }
     if (target === this.uniqueId) throw new RangeError("a peer cannot send to itself");
+    if (packet.length > this.maxMessageBytes) {
+      throw new RangeError(
+        `message of ${packet.length} bytes exceeds maxMessageBytes (${this.maxMessageBytes}); it was not sent`,
+      );
+    }
     if (this.#peer.connectionStatus !== "connected") {
       console.warn(`starwire: not connected; packet to ${target} dropped`);
       return;
@@ -159,11 +167,18 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       return;
     }
     if (this.isServer()) {
-      for (const id of this.#targets(target, HOST_PEER_ID)) this.#peer.send(id, packet, transfer, channel);
-    } else if (target === HOST_PEER_ID) {
-      this.#peer.send(HOST_PEER_ID, packet, transfer, channel);
+      const key = transfer === "reliable" ? null : latestKey(packet);
+      for (const id of this.#targets(target, HOST_PEER_ID))
+        this.#peer.send(id, packet, transfer, channel, key);
     } else {
-      this.#peer.send(HOST_PEER_ID, encodeRelay(target, packet), transfer, channel);
+      const outgoing = target === HOST_PEER_ID ? packet : encodeRelay(target, packet);
+      this.#peer.send(
+        HOST_PEER_ID,
+        outgoing,
+        transfer,
+        channel,
+        transfer === "reliable" ? null : latestKey(outgoing),
+      );
     }
   }
 
@@ -255,7 +270,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.#deliver(from, packet);
     if (target === HOST_PEER_ID) return;
     const stamped = encodeRelay(from, packet);
-    for (const id of this.#targets(target, from)) this.#peer.send(id, stamped, transfer, channel);
+    const key = transfer === "reliable" ? null : latestKey(stamped);
+    for (const id of this.#targets(target, from)) this.#peer.send(id, stamped, transfer, channel, key);
   }
 
   #deliverRelayed(from: number, source: number, packet: Uint8Array): void {

@@ -35,8 +35,12 @@ export interface MultiplayerPeer {
   readonly connectionStatus: ConnectionStatus;
   /** Host only: while true, new clients are turned away with `room_refusing`. */
   refuseNewConnections: boolean;
-  /** Sends to one directly connected peer (a client is only connected to 1). Fan-out is the caller's job. */
-  send(to: number, data: Uint8Array, transfer: TransferMode, channel: number): void;
+  /**
+   * Sends to one directly connected peer (a client is only connected to 1). Fan-out is the
+   * caller's job. `key` names what an unreliable message updates: under load, only the newest
+   * message per key needs to go out.
+   */
+  send(to: number, data: Uint8Array, transfer: TransferMode, channel: number, key?: string | null): void;
   /** Host only: drops a client; reports `peerDisconnected(id)` like any other disconnect. */
   disconnectPeer(id: number): void;
   /** Ends every connection without reporting them; the peer cannot be reused. */

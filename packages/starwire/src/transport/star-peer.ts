@@ -57,7 +57,13 @@ export abstract class StarPeer implements MultiplayerPeer {
     }
   }
 
-  abstract send(to: number, data: Uint8Array, transfer: TransferMode, channel: number): void;
+  abstract send(
+    to: number,
+    data: Uint8Array,
+    transfer: TransferMode,
+    channel: number,
+    key?: string | null,
+  ): void;
   abstract disconnectPeer(id: number): void;
   abstract close(): void;
 

@@ -179,8 +179,8 @@ class Writer {
   /** fixarray/fixmap below 16 entries, else the 16- or 32-bit form. */
   #header(count: number, fixed: number, head16: number, head32: number): void {
     if (count < 16) return this.#byte(fixed | count);
-    if (count <= 0xffff) return this.#view.setUint16(this.#reserve(3, head16), count);
-    this.#view.setUint32(this.#reserve(5, head32), count);
+    if (count <= 0xffff) return this.#put("setUint16", 3, head16, count);
+    this.#put("setUint32", 5, head32, count);
   }
 
   #number(value: number): void {
@@ -188,17 +188,16 @@ class Writer {
       if (value >= 0) {
         if (value < 0x80) return this.#byte(value);
         if (value <= 0xff) return this.#byte(0xcc, value);
-        if (value <= 0xffff) return this.#view.setUint16(this.#reserve(3, 0xcd), value);
-        return this.#view.setUint32(this.#reserve(5, 0xce), value);
+        if (value <= 0xffff) return this.#put("setUint16", 3, 0xcd, value);
+        return this.#put("setUint32", 5, 0xce, value);
       }
       if (value >= -32) return this.#byte(value & 0xff);
       if (value >= -0x80) return this.#byte(0xd0, value & 0xff);
-      if (value >= -0x8000) return this.#view.setInt16(this.#reserve(3, 0xd1), value);
-      return this.#view.setInt32(this.#reserve(5, 0xd2), value);
+      if (value >= -0x8000) return this.#put("setInt16", 3, 0xd1, value);
+      return this.#put("setInt32", 5, 0xd2, value);
     }
-    if (Math.fround(value) === value || Number.isNaN(value))
-      return this.#view.setFloat32(this.#reserve(5, 0xca), value);
-    this.#view.setFloat64(this.#reserve(9, 0xcb), value);
+    if (Math.fround(value) === value || Number.isNaN(value)) return this.#put("setFloat32", 5, 0xca, value);
+    this.#put("setFloat64", 9, 0xcb, value);
   }
 
   #string(value: string): void {
@@ -206,8 +205,8 @@ class Writer {
     const length = encoded ? encoded.length : value.length;
     if (length < 32) this.#byte(0xa0 | length);
     else if (length <= 0xff) this.#byte(0xd9, length);
-    else if (length <= 0xffff) this.#view.setUint16(this.#reserve(3, 0xda), length);
-    else this.#view.setUint32(this.#reserve(5, 0xdb), length);
+    else if (length <= 0xffff) this.#put("setUint16", 3, 0xda, length);
+    else this.#put("setUint32", 5, 0xdb, length);
     const at = this.#reserve(length, -1);
     if (encoded) this.#bytes.set(encoded, at);
     else for (let i = 0; i < length; i++) this.#bytes[at + i] = value.charCodeAt(i);
@@ -217,11 +216,23 @@ class Writer {
   #floats(head: number, length: number, type: number, values: number[]): void {
     if (length < 0) this.#byte(head, type);
     else this.#byte(head, length, type);
-    for (const value of values) this.#view.setFloat32(this.#reserve(4, -1), value);
+    for (const value of values) this.#put("setFloat32", 4, -1, value);
   }
 
   #raw(bytes: Uint8Array): void {
-    this.#bytes.set(bytes, this.#reserve(bytes.length, -1));
+    const at = this.#reserve(bytes.length, -1); // first: reserving may replace #bytes
+    this.#bytes.set(bytes, at);
+  }
+
+  /** Writes a head byte (or none, -1) and a number through the DataView, after reserving room. */
+  #put(
+    method: "setUint16" | "setUint32" | "setInt16" | "setInt32" | "setFloat32" | "setFloat64",
+    size: number,
+    head: number,
+    value: number,
+  ): void {
+    const at = this.#reserve(size, head); // first: reserving may replace #view
+    this.#view[method](at, value);
   }
 
   /** One to three header bytes (no rest array: this runs for every value written). */

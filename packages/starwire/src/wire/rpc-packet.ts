@@ -86,3 +86,21 @@ export function decodeConfirmPath(bytes: Uint8Array): number | string {
   if (!cache || cache[1] !== bytes.length) return "malformed path confirmation";
   return cache[0];
 }
+
+/**
+ * What an unreliable packet updates, for "newest wins" under load: the same command, node and
+ * member (and, for a relay, the same peer) make the same key. Null for anything else.
+ */
+export function latestKey(packet: Uint8Array): string | null {
+  const command = packet[0]! & 0b111;
+  if (command === Command.SYS && packet[1] === RELAY_SUBCOMMAND && packet.length > 6) {
+    const inner = latestKey(packet.subarray(6));
+    return inner && `${new DataView(packet.buffer, packet.byteOffset + 2, 4).getInt32(0, true)}>${inner}`;
+  }
+  if (command !== Command.RPC && command !== Command.RSET) return null;
+  const call = decodeCall(packet);
+  return typeof call === "string" ? null : `${command}:${call.cacheId}:${call.index}`;
+}
+
+/** SystemCommand.RELAY (system-messages.ts), repeated here to keep the wire layer free of it. */
+const RELAY_SUBCOMMAND = 2;

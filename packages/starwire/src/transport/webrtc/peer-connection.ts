@@ -1,5 +1,7 @@
 import type { SignalData } from "../../signaling/protocol.js";
 import type { TransferMode } from "../multiplayer-peer.js";
+import { ChannelOverflowError, ChannelSender } from "./channel-sender.js";
+import { Reassembler } from "./fragments.js";
 
 /** The part of simple-peer's instance Starwire uses. */
 export interface SimplePeerInstance {
@@ -63,6 +65,7 @@ export class PeerConnection {
   readonly #peer: SimplePeerInstance;
   /** Index 0–2: channel 0's reliable, unreliable and unreliable-ordered; then extra channel 1, 2… */
   readonly #channels: RTCDataChannel[] = [];
+  readonly #senders: ChannelSender[] = [];
   readonly #callbacks: ConnectionCallbacks;
   #held: Array<[Uint8Array, Lane]> | null = [];
   #ended = false;
@@ -71,6 +74,7 @@ export class PeerConnection {
     SimplePeer: SimplePeerConstructor,
     options: SimplePeerOptions,
     extraChannels: readonly TransferMode[],
+    maxMessageBytes: number,
     callbacks: ConnectionCallbacks,
   ) {
     this.#callbacks = callbacks;
@@ -102,8 +106,11 @@ export class PeerConnection {
       channel.binaryType = "arraybuffer";
       channel.onopen = () => this.#channelOpened();
       channel.onclose = () => this.#end({ kind: "closed" });
-      channel.onmessage = (event: MessageEvent) => this.#received(event.data, lane);
+      const reliable = lane.transfer === "reliable";
+      const reassembler = reliable ? new Reassembler(maxMessageBytes) : null;
+      channel.onmessage = (event: MessageEvent) => this.#received(event.data, lane, reassembler);
       this.#channels.push(channel);
+      this.#senders.push(new ChannelSender(channel, reliable));
     });
   }
 
@@ -121,15 +128,32 @@ export class PeerConnection {
     }
   }
 
-  /** Sends if the channel is open; a channel that is going down drops the message (its close follows). */
-  send(data: Uint8Array, transfer: TransferMode, channelNumber: number): void {
-    const channel = this.#channels[channelNumber === 0 ? BUILT_IN.indexOf(transfer) : 2 + channelNumber];
+  /**
+   * Sends if the channel is open; a channel that is going down drops the message (its close
+   * follows). `key` names what an unreliable message updates, so the newest of its kind wins.
+   */
+  send(data: Uint8Array, transfer: TransferMode, channelNumber: number, key: string | null): void {
+    const index = channelNumber === 0 ? BUILT_IN.indexOf(transfer) : 2 + channelNumber;
+    const channel = this.#channels[index];
     if (this.#ended || !this.opened || channel?.readyState !== "open") return;
     try {
-      channel.send(data as Uint8Array<ArrayBuffer>);
-    } catch {
-      // The channel closed between the check and the send; its onclose reports the end.
+      this.#senders[index]!.send(data, key);
+    } catch (error) {
+      if (error instanceof RangeError) throw error; // the caller's mistake: say so where it was made
+      const message = error instanceof ChannelOverflowError ? error.message : "send failed";
+      this.#end({ kind: "failed", ice: false, message });
     }
+  }
+
+  /** Unreliable messages dropped in favour of newer ones, and reliable bytes waiting to be sent. */
+  get sendStats(): { unreliableDropped: number; reliableQueuedBytes: number } {
+    let unreliableDropped = 0;
+    let reliableQueuedBytes = 0;
+    for (const sender of this.#senders) {
+      unreliableDropped += sender.dropped;
+      reliableQueuedBytes += sender.queuedBytes;
+    }
+    return { unreliableDropped, reliableQueuedBytes };
   }
 
   /** Closes without reporting: the owner already knows. */
@@ -148,10 +172,17 @@ export class PeerConnection {
       if (!this.#ended) this.#callbacks.packet(data, lane.transfer, lane.channel);
   }
 
-  #received(data: unknown, lane: Lane): void {
+  #received(data: unknown, lane: Lane, reassembler: Reassembler | null): void {
     if (this.#ended) return;
-    const bytes = toBytes(data);
-    if (!bytes) return; // text frames are not part of the protocol
+    const raw = toBytes(data);
+    if (!raw) return; // text frames are not part of the protocol
+    const bytes = reassembler ? reassembler.accept(raw) : raw;
+    if (bytes === null) return;
+    if (typeof bytes === "string") {
+      // Broken framing cannot be resynchronised on a reliable channel: the peer goes.
+      this.#end({ kind: "failed", ice: false, message: `protocol violation: ${bytes}` });
+      return;
+    }
     if (this.#held) this.#held.push([bytes, lane]);
     else this.#callbacks.packet(bytes, lane.transfer, lane.channel);
   }

@@ -23,11 +23,15 @@ export interface WebRTCPeerOptions {
    * a game must declare the same list; an RPC with `channel: n` travels on channel n.
    */
   channels?: TransferMode[];
+  /** Largest message accepted from a peer, reassembled (default 1 MiB); larger ones drop the peer. */
+  maxMessageBytes?: number;
   /** A WebRTC implementation where the platform has none (Node). */
   wrtc?: WebRTCImplementation;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+/** Matches MultiplayerAPI's default send limit, plus room for headers. */
+const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 1024;
 
 /**
  * The WebRTC star: the host holds one connection per client, a client one to the host, each with
@@ -147,20 +151,35 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   }
 
   /** What this peer holds, for leak checks: connections, pending connect timers, the signaling socket. */
-  debugStats(): { connections: number; connectTimers: number; signalingOpen: boolean } {
+  debugStats() {
+    let unreliableDropped = 0;
+    let reliableQueuedBytes = 0;
+    for (const connection of this.#connections.values()) {
+      const stats = connection.sendStats;
+      unreliableDropped += stats.unreliableDropped;
+      reliableQueuedBytes += stats.reliableQueuedBytes;
+    }
     return {
       connections: this.#connections.size,
       connectTimers: this.#connectTimers.size,
       signalingOpen: this.#socket?.connected ?? false,
+      unreliableDropped,
+      reliableQueuedBytes,
     };
   }
 
-  send(to: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
+  send(
+    to: number,
+    data: Uint8Array,
+    transfer: TransferMode,
+    channel: number,
+    key: string | null = null,
+  ): void {
     const extra = this.#options.channels?.length ?? 0;
     if (!Number.isInteger(channel) || channel < 0 || channel > extra) {
       throw new RangeError(`channel ${channel} is not declared (WebRTCPeerOptions.channels has ${extra})`);
     }
-    this.#connections.get(to)?.send(data, transfer, channel);
+    this.#connections.get(to)?.send(data, transfer, channel, key);
   }
 
   disconnectPeer(id: number): void {
@@ -231,6 +250,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       this.simplePeer,
       { initiator, config, trickle: true, ...(this.#webrtc ? { wrtc: this.#webrtc } : {}) },
       this.#options.channels ?? [],
+      this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       {
         ...callbacks,
         open: () => {

@@ -1,0 +1,110 @@
+import { FRAGMENT_CHUNK_BYTES, fragment } from "./fragments.js";
+
+/** The part of RTCDataChannel a sender needs (a fake one in unit tests). */
+export interface SendableChannel {
+  readonly readyState: RTCDataChannelState;
+  readonly bufferedAmount: number;
+  bufferedAmountLowThreshold: number;
+  onbufferedamountlow: ((this: RTCDataChannel, event: Event) => unknown) | null;
+  send(data: Uint8Array<ArrayBuffer>): void;
+}
+
+/** Above this much buffered data a reliable channel queues instead of sending. */
+const RELIABLE_HIGH_WATER = 1024 * 1024;
+const RELIABLE_LOW_WATER = 256 * 1024;
+/** A peer that lets this much pile up cannot keep up: the connection is given up. */
+const RELIABLE_QUEUE_LIMIT = 64 * 1024 * 1024;
+/** Above this much buffered data, unreliable messages wait, and only the newest of each kind does. */
+const UNRELIABLE_HIGH_WATER = 16 * 1024;
+const UNRELIABLE_LOW_WATER = 4 * 1024;
+
+export class ChannelOverflowError extends Error {
+  override name = "ChannelOverflowError";
+}
+
+/**
+ * Sends on one data channel without ever overrunning it.
+ *
+ * Reliable: messages larger than a chunk are fragmented; when the channel's buffer is full they
+ * queue, in order, and drain on `bufferedamountlow` (a burst never fails or closes the channel).
+ * Unreliable: a message never waits behind stale ones; while the buffer is full only the newest
+ * message per key (node and method) is kept, older ones are dropped and counted.
+ */
+export class ChannelSender {
+  readonly #channel: SendableChannel;
+  readonly #reliable: boolean;
+  readonly #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  readonly #latest = new Map<string, Uint8Array>();
+  #dropped = 0;
+
+  constructor(channel: SendableChannel, reliable: boolean) {
+    this.#channel = channel;
+    this.#reliable = reliable;
+    channel.bufferedAmountLowThreshold = reliable ? RELIABLE_LOW_WATER : UNRELIABLE_LOW_WATER;
+    channel.onbufferedamountlow = () => this.#drain();
+  }
+
+  /** Unreliable messages dropped because a newer one of the same kind replaced them, or had no kind. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** `key` names what an unreliable message updates (e.g. "node 3, method 1"): the newest wins. */
+  send(data: Uint8Array, key: string | null): void {
+    if (this.#reliable) {
+      for (const piece of data.length > FRAGMENT_CHUNK_BYTES ? fragment(data) : [data])
+        this.#sendReliable(piece);
+      return;
+    }
+    if (data.length > FRAGMENT_CHUNK_BYTES) {
+      throw new RangeError(
+        `an unreliable message of ${data.length} bytes does not fit one data-channel message (${FRAGMENT_CHUNK_BYTES}); send it reliably`,
+      );
+    }
+    if (this.#channel.bufferedAmount <= UNRELIABLE_HIGH_WATER && this.#latest.size === 0) {
+      this.#channel.send(data as Uint8Array<ArrayBuffer>);
+      return;
+    }
+    if (key === null) {
+      this.#dropped++;
+      return;
+    }
+    if (this.#latest.has(key)) this.#dropped++;
+    this.#latest.delete(key); // re-inserted last: the flush keeps the order of the newest updates
+    this.#latest.set(key, data);
+  }
+
+  #sendReliable(data: Uint8Array): void {
+    if (this.#queue.length === 0 && this.#channel.bufferedAmount + data.length <= RELIABLE_HIGH_WATER) {
+      this.#channel.send(data as Uint8Array<ArrayBuffer>);
+      return;
+    }
+    if (this.#queuedBytes + data.length > RELIABLE_QUEUE_LIMIT) {
+      throw new ChannelOverflowError(`the peer is not reading: over ${RELIABLE_QUEUE_LIMIT} bytes queued`);
+    }
+    this.#queue.push(data);
+    this.#queuedBytes += data.length;
+  }
+
+  #drain(): void {
+    if (this.#channel.readyState !== "open") return;
+    while (
+      this.#queue.length > 0 &&
+      this.#channel.bufferedAmount + this.#queue[0]!.length <= RELIABLE_HIGH_WATER
+    ) {
+      const next = this.#queue.shift()!;
+      this.#queuedBytes -= next.length;
+      this.#channel.send(next as Uint8Array<ArrayBuffer>);
+    }
+    for (const [key, data] of this.#latest) {
+      if (this.#channel.bufferedAmount > UNRELIABLE_HIGH_WATER) break;
+      this.#latest.delete(key);
+      this.#channel.send(data as Uint8Array<ArrayBuffer>);
+    }
+  }
+}
