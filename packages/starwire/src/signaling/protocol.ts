@@ -24,7 +24,8 @@ export type SignalingErrorCode =
   | "already_in_room"
   | "not_in_room"
   | "not_host"
-  | "unknown_peer";
+  | "unknown_peer"
+  | "wrong_password";
 
 export interface SignalingError {
   ok: false;
@@ -58,8 +59,13 @@ export interface CandidateSignal {
 /** The only WebRTC signals the server forwards: an offer or answer, and trickled ICE candidates. */
 export type SignalData = SessionDescriptionSignal | CandidateSignal;
 
+/** Room passwords are at most this many characters. */
+export const MAX_PASSWORD_LENGTH = 128;
+
 export interface CreateRequest {
   maxPlayers: number;
+  /** When set, joins must give the same password; checked by the server before any connection is brokered. */
+  password?: string;
 }
 export interface CreateReply {
   roomCode: string;
@@ -68,6 +74,7 @@ export interface CreateReply {
 }
 export interface JoinRequest {
   roomCode: string;
+  password?: string;
 }
 export interface JoinReply {
   roomCode: string;
