@@ -31,6 +31,8 @@ it("50 clients in waves of 10 leave no peers, caches, timers or native connectio
       peers: 0,
       pathCache: { outgoing: 1, confirmedPeers: 0, incomingPeers: 0 },
       rejectionCounters: 0,
+      rateLimitedPeers: 0,
+      authenticating: 0,
     });
     expect(host.peer.debugStats()).toMatchObject({
       connections: 0,

@@ -29,6 +29,6 @@ export {
   type TransferMode,
 } from "./transport/multiplayer-peer.js";
 export { OfflineMultiplayerPeer } from "./transport/offline-peer.js";
-export type { CreatedRoom, ServerOptions } from "./transport/star-peer.js";
+export type { ClientOptions, CreatedRoom, ServerOptions } from "./transport/star-peer.js";
 export type { WebRTCPeerOptions } from "./transport/webrtc/webrtc-peer.js";
 export { registerType, type TypeCodec } from "./wire/codec.js";

@@ -2,7 +2,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Color8, Vector2, Vector3 } from "../src/common.js";
-import { decodeSystemMessage, encodePeerNotice, encodeRelay } from "../src/multiplayer/system-messages.js";
+import {
+  decodeSystemMessage,
+  encodeAuth,
+  encodePeerNotice,
+  encodeRelay,
+} from "../src/multiplayer/system-messages.js";
 import { decodeArguments, encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { encodeRaw } from "../src/wire/raw-packet.js";
@@ -20,7 +25,8 @@ type VectorPacket =
   | { type: "confirm"; cacheId: number }
   | { type: "raw"; payload: number[] }
   | { type: "addPeer" | "delPeer"; id: number }
-  | { type: "relay"; peer: number; packet: number[] };
+  | { type: "relay"; peer: number; packet: number[] }
+  | { type: "auth"; complete: boolean; data: number[] };
 
 const revive = (_key: string, value: unknown) => {
   if (value && typeof value === "object" && !Array.isArray(value)) {
@@ -64,6 +70,8 @@ function encode(packet: VectorPacket): Uint8Array {
       return encodePeerNotice(packet.type, packet.id);
     case "relay":
       return encodeRelay(packet.peer, Uint8Array.from(packet.packet));
+    case "auth":
+      return encodeAuth(packet.complete, Uint8Array.from(packet.data));
   }
 }
 
@@ -85,12 +93,13 @@ function decode(bytes: Uint8Array, type: VectorPacket["type"]): VectorPacket {
   const message = decodeSystemMessage(bytes);
   if (typeof message === "string") throw new Error(message);
   if (message.kind === "relay") return { type: "relay", peer: message.peer, packet: [...message.packet] };
+  if (message.kind === "auth") return { type: "auth", complete: message.complete, data: [...message.data] };
   return { type: message.kind, id: message.id };
 }
 
 describe("WIRE.md test vectors", () => {
   it("has the vectors", () => {
-    expect(vectors.length).toBeGreaterThanOrEqual(16);
+    expect(vectors.length).toBeGreaterThanOrEqual(18);
   });
   for (const vector of vectors) {
     it(vector.name, () => {

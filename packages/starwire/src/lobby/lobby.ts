@@ -5,13 +5,13 @@ import type { StandardSchemaV1 } from "../rpc/standard-schema.js";
 import { NetNode } from "../scene/net-node.js";
 import { HOST_PEER_ID } from "../signaling/protocol.js";
 import type { MultiplayerPeer } from "../transport/multiplayer-peer.js";
-import type { CreatedRoom, ServerOptions } from "../transport/star-peer.js";
+import type { ClientOptions, CreatedRoom, ServerOptions } from "../transport/star-peer.js";
 import { sanitizeChat } from "./chat.js";
 
 /** A transport that can open or join a room: WebRTCMultiplayerPeer, MemoryMultiplayerPeer. */
 export interface RoomPeer extends MultiplayerPeer {
   createServer(options: ServerOptions): Promise<CreatedRoom>;
-  createClient(roomCode: string): Promise<void>;
+  createClient(roomCode: string, options?: ClientOptions): Promise<void>;
   readonly roomCode: string | null;
 }
 
@@ -130,7 +130,8 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
    */
   async createGame(options: ServerOptions & { info?: Info }): Promise<string> {
     const peer = this.#options.createPeer();
-    const { roomCode } = await peer.createServer({ maxPlayers: options.maxPlayers });
+    const { info: _info, ...serverOptions } = options;
+    const { roomCode } = await peer.createServer(serverOptions);
     this.#myInfo = options.info ?? null;
     this.#hosting = true;
     this.#api.peer = peer;
@@ -140,11 +141,11 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
   }
 
   /** Joins a room; resolves once the signaling server accepted (the lobby fills as peers connect). */
-  async joinGame(roomCode: string, info: Info): Promise<void> {
+  async joinGame(roomCode: string, info: Info, options: ClientOptions = {}): Promise<void> {
     const peer = this.#options.createPeer();
     this.#myInfo = info;
     this.#api.peer = peer;
-    await peer.createClient(roomCode);
+    await peer.createClient(roomCode, options);
     this.#addPlayer(peer.uniqueId, info);
   }
 

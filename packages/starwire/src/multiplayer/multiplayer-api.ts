@@ -14,8 +14,10 @@ import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
 import { COMMAND_MASK, Command } from "../wire/commands.js";
 import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
+import { type AuthCallback, Authenticator } from "./authentication.js";
+import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
-import { decodeSystemMessage, encodePeerNotice, encodeRelay } from "./system-messages.js";
+import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "./system-messages.js";
 
 export type { Rejection };
 
@@ -35,6 +37,10 @@ export interface MultiplayerEvents {
   peerPacket: [from: number, data: Uint8Array];
   /** A packet from the network was dropped; nothing in it ran. */
   rejected: [rejection: Rejection];
+  /** Authentication is on and this peer connected: exchange `sendAuth` messages, then `completeAuth`. */
+  peerAuthenticating: [id: number];
+  /** A pending peer timed out or left before both sides completed authentication. */
+  peerAuthenticationFailed: [id: number];
 }
 
 export interface SendOptions {
@@ -55,6 +61,22 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   #peer: MultiplayerPeer = new OfflineMultiplayerPeer();
   #rpc = this.#createRpcInterface();
   readonly #rejections = new Map<number, number>();
+  readonly #limiter = new PeerRateLimiter(DEFAULT_RATE_LIMITS);
+  readonly #auth = new Authenticator(
+    {
+      send: (peer, packet) => this.#peer.send(peer, packet, "reliable", 0),
+      admit: (peer) => this.#admit(peer),
+      drop: (peer) => this.#dropUnauthenticated(peer),
+      authenticating: (peer) => this.emit("peerAuthenticating", peer),
+      failed: (peer) => {
+        this.emit("peerAuthenticationFailed", peer);
+        if (!this.isServer() && peer === HOST_PEER_ID) {
+          this.emit("connectionFailed", "auth_failed", "authentication with the host did not complete");
+        }
+      },
+    },
+    encodeAuth,
+  );
 
   constructor() {
     super();
@@ -86,6 +108,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     previous.attach(null);
     this.#peers.clear();
     this.#rejections.clear();
+    this.#auth.clear();
     this.#rpc = this.#createRpcInterface();
     this.#peer = next;
     previous.close();
@@ -110,6 +133,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       peers: this.#peers.size,
       pathCache: this.#rpc.pathCacheStats,
       rejectionCounters: this.#rejections.size,
+      rateLimitedPeers: this.#limiter.trackedPeers,
+      authenticating: this.#auth.pendingCount,
     };
   }
 
@@ -137,6 +162,45 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
 
   set refuseNewConnections(refuse: boolean) {
     this.#peer.refuseNewConnections = refuse;
+  }
+
+  /**
+   * Turns authentication on (Godot's `auth_callback`): new peers stay pending, and only auth
+   * messages pass, until both sides call `completeAuth`. The callback gets the other side's
+   * `sendAuth` data. Set it on the host and on clients alike, before connecting.
+   */
+  get authCallback(): AuthCallback | null {
+    return this.#auth.callback;
+  }
+
+  set authCallback(callback: AuthCallback | null) {
+    this.#auth.callback = callback;
+  }
+
+  /** Milliseconds a peer may stay pending before it is dropped (default 3000). */
+  get authTimeout(): number {
+    return this.#auth.timeoutMs;
+  }
+
+  set authTimeout(ms: number) {
+    this.#auth.timeoutMs = ms;
+  }
+
+  sendAuth(peer: number, data: Uint8Array): void {
+    this.#auth.sendAuth(peer, data);
+  }
+
+  completeAuth(peer: number): void {
+    this.#auth.complete(peer);
+  }
+
+  /** Host: per-client limits on messages and bytes per second, checked before any decoding. */
+  get rateLimits(): RateLimits {
+    return this.#limiter.limits;
+  }
+
+  set rateLimits(limits: RateLimits) {
+    this.#limiter.limits = { ...limits };
   }
 
   /**
@@ -192,6 +256,13 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   }
 
   #onPeerConnected(id: number): void {
+    if (this.isServer() || id === HOST_PEER_ID) {
+      if (!this.#auth.begin(id)) this.#admit(id);
+    }
+  }
+
+  /** The peer is in: the host tells everyone, then the events fire in Godot's order. */
+  #admit(id: number): void {
     if (this.isServer()) {
       const notice = encodePeerNotice("addPeer", id);
       for (const other of this.#peers) {
@@ -207,7 +278,19 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     }
   }
 
+  /** Authentication timed out: the host drops the client; a client gives up on the host. */
+  #dropUnauthenticated(id: number): void {
+    if (this.isServer()) {
+      this.#peer.disconnectPeer(id);
+      return;
+    }
+    this.#peer.attach(null);
+    this.#peer.close();
+  }
+
   #onPeerDisconnected(id: number): void {
+    this.#limiter.forget(id);
+    if (this.#auth.isPending(id)) return this.#auth.lost(id);
     if (!this.#peers.has(id)) return;
     this.#rpc.forgetPeer(id);
     this.#rejections.delete(id);
@@ -226,15 +309,32 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   }
 
   #onPacket(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
+    if (this.isServer() && !this.#limiter.allow(from, data.length)) return this.#overLimit(from);
     if (data.length === 0) return this.#reject(from, "malformed", "empty packet");
+    if (this.#auth.isPending(from)) return this.#onPendingPacket(from, data);
     if ((data[0]! & COMMAND_MASK) === Command.SYS)
       return this.#onSystemMessage(from, data, transfer, channel);
     this.#deliver(from, data);
   }
 
+  #overLimit(from: number): void {
+    this.#reject(from, "rate_limited", `peer ${from} exceeded its message or byte rate`);
+    if (this.#limiter.limits.policy === "kick" && this.#peers.has(from)) this.#peer.disconnectPeer(from);
+  }
+
+  /** Before admission only auth messages pass. */
+  #onPendingPacket(from: number, data: Uint8Array): void {
+    const message = (data[0]! & COMMAND_MASK) === Command.SYS ? decodeSystemMessage(data) : null;
+    if (!message || typeof message === "string" || message.kind !== "auth") {
+      return this.#reject(from, "unauthenticated", `peer ${from} sent a packet before authenticating`);
+    }
+    this.#auth.receive(from, message.complete, message.data);
+  }
+
   #onSystemMessage(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
     const message = decodeSystemMessage(data);
     if (typeof message === "string") return this.#reject(from, "malformed", message);
+    if (message.kind === "auth") return this.#reject(from, "forbidden", "auth message after authentication");
     const fromHost = from === HOST_PEER_ID;
     if (message.kind === "relay") {
       const inner = message.packet;

@@ -9,7 +9,9 @@ export interface Rejection {
     | "unknown_node"
     | "unknown_method"
     | "config_mismatch"
-    | "invalid_arguments";
+    | "invalid_arguments"
+    | "rate_limited"
+    | "unauthenticated";
   message: string;
   /** Path of the node it addressed, when known. */
   node?: string;

@@ -8,13 +8,25 @@ import { Command } from "../wire/commands.js";
  *   [SYS, DEL_PEER, id:u32le]              host → client: peer `id` left
  *   [SYS, RELAY, target:i32le, ...packet]  client → host: deliver `packet` to target (0 all, -n all but n)
  *   [SYS, RELAY, source:u32le, ...packet]  host → client: `packet` comes from peer `source`
+ *   [SYS, AUTH, 0, ...data]                 either way, before admission: authentication data
+ *   [SYS, AUTH, 1]                          either way, before admission: "I completed authentication"
  */
-export const SystemCommand = { ADD_PEER: 0, DEL_PEER: 1, RELAY: 2 } as const;
+export const SystemCommand = { ADD_PEER: 0, DEL_PEER: 1, RELAY: 2, AUTH: 3 } as const;
 
 export type SystemMessage =
   | { kind: "addPeer"; id: number }
   | { kind: "delPeer"; id: number }
-  | { kind: "relay"; peer: number; packet: Uint8Array };
+  | { kind: "relay"; peer: number; packet: Uint8Array }
+  | { kind: "auth"; complete: boolean; data: Uint8Array };
+
+export function encodeAuth(complete: boolean, data: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(3 + data.length);
+  bytes[0] = Command.SYS;
+  bytes[1] = SystemCommand.AUTH;
+  bytes[2] = complete ? 1 : 0;
+  bytes.set(data, 3);
+  return bytes;
+}
 
 const HEADER = 2;
 const ID_BYTES = 4;
@@ -39,6 +51,11 @@ export function encodeRelay(peer: number, packet: Uint8Array): Uint8Array {
 
 /** Decodes a packet whose first byte is SYS; a string names what is wrong with a malformed one. */
 export function decodeSystemMessage(bytes: Uint8Array): SystemMessage | string {
+  if (bytes[1] === SystemCommand.AUTH) {
+    if (bytes.length < 3 || bytes[2]! > 1) return "malformed auth message";
+    if (bytes[2] === 1 && bytes.length !== 3) return "auth completion carries data";
+    return { kind: "auth", complete: bytes[2] === 1, data: bytes.subarray(3) };
+  }
   if (bytes.length < HEADER + ID_BYTES) return `system message too short (${bytes.length} bytes)`;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (bytes[1]) {

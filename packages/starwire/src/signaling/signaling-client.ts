@@ -59,6 +59,7 @@ function failureReason(code: SignalingErrorCode): ConnectionError["reason"] {
     case "no_such_room":
     case "room_full":
     case "room_refusing":
+    case "wrong_password":
       return code;
     default:
       return "signaling_error";

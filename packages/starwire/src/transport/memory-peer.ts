@@ -1,10 +1,11 @@
 import { HOST_PEER_ID, MAX_PEER_ID, normalizeRoomCode, ROOM_CODE_ALPHABET } from "../signaling/protocol.js";
 import { ConnectionError, type TransferMode } from "./multiplayer-peer.js";
-import { type CreatedRoom, type ServerOptions, StarPeer } from "./star-peer.js";
+import { type ClientOptions, type CreatedRoom, type ServerOptions, StarPeer } from "./star-peer.js";
 
 interface MemoryRoom {
   readonly host: MemoryMultiplayerPeer;
   readonly maxPlayers: number;
+  readonly password: string | undefined;
   readonly clients: Map<number, MemoryMultiplayerPeer>;
 }
 
@@ -16,11 +17,11 @@ export class MemoryNetwork {
   readonly rooms = new Map<string, MemoryRoom>();
 
   /** @internal */
-  openRoom(host: MemoryMultiplayerPeer, maxPlayers: number): string {
+  openRoom(host: MemoryMultiplayerPeer, maxPlayers: number, password?: string): string {
     let code: string;
     do code = randomCode();
     while (this.rooms.has(code));
-    this.rooms.set(code, { host, maxPlayers, clients: new Map() });
+    this.rooms.set(code, { host, maxPlayers, password, clients: new Map() });
     return code;
   }
 }
@@ -42,22 +43,24 @@ export class MemoryMultiplayerPeer extends StarPeer {
 
   async createServer(options: ServerOptions): Promise<CreatedRoom> {
     this.#assertFresh();
-    this.#roomCode = this.#network.openRoom(this, options.maxPlayers);
+    this.#roomCode = this.#network.openRoom(this, options.maxPlayers, options.password);
     this.setState("connected", HOST_PEER_ID);
     return { roomCode: this.#roomCode };
   }
 
-  async createClient(roomCode: string): Promise<void> {
+  async createClient(roomCode: string, options: ClientOptions = {}): Promise<void> {
     this.#assertFresh();
     const code = normalizeRoomCode(roomCode);
     const room = this.#network.rooms.get(code);
     const refusal = !room
       ? new ConnectionError("no_such_room", `no room with code ${code}`)
-      : room.host.refuseNewConnections
-        ? new ConnectionError("room_refusing", `room ${code} is not accepting new players`)
-        : room.clients.size >= room.maxPlayers
-          ? new ConnectionError("room_full", `room ${code} is full`)
-          : null;
+      : room.password !== undefined && room.password !== options.password
+        ? new ConnectionError("wrong_password", `wrong password for room ${code}`)
+        : room.host.refuseNewConnections
+          ? new ConnectionError("room_refusing", `room ${code} is not accepting new players`)
+          : room.clients.size >= room.maxPlayers
+            ? new ConnectionError("room_full", `room ${code} is full`)
+            : null;
     if (refusal || !room) {
       this.reportConnectionFailed(refusal!.reason, refusal!.message);
       throw refusal;

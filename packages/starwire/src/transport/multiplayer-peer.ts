@@ -14,12 +14,14 @@ export type ConnectionFailedReason =
   | "no_such_room"
   | "room_full"
   | "room_refusing"
+  | "wrong_password"
   | "signaling_unreachable"
   | "signaling_error"
   | "ice_failed"
   | "timeout"
   | "host_left"
-  | "kicked";
+  | "kicked"
+  | "auth_failed";
 
 /** What a transport reports. A client's connection to the host is peer 1 connecting. */
 export interface PeerEventHandler {

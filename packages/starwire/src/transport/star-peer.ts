@@ -9,6 +9,12 @@ import type {
 export interface ServerOptions {
   /** How many clients may join; the host is not counted (Godot's `max_clients`). */
   maxPlayers: number;
+  /** Joins must give this password; the signaling server checks it before any connection is made. */
+  password?: string;
+}
+
+export interface ClientOptions {
+  password?: string;
 }
 
 export interface CreatedRoom {

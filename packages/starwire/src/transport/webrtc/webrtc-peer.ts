@@ -1,7 +1,7 @@
 import { HOST_PEER_ID, type IceServer } from "../../signaling/protocol.js";
 import { connectSignaling, request, type SignalingSocket } from "../../signaling/signaling-client.js";
 import { ConnectionError, type ConnectionFailedReason, type TransferMode } from "../multiplayer-peer.js";
-import { type CreatedRoom, type ServerOptions, StarPeer } from "../star-peer.js";
+import { type ClientOptions, type CreatedRoom, type ServerOptions, StarPeer } from "../star-peer.js";
 import {
   type ConnectionCallbacks,
   PeerConnection,
@@ -85,7 +85,10 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     const reply = await request(
       socket,
       "create",
-      { maxPlayers: options.maxPlayers },
+      {
+        maxPlayers: options.maxPlayers,
+        ...(options.password !== undefined && { password: options.password }),
+      },
       this.#connectTimeoutMs,
     ).catch((error: unknown) => {
       this.#closeSignaling();
@@ -106,14 +109,15 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
    * its id) and rejects with a ConnectionError when it refused. The connection itself completes
    * through `peerConnected(1)`, or `connectionFailed`, reported to the MultiplayerAPI.
    */
-  async createClient(roomCode: string): Promise<void> {
+  async createClient(roomCode: string, options: ClientOptions = {}): Promise<void> {
     this.#claim();
     this.#webrtc = await this.loadWebRTC();
     this.setState("connecting");
     let joined: { roomCode: string; peerId: number; iceServers: IceServer[] };
     try {
       const socket = await this.#openSignaling();
-      joined = await request(socket, "join", { roomCode }, this.#connectTimeoutMs);
+      const password = options.password !== undefined ? { password: options.password } : {};
+      joined = await request(socket, "join", { roomCode, ...password }, this.#connectTimeoutMs);
     } catch (error) {
       const failure =
         error instanceof ConnectionError ? error : new ConnectionError("signaling_error", String(error));
