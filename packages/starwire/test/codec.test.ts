@@ -54,5 +54,8 @@ describe("argument codec", () => {
   it("refuses bytes that are not complete msgpack", () => {
     expect(() => decodeArguments(Uint8Array.of(0x92, 0x01))).toThrow(DecodeError);
     expect(() => decodeArguments(Uint8Array.of(0xc1))).toThrow(DecodeError);
+    // unknown extension types, including the "negative" ones msgpack-lite reads as 128-255 (found by fuzzing)
+    expect(() => decodeArguments(Uint8Array.of(0xd4, 0x40, 0x00))).toThrow(DecodeError);
+    expect(() => decodeArguments(Uint8Array.of(0x91, 0xd4, 0xc4, 0x00))).toThrow(DecodeError);
   });
 });

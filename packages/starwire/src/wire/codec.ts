@@ -35,7 +35,8 @@ const codec = msgpack.createCodec({ usemap: true, uint8array: true, binarraybuff
 const codecOptions = { codec };
 const registered = new Map<number, TypeCodec<unknown>>();
 
-for (let type = 0; type <= LAST_TYPE; type++) {
+// msgpack-lite reads the type as an unsigned byte (negative msgpack types arrive as 128–255).
+for (let type = 0; type <= 255; type++) {
   codec.addExtUnpacker(type, () => {
     throw new DecodeError(`unknown extension type ${type}`);
   });
@@ -355,5 +356,13 @@ function toPlainData(value: unknown, depth: number): unknown {
       ? value
       : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
-  return value; // an instance made by a registered extension decoder
+  if (isRegisteredInstance(value)) return value;
+  throw new DecodeError(`unexpected ${(value as object).constructor?.name ?? "object"} in decoded data`);
+}
+
+/** Only instances made by Starwire's or the game's registered extension decoders pass through. */
+function isRegisteredInstance(value: object): boolean {
+  if (value instanceof Vector2 || value instanceof Vector3 || value instanceof Color) return true;
+  for (const typeCodec of registered.values()) if (value instanceof typeCodec.class) return true;
+  return false;
 }
