@@ -1,21 +1,32 @@
-// 50 Node clients join and leave in waves; afterwards the host holds nothing for them.
+// 200 Node clients join and leave in waves; afterwards the host holds nothing for them.
 import { expect, it } from "vitest";
 import { hostOn, joinOn, startSignaling, until } from "./helpers.js";
 
-it("50 clients in waves of 10 leave no peers, caches, timers or native connections behind", async () => {
+const WAVES = 10;
+const PER_WAVE = 20;
+
+it(`${WAVES * PER_WAVE} join/leave cycles leave no peers, caches, listeners, timers or native connections behind`, async () => {
   const signaling = await startSignaling();
   const host = await hostOn(signaling.url);
+  const events = [
+    "peerConnected",
+    "peerDisconnected",
+    "peerPacket",
+    "rejected",
+    "serverDisconnected",
+  ] as const;
+  const listenersBefore = events.map((event) => host.api.listenerCount(event));
   try {
-    for (let wave = 0; wave < 5; wave++) {
+    for (let wave = 0; wave < WAVES; wave++) {
       const clients = await Promise.all(
-        Array.from({ length: 10 }, () => joinOn(signaling.url, host.roomCode)),
+        Array.from({ length: PER_WAVE }, () => joinOn(signaling.url, host.roomCode)),
       );
-      await until(() => host.api.getPeers().length === 10, 15_000, `wave ${wave} joined`);
+      await until(() => host.api.getPeers().length === PER_WAVE, 20_000, `wave ${wave} joined`);
       // Traffic that fills the path caches on both sides.
       for (const client of clients) client.game.rpc("shout", `wave ${wave}`);
       host.game.rpc("tick", wave);
       await until(
-        () => host.game.calls.filter(([m]) => m === "shout").length === 10 * (wave + 1),
+        () => host.game.calls.filter(([m]) => m === "shout").length === PER_WAVE * (wave + 1),
         10_000,
         "shouts",
       );
@@ -41,10 +52,11 @@ it("50 clients in waves of 10 leave no peers, caches, timers or native connectio
       reliableQueuedBytes: 0,
       openNativeConnectionsInProcess: 0,
     });
-    expect(host.log.filter((line) => line.startsWith("peerConnected"))).toHaveLength(50);
-    expect(host.log.filter((line) => line.startsWith("peerDisconnected"))).toHaveLength(50);
+    expect(host.log.filter((line) => line.startsWith("peerConnected"))).toHaveLength(WAVES * PER_WAVE);
+    expect(host.log.filter((line) => line.startsWith("peerDisconnected"))).toHaveLength(WAVES * PER_WAVE);
+    expect(events.map((event) => host.api.listenerCount(event))).toEqual(listenersBefore);
   } finally {
     host.api.peer = null;
     await signaling.close();
   }
-}, 120_000);
+}, 180_000);

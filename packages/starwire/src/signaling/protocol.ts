@@ -25,7 +25,8 @@ export type SignalingErrorCode =
   | "not_in_room"
   | "not_host"
   | "unknown_peer"
-  | "wrong_password";
+  | "wrong_password"
+  | "reclaim_refused";
 
 export interface SignalingError {
   ok: false;
@@ -66,11 +67,19 @@ export interface CreateRequest {
   maxPlayers: number;
   /** When set, joins must give the same password; checked by the server before any connection is brokered. */
   password?: string;
+  /**
+   * A host whose signaling connection dropped (say, the server restarted) asks for its room back:
+   * the same code, with the token it was given, and the ids of the clients still connected to it
+   * (the server will not hand those ids out again, and counts them toward maxPlayers).
+   */
+  reclaim?: { roomCode: string; hostToken: string; peers: number[] };
 }
 export interface CreateReply {
   roomCode: string;
   peerId: typeof HOST_PEER_ID;
   iceServers: IceServer[];
+  /** Proves ownership of `roomCode` when reclaiming it; valid across restarts when the server has a fixed ROOM_SECRET. */
+  hostToken?: string;
 }
 export interface JoinRequest {
   roomCode: string;

@@ -50,7 +50,7 @@ export async function request<E extends RequestEvent>(
   }
   if (!reply || typeof reply !== "object")
     throw new ConnectionError("signaling_error", `bad reply to "${event}"`);
-  if (!reply.ok) throw new ConnectionError(failureReason(reply.code), reply.message);
+  if (!reply.ok) throw new ConnectionError(failureReason(reply.code), reply.message, reply.code);
   return reply as Extract<ReplyOf<E>, { ok: true }>;
 }
 

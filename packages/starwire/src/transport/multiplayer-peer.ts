@@ -59,6 +59,8 @@ export class ConnectionError extends Error {
   constructor(
     readonly reason: ConnectionFailedReason,
     message: string,
+    /** The signaling server's own error code, when it was the one that refused. */
+    readonly signalingCode?: string,
   ) {
     super(message);
     this.name = "ConnectionError";

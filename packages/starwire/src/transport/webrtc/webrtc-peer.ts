@@ -30,6 +30,8 @@ export interface WebRTCPeerOptions {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+const RECONNECT_FIRST_DELAY_MS = 250;
+const RECONNECT_MAX_DELAY_MS = 5000;
 /** Matches MultiplayerAPI's default send limit, plus room for headers. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 1024;
 
@@ -46,6 +48,9 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   readonly #connections = new Map<number, PeerConnection>();
   readonly #connectTimers = new Map<number, ReturnType<typeof setTimeout>>();
   #socket: SignalingSocket | null = null;
+  /** Host: what it takes to register the room again after the signaling server went away. */
+  #room: { maxPlayers: number; password: string | undefined; hostToken: string } | null = null;
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   #webrtc: WebRTCImplementation | undefined;
   #iceServers: IceServer[] = [];
   #roomCode: string | null = null;
@@ -81,27 +86,64 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       throw new RangeError(`maxPlayers must be a positive integer, got ${options.maxPlayers}`);
     }
     this.#webrtc = await this.loadWebRTC();
+    this.#room = { maxPlayers: options.maxPlayers, password: options.password, hostToken: "" };
     const socket = await this.#openSignaling();
-    const reply = await request(
-      socket,
-      "create",
-      {
-        maxPlayers: options.maxPlayers,
-        ...(options.password !== undefined && { password: options.password }),
-      },
-      this.#connectTimeoutMs,
-    ).catch((error: unknown) => {
+    await this.#registerRoom(socket, null).catch((error: unknown) => {
       this.#closeSignaling();
       throw error;
     });
+    this.setState("connected", HOST_PEER_ID);
+    return { roomCode: this.#roomCode! };
+  }
+
+  /** Host: creates (or, after losing the signaling server, reclaims) the room and listens on it. */
+  async #registerRoom(socket: SignalingSocket, reclaim: { roomCode: string; hostToken: string } | null) {
+    const room = this.#room!;
+    const request_ = {
+      maxPlayers: room.maxPlayers,
+      ...(room.password !== undefined && { password: room.password }),
+      ...(reclaim && { reclaim: { ...reclaim, peers: [...this.#connections.keys()] } }),
+    };
+    const reply = await request(socket, "create", request_, this.#connectTimeoutMs);
     this.#iceServers = reply.iceServers;
     this.#roomCode = reply.roomCode;
-    this.setState("connected", HOST_PEER_ID);
+    room.hostToken = reply.hostToken ?? "";
     if (this.refuseNewConnections) socket.emit("setRefusing", { refusing: true });
     socket.on("peerJoined", ({ peerId }) => this.#acceptClient(peerId));
     socket.on("peerLeft", ({ peerId }) => this.#dropClient(peerId, false));
     socket.on("signal", ({ from, data }) => this.#connections.get(from)?.signal(data));
-    return { roomCode: reply.roomCode };
+    socket.on("disconnect", (reason) => {
+      // Our own disconnect() says "io client disconnect"; anything else is the server going away.
+      if (reason !== "io client disconnect") this.#reconnectSignaling(RECONNECT_FIRST_DELAY_MS);
+    });
+  }
+
+  /**
+   * The games go on over their data channels; meanwhile the host keeps trying to get its room
+   * back (same code, with its token) so that new players can join again once the server is back.
+   */
+  #reconnectSignaling(delayMs: number): void {
+    this.#socket = null;
+    if (this.connectionStatus !== "connected" || !this.#room) return;
+    this.#reconnectTimer = setTimeout(async () => {
+      this.#reconnectTimer = null;
+      const previous = { roomCode: this.#roomCode!, hostToken: this.#room!.hostToken };
+      try {
+        const socket = await this.#openSignaling();
+        if (this.connectionStatus !== "connected") return this.#closeSignaling();
+        try {
+          await this.#registerRoom(socket, previous);
+        } catch (error) {
+          // The code could not be reclaimed (another server, or no shared ROOM_SECRET): open a new room.
+          if (!(error instanceof ConnectionError) || error.signalingCode !== "reclaim_refused") throw error;
+          socket.removeAllListeners();
+          await this.#registerRoom(socket, null);
+        }
+      } catch {
+        this.#closeSignaling();
+        this.#reconnectSignaling(Math.min(delayMs * 2, RECONNECT_MAX_DELAY_MS));
+      }
+    }, delayMs);
   }
 
   /**
@@ -165,7 +207,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     }
     return {
       connections: this.#connections.size,
-      connectTimers: this.#connectTimers.size,
+      connectTimers: this.#connectTimers.size + (this.#reconnectTimer ? 1 : 0),
       signalingOpen: this.#socket?.connected ?? false,
       unreliableDropped,
       reliableQueuedBytes,
@@ -195,6 +237,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
 
   close(): void {
     for (const id of [...this.#connections.keys()]) this.#removeConnection(id);
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
     this.#closeSignaling();
     this.dropPendingEvents();
     this.setState("disconnected");
