@@ -146,14 +146,15 @@ export class PeerConnection {
   }
 
   /** Unreliable messages dropped in favour of newer ones, and reliable bytes waiting to be sent. */
-  get sendStats(): { unreliableDropped: number; reliableQueuedBytes: number } {
+  get sendStats(): { unreliableDropped: number; reliableQueuedBytes: number; bufferedBytes: number } {
     let unreliableDropped = 0;
     let reliableQueuedBytes = 0;
     for (const sender of this.#senders) {
       unreliableDropped += sender.dropped;
       reliableQueuedBytes += sender.queuedBytes;
     }
-    return { unreliableDropped, reliableQueuedBytes };
+    const bufferedBytes = this.#channels.reduce((sum, channel) => sum + channel.bufferedAmount, 0);
+    return { unreliableDropped, reliableQueuedBytes, bufferedBytes };
   }
 
   /** Closes without reporting: the owner already knows. */

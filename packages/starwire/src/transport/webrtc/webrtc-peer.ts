@@ -200,10 +200,12 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   debugStats() {
     let unreliableDropped = 0;
     let reliableQueuedBytes = 0;
+    let bufferedBytes = 0;
     for (const connection of this.#connections.values()) {
       const stats = connection.sendStats;
       unreliableDropped += stats.unreliableDropped;
       reliableQueuedBytes += stats.reliableQueuedBytes;
+      bufferedBytes += stats.bufferedBytes;
     }
     return {
       connections: this.#connections.size,
@@ -211,6 +213,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       signalingOpen: this.#socket?.connected ?? false,
       unreliableDropped,
       reliableQueuedBytes,
+      /** What the data channels themselves hold, not yet handed to the network. */
+      bufferedBytes,
     };
   }
 
