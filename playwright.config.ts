@@ -34,7 +34,16 @@ export default defineConfig({
   webServer: [
     {
       command: "node signaling-server/dist/main.js",
-      env: { PORT: String(ports.signaling), HOST: "127.0.0.1", LOG_LEVEL: "silent" },
+      env: {
+        PORT: String(ports.signaling),
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "silent",
+        // All tabs come from 127.0.0.1; per-address limits are tested in signaling-server/test.
+        MAX_SOCKETS_PER_ADDRESS: "0",
+        ROOM_CREATES_PER_MINUTE: "0",
+        JOIN_ATTEMPTS_PER_MINUTE: "0",
+        FAILED_JOINS_PER_MINUTE: "0",
+      },
       url: `http://127.0.0.1:${ports.signaling}/health`,
       reuseExistingServer: false,
     },

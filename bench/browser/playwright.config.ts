@@ -41,6 +41,11 @@ export default defineConfig({
         PORT: String(benchPorts.signaling),
         HOST: "127.0.0.1",
         LOG_LEVEL: "silent",
+        // All tabs come from 127.0.0.1; per-address limits are tested in signaling-server/test.
+        MAX_SOCKETS_PER_ADDRESS: "0",
+        ROOM_CREATES_PER_MINUTE: "0",
+        JOIN_ATTEMPTS_PER_MINUTE: "0",
+        FAILED_JOINS_PER_MINUTE: "0",
         EVENTS_PER_SECOND: "5000",
         EVENT_BURST: "10000",
       },

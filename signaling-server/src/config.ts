@@ -21,10 +21,29 @@ export interface SignalingConfig {
   /** "*" or a list of allowed origins. */
   corsOrigin: "*" | string[];
   logLevel: LogLevel;
+  /**
+   * Reverse proxies in front of the server whose X-Forwarded-For entries are believed (0: none, so
+   * the socket's own remote address is the client's). See client-address.ts.
+   */
+  trustedProxies: number;
+  /** Per-address limits (address-limits.ts); 0 turns a limit off. */
+  maxSocketsPerAddress: number;
+  roomCreatesPerMinute: number;
+  /** Every join attempt counts, so room codes cannot be guessed quickly. */
+  joinAttemptsPerMinute: number;
+  /** Only joins that failed with no_such_room or wrong_password count. */
+  failedJoinsPerMinute: number;
+  /** A socket outside a room for this long is disconnected; 0 turns it off. */
+  idleSocketTimeoutMs: number;
 }
 
 export const MIN_ROOM_CODE_LENGTH = 4;
 export const MAX_ROOM_CODE_LENGTH = 12;
+/** More hops than this is almost certainly a typo (a port number, say), not a real proxy chain. */
+export const MAX_TRUSTED_PROXIES = 10;
+/** Below a second a client could not even connect and create before being dropped. */
+export const MIN_IDLE_SOCKET_TIMEOUT_MS = 1000;
+export const MAX_IDLE_SOCKET_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   port: 8787,
@@ -40,6 +59,15 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   iceServers: [],
   corsOrigin: "*",
   logLevel: "info",
+  trustedProxies: 0,
+  // A household or school behind one NAT shares an address: 50 sockets is a whole LAN party.
+  maxSocketsPerAddress: 50,
+  roomCreatesPerMinute: 30,
+  joinAttemptsPerMinute: 60,
+  // Every wrong code is a failed join, so this caps guessing: 20 guesses a minute against
+  // 30^6 ≈ 729 million codes hit one of 1000 live rooms about once in 25 days per address.
+  failedJoinsPerMinute: 20,
+  idleSocketTimeoutMs: 30_000,
 });
 
 /** Thrown by `configFromEnv`; the message lists every bad variable so one restart fixes them all. */
@@ -89,6 +117,37 @@ export function configFromEnv(env: Env): SignalingConfig {
     iceServers: reader.iceServers("ICE_SERVERS"),
     corsOrigin: reader.corsOrigin("CORS_ORIGIN"),
     logLevel: reader.logLevel("LOG_LEVEL"),
+    trustedProxies: reader.trustProxy("TRUST_PROXY"),
+    maxSocketsPerAddress: reader.limit(
+      "MAX_SOCKETS_PER_ADDRESS",
+      defaultConfig.maxSocketsPerAddress,
+      1,
+      1_000_000,
+    ),
+    roomCreatesPerMinute: reader.limit(
+      "ROOM_CREATES_PER_MINUTE",
+      defaultConfig.roomCreatesPerMinute,
+      1,
+      1_000_000,
+    ),
+    joinAttemptsPerMinute: reader.limit(
+      "JOIN_ATTEMPTS_PER_MINUTE",
+      defaultConfig.joinAttemptsPerMinute,
+      1,
+      1_000_000,
+    ),
+    failedJoinsPerMinute: reader.limit(
+      "FAILED_JOINS_PER_MINUTE",
+      defaultConfig.failedJoinsPerMinute,
+      1,
+      1_000_000,
+    ),
+    idleSocketTimeoutMs: reader.limit(
+      "IDLE_SOCKET_TIMEOUT_MS",
+      defaultConfig.idleSocketTimeoutMs,
+      MIN_IDLE_SOCKET_TIMEOUT_MS,
+      MAX_IDLE_SOCKET_TIMEOUT_MS,
+    ),
   };
 
   // A cap above the transport limit could never be reached; saying so beats a silent surprise.
@@ -130,6 +189,36 @@ class EnvReader {
     if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
       this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
       return fallback;
+    }
+    return parsed;
+  }
+
+  /** A limit that "0" turns off, or an integer from `min` to `max`. */
+  limit(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === "0") return 0;
+    if (value === undefined) return fallback;
+    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be 0 (off) or an integer from ${min} to ${max}, got "${value}"`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  /**
+   * How many proxies append to X-Forwarded-For before a request reaches us. "true" is refused
+   * rather than guessed: trusting every entry would let any client pick its own address.
+   */
+  trustProxy(name: string): number {
+    const value = this.raw(name);
+    if (value === undefined) return defaultConfig.trustedProxies;
+    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed > MAX_TRUSTED_PROXIES) {
+      this.problems.push(
+        `${name} must be the number of reverse proxies in front of the server, 0 to ${MAX_TRUSTED_PROXIES} (1 for one nginx or load balancer), got "${value}"`,
+      );
+      return defaultConfig.trustedProxies;
     }
     return parsed;
   }

@@ -7,6 +7,7 @@ import {
   type SignalingErrorCode,
 } from "starwire/signaling-protocol";
 import { generateRoomCode, type RandomIndex, RoomCodeSpaceExhaustedError } from "./room-code.js";
+import { RoomPassword } from "./room-password.js";
 
 /** Success carries its fields next to `ok: true`, failure is a wire-ready `SignalingError`. */
 export type Result<T> = ({ ok: true } & T) | SignalingError;
@@ -17,6 +18,8 @@ export interface Room {
   /** Clients allowed at once; the host is not counted (Godot's max_clients). */
   readonly maxPlayers: number;
   readonly refusing: boolean;
+  /** Set when joins must give a password; holds only a salted hash of it. */
+  readonly password: RoomPassword | undefined;
   /** The room's clients: peer id → socket id. The host (peer 1) is not in it. */
   readonly clients: ReadonlyMap<number, string>;
 }
@@ -83,7 +86,7 @@ export class RoomRegistry {
     return this.members.get(socketId);
   }
 
-  create(socketId: string, maxPlayers: number): Result<{ room: Room }> {
+  create(socketId: string, maxPlayers: number, password?: string): Result<{ room: Room }> {
     if (this.members.has(socketId)) return alreadyInRoom(this.members.get(socketId)!);
     if (this.rooms.size >= this.options.maxRooms) {
       return fail("server_full", "the server has no room for another game; try again later");
@@ -107,6 +110,8 @@ export class RoomRegistry {
       hostSocketId: socketId,
       maxPlayers,
       refusing: false,
+      // Hashed only once the room is certain to exist: the hash is the costly part of a create.
+      password: password === undefined ? undefined : RoomPassword.hash(password),
       clients: new Map(),
     };
     this.rooms.set(code, room);
@@ -114,10 +119,20 @@ export class RoomRegistry {
     return { ok: true, room };
   }
 
-  join(socketId: string, roomCode: string): Result<{ room: Room; peerId: number }> {
+  /**
+   * A room without a password takes joins with or without one (a client cannot know in advance,
+   * and a password nobody asked for protects nothing).
+   */
+  join(socketId: string, roomCode: string, password?: string): Result<{ room: Room; peerId: number }> {
     if (this.members.has(socketId)) return alreadyInRoom(this.members.get(socketId)!);
     const room = this.rooms.get(normalizeRoomCode(roomCode));
     if (room === undefined) return fail("no_such_room", "no room has this code");
+    // Before anything else about the room: without its password, nobody learns if it is full or refusing.
+    if (room.password !== undefined && !room.password.matches(password)) {
+      return password === undefined
+        ? fail("wrong_password", "this room needs a password")
+        : fail("wrong_password", "wrong password for this room");
+    }
     // Refusal is checked first, as in Godot: a refusing host turns everyone away, full or not.
     if (room.refusing) return fail("room_refusing", "this room is not accepting new players");
     if (room.clients.size >= room.maxPlayers) {

@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
+import { AddressLimits } from "./address-limits.js";
 import type { SignalingConfig } from "./config.js";
 import { createHttpHandler } from "./http-routes.js";
 import { consoleLogger, type Logger, silentLogger } from "./logger.js";
@@ -14,11 +15,22 @@ export interface SignalingServer {
   listen(): Promise<{ port: number; url: string }>;
   /** Disconnects every socket and stops listening; safe to call more than once. */
   close(): Promise<void>;
+  /** What the server holds right now, for leak checks in tests; not served over HTTP. */
+  debugStats(): SignalingDebugStats;
+}
+
+export interface SignalingDebugStats {
+  rooms: number;
+  sockets: number;
+  idleTimers: number;
+  /** Addresses each per-address map remembers; each falls back to 0 once its addresses go quiet. */
+  addresses: ReturnType<AddressLimits["trackedAddresses"]>;
 }
 
 export function createSignalingServer(config: SignalingConfig, logger?: Logger): SignalingServer {
   const log = config.logLevel === "silent" ? silentLogger : (logger ?? consoleLogger);
   const registry = new RoomRegistry({ maxRooms: config.maxRooms, roomCodeLength: config.roomCodeLength });
+  const addressLimits = new AddressLimits(config);
 
   const httpServer = createServer(
     createHttpHandler(() => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size })),
@@ -29,7 +41,7 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
     cors: { origin: config.corsOrigin },
     allowRequest: (request, callback) => callback(null, isOriginAllowed(config, request)),
   });
-  attachSignalingEvents(io, registry, config, log);
+  const events = attachSignalingEvents(io, registry, addressLimits, config, log);
 
   let closing: Promise<void> | undefined;
 
@@ -51,6 +63,14 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
       // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
       closing ??= io.close();
       return closing;
+    },
+    debugStats() {
+      return {
+        rooms: registry.roomCount,
+        sockets: io.of("/").sockets.size,
+        idleTimers: events.idleTimers,
+        addresses: addressLimits.trackedAddresses(),
+      };
     },
   };
 }

@@ -4,12 +4,16 @@ import {
   type CreateReply,
   HOST_PEER_ID,
   type JoinReply,
+  normalizeRoomCode,
   type Reply,
   type ServerToClientEvents,
   type SignalingError,
   type SignalingErrorCode,
 } from "starwire/signaling-protocol";
+import type { AddressLimits } from "./address-limits.js";
+import { clientAddress } from "./client-address.js";
 import type { SignalingConfig } from "./config.js";
+import { IdleSockets } from "./idle-sockets.js";
 import type { Logger } from "./logger.js";
 import { TokenBucket } from "./rate-limit.js";
 import type { LeaveOutcome, RoomRegistry } from "./rooms.js";
@@ -30,6 +34,8 @@ type SignalingSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 interface IncomingEvent {
   readonly socket: SignalingSocket;
   readonly socketId: string;
+  /** The key of the per-address limits (client-address.ts). */
+  readonly address: string;
   readonly payload: unknown[];
   readonly hasReply: boolean;
   /**
@@ -57,15 +63,28 @@ function errorOf(code: SignalingErrorCode, message: string): SignalingError {
 }
 
 /**
+ * The `event` of a signalingError the server sends on its own, about the connection rather than
+ * an event: too many sockets from one address, or a socket idle outside a room.
+ */
+export const CONNECTION_EVENT = "connection";
+
+/** What the wiring keeps that tests may want to count. */
+export interface SignalingEvents {
+  /** Idle countdowns running now: one per connected socket outside a room. */
+  readonly idleTimers: number;
+}
+
+/**
  * Wires the signaling protocol onto socket.io. Every event, known or not, enters through one
  * `onAny` listener that rate-limits, validates and catches, so no payload can throw out of here.
  */
 export function attachSignalingEvents(
   io: SignalingIo,
   registry: RoomRegistry,
+  addressLimits: AddressLimits,
   config: SignalingConfig,
   logger: Logger,
-): void {
+): SignalingEvents {
   // A logger that throws (a full disk, a closed stream) must not turn into a failed request.
   const log: Logger = (line) => {
     try {
@@ -80,18 +99,63 @@ export function attachSignalingEvents(
     ["kick", kick],
     ["leave", leave],
   ]);
+  const idleSockets = new IdleSockets(config.idleSocketTimeoutMs, (socketId) => {
+    const socket = io.of("/").sockets.get(socketId);
+    if (socket === undefined) return;
+    const seconds = config.idleSocketTimeoutMs / 1000;
+    closeConnection(
+      socket,
+      `idle: no room created or joined within ${seconds} s; connect again when you are ready to play`,
+    );
+  });
+
+  let warnedAboutProxy = false;
 
   io.on("connection", (socket) => {
     // Read once: the id never changes, and the room registry is keyed by it.
     const socketId = socket.id;
+    let address: string;
+    try {
+      const { headers } = socket.handshake;
+      // Behind a proxy without TRUST_PROXY every player shares the proxy's address and its limits.
+      if (!warnedAboutProxy && config.trustedProxies === 0 && headers["x-forwarded-for"] !== undefined) {
+        warnedAboutProxy = true;
+        log(
+          "warning: a connection came with X-Forwarded-For but TRUST_PROXY=0, so per-address limits count the proxy's address for everyone behind it; set TRUST_PROXY to the number of proxies in front if there are any (logged once)",
+        );
+      }
+      address = clientAddress(socket.handshake.address, headers, config.trustedProxies);
+      if (!addressLimits.openSocket(address)) {
+        closeConnection(
+          socket,
+          `too many connections from your address (at most ${config.maxSocketsPerAddress}); close some first`,
+        );
+        return;
+      }
+    } catch (error) {
+      // Nothing is counted yet, so dropping the socket leaves no state behind.
+      log(`error accepting ${socketId}: ${describeError(error)}`);
+      socket.disconnect(true);
+      return;
+    }
+    // Registered before anything else can fail, so the count above is always given back.
+    socket.on("disconnect", () => {
+      try {
+        idleSockets.stop(socketId);
+        addressLimits.closeSocket(address);
+        announceLeave(registry.leave(socketId), "disconnected");
+      } catch (error) {
+        log(`error cleaning up after ${socketId}: ${describeError(error)}`);
+      }
+    });
+    idleSockets.start(socketId);
     const bucket = new TokenBucket(config.eventsPerSecond, config.eventBurst);
 
     socket.onAny((name: unknown, ...args: unknown[]) => {
-      // socket.io accepts numbers as event names too.
-      const fullName = String(name);
+      const fullName = eventNameOf(name);
       const eventName = fullName.slice(0, MAX_ECHOED_EVENT_NAME);
       const { payload, reply } = splitArguments(args);
-      const event = incomingEvent(socket, socketId, eventName, payload, reply);
+      const event = incomingEvent(socket, socketId, address, eventName, payload, reply);
       try {
         if (!bucket.take()) {
           event.respond(errorOf("rate_limited", "too many events; slow down"));
@@ -108,19 +172,39 @@ export function attachSignalingEvents(
         event.respond(invalid("the server could not process this request"));
       }
     });
-
-    socket.on("disconnect", () => {
-      try {
-        announceLeave(registry.leave(socketId), "disconnected");
-      } catch (error) {
-        log(`error cleaning up after ${socketId}: ${describeError(error)}`);
-      }
-    });
   });
+
+  const events: SignalingEvents = {
+    get idleTimers() {
+      return idleSockets.size;
+    },
+  };
+  return events;
+
+  /**
+   * Tells the socket why (a signalingError with code rate_limited: the protocol has no better
+   * code) and closes its whole connection, so the client cannot keep the transport open.
+   */
+  function closeConnection(socket: SignalingSocket, message: string): void {
+    const socketId = socket.id;
+    try {
+      socket.emit("signalingError", { ...errorOf("rate_limited", message), event: CONNECTION_EVENT });
+      socket.disconnect(true);
+      log(`socket ${socketId} closed: ${message.split(";")[0]}`);
+    } catch (error) {
+      log(`error closing ${socketId}: ${describeError(error)}`);
+    }
+  }
+
+  /** A socket whose room ended for it while it stays connected is idle again. */
+  function outOfRoom(socketId: string): void {
+    if (io.of("/").sockets.has(socketId)) idleSockets.start(socketId);
+  }
 
   function incomingEvent(
     socket: SignalingSocket,
     socketId: string,
+    address: string,
     eventName: string,
     payload: unknown[],
     reply: ((reply: unknown) => void) | undefined,
@@ -129,6 +213,7 @@ export function attachSignalingEvents(
     return {
       socket,
       socketId,
+      address,
       payload,
       hasReply: reply !== undefined,
       respond<T extends object>(answer: Reply<T>) {
@@ -144,14 +229,24 @@ export function attachSignalingEvents(
     };
   }
 
-  function create({ socketId, payload, hasReply }: IncomingEvent): Reply<object> {
+  function create({ socketId, address, payload, hasReply }: IncomingEvent): Reply<object> {
     const request = validateCreate(payload, config);
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("create needs a reply callback to receive the room code");
-    const result = registry.create(socketId, request.value.maxPlayers);
+    // Rooms created count, not requests: a refused create cost nothing worth limiting.
+    if (!addressLimits.roomCreates.allows(address)) {
+      return errorOf(
+        "rate_limited",
+        `too many rooms created from your address (at most ${config.roomCreatesPerMinute} a minute); try again shortly`,
+      );
+    }
+    const result = registry.create(socketId, request.value.maxPlayers, request.value.password);
     if (!result.ok) return result;
+    addressLimits.roomCreates.take(address);
+    idleSockets.stop(socketId);
     const { room } = result;
-    log(`room ${room.code} created host=${socketId} maxPlayers=${room.maxPlayers}`);
+    const locked = room.password === undefined ? "" : " password=yes";
+    log(`room ${room.code} created host=${socketId} maxPlayers=${room.maxPlayers}${locked}`);
     const reply: Reply<CreateReply> = {
       ok: true,
       roomCode: room.code,
@@ -161,12 +256,40 @@ export function attachSignalingEvents(
     return reply;
   }
 
-  function join({ socketId, payload, hasReply, respond }: IncomingEvent): Reply<object> {
+  function join({ socketId, address, payload, hasReply, respond }: IncomingEvent): Reply<object> {
     const request = validateJoin(payload);
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("join needs a reply callback to receive the peer id");
-    const result = registry.join(socketId, request.value.roomCode);
-    if (!result.ok) return result;
+    // Failures first: an address that used them up is guessing codes or passwords, and is
+    // refused before its attempt is counted or a password is hashed.
+    if (!addressLimits.failedJoins.allows(address)) {
+      return errorOf(
+        "rate_limited",
+        `too many failed joins from your address (at most ${config.failedJoinsPerMinute} a minute); wait before trying again`,
+      );
+    }
+    if (!addressLimits.joinAttempts.take(address)) {
+      return errorOf(
+        "rate_limited",
+        `too many joins from your address (at most ${config.joinAttemptsPerMinute} a minute); try again shortly`,
+      );
+    }
+    const { roomCode, password } = request.value;
+    const result = registry.join(socketId, roomCode, password);
+    if (!result.ok) {
+      if (result.code === "no_such_room" || result.code === "wrong_password") {
+        addressLimits.failedJoins.take(address);
+      }
+      if (result.code === "wrong_password") {
+        // Never the attempt itself: a near miss in a log is most of a password.
+        const given = password === undefined ? "none given" : "wrong";
+        log(
+          `room ${normalizeRoomCode(roomCode)} refused socket=${socketId} address=${address} password=${given}`,
+        );
+      }
+      return result;
+    }
+    idleSockets.stop(socketId);
     const { room, peerId } = result;
     const reply: Reply<JoinReply> = { ok: true, roomCode: room.code, peerId, iceServers: config.iceServers };
     // The client learns its id before the host hears of it.
@@ -204,6 +327,7 @@ export function attachSignalingEvents(
     const result = registry.kick(socketId, peerId);
     if (!result.ok) return result;
     io.to(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
+    outOfRoom(result.clientSocketId);
     // peerLeft goes out before the reply, so when the host's kick settles its peer list is current.
     socket.emit("peerLeft", { peerId });
     log(`room ${result.room.code} kicked peer=${peerId} socket=${result.clientSocketId}`);
@@ -214,7 +338,9 @@ export function attachSignalingEvents(
     const request = validateLeave(payload);
     if (!request.ok) return invalid(request.message);
     // Leaving when not in a room succeeds: the caller wanted to be out, and it is.
-    announceLeave(registry.leave(socketId), "left");
+    const outcome = registry.leave(socketId);
+    announceLeave(outcome, "left");
+    if (outcome !== undefined) outOfRoom(socketId);
     return { ok: true };
   }
 
@@ -229,9 +355,18 @@ export function attachSignalingEvents(
     // One emit per socket: io.to([]) with an empty list would broadcast to every socket.
     for (const clientSocketId of outcome.clientSocketIds) {
       io.to(clientSocketId).emit("roomClosed", { reason: "host_left" });
+      outOfRoom(clientSocketId);
     }
     log(`room ${room.code} closed reason=host_left (host ${how}) clients=${outcome.clientSocketIds.length}`);
   }
+}
+
+/**
+ * socket.io's parser lets strings and numbers through as event names; anything else (only possible
+ * with a custom parser, or in-process) is named by its type, since String() can throw on objects.
+ */
+function eventNameOf(name: unknown): string {
+  return typeof name === "string" || typeof name === "number" ? String(name) : `(${typeof name})`;
 }
 
 /** The error and where it was thrown, on one line: logs are one line per event. */

@@ -8,6 +8,7 @@ import {
   type CreateRequest,
   HOST_PEER_ID,
   type JoinRequest,
+  MAX_PASSWORD_LENGTH,
   MAX_PEER_ID,
   type OutgoingSignal,
   type SignalData,
@@ -42,15 +43,17 @@ export function validateCreate(
   args: readonly unknown[],
   limits: ValidationLimits,
 ): Validation<CreateRequest> {
-  const request = singleRecord(args, "create", "{ maxPlayers }", ["maxPlayers"]);
+  const request = singleRecord(args, "create", "{ maxPlayers, password? }", ["maxPlayers", "password"]);
   if (!request.ok) return request;
   const maxPlayers = integer(request.value.maxPlayers, "create: maxPlayers", 1, limits.maxPlayersPerRoom);
   if (!maxPlayers.ok) return maxPlayers;
-  return ok({ maxPlayers: maxPlayers.value });
+  const password = optionalPassword(request.value.password, "create");
+  if (!password.ok) return password;
+  return ok(withPassword({ maxPlayers: maxPlayers.value }, password.value));
 }
 
 export function validateJoin(args: readonly unknown[]): Validation<JoinRequest> {
-  const request = singleRecord(args, "join", "{ roomCode }", ["roomCode"]);
+  const request = singleRecord(args, "join", "{ roomCode, password? }", ["roomCode", "password"]);
   if (!request.ok) return request;
   const { roomCode } = request.value;
   if (typeof roomCode !== "string" || roomCode.trim() === "") {
@@ -59,7 +62,27 @@ export function validateJoin(args: readonly unknown[]): Validation<JoinRequest> 
   if (roomCode.length > MAX_ROOM_CODE_INPUT_LENGTH) {
     return error(`join: roomCode must be at most ${MAX_ROOM_CODE_INPUT_LENGTH} characters`);
   }
-  return ok({ roomCode });
+  const password = optionalPassword(request.value.password, "join");
+  if (!password.ok) return password;
+  return ok(withPassword({ roomCode }, password.value));
+}
+
+/**
+ * Absent, or a string of 1 to MAX_PASSWORD_LENGTH UTF-16 units (JavaScript's string length). An
+ * empty password is refused rather than read as "none", so a client bug cannot open a room by
+ * accident. The message never quotes the value: it may be someone's real password.
+ */
+function optionalPassword(value: unknown, event: string): Validation<string | undefined> {
+  if (value === undefined) return ok(undefined);
+  if (typeof value !== "string" || value.length < 1 || value.length > MAX_PASSWORD_LENGTH) {
+    const got = typeof value === "string" ? `${value.length} characters` : describeType(value);
+    return error(`${event}: password must be a string of 1 to ${MAX_PASSWORD_LENGTH} characters, got ${got}`);
+  }
+  return ok(value);
+}
+
+function withPassword<T extends object>(request: T, password: string | undefined): T & { password?: string } {
+  return password === undefined ? request : { ...request, password };
 }
 
 export function validateSetRefusing(args: readonly unknown[]): Validation<{ refusing: boolean }> {
@@ -232,6 +255,13 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "number") return String(value);
   if (typeof value === "string") return value.length > 20 ? "a long string" : JSON.stringify(value);
+  return typeof value;
+}
+
+/** Like `describe`, but never the value itself. */
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
   return typeof value;
 }
 

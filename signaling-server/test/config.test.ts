@@ -27,6 +27,12 @@ describe("configFromEnv", () => {
       iceServers: [],
       corsOrigin: "*",
       logLevel: "info",
+      trustedProxies: 0,
+      maxSocketsPerAddress: 50,
+      roomCreatesPerMinute: 30,
+      joinAttemptsPerMinute: 60,
+      failedJoinsPerMinute: 20,
+      idleSocketTimeoutMs: 30_000,
     });
     expect(configFromEnv({})).toEqual(defaultConfig);
   });
@@ -57,6 +63,12 @@ describe("configFromEnv", () => {
       ]),
       CORS_ORIGIN: "https://a.example.com, http://localhost:5173",
       LOG_LEVEL: "silent",
+      TRUST_PROXY: "2",
+      MAX_SOCKETS_PER_ADDRESS: "7",
+      ROOM_CREATES_PER_MINUTE: "3",
+      JOIN_ATTEMPTS_PER_MINUTE: "9",
+      FAILED_JOINS_PER_MINUTE: "4",
+      IDLE_SOCKET_TIMEOUT_MS: "5000",
     });
     expect(config).toEqual({
       port: 0,
@@ -79,6 +91,12 @@ describe("configFromEnv", () => {
       ],
       corsOrigin: ["https://a.example.com", "http://localhost:5173"],
       logLevel: "silent",
+      trustedProxies: 2,
+      maxSocketsPerAddress: 7,
+      roomCreatesPerMinute: 3,
+      joinAttemptsPerMinute: 9,
+      failedJoinsPerMinute: 4,
+      idleSocketTimeoutMs: 5000,
     });
   });
 
@@ -109,6 +127,20 @@ describe("configFromEnv", () => {
     ["CORS_ORIGIN", ","],
     ["ICE_SERVERS", "{not json"],
     ["ICE_SERVERS", '{"urls":"stun:x"}'],
+    ["TRUST_PROXY", "true"],
+    ["TRUST_PROXY", "yes"],
+    ["TRUST_PROXY", "-1"],
+    ["TRUST_PROXY", "11"],
+    ["TRUST_PROXY", "1.5"],
+    ["MAX_SOCKETS_PER_ADDRESS", "lots"],
+    ["MAX_SOCKETS_PER_ADDRESS", "-1"],
+    ["MAX_SOCKETS_PER_ADDRESS", "1000001"],
+    ["ROOM_CREATES_PER_MINUTE", "2.5"],
+    ["JOIN_ATTEMPTS_PER_MINUTE", "1e3"],
+    ["FAILED_JOINS_PER_MINUTE", "off"],
+    ["IDLE_SOCKET_TIMEOUT_MS", "999"],
+    ["IDLE_SOCKET_TIMEOUT_MS", "86400001"],
+    ["IDLE_SOCKET_TIMEOUT_MS", "30s"],
   ])("rejects %s=%s with a message naming the variable", (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
@@ -119,6 +151,35 @@ describe("configFromEnv", () => {
     const problems = problemsOf({ PORT: "x", MAX_ROOMS: "y", LOG_LEVEL: "loud" });
     expect(problems.map((p) => p.split(" ")[0])).toEqual(["PORT", "MAX_ROOMS", "LOG_LEVEL"]);
     expect(() => configFromEnv({ PORT: "x" })).toThrow(/Invalid signaling server configuration:\n {2}- PORT/);
+  });
+
+  it("reads TRUST_PROXY as the number of proxies in front", () => {
+    expect(configFromEnv({ TRUST_PROXY: "0" }).trustedProxies).toBe(0);
+    expect(configFromEnv({ TRUST_PROXY: "1" }).trustedProxies).toBe(1);
+    expect(configFromEnv({ TRUST_PROXY: " 10 " }).trustedProxies).toBe(10);
+    expect(problemsOf({ TRUST_PROXY: "true" })[0]).toMatch(
+      /TRUST_PROXY must be the number of reverse proxies/,
+    );
+  });
+
+  it("turns each per-address limit and the idle timeout off with 0", () => {
+    const config = configFromEnv({
+      MAX_SOCKETS_PER_ADDRESS: "0",
+      ROOM_CREATES_PER_MINUTE: "0",
+      JOIN_ATTEMPTS_PER_MINUTE: "0",
+      FAILED_JOINS_PER_MINUTE: "0",
+      IDLE_SOCKET_TIMEOUT_MS: "0",
+    });
+    expect(config).toMatchObject({
+      maxSocketsPerAddress: 0,
+      roomCreatesPerMinute: 0,
+      joinAttemptsPerMinute: 0,
+      failedJoinsPerMinute: 0,
+      idleSocketTimeoutMs: 0,
+    });
+    expect(problemsOf({ IDLE_SOCKET_TIMEOUT_MS: "500" })[0]).toBe(
+      'IDLE_SOCKET_TIMEOUT_MS must be 0 (off) or an integer from 1000 to 86400000, got "500"',
+    );
   });
 
   it("rejects caps that exceed the payload limit", () => {

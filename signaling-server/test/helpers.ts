@@ -149,6 +149,27 @@ export async function startServer(overrides: Partial<SignalingConfig> = {}): Pro
   return testServer;
 }
 
+/** Resolves with the disconnect reason; rejects if the socket is still connected after `timeoutMs`. */
+export function disconnection(client: TestClient, timeoutMs = WAIT_MS): Promise<string> {
+  if (!client.raw.connected) return Promise.resolve("already disconnected");
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.raw.off("disconnect", onDisconnect);
+      reject(new Error(`still connected after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onDisconnect = (reason: string) => {
+      clearTimeout(timer);
+      resolve(reason);
+    };
+    client.raw.once("disconnect", onDisconnect);
+  });
+}
+
+/** Connects as if through a proxy that reports `address` (counts as that address with TRUST_PROXY=1). */
+export function forwardedFor(address: string) {
+  return { extraHeaders: { "x-forwarded-for": address } };
+}
+
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

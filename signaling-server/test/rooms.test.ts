@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { MAX_PEER_ID } from "starwire/signaling-protocol";
 import { describe, expect, it } from "vitest";
 import { RoomRegistry } from "../src/rooms.js";
@@ -65,6 +66,50 @@ describe("RoomRegistry", () => {
     expect(rooms.join("a", code)).toMatchObject({ ok: false, code: "already_in_room" });
     expect(rooms.join("h", code)).toMatchObject({ ok: false, code: "already_in_room" });
     expect(rooms.create("a", 2)).toMatchObject({ ok: false, code: "already_in_room" });
+  });
+
+  it("a passworded room admits only the right password, checked before anything else", () => {
+    const rooms = registry();
+    const room = rooms.create("h", 1, "hunter2");
+    if (!room.ok) throw new Error(room.code);
+    const { code } = room.room;
+    expect(rooms.join("a", code)).toMatchObject({
+      ok: false,
+      code: "wrong_password",
+      message: "this room needs a password",
+    });
+    expect(rooms.join("a", code, "hunter3")).toMatchObject({
+      ok: false,
+      code: "wrong_password",
+      message: "wrong password for this room",
+    });
+    expect(rooms.join("a", code, "Hunter2")).toMatchObject({ code: "wrong_password" });
+    expect(rooms.join("a", code, "hunter2")).toMatchObject({ ok: true });
+    // Full and refusing now, but a stranger without the password learns neither.
+    rooms.setRefusing("h", true);
+    expect(rooms.join("b", code, "guess")).toMatchObject({ code: "wrong_password" });
+    expect(rooms.join("b", code, "hunter2")).toMatchObject({ code: "room_refusing" });
+  });
+
+  it("a room without a password admits joins with or without one", () => {
+    const rooms = registry();
+    const { code } = created(rooms, "h");
+    expect(rooms.join("a", code, "anything")).toMatchObject({ ok: true });
+    expect(rooms.join("b", code)).toMatchObject({ ok: true });
+  });
+
+  it("keeps no plain-text password where inspection, JSON or a property walk could find it", () => {
+    const rooms = registry();
+    // Built at run time and unusual, so only a stored copy could contain it.
+    const password = `pw-${Math.random().toString(36).slice(2)}-zq`;
+    const result = rooms.create("h", 4, password);
+    if (!result.ok) throw new Error(result.code);
+    const { room } = result;
+    expect(room.password).toBeDefined();
+    expect(inspect(rooms, { depth: 10, showHidden: true })).not.toContain(password);
+    expect(JSON.stringify({ ...room, clients: [...room.clients] })).not.toContain(password);
+    expect(everyReachableString(room)).not.toContain(password);
+    expect(inspect(room.password, { showHidden: true })).toBe("RoomPassword {}");
   });
 
   it("checks refusal before fullness, as Godot does", () => {
@@ -146,3 +191,23 @@ describe("RoomRegistry", () => {
     expect(rooms.signalRoute("nobody", 1)).toMatchObject({ ok: false, code: "not_in_room" });
   });
 });
+
+/** Every string reachable through own properties (including non-enumerable and symbol keys). */
+function everyReachableString(root: unknown): string[] {
+  const strings: string[] = [];
+  const seen = new Set<unknown>();
+  const visit = (value: unknown): void => {
+    if (typeof value === "string") strings.push(value);
+    if ((typeof value !== "object" && typeof value !== "function") || value === null || seen.has(value))
+      return;
+    seen.add(value);
+    if (value instanceof Map) for (const entry of value) visit(entry);
+    if (ArrayBuffer.isView(value)) strings.push(Buffer.from(value.buffer).toString("latin1"));
+    for (const key of Reflect.ownKeys(value)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      if (descriptor && "value" in descriptor) visit(descriptor.value);
+    }
+  };
+  visit(root);
+  return strings;
+}

@@ -1,3 +1,4 @@
+import { MAX_PASSWORD_LENGTH } from "starwire/signaling-protocol";
 import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/config.js";
 import {
@@ -104,6 +105,58 @@ describe("validateJoin", () => {
     expect(validateJoin([{ roomCode: "A".repeat(64) }]).ok).toBe(true);
     expect(validateJoin([{ roomCode: "A".repeat(65) }]).ok).toBe(false);
     expect(validateJoin([{ roomCode: " \t" }]).ok).toBe(false);
+  });
+});
+
+describe("passwords on create and join", () => {
+  const validators = {
+    create: (request: object) => validateCreate([{ maxPlayers: 4, ...request }], limits),
+    join: (request: object) => validateJoin([{ roomCode: "ABCDEF", ...request }]),
+  };
+
+  for (const [event, validate] of Object.entries(validators)) {
+    it(`${event}: accepts 1 to ${MAX_PASSWORD_LENGTH} characters, or no password`, () => {
+      expect(validate({ password: "p" })).toMatchObject({ ok: true, value: { password: "p" } });
+      const longest = "é".repeat(MAX_PASSWORD_LENGTH);
+      expect(validate({ password: longest })).toMatchObject({ ok: true, value: { password: longest } });
+      const without = validate({});
+      expect(without.ok && "password" in without.value).toBe(false);
+      // Explicitly undefined (only possible in-process: JSON has no undefined) is no password.
+      const undefinedPassword = validate({ password: undefined });
+      expect(undefinedPassword.ok && "password" in undefinedPassword.value).toBe(false);
+    });
+
+    it.each([
+      ["", "0 characters"],
+      ["x".repeat(MAX_PASSWORD_LENGTH + 1), `${MAX_PASSWORD_LENGTH + 1} characters`],
+      [1234, "number"],
+      [null, "null"],
+      [["hunter2"], "an array"],
+      [{ value: "hunter2" }, "object"],
+      [true, "boolean"],
+    ])(`${event}: rejects password %j (%s) without quoting it`, (password, got) => {
+      const result = validate({ password });
+      expect(result.ok).toBe(false);
+      const message = !result.ok ? result.message : "";
+      expect(message).toBe(
+        `${event}: password must be a string of 1 to ${MAX_PASSWORD_LENGTH} characters, got ${got}`,
+      );
+    });
+  }
+
+  it("never echoes a password in any message", () => {
+    const secret = "s3cret!";
+    const results = [
+      validateCreate([{ maxPlayers: 0, password: secret }], limits),
+      validateCreate([{ maxPlayers: 4, password: secret, extra: 1 }], limits),
+      validateCreate([{ maxPlayers: 4, password: [secret] }], limits),
+      validateJoin([{ roomCode: "", password: secret }]),
+      validateJoin([{ roomCode: "ABCDEF", password: { secret } }]),
+    ];
+    for (const result of results) {
+      expect(result.ok).toBe(false);
+      expect(!result.ok && result.message).not.toContain(secret);
+    }
   });
 });
 

@@ -101,7 +101,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     const room = this.#room!;
     const request_ = {
       maxPlayers: room.maxPlayers,
-      ...(room.password !== undefined && { password: room.password }),
+      ...(room.password && { password: room.password }),
       ...(reclaim && { reclaim: { ...reclaim, peers: [...this.#connections.keys()] } }),
     };
     const reply = await request(socket, "create", request_, this.#connectTimeoutMs);
@@ -158,7 +158,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     let joined: { roomCode: string; peerId: number; iceServers: IceServer[] };
     try {
       const socket = await this.#openSignaling();
-      const password = options.password !== undefined ? { password: options.password } : {};
+      const password = options.password ? { password: options.password } : {};
       joined = await request(socket, "join", { roomCode, ...password }, this.#connectTimeoutMs);
     } catch (error) {
       const failure =
