@@ -88,7 +88,7 @@ class NodeArena extends NetNode<NodeArena> {
   readonly log: Array<[method: string, sender: number, value?: unknown]> = [];
   constructor(readonly api: MultiplayerAPI) {
     super("arena");
-    for (const name of ["count", "whisper", "cheer", "later", "onChannel"])
+    for (const name of ["count", "whisper", "cheer", "later", "onChannel", "big"])
       this.rpcConfig(name, ["any_peer"]);
     this.rpcConfig("blip", ["any_peer", "unreliable"]);
     this.rpcConfig("hostOnly", []);
@@ -106,6 +106,7 @@ class NodeArena extends NetNode<NodeArena> {
     this.log.push(["cheer", this.api.remoteSenderId]);
   }
   hostOnly() {}
+  big(_data: Uint8Array) {}
   later(_ms: number) {}
   onChannel(value: number) {
     this.log.push(["onChannel", this.api.remoteSenderId, value]);

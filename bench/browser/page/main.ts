@@ -220,6 +220,14 @@ const bench = {
   api,
   probe,
   async host(maxPlayers: number): Promise<string> {
+    // Throughput runs send 20,000 messages at once: far past the default per-client limits.
+    api.rateLimits = {
+      ...api.rateLimits,
+      messagesPerSecond: 1e6,
+      messageBurst: 1e6,
+      bytesPerSecond: 1e9,
+      byteBurst: 1e9,
+    };
     const peer = new starwire.WebRTCMultiplayerPeer({ signalingUrl });
     const { roomCode } = await peer.createServer({ maxPlayers });
     api.peer = peer;

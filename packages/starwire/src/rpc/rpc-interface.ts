@@ -157,13 +157,10 @@ export class RpcInterface {
       return null;
     }
     if (call.inline) {
-      if (call.inline.digest !== networkTableOf(node).digest) {
-        this.#reject(
-          from,
-          "config_mismatch",
-          `${path} declares different networked members on ${from}`,
-          path,
-        );
+      const digest = networkTableOf(node).digest;
+      if (call.inline.digest !== digest) {
+        const message = `${path} declares different networked members on ${from} (digest ${call.inline.digest}, here ${digest})`;
+        this.#reject(from, "config_mismatch", message, path);
         return null;
       }
       const learned = this.#paths.learn(from, call.cacheId, path);
