@@ -55,7 +55,13 @@ test("RPCs between real tabs: order, relay, call_local, authority and channels",
         window.harness.events.find((e) => e.name === "rejected")!.args[1] as number,
       ),
     })),
-  ).toEqual({ calls: [], rejections: [["forbidden", b.id, "hostOnly"]], count: 1 });
+  ).toEqual({
+    calls: [],
+    rejections: [
+      ["forbidden", b.id, "hostOnly", `/root/arena.hostOnly is authority-only (authority 1, caller ${b.id})`],
+    ],
+    count: 1,
+  });
 
   // remoteSenderId survives await in an async handler, also with calls from two peers interleaved.
   await a.page.evaluate(() => window.harness.arena.rpcId(1, "later", 50));
