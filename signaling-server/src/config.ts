@@ -35,6 +35,11 @@ export interface SignalingConfig {
   failedJoinsPerMinute: number;
   /** A socket outside a room for this long is disconnected; 0 turns it off. */
   idleSocketTimeoutMs: number;
+  /**
+   * Key of the host tokens that let a host reclaim its room code (host-token.ts). Undefined: the
+   * server picks a random one at start, so tokens only hold for that process's lifetime.
+   */
+  roomSecret: string | undefined;
 }
 
 export const MIN_ROOM_CODE_LENGTH = 4;
@@ -44,6 +49,8 @@ export const MAX_TRUSTED_PROXIES = 10;
 /** Below a second a client could not even connect and create before being dropped. */
 export const MIN_IDLE_SOCKET_TIMEOUT_MS = 1000;
 export const MAX_IDLE_SOCKET_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+/** Shorter secrets are too easy to guess offline from one host token. */
+export const MIN_ROOM_SECRET_LENGTH = 16;
 
 export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   port: 8787,
@@ -68,6 +75,7 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   // 30^6 ≈ 729 million codes hit one of 1000 live rooms about once in 25 days per address.
   failedJoinsPerMinute: 20,
   idleSocketTimeoutMs: 30_000,
+  roomSecret: undefined,
 });
 
 /** Thrown by `configFromEnv`; the message lists every bad variable so one restart fixes them all. */
@@ -148,6 +156,7 @@ export function configFromEnv(env: Env): SignalingConfig {
       MIN_IDLE_SOCKET_TIMEOUT_MS,
       MAX_IDLE_SOCKET_TIMEOUT_MS,
     ),
+    roomSecret: reader.secret("ROOM_SECRET", MIN_ROOM_SECRET_LENGTH),
   };
 
   // A cap above the transport limit could never be reached; saying so beats a silent surprise.
@@ -232,6 +241,17 @@ class EnvReader {
       return fallback;
     }
     return parsed;
+  }
+
+  /** A secret is never quoted back, not even in an error: only its length is. */
+  secret(name: string, minLength: number): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (value.length < minLength) {
+      this.problems.push(`${name} must be at least ${minLength} characters, got ${value.length}`);
+      return undefined;
+    }
+    return value;
   }
 
   logLevel(name: string): LogLevel {

@@ -22,6 +22,11 @@ export interface Room {
   readonly password: RoomPassword | undefined;
   /** The room's clients: peer id → socket id. The host (peer 1) is not in it. */
   readonly clients: ReadonlyMap<number, string>;
+  /**
+   * Ids of clients a reclaiming host still talks to over WebRTC but that have no socket here:
+   * never handed out, counted toward maxPlayers, until the host kicks them.
+   */
+  readonly reserved: ReadonlySet<number>;
 }
 
 export interface Membership {
@@ -44,6 +49,14 @@ export interface RoomRegistryOptions {
 interface MutableRoom extends Room {
   refusing: boolean;
   readonly clients: Map<number, string>;
+  readonly reserved: Set<number>;
+}
+
+export interface ReclaimRequest {
+  roomCode: string;
+  /** Whether the host token given with the request is the one issued for `roomCode`. */
+  tokenMatches: boolean;
+  peers: readonly number[];
 }
 
 interface MutableMembership {
@@ -87,10 +100,8 @@ export class RoomRegistry {
   }
 
   create(socketId: string, maxPlayers: number, password?: string): Result<{ room: Room }> {
-    if (this.members.has(socketId)) return alreadyInRoom(this.members.get(socketId)!);
-    if (this.rooms.size >= this.options.maxRooms) {
-      return fail("server_full", "the server has no room for another game; try again later");
-    }
+    const refused = this.refuseCreate(socketId);
+    if (refused !== undefined) return refused;
     let code: string;
     try {
       code = generateRoomCode(
@@ -105,6 +116,46 @@ export class RoomRegistry {
       }
       throw error;
     }
+    return { ok: true, room: this.open(socketId, code, maxPlayers, password, []) };
+  }
+
+  /**
+   * Reopens a room under the code its host was given before (by this process or, with the same
+   * secret, an earlier one). The token is checked first, so without it nobody learns whether the
+   * code is live. `peers` become reserved ids.
+   */
+  reclaim(
+    socketId: string,
+    maxPlayers: number,
+    password: string | undefined,
+    request: ReclaimRequest,
+  ): Result<{ room: Room }> {
+    const refused = this.refuseCreate(socketId);
+    if (refused !== undefined) return refused;
+    const code = normalizeRoomCode(request.roomCode);
+    if (!request.tokenMatches) {
+      return fail("reclaim_refused", "this host token does not belong to this room code (or this server)");
+    }
+    if (this.rooms.has(code)) return fail("reclaim_refused", "a live room already has this code");
+    return { ok: true, room: this.open(socketId, code, maxPlayers, password, request.peers) };
+  }
+
+  private refuseCreate(socketId: string): SignalingError | undefined {
+    const membership = this.members.get(socketId);
+    if (membership !== undefined) return alreadyInRoom(membership);
+    if (this.rooms.size >= this.options.maxRooms) {
+      return fail("server_full", "the server has no room for another game; try again later");
+    }
+    return undefined;
+  }
+
+  private open(
+    socketId: string,
+    code: string,
+    maxPlayers: number,
+    password: string | undefined,
+    reserved: readonly number[],
+  ): MutableRoom {
     const room: MutableRoom = {
       code,
       hostSocketId: socketId,
@@ -113,10 +164,13 @@ export class RoomRegistry {
       // Hashed only once the room is certain to exist: the hash is the costly part of a create.
       password: password === undefined ? undefined : RoomPassword.hash(password),
       clients: new Map(),
+      reserved: new Set(
+        reserved.filter((id) => Number.isInteger(id) && id > HOST_PEER_ID && id <= MAX_PEER_ID),
+      ),
     };
     this.rooms.set(code, room);
     this.members.set(socketId, { room, peerId: HOST_PEER_ID });
-    return { ok: true, room };
+    return room;
   }
 
   /**
@@ -135,7 +189,8 @@ export class RoomRegistry {
     }
     // Refusal is checked first, as in Godot: a refusing host turns everyone away, full or not.
     if (room.refusing) return fail("room_refusing", "this room is not accepting new players");
-    if (room.clients.size >= room.maxPlayers) {
+    // Reserved ids hold their places: those clients still play, over WebRTC.
+    if (room.clients.size + room.reserved.size >= room.maxPlayers) {
       return fail("room_full", `this room is full (${room.maxPlayers} players)`);
     }
     const peerId = this.freePeerId(room);
@@ -157,13 +212,19 @@ export class RoomRegistry {
     const clientSocketIds = [...room.clients.values()];
     for (const clientSocketId of clientSocketIds) this.members.delete(clientSocketId);
     room.clients.clear();
+    room.reserved.clear();
     this.rooms.delete(room.code);
     return { kind: "room_closed", room, clientSocketIds };
   }
 
-  kick(hostSocketId: string, peerId: number): Result<{ room: Room; clientSocketId: string }> {
+  /**
+   * Removes a client, or frees a reserved id (then `clientSocketId` is undefined: there is no
+   * socket to tell).
+   */
+  kick(hostSocketId: string, peerId: number): Result<{ room: Room; clientSocketId: string | undefined }> {
     const host = this.hostMembership(hostSocketId, "kick");
     if (!host.ok) return host;
+    if (host.room.reserved.delete(peerId)) return { ok: true, room: host.room, clientSocketId: undefined };
     const clientSocketId = host.room.clients.get(peerId);
     if (clientSocketId === undefined) return fail("unknown_peer", `peer ${peerId} is not in this room`);
     host.room.clients.delete(peerId);
@@ -208,7 +269,7 @@ export class RoomRegistry {
     for (let attempt = 0; attempt < PEER_ID_ATTEMPTS; attempt++) {
       const id = this.randomPeerId();
       const inRange = Number.isInteger(id) && id > HOST_PEER_ID && id <= MAX_PEER_ID;
-      if (inRange && !room.clients.has(id)) return id;
+      if (inRange && !room.clients.has(id) && !room.reserved.has(id)) return id;
     }
     throw new Error(`no free peer id in room ${room.code} after ${PEER_ID_ATTEMPTS} attempts`);
   }

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { AddressLimits } from "./address-limits.js";
 import type { SignalingConfig } from "./config.js";
+import { HostTokens } from "./host-token.js";
 import { createHttpHandler } from "./http-routes.js";
 import { consoleLogger, type Logger, silentLogger } from "./logger.js";
 import { RoomRegistry } from "./rooms.js";
@@ -31,6 +32,8 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
   const log = config.logLevel === "silent" ? silentLogger : (logger ?? consoleLogger);
   const registry = new RoomRegistry({ maxRooms: config.maxRooms, roomCodeLength: config.roomCodeLength });
   const addressLimits = new AddressLimits(config);
+  // Without ROOM_SECRET, a random key: host tokens then only hold while this process runs.
+  const hostTokens = new HostTokens(config.roomSecret);
 
   const httpServer = createServer(
     createHttpHandler(() => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size })),
@@ -41,7 +44,7 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
     cors: { origin: config.corsOrigin },
     allowRequest: (request, callback) => callback(null, isOriginAllowed(config, request)),
   });
-  const events = attachSignalingEvents(io, registry, addressLimits, config, log);
+  const events = attachSignalingEvents(io, registry, addressLimits, config, log, hostTokens);
 
   let closing: Promise<void> | undefined;
 

@@ -13,6 +13,7 @@ import {
 import type { AddressLimits } from "./address-limits.js";
 import { clientAddress } from "./client-address.js";
 import type { SignalingConfig } from "./config.js";
+import type { HostTokens } from "./host-token.js";
 import { IdleSockets } from "./idle-sockets.js";
 import type { Logger } from "./logger.js";
 import { TokenBucket } from "./rate-limit.js";
@@ -84,6 +85,7 @@ export function attachSignalingEvents(
   addressLimits: AddressLimits,
   config: SignalingConfig,
   logger: Logger,
+  hostTokens: HostTokens,
 ): SignalingEvents {
   // A logger that throws (a full disk, a closed stream) must not turn into a failed request.
   const log: Logger = (line) => {
@@ -240,18 +242,41 @@ export function attachSignalingEvents(
         `too many rooms created from your address (at most ${config.roomCreatesPerMinute} a minute); try again shortly`,
       );
     }
-    const result = registry.create(socketId, request.value.maxPlayers, request.value.password);
-    if (!result.ok) return result;
+    const { maxPlayers, password, reclaim } = request.value;
+    const result =
+      reclaim === undefined
+        ? registry.create(socketId, maxPlayers, password)
+        : registry.reclaim(socketId, maxPlayers, password, {
+            roomCode: reclaim.roomCode,
+            tokenMatches: hostTokens.matches(reclaim.roomCode, reclaim.hostToken),
+            peers: reclaim.peers,
+          });
+    if (!result.ok) {
+      if (result.code === "reclaim_refused") {
+        // Never the token: it is what proves the room is this host's.
+        log(
+          `room ${reclaim?.roomCode} reclaim refused socket=${socketId} address=${address}: ${result.message}`,
+        );
+      }
+      return result;
+    }
     addressLimits.roomCreates.take(address);
     idleSockets.stop(socketId);
     const { room } = result;
     const locked = room.password === undefined ? "" : " password=yes";
-    log(`room ${room.code} created host=${socketId} maxPlayers=${room.maxPlayers}${locked}`);
+    if (reclaim === undefined) {
+      log(`room ${room.code} created host=${socketId} maxPlayers=${room.maxPlayers}${locked}`);
+    } else {
+      log(
+        `room ${room.code} reclaimed host=${socketId} reserved=${room.reserved.size} maxPlayers=${room.maxPlayers}${locked}`,
+      );
+    }
     const reply: Reply<CreateReply> = {
       ok: true,
       roomCode: room.code,
       peerId: HOST_PEER_ID,
       iceServers: config.iceServers,
+      hostToken: hostTokens.issue(room.code),
     };
     return reply;
   }
@@ -326,6 +351,11 @@ export function attachSignalingEvents(
     const { peerId } = request.value;
     const result = registry.kick(socketId, peerId);
     if (!result.ok) return result;
+    if (result.clientSocketId === undefined) {
+      // A reserved id from a reclaim: no socket to tell, and the host already knows it is gone.
+      log(`room ${result.room.code} released reserved peer=${peerId}`);
+      return { ok: true };
+    }
     io.to(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
     outOfRoom(result.clientSocketId);
     // peerLeft goes out before the reply, so when the host's kick settles its peer list is current.

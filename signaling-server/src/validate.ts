@@ -10,14 +10,19 @@ import {
   type JoinRequest,
   MAX_PASSWORD_LENGTH,
   MAX_PEER_ID,
+  normalizeRoomCode,
   type OutgoingSignal,
+  ROOM_CODE_ALPHABET,
   type SignalData,
 } from "starwire/signaling-protocol";
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export interface ValidationLimits {
+  /** Also the most ids a reclaim may reserve. */
   maxPlayersPerRoom: number;
+  /** A reclaimed code must have exactly this many characters once normalized. */
+  roomCodeLength: number;
   maxSdpBytes: number;
   maxCandidateBytes: number;
 }
@@ -26,6 +31,10 @@ export interface ValidationLimits {
 export const MAX_ROOM_CODE_INPUT_LENGTH = 64;
 /** sdpMid is usually "0"; an ICE ufrag is at most 256 characters (RFC 8839). */
 export const MAX_CANDIDATE_FIELD_BYTES = 256;
+/** A reclaimed code as sent, before normalization: a code of at most 12 characters plus some dashes. */
+export const MAX_RECLAIM_CODE_INPUT_LENGTH = 16;
+/** Host tokens are 43 characters (base64url of 32 bytes); this leaves room for a longer scheme. */
+export const MAX_HOST_TOKEN_LENGTH = 128;
 
 export type ReplyFunction = (reply: unknown) => void;
 
@@ -43,13 +52,67 @@ export function validateCreate(
   args: readonly unknown[],
   limits: ValidationLimits,
 ): Validation<CreateRequest> {
-  const request = singleRecord(args, "create", "{ maxPlayers, password? }", ["maxPlayers", "password"]);
+  const request = singleRecord(args, "create", "{ maxPlayers, password?, reclaim? }", [
+    "maxPlayers",
+    "password",
+    "reclaim",
+  ]);
   if (!request.ok) return request;
   const maxPlayers = integer(request.value.maxPlayers, "create: maxPlayers", 1, limits.maxPlayersPerRoom);
   if (!maxPlayers.ok) return maxPlayers;
   const password = optionalPassword(request.value.password, "create");
   if (!password.ok) return password;
-  return ok(withPassword({ maxPlayers: maxPlayers.value }, password.value));
+  const result: CreateRequest = withPassword({ maxPlayers: maxPlayers.value }, password.value);
+  if (request.value.reclaim === undefined) return ok(result);
+  const reclaim = reclaimRequest(request.value.reclaim, limits);
+  if (!reclaim.ok) return reclaim;
+  return ok({ ...result, reclaim: reclaim.value });
+}
+
+type ReclaimRequest = NonNullable<CreateRequest["reclaim"]>;
+
+/**
+ * `{ roomCode, hostToken, peers }`, all required. The code comes back normalized; it must be one
+ * this server could have handed out (its alphabet, its length). The token is only bounded here:
+ * whether it matches is the registry's business. The message never quotes the token.
+ */
+function reclaimRequest(value: unknown, limits: ValidationLimits): Validation<ReclaimRequest> {
+  const fields = record(value, "create: reclaim", ["roomCode", "hostToken", "peers"]);
+  if (!fields.ok) return fields;
+  const { roomCode, hostToken, peers } = fields.value;
+
+  if (typeof roomCode !== "string" || roomCode.length > MAX_RECLAIM_CODE_INPUT_LENGTH) {
+    return error(
+      `create: reclaim.roomCode must be a string of at most ${MAX_RECLAIM_CODE_INPUT_LENGTH} characters`,
+    );
+  }
+  const code = normalizeRoomCode(roomCode);
+  if (code.length !== limits.roomCodeLength || ![...code].every((c) => ROOM_CODE_ALPHABET.includes(c))) {
+    return error(`create: reclaim.roomCode must be a room code of ${limits.roomCodeLength} characters`);
+  }
+
+  if (typeof hostToken !== "string" || hostToken.length > MAX_HOST_TOKEN_LENGTH) {
+    return error(
+      `create: reclaim.hostToken must be a string of at most ${MAX_HOST_TOKEN_LENGTH} characters, got ${describeType(hostToken)}`,
+    );
+  }
+
+  if (!Array.isArray(peers) || peers.length > limits.maxPlayersPerRoom) {
+    return error(
+      `create: reclaim.peers must be an array of at most ${limits.maxPlayersPerRoom} peer ids, got ${Array.isArray(peers) ? `${peers.length}` : describeType(peers)}`,
+    );
+  }
+  const ids: number[] = [];
+  const seen = new Set<number>();
+  // By index, so a hole in a sparse array is read as undefined and refused.
+  for (let index = 0; index < peers.length; index++) {
+    const id = integer(peers[index], `create: reclaim.peers[${index}]`, HOST_PEER_ID + 1, MAX_PEER_ID);
+    if (!id.ok) return id;
+    if (seen.has(id.value)) return error(`create: reclaim.peers lists ${id.value} twice`);
+    seen.add(id.value);
+    ids.push(id.value);
+  }
+  return ok({ roomCode: code, hostToken, peers: ids });
 }
 
 export function validateJoin(args: readonly unknown[]): Validation<JoinRequest> {

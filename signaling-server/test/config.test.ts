@@ -33,8 +33,10 @@ describe("configFromEnv", () => {
       joinAttemptsPerMinute: 60,
       failedJoinsPerMinute: 20,
       idleSocketTimeoutMs: 30_000,
+      roomSecret: undefined,
     });
     expect(configFromEnv({})).toEqual(defaultConfig);
+    expect(Object.hasOwn(defaultConfig, "roomSecret")).toBe(true);
   });
 
   it("treats blank variables as unset", () => {
@@ -180,6 +182,14 @@ describe("configFromEnv", () => {
     expect(problemsOf({ IDLE_SOCKET_TIMEOUT_MS: "500" })[0]).toBe(
       'IDLE_SOCKET_TIMEOUT_MS must be 0 (off) or an integer from 1000 to 86400000, got "500"',
     );
+  });
+
+  it("reads ROOM_SECRET, at least 16 characters, and never quotes it back", () => {
+    expect(configFromEnv({ ROOM_SECRET: "0123456789abcdef" }).roomSecret).toBe("0123456789abcdef");
+    expect(configFromEnv({ ROOM_SECRET: "  " }).roomSecret).toBeUndefined();
+    const problems = problemsOf({ ROOM_SECRET: "short-secret" });
+    expect(problems).toEqual(["ROOM_SECRET must be at least 16 characters, got 12"]);
+    expect(problems.join()).not.toContain("short-secret");
   });
 
   it("rejects caps that exceed the payload limit", () => {

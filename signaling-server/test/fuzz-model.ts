@@ -4,14 +4,34 @@
  * readings of the contract instead of running the validator against itself. Plus the arbitraries
  * that generate argument lists, hostile and near-valid.
  */
+import { createHmac } from "node:crypto";
 import fc from "fast-check";
-import { HOST_PEER_ID, MAX_PASSWORD_LENGTH, MAX_PEER_ID } from "starwire/signaling-protocol";
+import {
+  HOST_PEER_ID,
+  MAX_PASSWORD_LENGTH,
+  MAX_PEER_ID,
+  normalizeRoomCode,
+  ROOM_CODE_ALPHABET,
+} from "starwire/signaling-protocol";
 
 export const CLIENT_EVENTS = ["create", "join", "signal", "setRefusing", "kick", "leave"] as const;
 export type ClientEvent = (typeof CLIENT_EVENTS)[number];
 
 /** Small caps, so that generated strings cross them without being slow to generate. */
-export const FUZZ_LIMITS = { maxPlayersPerRoom: 16, maxSdpBytes: 64, maxCandidateBytes: 32 } as const;
+export const FUZZ_LIMITS = {
+  maxPlayersPerRoom: 16,
+  roomCodeLength: 6,
+  maxSdpBytes: 64,
+  maxCandidateBytes: 32,
+} as const;
+
+/** The live fuzz server's ROOM_SECRET, so that the fuzzer can hold real host tokens. */
+export const FUZZ_ROOM_SECRET = "fuzz-room-secret-0123456789";
+
+/** A host token as the README defines it: base64url HMAC-SHA256(ROOM_SECRET, room code). */
+export function hostTokenFor(roomCode: string, secret = FUZZ_ROOM_SECRET): string {
+  return createHmac("sha256", secret).update(roomCode).digest("base64url");
+}
 
 /** Names socket.io-client refuses to emit; they can only be fuzzed in-process. */
 export const CLIENT_RESERVED_NAMES = new Set([
@@ -53,6 +73,29 @@ const passwordOk = (value: unknown) =>
 const nullableStringUpTo = (value: unknown, maxBytes: number) =>
   value === undefined || value === null || stringUpTo(value, maxBytes);
 
+/**
+ * create's `reclaim`: exactly roomCode, hostToken and peers. The code is at most 16 characters as
+ * sent, and once normalized a code of the configured length in the room-code alphabet; the token
+ * a string of at most 128; peers at most maxPlayersPerRoom distinct client ids.
+ */
+function reclaimOk(value: unknown): boolean {
+  const fields = plainWithOnly(value, ["roomCode", "hostToken", "peers"]);
+  if (fields === undefined) return false;
+  const roomCode = own(fields, "roomCode");
+  const hostToken = own(fields, "hostToken");
+  const peers = own(fields, "peers");
+  if (typeof roomCode !== "string" || roomCode.length > 16) return false;
+  const code = normalizeRoomCode(roomCode);
+  const codeOk =
+    code.length === FUZZ_LIMITS.roomCodeLength &&
+    code.split("").every((char) => ROOM_CODE_ALPHABET.split("").includes(char));
+  if (!codeOk || typeof hostToken !== "string" || hostToken.length > 128) return false;
+  if (!Array.isArray(peers) || peers.length > FUZZ_LIMITS.maxPlayersPerRoom) return false;
+  // Array.from reads holes as undefined, which no id is.
+  const ids = Array.from(peers as unknown[]);
+  return ids.every((id) => integerIn(id, HOST_PEER_ID + 1, MAX_PEER_ID)) && new Set(ids).size === ids.length;
+}
+
 function signalDataOk(value: unknown): boolean {
   const data = plainWithOnly(value, ["type", "sdp", "candidate"]);
   if (data === undefined) return false;
@@ -85,11 +128,13 @@ export function allowedByProtocol(event: ClientEvent, payload: readonly unknown[
   const [request] = payload;
   switch (event) {
     case "create": {
-      const fields = plainWithOnly(request, ["maxPlayers", "password"]);
+      const fields = plainWithOnly(request, ["maxPlayers", "password", "reclaim"]);
+      const reclaim = fields && own(fields, "reclaim");
       return (
         fields !== undefined &&
         integerIn(own(fields, "maxPlayers"), 1, FUZZ_LIMITS.maxPlayersPerRoom) &&
-        passwordOk(own(fields, "password"))
+        passwordOk(own(fields, "password")) &&
+        (reclaim === undefined || reclaimOk(reclaim))
       );
     }
     case "join": {
@@ -125,7 +170,8 @@ export function allowedByProtocol(event: ClientEvent, payload: readonly unknown[
 
 /** The codes a valid request may still be refused with, given the README's error table. */
 export const CODES_FOR_VALID: Record<ClientEvent, readonly string[]> = {
-  create: ["already_in_room"],
+  // reclaim_refused: a token that is not the code's, or a code that is live.
+  create: ["already_in_room", "reclaim_refused"],
   join: ["no_such_room", "wrong_password", "already_in_room"],
   signal: ["not_in_room", "unknown_peer"],
   setRefusing: ["not_in_room", "not_host"],
@@ -220,7 +266,13 @@ export function requestFor(
   switch (event) {
     case "create": {
       const maxPlayers = mostly(fc.integer({ min: -1, max: FUZZ_LIMITS.maxPlayersPerRoom + 1 }), any);
-      return recordOf({ maxPlayers, password }, ["maxPlayers"], any);
+      const plain = recordOf({ maxPlayers, password }, ["maxPlayers"], any);
+      const reclaiming = recordOf(
+        { maxPlayers, password, reclaim: mostly(reclaimFor(any, roomCodes), any) },
+        ["maxPlayers", "reclaim"],
+        any,
+      );
+      return fc.oneof({ weight: 2, arbitrary: plain }, { weight: 1, arbitrary: reclaiming });
     }
     case "join": {
       const code = fc.oneof(
@@ -286,6 +338,61 @@ export function requestFor(
     case "leave":
       return any;
   }
+}
+
+/**
+ * A reclaim of one of `roomCodes` or a random code, as typed or mangled, with its real token
+ * (under FUZZ_ROOM_SECRET), another code's token or junk, and peer lists near every limit.
+ */
+function reclaimFor(any: fc.Arbitrary<unknown>, roomCodes: readonly string[]): fc.Arbitrary<unknown> {
+  const alphabet = ROOM_CODE_ALPHABET.split("");
+  const randomCode = fc
+    .array(fc.constantFrom(...alphabet), {
+      minLength: FUZZ_LIMITS.roomCodeLength - 1,
+      maxLength: FUZZ_LIMITS.roomCodeLength + 1,
+    })
+    .map((chars) => chars.join(""));
+  const base = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...roomCodes) }, randomCode);
+  const typed = fc.oneof(
+    { weight: 4, arbitrary: fc.constant((code: string) => code) },
+    fc.constant((code: string) => `${code.slice(0, 3)}-${code.slice(3).toLowerCase()}`),
+    fc.constant((code: string) => ` ${code} `),
+    // Too long as sent, though it normalizes to a good code.
+    fc.constant((code: string) => `${code}----------`),
+    fc.constant((code: string) => `${code.slice(0, -1)}0`),
+    fc.constant((code: string) => `${code.slice(0, -1)}\u00e9`),
+  );
+  const token = (code: string) =>
+    fc.oneof(
+      { weight: 4, arbitrary: fc.constant(hostTokenFor(normalizeRoomCode(code))) },
+      fc.constant(hostTokenFor(normalizeRoomCode(code), "another-secret-0123456789")),
+      fc.constant(hostTokenFor("ABCDEF")),
+      stringsAround(128),
+    );
+  const peer = fc.oneof(
+    { weight: 6, arbitrary: fc.integer({ min: 2, max: 12 }) },
+    fc.constantFrom(0, 1, -2, 2.5, MAX_PEER_ID, MAX_PEER_ID + 1, Number.NaN),
+    any,
+  );
+  const peers = fc.oneof(
+    { weight: 6, arbitrary: fc.uniqueArray(fc.integer({ min: 2, max: 1000 }), { maxLength: 4 }) },
+    { weight: 2, arbitrary: fc.array(peer, { maxLength: 4 }) },
+    fc.uniqueArray(fc.integer({ min: 2, max: 1000 }), {
+      minLength: FUZZ_LIMITS.maxPlayersPerRoom,
+      maxLength: FUZZ_LIMITS.maxPlayersPerRoom + 1,
+    }),
+    any,
+  );
+  return fc
+    .tuple(base, typed)
+    .map(([code, type]) => type(code))
+    .chain((roomCode) =>
+      recordOf(
+        { roomCode: mostly(fc.constant(roomCode), any), hostToken: mostly(token(roomCode), any), peers },
+        ["roomCode", "hostToken", "peers"],
+        any,
+      ),
+    );
 }
 
 /** Argument lists around a request: usually just it, sometimes none, more, or garbage. */

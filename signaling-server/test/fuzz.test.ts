@@ -32,6 +32,7 @@ import {
   type ClientEvent,
   CODES_FOR_VALID,
   FUZZ_LIMITS,
+  FUZZ_ROOM_SECRET,
   overTheWire,
   requestFor,
   unknownEventName,
@@ -62,6 +63,7 @@ const KNOWN_CODES: readonly SignalingErrorCode[] = [
   "not_host",
   "unknown_peer",
   "wrong_password",
+  "reclaim_refused",
 ];
 const LOCKED_PASSWORD = "fuzz-pw";
 
@@ -71,7 +73,7 @@ const LOCKED_PASSWORD = "fuzz-pw";
  * out unnoticed. Each is at least 1% likely, so 2000 cases miss one with odds below 1e-8.
  */
 const MUST_REACH: Record<ClientEvent | "unknown", readonly string[]> = {
-  create: ["ok", "already_in_room", "invalid_request"],
+  create: ["ok", "already_in_room", "reclaim_refused", "invalid_request"],
   join: ["ok", "no_such_room", "wrong_password", "already_in_room", "invalid_request"],
   signal: ["ok", "none", "not_in_room", "unknown_peer", "invalid_request"],
   setRefusing: ["ok", "none", "not_host", "not_in_room", "invalid_request"],
@@ -214,6 +216,8 @@ describe("the live server", () => {
   beforeAll(async () => {
     server = await startServer({
       ...FUZZ_LIMITS,
+      // Known, so that the fuzzer can reclaim with real tokens.
+      roomSecret: FUZZ_ROOM_SECRET,
       // Limits off: this is about what the server does with each payload, not how many it takes.
       eventsPerSecond: 1e9,
       eventBurst: 1e9,

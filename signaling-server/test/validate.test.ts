@@ -11,7 +11,7 @@ import {
   validateSignal,
 } from "../src/validate.js";
 
-const limits = { maxPlayersPerRoom: 64, maxSdpBytes: 100, maxCandidateBytes: 50 };
+const limits = { maxPlayersPerRoom: 64, roomCodeLength: 6, maxSdpBytes: 100, maxCandidateBytes: 50 };
 
 describe("splitArguments", () => {
   it("takes only a trailing function as the reply", () => {
@@ -231,5 +231,69 @@ describe("validateSignal", () => {
   it("uses the server defaults sensibly", () => {
     const sdp = "a".repeat(defaultConfig.maxSdpBytes);
     expect(validateSignal([{ data: { type: "offer", sdp } }], defaultConfig).ok).toBe(true);
+  });
+});
+
+describe("validateCreate: reclaim", () => {
+  const reclaim = (value: unknown, more: object = {}) =>
+    validateCreate([{ maxPlayers: 4, ...more, reclaim: value }], limits);
+  const good = { roomCode: "abc-def", hostToken: "t".repeat(128), peers: [2, 2 ** 31 - 1] };
+
+  it("accepts a well-formed reclaim and normalizes its code", () => {
+    expect(reclaim(good, { password: "pw" })).toEqual({
+      ok: true,
+      value: {
+        maxPlayers: 4,
+        password: "pw",
+        reclaim: { roomCode: "ABCDEF", hostToken: "t".repeat(128), peers: [2, 2 ** 31 - 1] },
+      },
+    });
+    expect(reclaim({ ...good, hostToken: "", peers: [] }).ok).toBe(true);
+    expect(reclaim({ ...good, roomCode: " AB CD EF-------" }).ok).toBe(true);
+    const full = Array.from({ length: 64 }, (_, i) => i + 2);
+    expect(reclaim({ ...good, peers: full }).ok).toBe(true);
+  });
+
+  it("checks the code against the configured length", () => {
+    expect(validateCreate([{ maxPlayers: 4, reclaim: good }], { ...limits, roomCodeLength: 7 }).ok).toBe(
+      false,
+    );
+    expect(
+      validateCreate([{ maxPlayers: 4, reclaim: { ...good, roomCode: "ABCDEFG" } }], {
+        ...limits,
+        roomCodeLength: 7,
+      }).ok,
+    ).toBe(true);
+  });
+
+  it.each([
+    ["null", null],
+    ["an array", [good]],
+    ["no roomCode", { hostToken: "x", peers: [] }],
+    ["no hostToken", { roomCode: "ABCDEF", peers: [] }],
+    ["no peers", { roomCode: "ABCDEF", hostToken: "x" }],
+    ["an unknown field", { ...good, maxPlayers: 4 }],
+    ["a numeric code", { ...good, roomCode: 123456 }],
+    ["a code of 17 characters as sent", { ...good, roomCode: "ABCDEF-----------" }],
+    ["a short code", { ...good, roomCode: "ABCDE" }],
+    ["a long code", { ...good, roomCode: "ABCDEFG" }],
+    ["a confusable letter", { ...good, roomCode: "ABCDEO" }],
+    ["a non-ASCII letter", { ...good, roomCode: "ABCDEé" }],
+    ["a 129-character token", { ...good, hostToken: "t".repeat(129) }],
+    ["a token array", { ...good, hostToken: ["t"] }],
+    ["peers as a string", { ...good, peers: "2,3" }],
+    ["65 peers", { ...good, peers: Array.from({ length: 65 }, (_, i) => i + 2) }],
+    ["peer 1", { ...good, peers: [1] }],
+    ["peer 0", { ...good, peers: [0] }],
+    ["peer 2^31", { ...good, peers: [2 ** 31] }],
+    ["a fractional peer", { ...good, peers: [2.5] }],
+    ["a string peer", { ...good, peers: ["2"] }],
+    ["a duplicate", { ...good, peers: [3, 4, 3] }],
+    // biome-ignore lint/suspicious/noSparseArray: a hole is what is being tested
+    ["a hole", { ...good, peers: [2, , 4] }],
+  ])("refuses %s", (_, value) => {
+    const result = reclaim(value);
+    expect(result).toMatchObject({ ok: false, message: expect.stringMatching(/^create: /) });
+    expect(JSON.stringify(result)).not.toContain("t".repeat(129));
   });
 });

@@ -135,7 +135,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
           await this.#registerRoom(socket, previous);
         } catch (error) {
           // The code could not be reclaimed (another server, or no shared ROOM_SECRET): open a new room.
-          if (!(error instanceof ConnectionError) || error.signalingCode !== "reclaim_refused") throw error;
+          // Any refusal (another server, no shared ROOM_SECRET, an older server): a fresh room instead.
+          if (!(error instanceof ConnectionError) || error.signalingCode === undefined) throw error;
           socket.removeAllListeners();
           await this.#registerRoom(socket, null);
         }
@@ -283,14 +284,15 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   }
 
   /**
-   * A client is gone (left, dropped or failed): forget it. One that never connected is kicked to
-   * free its place, unless the signaling server is the one that reported it gone.
+   * A client is gone (left, dropped or failed): forget it, and have the signaling server free its
+   * place, unless the server is the one that reported it gone.
    */
   #dropClient(peerId: number, freePlace = true): void {
     if (!this.#connections.has(peerId)) return;
     const wasOpen = this.#removeConnection(peerId);
     if (wasOpen) this.reportPeerDisconnected(peerId);
-    else if (freePlace) this.#socket?.emit("kick", { peerId });
+    // The server still counts this client (or, after a reclaim, its reserved id): free the place.
+    if (freePlace) this.#socket?.emit("kick", { peerId });
   }
 
   #connect(remoteId: number, initiator: boolean, callbacks: ConnectionCallbacks): void {

@@ -1,0 +1,232 @@
+/**
+ * Reclaiming a room code over real connections: a host that lost the signaling server (say, it
+ * restarted) gets its code back with the host token from its create reply.
+ */
+import { createHmac } from "node:crypto";
+import type { CreateReply, JoinReply, Reply } from "starwire/signaling-protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { delay, startServer, type TestClient, type TestServer } from "./helpers.js";
+
+const SECRET = "a-shared-room-secret-for-tests";
+
+const servers: TestServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function serverWith(overrides: Parameters<typeof startServer>[0] = {}): Promise<TestServer> {
+  const server = await startServer({ roomSecret: SECRET, ...overrides });
+  servers.push(server);
+  return server;
+}
+
+async function created(
+  server: TestServer,
+  request: object = { maxPlayers: 4 },
+): Promise<{ host: TestClient; reply: CreateReply }> {
+  const host = await server.connect();
+  const reply = await host.request<Reply<CreateReply>>("create", request);
+  if (!reply.ok) throw new Error(`create failed: ${reply.code}`);
+  return { host, reply };
+}
+
+function reclaim(
+  client: TestClient,
+  roomCode: string,
+  hostToken: string,
+  peers: number[] = [],
+  maxPlayers = 4,
+) {
+  return client.request<Reply<CreateReply>>("create", {
+    maxPlayers,
+    reclaim: { roomCode, hostToken, peers },
+  });
+}
+
+describe("host tokens", () => {
+  it("come with every create: base64url HMAC-SHA256(ROOM_SECRET, code), the same on every instance", async () => {
+    const a = await serverWith();
+    const { reply } = await created(a);
+    expect(reply.hostToken).toBe(createHmac("sha256", SECRET).update(reply.roomCode).digest("base64url"));
+    expect(reply.hostToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    // Another instance with the same secret, reclaiming that code, hands out the very same token.
+    const b = await serverWith();
+    const again = await reclaim(await b.connect(), reply.roomCode, reply.hostToken!);
+    expect(again).toMatchObject({ ok: true, roomCode: reply.roomCode, hostToken: reply.hostToken });
+  });
+
+  it("without ROOM_SECRET are still issued, from a secret of the process's own", async () => {
+    const a = await serverWith({ roomSecret: undefined });
+    const b = await serverWith({ roomSecret: undefined });
+    const { reply } = await created(a);
+    expect(reply.hostToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(reply.hostToken).not.toBe(createHmac("sha256", SECRET).update(reply.roomCode).digest("base64url"));
+    expect(await reclaim(await b.connect(), reply.roomCode, reply.hostToken!)).toMatchObject({
+      ok: false,
+      code: "reclaim_refused",
+    });
+  });
+});
+
+describe("reclaim after a restart", () => {
+  it("gets the same code on a new instance with the same ROOM_SECRET, and players join it again", async () => {
+    const a = await serverWith();
+    const { host: oldHost, reply } = await created(a, { maxPlayers: 4, password: "pw" });
+    await a.close();
+    servers.splice(servers.indexOf(a), 1);
+    expect(oldHost.raw.connected).toBe(false);
+
+    const b = await serverWith();
+    const host = await b.connect();
+    const reclaimed = await host.request<Reply<CreateReply>>("create", {
+      maxPlayers: 4,
+      password: "pw",
+      reclaim: { roomCode: reply.roomCode.toLowerCase(), hostToken: reply.hostToken, peers: [7, 8] },
+    });
+    expect(reclaimed).toEqual({
+      ok: true,
+      roomCode: reply.roomCode,
+      peerId: 1,
+      iceServers: [],
+      hostToken: reply.hostToken,
+    });
+    expect(b.logs).toContain(
+      `room ${reply.roomCode} reclaimed host=${host.raw.id} reserved=2 maxPlayers=4 password=yes`,
+    );
+
+    // The password came along with the code.
+    const stranger = await b.connect();
+    expect(await stranger.request("join", { roomCode: reply.roomCode })).toMatchObject({
+      code: "wrong_password",
+    });
+    const player = await b.connect();
+    const joined = await player.request<Reply<JoinReply>>("join", {
+      roomCode: reply.roomCode,
+      password: "pw",
+    });
+    expect(joined).toMatchObject({ ok: true, roomCode: reply.roomCode });
+    expect(joined.ok && [7, 8].includes(joined.peerId)).toBe(false);
+    expect(await host.inbox.next("peerJoined")).toEqual({ peerId: joined.ok && joined.peerId });
+  });
+
+  it("refuses a wrong token, a live code, and a token from another secret", async () => {
+    const a = await serverWith();
+    const { reply } = await created(a);
+    const token = reply.hostToken!;
+    const flipped = token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
+    const other = await a.connect();
+
+    const wrong = await reclaim(other, "ABCDEF", token);
+    expect(wrong).toMatchObject({ ok: false, code: "reclaim_refused" });
+    expect(await reclaim(other, reply.roomCode, flipped)).toEqual(wrong);
+    // The right token, but the room is live (its host is still here).
+    expect(await reclaim(other, reply.roomCode, token)).toMatchObject({
+      ok: false,
+      code: "reclaim_refused",
+      message: expect.stringMatching(/live/),
+    });
+    expect(a.server.debugStats().rooms).toBe(1);
+    // Refusals are logged without the token.
+    expect(a.logs.filter((line) => line.includes("reclaim refused"))).toHaveLength(3);
+    expect(a.logs.join("\n")).not.toContain(token);
+
+    // Refused, the socket is outside any room and may create or reclaim normally.
+    expect(await other.request("create", { maxPlayers: 2 })).toMatchObject({ ok: true });
+
+    const b = await serverWith({ roomSecret: "a-different-secret-entirely" });
+    expect(await reclaim(await b.connect(), reply.roomCode, token)).toMatchObject({
+      ok: false,
+      code: "reclaim_refused",
+    });
+  });
+
+  it("is free again once the reclaiming host leaves, and refused while it is in a room", async () => {
+    const a = await serverWith();
+    const { host, reply } = await created(a);
+    expect(await reclaim(host, reply.roomCode, reply.hostToken!)).toMatchObject({ code: "already_in_room" });
+    expect(await host.request("leave")).toEqual({ ok: true });
+    expect(await reclaim(host, reply.roomCode, reply.hostToken!)).toMatchObject({
+      ok: true,
+      roomCode: reply.roomCode,
+    });
+  });
+
+  it("counts against the per-address create limit", async () => {
+    const a = await serverWith({ roomCreatesPerMinute: 1 });
+    const { host, reply } = await created(a);
+    await host.request("leave");
+    expect(await reclaim(host, reply.roomCode, reply.hostToken!)).toMatchObject({
+      ok: false,
+      code: "rate_limited",
+    });
+  });
+});
+
+describe("reserved peer ids", () => {
+  it("count toward maxPlayers until the host kicks them; the kick tells nobody", async () => {
+    const a = await serverWith();
+    const { host: first, reply } = await created(a);
+    await first.request("leave");
+    const host = await a.connect();
+    expect(await reclaim(host, reply.roomCode, reply.hostToken!, [10, 11], 2)).toMatchObject({ ok: true });
+
+    const player = await a.connect();
+    expect(await player.request("join", { roomCode: reply.roomCode })).toMatchObject({
+      ok: false,
+      code: "room_full",
+    });
+    // With a reply callback and without one (as the SDK sends it): both succeed.
+    expect(await host.request("kick", { peerId: 10 })).toEqual({ ok: true });
+    host.raw.emit("kick", { peerId: 11 });
+    expect(await host.request("kick", { peerId: 10 })).toMatchObject({ ok: false, code: "unknown_peer" });
+    expect(a.logs).toContain(`room ${reply.roomCode} released reserved peer=10`);
+
+    const joined = await player.request<Reply<JoinReply>>("join", { roomCode: reply.roomCode });
+    expect(joined).toMatchObject({ ok: true });
+    expect(await host.inbox.next("peerJoined")).toEqual({ peerId: joined.ok && joined.peerId });
+    await delay(50);
+    expect(host.inbox.pending("peerLeft")).toEqual([]);
+    expect(host.inbox.pending("signalingError")).toEqual([]);
+    expect(await a.health()).toMatchObject({ rooms: 1 });
+  });
+
+  it("cannot be signalled: the host's signal to one gets unknown_peer", async () => {
+    const a = await serverWith();
+    const { host: first, reply } = await created(a);
+    await first.request("leave");
+    const host = await a.connect();
+    await reclaim(host, reply.roomCode, reply.hostToken!, [10]);
+    host.raw.emit("signal", { to: 10, data: { type: "offer", sdp: "v=0" } });
+    expect(await host.inbox.next("signalingError")).toMatchObject({ code: "unknown_peer", event: "signal" });
+  });
+});
+
+describe("malformed reclaims", () => {
+  it.each([
+    ["not an object", "ABCDEF"],
+    ["a missing field", { roomCode: "ABCDEF", hostToken: "x" }],
+    ["an extra field", { roomCode: "ABCDEF", hostToken: "x", peers: [], extra: 1 }],
+    ["a code of the wrong length", { roomCode: "ABCDE", hostToken: "x", peers: [] }],
+    ["a code outside the alphabet", { roomCode: "ABCDE0", hostToken: "x", peers: [] }],
+    ["a code too long as sent", { roomCode: "ABC-----------DEF", hostToken: "x", peers: [] }],
+    ["a token too long", { roomCode: "ABCDEF", hostToken: "x".repeat(129), peers: [] }],
+    ["a token that is not a string", { roomCode: "ABCDEF", hostToken: 5, peers: [] }],
+    ["peers not an array", { roomCode: "ABCDEF", hostToken: "x", peers: { 0: 2 } }],
+    ["peer 1", { roomCode: "ABCDEF", hostToken: "x", peers: [1] }],
+    ["a duplicate peer", { roomCode: "ABCDEF", hostToken: "x", peers: [2, 2] }],
+    [
+      "too many peers",
+      { roomCode: "ABCDEF", hostToken: "x", peers: Array.from({ length: 65 }, (_, i) => i + 2) },
+    ],
+  ])("answers invalid_request for %s", async (_, value) => {
+    const a = await serverWith();
+    const client = await a.connect();
+    expect(await client.request("create", { maxPlayers: 4, reclaim: value })).toMatchObject({
+      ok: false,
+      code: "invalid_request",
+    });
+    expect(a.server.debugStats().rooms).toBe(0);
+  });
+});

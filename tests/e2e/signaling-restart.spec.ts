@@ -1,0 +1,76 @@
+// The signaling server goes away mid-game and comes back: games keep playing over their data
+// channels, the host reclaims its room, and new players can join it again with the same code.
+import { type ChildProcess, spawn } from "node:child_process";
+import { expect, openTab, test, waitForPeerCount } from "./fixtures.js";
+
+const PORT = 18790;
+const url = `http://127.0.0.1:${PORT}`;
+
+async function startServer(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["signaling-server/dist/main.js"], {
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "silent",
+      ROOM_SECRET: "e2e-room-secret-shared-across-restarts",
+      MAX_SOCKETS_PER_ADDRESS: "0",
+      ROOM_CREATES_PER_MINUTE: "0",
+      JOIN_ATTEMPTS_PER_MINUTE: "0",
+      FAILED_JOINS_PER_MINUTE: "0",
+    },
+    stdio: "ignore",
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return child;
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error("signaling server did not start");
+}
+
+test("a signaling server restart does not end games, and joins work again once it is back", async ({
+  browser,
+}) => {
+  let server = await startServer();
+  try {
+    const host = await openTab(browser, url);
+    const roomCode = await host.evaluate(() => window.harness.host(8));
+    const clients = [];
+    for (let i = 0; i < 2; i++) {
+      const page = await openTab(browser, url);
+      const joined = await page.evaluate((code) => window.harness.join(code), roomCode);
+      expect(joined).toMatchObject({ ok: true });
+      clients.push(page);
+      await waitForPeerCount(host, i + 1);
+    }
+    for (const page of clients) await waitForPeerCount(page, 2);
+
+    server.kill("SIGKILL");
+    await new Promise((resolve) => server.once("exit", resolve));
+
+    // Playing on without the server.
+    await clients[0]!.evaluate(() => window.harness.arena.rpcId(1, "whisper", "still here"));
+    await host.waitForFunction(() => window.harness.arena.heard.some(([, text]) => text === "still here"));
+    await host.evaluate(() => window.harness.arena.rpc("cheer"));
+    for (const page of clients) await page.waitForFunction(() => window.harness.arena.cheers.length === 1);
+    expect(await host.evaluate(() => window.harness.api.getPeers().length)).toBe(2);
+
+    server = await startServer();
+    // The host takes its room back (it retries with backoff); then a newcomer joins by the old code.
+    const newcomer = await openTab(browser, url);
+    await expect
+      .poll(async () => (await newcomer.evaluate((code) => window.harness.join(code), roomCode)).ok, {
+        timeout: 15_000,
+        intervals: [500],
+      })
+      .toBe(true);
+    await waitForPeerCount(newcomer, 3);
+    await waitForPeerCount(host, 3);
+    for (const page of clients) await waitForPeerCount(page, 3);
+  } finally {
+    server.kill("SIGKILL");
+  }
+});
