@@ -4,7 +4,7 @@
 # runs it in the current namespace instead (e.g. a laptop without unshare).
 set -eu
 if [ "$(uname -s)" = Linux ] && [ "${STARWIRE_E2E_NETNS:-1}" != 0 ] && unshare -rn true 2>/dev/null; then
-  exec unshare -rn sh -c 'ip link set lo up && exec "$@"' netns "$@"
+  STARWIRE_NETNS=1 exec unshare -rn sh -c 'ip link set lo up && exec "$@"' netns "$@"
 fi
 echo "running without a private network namespace: $*" >&2
 exec "$@"

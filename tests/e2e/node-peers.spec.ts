@@ -92,6 +92,7 @@ class NodeArena extends NetNode<NodeArena> {
       this.rpcConfig(name, ["any_peer"]);
     this.rpcConfig("blip", ["any_peer", "unreliable"]);
     this.rpcConfig("hostOnly", []);
+    this.rpcConfig("state", ["authority", "unreliable"]);
   }
   count(seq: number) {
     this.log.push(["count", this.api.remoteSenderId, seq]);
@@ -107,6 +108,7 @@ class NodeArena extends NetNode<NodeArena> {
   }
   hostOnly() {}
   big(_data: Uint8Array) {}
+  state(_sentAt: number, _filler: Uint8Array) {}
   later(_ms: number) {}
   onChannel(value: number) {
     this.log.push(["onChannel", this.api.remoteSenderId, value]);

@@ -56,6 +56,14 @@ export class Arena extends NetNode {
     this.bigPayloads.push({ sender: this.multiplayer.remoteSenderId, length: data.length, sum });
   }
 
+  /** Newest `sentAt` (the host's clock) of the state this peer holds; the state is 3 KB of filler. */
+  newestState = 0;
+
+  @rpc("authority", "unreliable")
+  state(sentAt: number, _filler: Uint8Array): void {
+    this.newestState = Math.max(this.newestState, sentAt);
+  }
+
   @rpc({ mode: "any_peer", channel: 1 })
   onChannel(value: number): void {
     this.onChannelCalls.push([this.multiplayer.remoteSenderId, value]);
