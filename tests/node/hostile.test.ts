@@ -8,7 +8,11 @@ it("honest clients keep playing while a hostile one floods and sends garbage; th
   const honest = await Promise.all([0, 1, 2].map(() => joinOn(signaling.url, host.roomCode)));
   const hostile = await joinOn(signaling.url, host.roomCode);
   try {
-    await until(() => host.api.getPeers().length === 4, 10_000, "everyone joined");
+    await until(
+      () => host.api.getPeers().length === 4 && honest.every((c) => c.api.getPeers().length === 4),
+      10_000,
+      "everyone joined",
+    );
     const rejected: string[] = [];
     host.api.on("rejected", (r) => rejected.push(r.reason));
     const kicked = hostile.api.next("serverDisconnected");

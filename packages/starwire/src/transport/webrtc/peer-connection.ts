@@ -6,6 +6,8 @@ import { Reassembler } from "./fragments.js";
 /** The part of simple-peer's instance Starwire uses. */
 export interface SimplePeerInstance {
   _pc: RTCPeerConnection;
+  /** simple-peer's 5 s "ICE complete" timer, which its destroy() forgets to clear. */
+  _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
   signal(data: SignalData): void;
   on(event: "signal", listener: (data: { type?: string }) => void): unknown;
   on(event: "error", listener: (error: Error & { code?: string }) => void): unknown;
@@ -23,7 +25,6 @@ export interface SimplePeerOptions {
   initiator: boolean;
   config: RTCConfiguration;
   trickle: boolean;
-  iceCompleteTimeout?: number;
   wrtc?: WebRTCImplementation;
 }
 
@@ -78,9 +79,7 @@ export class PeerConnection {
     callbacks: ConnectionCallbacks,
   ) {
     this.#callbacks = callbacks;
-    // simple-peer starts a 5 s "ICE complete" timer that only matters without trickle and that
-    // destroy() does not clear: it kept Node processes alive 5 s after the last peer closed.
-    this.#peer = new SimplePeer({ ...options, iceCompleteTimeout: 1 });
+    this.#peer = new SimplePeer(options);
     this.#peer.on("signal", (data) => {
       if (data.type === "offer" || data.type === "answer" || data.type === "candidate") {
         callbacks.signal(data as SignalData);
@@ -201,6 +200,8 @@ export class PeerConnection {
       channel.close();
     }
     this.#peer.destroy();
+    // Left running, that timer keeps a Node process alive 5 s after its last connection closed.
+    clearTimeout(this.#peer._iceCompleteTimer ?? undefined);
   }
 }
 
