@@ -1,25 +1,8 @@
 import type { SignalingError } from "starwire/signaling-protocol";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  delay,
-  disconnection,
-  forwardedFor,
-  startServer,
-  type TestClient,
-  type TestServer,
-} from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { delay, disconnection, forwardedFor, serverPerTest, type TestClient } from "./helpers.js";
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(overrides = {}): Promise<TestServer> {
-  server = await startServer(overrides);
-  return server;
-}
+const start = serverPerTest();
 
 type Outcome = { ok: true } | SignalingError;
 

@@ -6,6 +6,7 @@ import type {
   Reply,
   ServerToClientEvents,
 } from "starwire/signaling-protocol";
+import { afterEach } from "vitest";
 import { defaultConfig, type SignalingConfig } from "../src/config.js";
 import { createSignalingServer, type SignalingServer } from "../src/server.js";
 
@@ -185,3 +186,16 @@ export const CANDIDATE = {
     usernameFragment: "abcd",
   },
 } as const;
+
+/** `start(overrides)` for a test file: every test gets its own server, closed after the test. */
+export function serverPerTest(): (overrides?: Partial<SignalingConfig>) => Promise<TestServer> {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  return async (overrides = {}) => {
+    server = await startServer(overrides);
+    return server;
+  };
+}

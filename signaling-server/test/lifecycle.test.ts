@@ -1,24 +1,14 @@
 import { io as connectSocket } from "socket.io-client";
 import type { SignalingError } from "starwire/signaling-protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/config.js";
 import { createSignalingServer } from "../src/server.js";
-import { OFFER, startServer, type TestServer, WAIT_MS } from "./helpers.js";
+import { OFFER, serverPerTest, WAIT_MS } from "./helpers.js";
 
 /** "At once" means well under a second; ICE consent alone would take ~30 s. */
 const PROMPTLY_MS = 500;
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(overrides = {}): Promise<TestServer> {
-  server = await startServer(overrides);
-  return server;
-}
+const start = serverPerTest();
 
 describe("clients leaving", () => {
   it("tells the host at once when a client's socket drops", async () => {

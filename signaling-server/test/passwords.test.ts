@@ -1,18 +1,8 @@
 import { MAX_PASSWORD_LENGTH, type SignalingError } from "starwire/signaling-protocol";
-import { afterEach, describe, expect, it } from "vitest";
-import { startServer, type TestClient, type TestServer } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { serverPerTest, type TestClient, type TestServer } from "./helpers.js";
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(overrides = {}): Promise<TestServer> {
-  server = await startServer(overrides);
-  return server;
-}
+const start = serverPerTest();
 
 type JoinResult = { ok: true; peerId: number } | SignalingError;
 

@@ -6,20 +6,10 @@ import {
   ROOM_CODE_ALPHABET,
   type SignalingError,
 } from "starwire/signaling-protocol";
-import { afterEach, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { serverPerTest } from "./helpers.js";
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(overrides = {}): Promise<TestServer> {
-  server = await startServer(overrides);
-  return server;
-}
+const start = serverPerTest();
 
 describe("creating a room", () => {
   it("makes the creator peer 1 and hands out the configured ICE servers", async () => {
