@@ -22,12 +22,16 @@ export async function startSignaling() {
 }
 
 /** A Node WebRTC peer whose ICE only ever offers 127.0.0.1 (TESTING-WEBRTC.md). */
-export function loopbackPeer(signalingUrl: string): WebRTCMultiplayerPeer {
+export function loopbackPeer(
+  signalingUrl: string,
+  options: Partial<ConstructorParameters<typeof WebRTCMultiplayerPeer>[0]> = {},
+): WebRTCMultiplayerPeer {
   return new WebRTCMultiplayerPeer({
     signalingUrl,
     bindAddress: "127.0.0.1",
     iceServers: [],
     connectTimeoutMs: 10_000,
+    ...options,
   });
 }
 

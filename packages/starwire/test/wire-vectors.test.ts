@@ -8,6 +8,7 @@ import {
   encodePeerNotice,
   encodeRelay,
 } from "../src/multiplayer/system-messages.js";
+import { decodeLinkFrame, encodeLinkFrame, LinkFrameKind } from "../src/transport/webrtc/link-frames.js";
 import { decodeArguments, encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { encodeRaw } from "../src/wire/raw-packet.js";
@@ -24,7 +25,9 @@ type VectorPacket =
     }
   | { type: "confirm"; cacheId: number }
   | { type: "raw"; payload: number[] }
-  | { type: "addPeer" | "delPeer"; id: number }
+  | { type: "addPeer" | "delPeer" | "peerReconnecting" | "peerReconnected"; id: number }
+  | { type: "link"; kind: 0 | 1; counts: number[] }
+  | { type: "link"; kind: 2 }
   | { type: "relay"; peer: number; packet: number[] }
   | { type: "auth"; complete: boolean; data: number[] };
 
@@ -67,7 +70,11 @@ function encode(packet: VectorPacket): Uint8Array {
       return encodeRaw(Uint8Array.from(packet.payload));
     case "addPeer":
     case "delPeer":
+    case "peerReconnecting":
+    case "peerReconnected":
       return encodePeerNotice(packet.type, packet.id);
+    case "link":
+      return encodeLinkFrame(packet);
     case "relay":
       return encodeRelay(packet.peer, Uint8Array.from(packet.packet));
     case "auth":
@@ -90,11 +97,21 @@ function decode(bytes: Uint8Array, type: VectorPacket["type"]): VectorPacket {
   }
   if (type === "confirm") return { type, cacheId: decodeConfirmPath(bytes) as number };
   if (type === "raw") return { type, payload: [...bytes.subarray(1)] };
+  if (type === "link") {
+    const frame = decodeLinkFrame(bytes, bytes[1] === LinkFrameKind.BYE ? 0 : linkCounts(bytes));
+    if (typeof frame === "string") throw new Error(frame);
+    return { type, ...frame } as VectorPacket;
+  }
   const message = decodeSystemMessage(bytes);
   if (typeof message === "string") throw new Error(message);
   if (message.kind === "relay") return { type: "relay", peer: message.peer, packet: [...message.packet] };
   if (message.kind === "auth") return { type: "auth", complete: message.complete, data: [...message.data] };
   return { type: message.kind, id: message.id };
+}
+
+/** How many varints follow a link frame's header (the vectors do not say how many lanes there are). */
+function linkCounts(bytes: Uint8Array): number {
+  return bytes.subarray(2).filter((byte) => byte < 0x80).length;
 }
 
 describe("WIRE.md test vectors", () => {

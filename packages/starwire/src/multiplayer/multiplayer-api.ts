@@ -27,6 +27,15 @@ export interface MultiplayerEvents {
   /** A peer joined the game: on the host any client; on a client the host (1) and every other client. */
   peerConnected: [id: number];
   peerDisconnected: [id: number];
+  /**
+   * A peer in the game lost its connection and is coming back (fired on every peer; on a client
+   * `1` means its own link to the host). It stays in the game meanwhile; reliable calls to it
+   * arrive once it is back. Ends in `peerReconnected`, or after the grace period in
+   * `peerDisconnected` (and `serverDisconnected` when it was the host).
+   */
+  peerReconnecting: [id: number];
+  /** A reconnecting peer is back, with its id, its state and every reliable message sent meanwhile. */
+  peerReconnected: [id: number];
   /** Client only: the connection to the host is up (fires before `peerConnected(1)`). */
   connectedToServer: [];
   /** Client only: the connection never came up. */
@@ -91,6 +100,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   readonly #handler: PeerEventHandler = {
     peerConnected: (id) => this.#onPeerConnected(id),
     peerDisconnected: (id) => this.#onPeerDisconnected(id),
+    peerReconnecting: (id) => this.#onReconnectNotice("peerReconnecting", id),
+    peerReconnected: (id) => this.#onReconnectNotice("peerReconnected", id),
     packet: (from, data, transfer, channel) => this.#onPacket(from, data, transfer, channel),
     connectionFailed: (reason, message) => this.emit("connectionFailed", reason, message),
   };
@@ -308,6 +319,16 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     }
   }
 
+  /** The transport's news about a direct peer: the host passes it on to everyone else. */
+  #onReconnectNotice(kind: "peerReconnecting" | "peerReconnected", id: number): void {
+    if (!this.#peers.has(id)) return;
+    if (this.isServer()) {
+      const notice = encodePeerNotice(kind, id);
+      for (const other of this.#peers) if (other !== id) this.#peer.send(other, notice, "reliable", 0);
+    }
+    this.emit(kind, id);
+  }
+
   #onPacket(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
     if (this.isServer() && !this.#limiter.allow(from, data.length)) return this.#overLimit(from);
     if (data.length === 0) return this.#reject(from, "malformed", "empty packet");
@@ -351,7 +372,9 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (message.id < 2 || message.id > MAX_PEER_ID || message.id === this.uniqueId) {
       return this.#reject(from, "malformed", `peer notice names invalid id ${message.id}`);
     }
-    if (message.kind === "addPeer" && !this.#peers.has(message.id)) {
+    if (message.kind === "peerReconnecting" || message.kind === "peerReconnected") {
+      if (this.#peers.has(message.id)) this.emit(message.kind, message.id);
+    } else if (message.kind === "addPeer" && !this.#peers.has(message.id)) {
       this.#peers.add(message.id);
       this.emit("peerConnected", message.id);
     } else if (message.kind === "delPeer" && this.#peers.delete(message.id)) {

@@ -10,12 +10,31 @@ import { Command } from "../wire/commands.js";
  *   [SYS, RELAY, source:u32le, ...packet]  host → client: `packet` comes from peer `source`
  *   [SYS, AUTH, 0, ...data]                 either way, before admission: authentication data
  *   [SYS, AUTH, 1]                          either way, before admission: "I completed authentication"
+ *   [SYS, PEER_RECONNECTING, id:u32le]     host → client: peer `id` lost its connection and is coming back
+ *   [SYS, PEER_RECONNECTED, id:u32le]      host → client: peer `id` is back
  */
-export const SystemCommand = { ADD_PEER: 0, DEL_PEER: 1, RELAY: 2, AUTH: 3 } as const;
+export const SystemCommand = {
+  ADD_PEER: 0,
+  DEL_PEER: 1,
+  RELAY: 2,
+  AUTH: 3,
+  PEER_RECONNECTING: 4,
+  PEER_RECONNECTED: 5,
+} as const;
+
+/** What the host announces about one peer. */
+export type PeerNoticeKind = "addPeer" | "delPeer" | "peerReconnecting" | "peerReconnected";
+
+const NOTICE_COMMANDS: Record<PeerNoticeKind, number> = {
+  addPeer: SystemCommand.ADD_PEER,
+  delPeer: SystemCommand.DEL_PEER,
+  peerReconnecting: SystemCommand.PEER_RECONNECTING,
+  peerReconnected: SystemCommand.PEER_RECONNECTED,
+};
+const NOTICE_KINDS = new Map(Object.entries(NOTICE_COMMANDS).map(([kind, command]) => [command, kind as PeerNoticeKind]));
 
 export type SystemMessage =
-  | { kind: "addPeer"; id: number }
-  | { kind: "delPeer"; id: number }
+  | { kind: PeerNoticeKind; id: number }
   | { kind: "relay"; peer: number; packet: Uint8Array }
   | { kind: "auth"; complete: boolean; data: Uint8Array };
 
@@ -31,10 +50,10 @@ export function encodeAuth(complete: boolean, data: Uint8Array): Uint8Array {
 const HEADER = 2;
 const ID_BYTES = 4;
 
-export function encodePeerNotice(kind: "addPeer" | "delPeer", id: number): Uint8Array {
+export function encodePeerNotice(kind: PeerNoticeKind, id: number): Uint8Array {
   const bytes = new Uint8Array(HEADER + ID_BYTES);
   bytes[0] = Command.SYS;
-  bytes[1] = kind === "addPeer" ? SystemCommand.ADD_PEER : SystemCommand.DEL_PEER;
+  bytes[1] = NOTICE_COMMANDS[kind];
   new DataView(bytes.buffer).setUint32(HEADER, id, true);
   return bytes;
 }
@@ -58,14 +77,12 @@ export function decodeSystemMessage(bytes: Uint8Array): SystemMessage | string {
   }
   if (bytes.length < HEADER + ID_BYTES) return `system message too short (${bytes.length} bytes)`;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const notice = NOTICE_KINDS.get(bytes[1]!);
+  if (notice !== undefined) {
+    if (bytes.length !== HEADER + ID_BYTES) return "peer notice has trailing bytes";
+    return { kind: notice, id: view.getUint32(HEADER, true) };
+  }
   switch (bytes[1]) {
-    case SystemCommand.ADD_PEER:
-    case SystemCommand.DEL_PEER:
-      if (bytes.length !== HEADER + ID_BYTES) return "peer notice has trailing bytes";
-      return {
-        kind: bytes[1] === SystemCommand.ADD_PEER ? "addPeer" : "delPeer",
-        id: view.getUint32(HEADER, true),
-      };
     case SystemCommand.RELAY:
       if (bytes.length === HEADER + ID_BYTES) return "relay carries no packet";
       return { kind: "relay", peer: view.getInt32(HEADER, true), packet: bytes.subarray(HEADER + ID_BYTES) };

@@ -26,7 +26,8 @@ export type SignalingErrorCode =
   | "not_host"
   | "unknown_peer"
   | "wrong_password"
-  | "reclaim_refused";
+  | "reclaim_refused"
+  | "session_expired";
 
 export interface SignalingError {
   ok: false;
@@ -63,10 +64,20 @@ export type SignalData = SessionDescriptionSignal | CandidateSignal;
 /** Room passwords are at most this many characters. */
 export const MAX_PASSWORD_LENGTH = 128;
 
+/** The longest `reconnectGraceMs` a room may ask for unless the server is configured otherwise. */
+export const DEFAULT_MAX_RECONNECT_GRACE_MS = 120_000;
+
 export interface CreateRequest {
   maxPlayers: number;
   /** When set, joins must give the same password; checked by the server before any connection is brokered. */
   password?: string;
+  /**
+   * How long a player whose socket dropped without leaving keeps its place (its id, counted toward
+   * maxPlayers) so it can `resume`; and how long the room outlives its host's dropped socket so the
+   * host can reclaim it. Capped by the server (MAX_RECONNECT_GRACE_MS). 0 or absent: a dropped
+   * socket leaves at once.
+   */
+  reconnectGraceMs?: number;
   /**
    * A host whose signaling connection dropped (say, the server restarted) asks for its room back:
    * the same code, with the token it was given, and the ids of the clients still connected to it
@@ -80,6 +91,8 @@ export interface CreateReply {
   iceServers: IceServer[];
   /** Proves ownership of `roomCode` when reclaiming it; valid across restarts when the server has a fixed ROOM_SECRET. */
   hostToken?: string;
+  /** The grace the server applies to this room: the one asked for, capped by the server's limit. */
+  reconnectGraceMs?: number;
 }
 export interface JoinRequest {
   roomCode: string;
@@ -89,23 +102,53 @@ export interface JoinReply {
   roomCode: string;
   peerId: number;
   iceServers: IceServer[];
+  /** Proves this client owns `peerId` in `roomCode` when it `resume`s; like the host token, valid across restarts with a fixed ROOM_SECRET. */
+  resumeToken?: string;
+  /** The room's grace (CreateReply.reconnectGraceMs); a client keeps trying to come back this long. */
+  reconnectGraceMs?: number;
 }
+
+/**
+ * A client whose socket dropped (or that replaced a socket it no longer trusts) takes its place
+ * back: same room, same id. Answered `session_expired` when the place is gone (the grace ran out, or
+ * the host dropped the player), `no_such_room` while the room is not live (say, the server restarted
+ * and its host has not reclaimed it yet: try again until the grace ends).
+ */
+export interface ResumeRequest {
+  roomCode: string;
+  peerId: number;
+  resumeToken: string;
+}
+export type ResumeReply = JoinReply;
 
 /** A client sends its signals without `to` (they always go to its host); the host names the client. */
 export interface OutgoingSignal {
   to?: number;
   data: SignalData;
+  /**
+   * Which connection attempt between the client and its host the signal belongs to: the client
+   * numbers its attempts 0, 1, 2… and the host answers with the same number. Relayed unchanged.
+   */
+  connection?: number;
 }
 export interface IncomingSignal {
   from: number;
   data: SignalData;
+  connection?: number;
 }
 
-export type RoomClosedReason = "host_left" | "kicked";
+/** Connection attempt numbers stay below this (a varint-sized integer; relayed as is). */
+export const MAX_CONNECTION_NUMBER = 2 ** 31 - 1;
+
+/** `session_expired`: a client's reconnect grace ran out on the server before it resumed. */
+export type RoomClosedReason = "host_left" | "kicked" | "session_expired";
 
 export interface ClientToServerEvents {
   create(request: CreateRequest, reply: (reply: Reply<CreateReply>) => void): void;
   join(request: JoinRequest, reply: (reply: Reply<JoinReply>) => void): void;
+  resume(request: ResumeRequest, reply: (reply: Reply<ResumeReply>) => void): void;
+  /** Answers `{ ok: true }` at once: lets a peer check that its socket still reaches the server. */
+  probe(reply: (reply: Reply<object>) => void): void;
   signal(signal: OutgoingSignal): void;
   /** Host only: while true, joins are answered with `room_refusing`. */
   setRefusing(request: { refusing: boolean }, reply?: (reply: Reply<object>) => void): void;

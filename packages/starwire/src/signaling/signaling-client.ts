@@ -30,7 +30,30 @@ export function connectSignaling(url: string, timeoutMs: number): Promise<Signal
   });
 }
 
-type RequestEvent = "create" | "join";
+/**
+ * Whether the socket still reaches the server: a socket can look connected for many seconds after
+ * its network went away (socket.io notices only at its next heartbeat).
+ */
+export async function probeSignaling(socket: SignalingSocket, timeoutMs: number): Promise<boolean> {
+  try {
+    const reply: unknown = await socket.timeout(timeoutMs).emitWithAck("probe");
+    return typeof reply === "object" && reply !== null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Lets a socket go without leaving: the transport closes as if the network dropped it, so the
+ * server keeps this peer's place (a deliberate `disconnect()` would give it up).
+ */
+export function abandonSignaling(socket: SignalingSocket | null): void {
+  if (!socket) return;
+  socket.removeAllListeners();
+  socket.io.engine?.close();
+}
+
+type RequestEvent = "create" | "join" | "resume";
 type RequestOf<E extends RequestEvent> = Parameters<ClientToServerEvents[E]>[0];
 type ReplyOf<E extends RequestEvent> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
 

@@ -27,6 +27,13 @@ export type ConnectionFailedReason =
 export interface PeerEventHandler {
   peerConnected(id: number): void;
   peerDisconnected(id: number): void;
+  /**
+   * The connection to a connected peer dropped; the transport is trying to get it back. The peer
+   * is still in the game: reliable messages to it wait and arrive once it is back.
+   */
+  peerReconnecting(id: number): void;
+  /** A reconnecting peer is back. Nothing sent reliably either way in between was lost. */
+  peerReconnected(id: number): void;
   packet(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void;
   connectionFailed(reason: ConnectionFailedReason, message: string): void;
 }

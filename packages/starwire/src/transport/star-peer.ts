@@ -93,6 +93,14 @@ export abstract class StarPeer implements MultiplayerPeer {
     this.#report(["peerDisconnected", id]);
   }
 
+  protected reportPeerReconnecting(id: number): void {
+    this.#report(["peerReconnecting", id]);
+  }
+
+  protected reportPeerReconnected(id: number): void {
+    this.#report(["peerReconnected", id]);
+  }
+
   protected reportPacket(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
     // The hot path: no event tuple when it can go straight to the handler.
     if (this.#handler && this.#pending.length === 0) this.#handler.packet(from, data, transfer, channel);
@@ -115,6 +123,10 @@ function dispatch(handler: PeerEventHandler, event: PeerEvent): void {
       return handler.peerConnected(event[1]);
     case "peerDisconnected":
       return handler.peerDisconnected(event[1]);
+    case "peerReconnecting":
+      return handler.peerReconnecting(event[1]);
+    case "peerReconnected":
+      return handler.peerReconnected(event[1]);
     case "packet":
       return handler.packet(event[1], event[2], event[3], event[4]);
     case "connectionFailed":

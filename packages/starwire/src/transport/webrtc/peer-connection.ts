@@ -5,7 +5,7 @@ import { Reassembler } from "./fragments.js";
 
 /** The part of simple-peer's instance Starwire uses. */
 export interface SimplePeerInstance {
-  _pc: RTCPeerConnection;
+  _pc: RTCPeerConnection & { addEventListener?: RTCPeerConnection["addEventListener"] };
   /** simple-peer's 5 s "ICE complete" timer, which its destroy() forgets to clear. */
   _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
   signal(data: SignalData): void;
@@ -43,7 +43,11 @@ const INIT: Record<TransferMode, RTCDataChannelInit> = {
   unreliable_ordered: { ordered: true, maxRetransmits: 0 },
 };
 
-export type ConnectionEnd = { kind: "closed" } | { kind: "failed"; ice: boolean; message: string };
+export type ConnectionEnd =
+  | { kind: "closed" }
+  | { kind: "failed"; ice: boolean; message: string }
+  /** The other side broke the protocol: it is not given another connection. */
+  | { kind: "violation"; message: string };
 
 export interface ConnectionCallbacks {
   signal(data: SignalData): void;
@@ -68,6 +72,8 @@ export class PeerConnection {
   readonly #channels: RTCDataChannel[] = [];
   readonly #senders: ChannelSender[] = [];
   readonly #callbacks: ConnectionCallbacks;
+  readonly #lanes: readonly Lane[];
+  readonly #maxMessageBytes: number;
   #held: Array<[Uint8Array, Lane]> | null = [];
   #ended = false;
 
@@ -79,6 +85,11 @@ export class PeerConnection {
     callbacks: ConnectionCallbacks,
   ) {
     this.#callbacks = callbacks;
+    this.#lanes = [
+      ...BUILT_IN.map((transfer) => ({ transfer, channel: 0 })),
+      ...extraChannels.map((transfer, i) => ({ transfer, channel: i + 1 })),
+    ];
+    this.#maxMessageBytes = maxMessageBytes;
     this.#peer = new SimplePeer(options);
     this.#peer.on("signal", (data) => {
       if (data.type === "offer" || data.type === "answer" || data.type === "candidate") {
@@ -90,11 +101,23 @@ export class PeerConnection {
       this.#end({ kind: "failed", ice, message: error.message });
     });
     this.#peer.on("close", () => this.#end({ kind: "closed" }));
-    const lanes: Lane[] = [
-      ...BUILT_IN.map((transfer) => ({ transfer, channel: 0 })),
-      ...extraChannels.map((transfer, i) => ({ transfer, channel: i + 1 })),
-    ];
-    lanes.forEach((lane, index) => {
+    // simple-peer ignores a connection that only reports connectionState "closed"; nothing would
+    // end the attempt then.
+    const pc = this.#peer._pc;
+    pc.addEventListener?.("connectionstatechange", () => {
+      const state = pc.connectionState;
+      if (state === "closed" || state === "failed") {
+        this.#end({ kind: "failed", ice: true, message: `connection ${state}` });
+      }
+    });
+    // The answering side creates its channels once the offer is applied: created earlier,
+    // libdatachannel makes the answerer negotiate an offer of its own (both sides then start ICE
+    // as controlling).
+    if (options.initiator) this.#createChannels();
+  }
+
+  #createChannels(): void {
+    this.#lanes.forEach((lane, index) => {
       const label = lane.channel === 0 ? lane.transfer : `channel ${lane.channel} ${lane.transfer}`;
       const id = FIRST_CHANNEL_ID + index;
       const channel = this.#peer._pc.createDataChannel(label, {
@@ -106,7 +129,7 @@ export class PeerConnection {
       channel.onopen = () => this.#channelOpened();
       channel.onclose = () => this.#end({ kind: "closed" });
       const reliable = lane.transfer === "reliable";
-      const reassembler = reliable ? new Reassembler(maxMessageBytes) : null;
+      const reassembler = reliable ? new Reassembler(this.#maxMessageBytes) : null;
       channel.onmessage = (event: MessageEvent) => this.#received(event.data, lane, reassembler);
       this.#channels.push(channel);
       this.#senders.push(new ChannelSender(channel, reliable));
@@ -122,6 +145,7 @@ export class PeerConnection {
     if (this.#ended) return;
     try {
       this.#peer.signal(data);
+      if (data.type === "offer" && this.#channels.length === 0) this.#createChannels();
     } catch (error) {
       this.#end({ kind: "failed", ice: false, message: `bad signal: ${(error as Error).message}` });
     }
@@ -156,6 +180,11 @@ export class PeerConnection {
     return { unreliableDropped, reliableQueuedBytes, bufferedBytes };
   }
 
+  /** Ends the connection as the other side's fault (a bad link frame, say) and reports it. */
+  violated(message: string): void {
+    this.#end({ kind: "violation", message });
+  }
+
   /** Closes without reporting: the owner already knows. */
   destroy(): void {
     this.#ended = true;
@@ -163,7 +192,7 @@ export class PeerConnection {
   }
 
   #channelOpened(): void {
-    if (this.#ended || this.#held === null) return;
+    if (this.#ended || this.#held === null || this.#channels.length === 0) return;
     for (const channel of this.#channels) if (channel.readyState !== "open") return;
     const held = this.#held;
     this.#held = null;
@@ -180,7 +209,7 @@ export class PeerConnection {
     if (bytes === null) return;
     if (typeof bytes === "string") {
       // Broken framing cannot be resynchronised on a reliable channel: the peer goes.
-      this.#end({ kind: "failed", ice: false, message: `protocol violation: ${bytes}` });
+      this.#end({ kind: "violation", message: `protocol violation: ${bytes}` });
       return;
     }
     if (this.#held) this.#held.push([bytes, lane]);

@@ -1,5 +1,11 @@
-import { HOST_PEER_ID, type IceServer } from "../../signaling/protocol.js";
-import { connectSignaling, request, type SignalingSocket } from "../../signaling/signaling-client.js";
+import { HOST_PEER_ID, type IceServer, type SignalData } from "../../signaling/protocol.js";
+import {
+  abandonSignaling,
+  connectSignaling,
+  probeSignaling,
+  request,
+  type SignalingSocket,
+} from "../../signaling/signaling-client.js";
 import { ConnectionError, type ConnectionFailedReason, type TransferMode } from "../multiplayer-peer.js";
 import { type ClientOptions, type CreatedRoom, type ServerOptions, StarPeer } from "../star-peer.js";
 import {
@@ -8,12 +14,19 @@ import {
   type SimplePeerConstructor,
   type WebRTCImplementation,
 } from "./peer-connection.js";
+import { isFinal, type LostCause, Session, type SessionOwner } from "./session.js";
 
 export interface WebRTCPeerOptions {
   /** The signaling server, e.g. "https://signal.example.com" or "http://localhost:8787". */
   signalingUrl: string;
   /** A client that is not connected after this long fails with `timeout`; also bounds the host's wait. Default 15 000. */
   connectTimeoutMs?: number;
+  /**
+   * Host: how long a player whose connection dropped (a phone changing networks, a tunnel) stays
+   * in the game as *reconnecting* before it is gone; its id, place and everything the game knows of
+   * it are kept meanwhile. Default 30 000; 0 drops it at once. Clients follow their host's value.
+   */
+  reconnectGraceMs?: number;
   /** Replaces the ICE servers the signaling server hands out (which are the right choice for most games). */
   iceServers?: IceServer[];
   /** Further RTCPeerConnection settings, e.g. `iceTransportPolicy: "relay"`. */
@@ -30,31 +43,72 @@ export interface WebRTCPeerOptions {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
-const RECONNECT_FIRST_DELAY_MS = 250;
-const RECONNECT_MAX_DELAY_MS = 5000;
+export const DEFAULT_RECONNECT_GRACE_MS = 30_000;
+/** One connection attempt that has not opened by then is abandoned for a new one. */
+const ATTEMPT_TIMEOUT_MS = 5000;
+/** A join negotiates at most this many connections before it fails. */
+const MAX_JOIN_ATTEMPTS = 3;
+/** How long a signaling socket may take to answer a probe before it is replaced. */
+const PROBE_TIMEOUT_MS = 1000;
+/** Connecting a replacement socket, and its first request. */
+const SIGNALING_RETRY_TIMEOUT_MS = 2000;
+const RETRY_FIRST_DELAY_MS = 250;
+/** While a player is reconnecting, retries stay close together: the link may be back any moment. */
+const RECONNECT_MAX_DELAY_MS = 1000;
+/** A healthy game without signaling retries less eagerly. */
+const SIGNALING_MAX_DELAY_MS = 5000;
+const TICK_MS = 250;
+/** Reliable messages kept for resending, per peer; past it the player cannot be caught up and is dropped. */
+const RESEND_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Matches MultiplayerAPI's default send limit, plus room for headers. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 1024;
 
+/** How a connection attempt ended: it opened, it made no progress in time, or it died. */
+type AttemptOutcome = "opened" | "timeout" | LostCause;
+
+/** Every peer not closed yet, so a page that goes away can say goodbye for all of them. */
+const livePeers = new Set<WebRTCMultiplayerPeerBase>();
+
+/** Closes every WebRTC peer of this page or process, as `close()` does (the browser entry calls it on pagehide). */
+export function closeAllPeers(): void {
+  for (const peer of [...livePeers]) peer.close();
+}
+
 /**
- * The WebRTC star: the host holds one connection per client, a client one to the host, each with
- * a reliable, an unreliable and an unreliable-ordered data channel. The signaling socket stays
- * open to learn at once when a tab closes.
+ * The WebRTC star: the host holds one session per client, a client one with the host. A session
+ * outlives its connections: when one dies it is replaced under the same id (see session.ts), and
+ * each connection carries a reliable, an unreliable and an unreliable-ordered data channel. The
+ * signaling socket stays open to broker replacements and to learn at once when a player leaves.
  *
  * The browser and Node entry points subclass this with their build of simple-peer.
  */
 export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   protected abstract readonly simplePeer: SimplePeerConstructor;
   readonly #options: WebRTCPeerOptions;
-  readonly #connections = new Map<number, PeerConnection>();
-  readonly #connectTimers = new Map<number, ReturnType<typeof setTimeout>>();
+  readonly #sessions = new Map<number, Session>();
+  /** Per remote: the deadline to open (host), or the end of its reconnect grace. */
+  readonly #deadlines = new Map<number, ReturnType<typeof setTimeout>>();
+  /** Timers of retries and of the client's current attempt. */
+  readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
+  #ticker: ReturnType<typeof setInterval> | null = null;
   #socket: SignalingSocket | null = null;
-  /** Host: what it takes to register the room again after the signaling server went away. */
+  /** Host: what it takes to register the room again after losing the signaling server. */
   #room: { maxPlayers: number; password: string | undefined; hostToken: string } | null = null;
-  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Client: what it takes to take its place back from a new socket. */
+  #seat: { roomCode: string; peerId: number; resumeToken: string } | null = null;
+  #graceMs = 0;
   #webrtc: WebRTCImplementation | undefined;
   #iceServers: IceServer[] = [];
   #roomCode: string | null = null;
   #used = false;
+  #closed = false;
+  /** Client: settles the connection attempt in progress. */
+  #settleAttempt: ((outcome: AttemptOutcome) => void) | null = null;
+  /** A signaling repair (probe, replace, resume or reclaim) is running. */
+  #repairingSignaling = false;
+  #recovering = false;
+  /** Host: clients it dropped while the server could not hear it; it frees their places once it can. */
+  readonly #pendingKicks = new Set<number>();
 
   constructor(options: WebRTCPeerOptions) {
     super();
@@ -63,6 +117,11 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
 
   get roomCode(): string | null {
     return this.#roomCode;
+  }
+
+  /** The reconnect grace in force: the host's own setting, or on a client the one its host's room has. */
+  get reconnectGraceMs(): number {
+    return this.#graceMs;
   }
 
   /** The WebRTC implementation to use; Node loads one here (the browser has its own). */
@@ -85,66 +144,21 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     if (!Number.isInteger(options.maxPlayers) || options.maxPlayers < 1) {
       throw new RangeError(`maxPlayers must be a positive integer, got ${options.maxPlayers}`);
     }
+    const grace = this.#options.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS;
+    if (!Number.isInteger(grace) || grace < 0) {
+      throw new RangeError(`reconnectGraceMs must be a non-negative integer, got ${grace}`);
+    }
+    this.#graceMs = grace;
     this.#webrtc = await this.loadWebRTC();
     this.#room = { maxPlayers: options.maxPlayers, password: options.password, hostToken: "" };
-    const socket = await this.#openSignaling();
-    await this.#registerRoom(socket, null).catch((error: unknown) => {
+    const socket = await this.#openSignaling(this.#connectTimeoutMs);
+    await this.#registerRoom(socket, null, this.#connectTimeoutMs).catch((error: unknown) => {
       this.#closeSignaling();
       throw error;
     });
     this.setState("connected", HOST_PEER_ID);
+    livePeers.add(this);
     return { roomCode: this.#roomCode! };
-  }
-
-  /** Host: creates (or, after losing the signaling server, reclaims) the room and listens on it. */
-  async #registerRoom(socket: SignalingSocket, reclaim: { roomCode: string; hostToken: string } | null) {
-    const room = this.#room!;
-    const request_ = {
-      maxPlayers: room.maxPlayers,
-      ...(room.password && { password: room.password }),
-      ...(reclaim && { reclaim: { ...reclaim, peers: [...this.#connections.keys()] } }),
-    };
-    const reply = await request(socket, "create", request_, this.#connectTimeoutMs);
-    this.#iceServers = reply.iceServers;
-    this.#roomCode = reply.roomCode;
-    room.hostToken = reply.hostToken ?? "";
-    if (this.refuseNewConnections) socket.emit("setRefusing", { refusing: true });
-    socket.on("peerJoined", ({ peerId }) => this.#acceptClient(peerId));
-    socket.on("peerLeft", ({ peerId }) => this.#dropClient(peerId, false));
-    socket.on("signal", ({ from, data }) => this.#connections.get(from)?.signal(data));
-    socket.on("disconnect", (reason) => {
-      // Our own disconnect() says "io client disconnect"; anything else is the server going away.
-      if (reason !== "io client disconnect") this.#reconnectSignaling(RECONNECT_FIRST_DELAY_MS);
-    });
-  }
-
-  /**
-   * The games go on over their data channels; meanwhile the host keeps trying to get its room
-   * back (same code, with its token) so that new players can join again once the server is back.
-   */
-  #reconnectSignaling(delayMs: number): void {
-    this.#socket = null;
-    if (this.connectionStatus !== "connected" || !this.#room) return;
-    this.#reconnectTimer = setTimeout(async () => {
-      this.#reconnectTimer = null;
-      const previous = { roomCode: this.#roomCode!, hostToken: this.#room!.hostToken };
-      try {
-        const socket = await this.#openSignaling();
-        if (this.connectionStatus !== "connected") return this.#closeSignaling();
-        try {
-          await this.#registerRoom(socket, previous);
-        } catch (error) {
-          // The code could not be reclaimed (another server, or no shared ROOM_SECRET): open a new room.
-          // Any refusal (another server, no shared ROOM_SECRET, an older server): a fresh room instead.
-          if (!(error instanceof ConnectionError) || error.signalingCode === undefined) throw error;
-          socket.removeAllListeners();
-          await this.#registerRoom(socket, null);
-        }
-      } catch {
-        this.#closeSignaling();
-        this.#reconnectSignaling(Math.min(delayMs * 2, RECONNECT_MAX_DELAY_MS));
-      }
-    }, delayMs);
   }
 
   /**
@@ -156,9 +170,10 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#claim();
     this.#webrtc = await this.loadWebRTC();
     this.setState("connecting");
-    let joined: { roomCode: string; peerId: number; iceServers: IceServer[] };
+    livePeers.add(this);
+    let joined: Awaited<ReturnType<typeof request<"join">>>;
     try {
-      const socket = await this.#openSignaling();
+      const socket = await this.#openSignaling(this.#connectTimeoutMs);
       const password = options.password ? { password: options.password } : {};
       joined = await request(socket, "join", { roomCode, ...password }, this.#connectTimeoutMs);
     } catch (error) {
@@ -167,53 +182,40 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       this.#fail(failure.reason, failure.message);
       throw failure;
     }
-    const socket = this.#socket!;
     this.#iceServers = joined.iceServers;
     this.#roomCode = joined.roomCode;
+    this.#graceMs = joined.reconnectGraceMs ?? 0;
+    this.#seat = { roomCode: joined.roomCode, peerId: joined.peerId, resumeToken: joined.resumeToken ?? "" };
     this.setState("connecting", joined.peerId);
-    socket.on("signal", ({ from, data }) => {
-      if (from === HOST_PEER_ID) this.#connections.get(HOST_PEER_ID)?.signal(data);
-    });
-    socket.on("roomClosed", ({ reason }) => this.#lostHost(reason, `signaling server: ${reason}`));
-    socket.on("disconnect", () => {
-      if (this.connectionStatus === "connecting") {
-        this.#fail("signaling_unreachable", "lost the signaling server while connecting");
-      }
-    });
-    this.#connect(HOST_PEER_ID, true, {
-      signal: (data) => socket.emit("signal", { data }),
-      open: () => {
-        this.setState("connected");
-        this.reportPeerConnected(HOST_PEER_ID);
-      },
-      packet: (data, transfer, channel) => this.reportPacket(HOST_PEER_ID, data, transfer, channel),
-      end: (end) => {
-        const ice = end.kind === "failed" && end.ice;
-        this.#lostHost(
-          ice ? "ice_failed" : "signaling_error",
-          end.kind === "failed" ? end.message : "connection closed",
-        );
-      },
-    });
+    this.#listenAsClient(this.#socket!);
+    void this.#join(this.#addSession(HOST_PEER_ID, this.#clientSessionOwner));
   }
 
-  /** What this peer holds, for leak checks: connections, pending connect timers, the signaling socket. */
+  /** What this peer holds, for leak checks: sessions, pending timers, the signaling socket. */
   debugStats() {
     let unreliableDropped = 0;
     let reliableQueuedBytes = 0;
     let bufferedBytes = 0;
-    for (const connection of this.#connections.values()) {
-      const stats = connection.sendStats;
+    let unacknowledgedBytes = 0;
+    let reconnecting = 0;
+    for (const session of this.#sessions.values()) {
+      unacknowledgedBytes += session.unacknowledgedBytes;
+      if (session.state === "reconnecting") reconnecting++;
+      const stats = session.connection?.sendStats;
+      if (!stats) continue;
       unreliableDropped += stats.unreliableDropped;
       reliableQueuedBytes += stats.reliableQueuedBytes;
       bufferedBytes += stats.bufferedBytes;
     }
     return {
-      connections: this.#connections.size,
-      connectTimers: this.#connectTimers.size + (this.#reconnectTimer ? 1 : 0),
+      connections: this.#sessions.size,
+      reconnecting,
+      connectTimers: this.#deadlines.size + this.#retryTimers.size + (this.#ticker ? 1 : 0),
       signalingOpen: this.#socket?.connected ?? false,
       unreliableDropped,
       reliableQueuedBytes,
+      /** Reliable messages kept until the other side confirms them (resent after a reconnect). */
+      unacknowledgedBytes,
       /** What the data channels themselves hold, not yet handed to the network. */
       bufferedBytes,
     };
@@ -230,20 +232,26 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     if (!Number.isInteger(channel) || channel < 0 || channel > extra) {
       throw new RangeError(`channel ${channel} is not declared (WebRTCPeerOptions.channels has ${extra})`);
     }
-    this.#connections.get(to)?.send(data, transfer, channel, key);
+    this.#sessions.get(to)?.send(data, transfer, channel, key);
   }
 
   disconnectPeer(id: number): void {
-    if (this.uniqueId !== HOST_PEER_ID || !this.#connections.has(id)) return;
-    const wasOpen = this.#removeConnection(id);
-    this.#socket?.emit("kick", { peerId: id });
-    if (wasOpen) this.reportPeerDisconnected(id);
+    const session = this.#sessions.get(id);
+    if (this.uniqueId !== HOST_PEER_ID || !session) return;
+    const wasIn = session.state !== "connecting";
+    this.#removeSession(id, true);
+    this.#kick(id);
+    if (wasIn) this.reportPeerDisconnected(id);
   }
 
   close(): void {
-    for (const id of [...this.#connections.keys()]) this.#removeConnection(id);
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = null;
+    this.#closed = true;
+    livePeers.delete(this);
+    for (const id of [...this.#sessions.keys()]) this.#removeSession(id, true);
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
+    this.#settleAttempt = null;
+    this.#pendingKicks.clear();
     this.#closeSignaling();
     this.dropPendingEvents();
     this.setState("disconnected");
@@ -258,101 +266,445 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#used = true;
   }
 
-  async #openSignaling(): Promise<SignalingSocket> {
-    this.#socket = await connectSignaling(this.#options.signalingUrl, this.#connectTimeoutMs);
-    return this.#socket;
-  }
+  // ─── host ──────────────────────────────────────────────────────────────────────────────────
 
-  #closeSignaling(): void {
-    this.#socket?.removeAllListeners();
-    this.#socket?.disconnect();
-    this.#socket = null;
-  }
-
-  #acceptClient(peerId: number): void {
-    if (this.#connections.has(peerId)) return;
-    if (this.refuseNewConnections) {
-      this.#socket?.emit("kick", { peerId });
-      return;
-    }
-    this.#connect(peerId, false, {
-      signal: (data) => this.#socket?.emit("signal", { to: peerId, data }),
-      open: () => this.reportPeerConnected(peerId),
-      packet: (data, transfer, channel) => this.reportPacket(peerId, data, transfer, channel),
-      end: () => this.#dropClient(peerId),
+  /** Creates the room, or takes it back after losing the signaling socket, and listens on it. */
+  async #registerRoom(
+    socket: SignalingSocket,
+    reclaim: { roomCode: string; hostToken: string } | null,
+    timeoutMs: number,
+  ): Promise<void> {
+    const room = this.#room!;
+    const request_ = {
+      maxPlayers: room.maxPlayers,
+      reconnectGraceMs: this.#graceMs,
+      ...(room.password && { password: room.password }),
+      ...(reclaim && { reclaim: { ...reclaim, peers: [...this.#sessions.keys()] } }),
+    };
+    // Listening first: a takeover announces the players the host missed right after its reply.
+    socket.on("peerJoined", ({ peerId }) => this.#acceptClient(peerId));
+    socket.on("peerLeft", ({ peerId }) => this.#dropClient(peerId, false));
+    socket.on("signal", ({ from, data, connection }) => this.#hostSignal(from, data, connection ?? 0));
+    socket.on("disconnect", (reason) => {
+      // Our own disconnect() says "io client disconnect"; anything else is the server going away.
+      if (reason !== "io client disconnect" && socket === this.#socket) this.#repairHostSignaling(true);
     });
+    try {
+      const reply = await request(socket, "create", request_, timeoutMs);
+      this.#iceServers = reply.iceServers;
+      this.#roomCode = reply.roomCode;
+      room.hostToken = reply.hostToken ?? "";
+    } catch (error) {
+      socket.removeAllListeners();
+      throw error;
+    }
+    if (this.refuseNewConnections) socket.emit("setRefusing", { refusing: true });
+    for (const peerId of this.#pendingKicks) this.#kick(peerId);
   }
 
   /**
-   * A client is gone (left, dropped or failed): forget it, and have the signaling server free its
-   * place, unless the server is the one that reported it gone.
+   * The games go on over their data channels; meanwhile the host gets a socket that answers back,
+   * with its room (same code, by its token) so that players can join and come back through it.
+   * `lost`: the socket is known dead; otherwise it is probed first.
+   */
+  async #repairHostSignaling(lost: boolean): Promise<void> {
+    if (this.#repairingSignaling || this.connectionStatus !== "connected" || !this.#room) return;
+    this.#repairingSignaling = true;
+    try {
+      const current = this.#socket;
+      if (!lost && current?.connected && (await probeSignaling(current, PROBE_TIMEOUT_MS))) return;
+      if (this.#closed) return;
+      abandonSignaling(current);
+      this.#socket = null;
+      let delay = RETRY_FIRST_DELAY_MS;
+      while (!this.#closed) {
+        if (await this.#reclaimRoom()) return;
+        await this.#sleep(delay);
+        delay = Math.min(delay * 2, this.#reconnectingCount() > 0 ? RECONNECT_MAX_DELAY_MS : SIGNALING_MAX_DELAY_MS);
+      }
+    } finally {
+      this.#repairingSignaling = false;
+    }
+  }
+
+  async #reclaimRoom(): Promise<boolean> {
+    const previous = { roomCode: this.#roomCode!, hostToken: this.#room!.hostToken };
+    let socket: SignalingSocket | null = null;
+    try {
+      socket = await connectSignaling(this.#options.signalingUrl, SIGNALING_RETRY_TIMEOUT_MS);
+      if (this.#closed) {
+        abandonSignaling(socket);
+        return true;
+      }
+      this.#socket = socket;
+      try {
+        await this.#registerRoom(socket, previous, SIGNALING_RETRY_TIMEOUT_MS);
+      } catch (error) {
+        // Any refusal (another server, no shared ROOM_SECRET, an older server): a fresh room instead.
+        if (!(error instanceof ConnectionError) || error.signalingCode === undefined) throw error;
+        await this.#registerRoom(socket, null, SIGNALING_RETRY_TIMEOUT_MS);
+      }
+      return true;
+    } catch {
+      if (socket && this.#socket === socket) this.#socket = null;
+      abandonSignaling(socket);
+      return false;
+    }
+  }
+
+  #acceptClient(peerId: number): void {
+    if (this.#sessions.has(peerId) || this.#closed) return;
+    if (this.refuseNewConnections || this.#pendingKicks.has(peerId)) return this.#kick(peerId);
+    this.#addSession(peerId, this.#hostSessionOwner);
+    this.#setDeadline(peerId, this.#connectTimeoutMs, () => this.#dropClient(peerId));
+  }
+
+  /** A client's signal. A higher connection number is a new attempt: it replaces the old connection. */
+  #hostSignal(from: number, data: SignalData, number: number): void {
+    const session = this.#sessions.get(from);
+    if (!session || !Number.isInteger(number)) return;
+    if (number > session.connectionNumber) {
+      if (data.type !== "offer") return;
+      session.connect(number, (callbacks) =>
+        this.#newConnection(false, callbacks, (signal) =>
+          this.#socket?.emit("signal", { to: from, data: signal, connection: number }),
+        ),
+      );
+    }
+    if (number === session.connectionNumber) session.connection?.signal(data);
+  }
+
+  readonly #hostSessionOwner: SessionOwner = {
+    opened: (session, resumed) => {
+      this.#clearDeadline(session.remoteId);
+      if (resumed) this.reportPeerReconnected(session.remoteId);
+      else this.reportPeerConnected(session.remoteId);
+    },
+    packet: (session, data, transfer, channel) => this.reportPacket(session.remoteId, data, transfer, channel),
+    lost: (session, cause) => {
+      const id = session.remoteId;
+      // Before it opened, the client is the one that tries again, within the host's deadline.
+      if (session.state === "connecting") {
+        if (isFinal(cause)) this.#dropClient(id);
+        return;
+      }
+      if (isFinal(cause) || this.#graceMs === 0) return this.#dropClient(id);
+      if (this.#deadlines.has(id)) return; // already reconnecting
+      this.#setDeadline(id, this.#graceMs, () => this.#dropClient(id));
+      this.reportPeerReconnecting(id);
+      // When every client went quiet at once, it is more likely this side's network: check ours too.
+      void this.#repairHostSignaling(false);
+    },
+  };
+
+  /**
+   * A client is gone (left, dropped, failed or out of grace): forget it, and have the signaling
+   * server free its place, unless the server is the one that reported it gone.
    */
   #dropClient(peerId: number, freePlace = true): void {
-    if (!this.#connections.has(peerId)) return;
-    const wasOpen = this.#removeConnection(peerId);
-    if (wasOpen) this.reportPeerDisconnected(peerId);
+    const session = this.#sessions.get(peerId);
+    if (!session) return;
+    const wasIn = session.state !== "connecting";
+    this.#removeSession(peerId, false);
+    if (wasIn) this.reportPeerDisconnected(peerId);
     // The server still counts this client (or, after a reclaim, its reserved id): free the place.
-    if (freePlace) this.#socket?.emit("kick", { peerId });
+    if (freePlace) this.#kick(peerId);
   }
 
-  #connect(remoteId: number, initiator: boolean, callbacks: ConnectionCallbacks): void {
-    const config: RTCConfiguration = {
-      ...this.rtcConfiguration(),
-      iceServers: this.#options.iceServers ?? this.#iceServers,
-    };
-    const connection = new PeerConnection(
-      this.simplePeer,
-      { initiator, config, trickle: true, ...(this.#webrtc ? { wrtc: this.#webrtc } : {}) },
-      this.#options.channels ?? [],
-      this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      {
-        ...callbacks,
-        open: () => {
-          this.#clearConnectTimer(remoteId);
-          callbacks.open();
-        },
-      },
+  /** Has the server free a client's place; remembered until a socket of ours confirms it. */
+  #kick(peerId: number): void {
+    this.#pendingKicks.add(peerId);
+    const socket = this.#socket;
+    if (!socket?.connected) return;
+    socket.timeout(SIGNALING_RETRY_TIMEOUT_MS).emit("kick", { peerId }, (error: unknown) => {
+      // A refusal (unknown_peer: already gone) is as good as done; only silence keeps it pending.
+      if (!error) this.#pendingKicks.delete(peerId);
+    });
+  }
+
+  // ─── client ────────────────────────────────────────────────────────────────────────────────
+
+  #listenAsClient(socket: SignalingSocket): void {
+    socket.on("signal", ({ from, data, connection }) => {
+      const session = this.#sessions.get(HOST_PEER_ID);
+      if (from === HOST_PEER_ID && session && (connection ?? 0) === session.connectionNumber) {
+        session.connection?.signal(data);
+      }
+    });
+    socket.on("roomClosed", ({ reason }) =>
+      this.#lostHost(reason === "session_expired" ? "timeout" : reason, `signaling server: ${reason}`),
     );
-    this.#connections.set(remoteId, connection);
-    this.#connectTimers.set(
-      remoteId,
-      setTimeout(() => {
-        this.#connectTimers.delete(remoteId);
-        if (initiator) this.#fail("timeout", `not connected after ${this.#connectTimeoutMs} ms`);
-        else this.#dropClient(remoteId);
-      }, this.#connectTimeoutMs),
-    );
+    socket.on("disconnect", (reason) => {
+      if (reason === "io client disconnect" || socket !== this.#socket) return;
+      if (this.connectionStatus === "connecting") {
+        return this.#fail("signaling_unreachable", "lost the signaling server while connecting");
+      }
+      void this.#repairClientSignaling();
+    });
   }
 
-  /** Returns whether the connection had opened (so its end is a disconnect, not a failure). */
-  #removeConnection(remoteId: number): boolean {
-    const connection = this.#connections.get(remoteId);
-    this.#connections.delete(remoteId);
-    this.#clearConnectTimer(remoteId);
-    connection?.destroy();
-    return connection?.opened ?? false;
+  /** Negotiates connections with the host until one opens, a few times at most. */
+  async #join(session: Session): Promise<void> {
+    const deadline = Date.now() + this.#connectTimeoutMs;
+    let last: Exclude<AttemptOutcome, "opened"> = "timeout";
+    for (let attempt = 0; attempt < MAX_JOIN_ATTEMPTS; attempt++) {
+      if (attempt > 0) await this.#sleep(RETRY_FIRST_DELAY_MS * 2 ** (attempt - 1));
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || this.connectionStatus !== "connecting") break;
+      const outcome = await this.#attempt(session, Math.min(ATTEMPT_TIMEOUT_MS, remaining));
+      if (outcome === "opened") return;
+      last = outcome;
+      if (outcome !== "timeout" && isFinal(outcome)) break;
+    }
+    if (this.connectionStatus !== "connecting") return;
+    if (last === "timeout") return this.#fail("timeout", `not connected after ${this.#connectTimeoutMs} ms`);
+    const ice = last.kind === "ended" && last.end.kind === "failed" && last.end.ice;
+    this.#fail(ice ? "ice_failed" : "signaling_error", describe(last));
   }
 
-  #clearConnectTimer(remoteId: number): void {
-    clearTimeout(this.#connectTimers.get(remoteId));
-    this.#connectTimers.delete(remoteId);
+  /** One connection attempt to the host, numbered after the last; settles when it opens or dies. */
+  #attempt(session: Session, timeoutMs: number): Promise<AttemptOutcome> {
+    return new Promise((resolve) => {
+      const number = session.connectionNumber + 1;
+      const timer = setTimeout(() => {
+        session.abandonConnection();
+        settle("timeout");
+      }, timeoutMs);
+      this.#retryTimers.add(timer);
+      const settle = (outcome: AttemptOutcome) => {
+        clearTimeout(timer);
+        this.#retryTimers.delete(timer);
+        if (this.#settleAttempt === settle) this.#settleAttempt = null;
+        resolve(outcome);
+      };
+      this.#settleAttempt = settle;
+      session.connect(number, (callbacks) =>
+        this.#newConnection(true, callbacks, (signal) =>
+          this.#socket?.emit("signal", { data: signal, connection: number }),
+        ),
+      );
+    });
   }
 
-  /** Client: the host is unreachable. Before connecting that is a failure, after it a disconnect. */
+  readonly #clientSessionOwner: SessionOwner = {
+    opened: (_session, resumed) => {
+      this.#clearDeadline(HOST_PEER_ID);
+      this.#settleAttempt?.("opened");
+      if (resumed) return this.reportPeerReconnected(HOST_PEER_ID);
+      this.setState("connected");
+      this.reportPeerConnected(HOST_PEER_ID);
+    },
+    packet: (_session, data, transfer, channel) => this.reportPacket(HOST_PEER_ID, data, transfer, channel),
+    lost: (session, cause) => {
+      if (session.state === "connecting") return this.#settleAttempt?.(cause);
+      if (isFinal(cause) || this.#graceMs === 0) {
+        const reason = cause.kind === "ended" && cause.end.kind === "failed" && cause.end.ice;
+        return this.#lostHost(reason ? "ice_failed" : "signaling_error", describe(cause));
+      }
+      this.#settleAttempt?.(cause);
+      if (this.#deadlines.has(HOST_PEER_ID)) return; // already reconnecting
+      this.#setDeadline(HOST_PEER_ID, this.#graceMs, () =>
+        this.#lostHost("timeout", `the host did not come back within ${this.#graceMs} ms`),
+      );
+      this.reportPeerReconnecting(HOST_PEER_ID);
+      void this.#recover(session);
+    },
+  };
+
+  /** Reconnecting: a socket that reaches the server, then new connections until one opens. */
+  async #recover(session: Session): Promise<void> {
+    if (this.#recovering) return;
+    this.#recovering = true;
+    try {
+      let delay = 0;
+      while (session.state === "reconnecting" && !this.#closed) {
+        if (delay > 0) await this.#sleep(delay);
+        delay = Math.min(delay === 0 ? RETRY_FIRST_DELAY_MS : delay * 2, RECONNECT_MAX_DELAY_MS);
+        if (session.state !== "reconnecting") break;
+        if (!(await this.#reachSignaling())) continue;
+        if (session.state !== "reconnecting") break;
+        if ((await this.#attempt(session, ATTEMPT_TIMEOUT_MS)) === "opened") break;
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#lostHost("timeout", message);
+    } finally {
+      this.#recovering = false;
+    }
+  }
+
+  /** A socket that answers, in the client's own place: the current one if it does, else a new one. */
+  async #reachSignaling(): Promise<SignalingSocket | null> {
+    const current = this.#socket;
+    if (current?.connected && (await probeSignaling(current, PROBE_TIMEOUT_MS))) return current;
+    let socket: SignalingSocket | null = null;
+    try {
+      socket = await connectSignaling(this.#options.signalingUrl, SIGNALING_RETRY_TIMEOUT_MS);
+      const reply = await request(socket, "resume", this.#seat!, SIGNALING_RETRY_TIMEOUT_MS);
+      if (this.#closed || this.connectionStatus === "disconnected") {
+        abandonSignaling(socket);
+        return null;
+      }
+      this.#iceServers = reply.iceServers;
+      if (this.#socket === current) {
+        abandonSignaling(current);
+        this.#socket = socket;
+        this.#listenAsClient(socket);
+      }
+      return this.#socket;
+    } catch (error) {
+      // Never a deliberate disconnect: the server may have moved our place to this socket already.
+      abandonSignaling(socket);
+      if (error instanceof ConnectionError && error.signalingCode === "session_expired") {
+        throw new Error("the signaling server no longer holds this player's place");
+      }
+      return null;
+    }
+  }
+
+  /** The socket dropped while the game goes on: get one back, so a later reconnect has a way through. */
+  async #repairClientSignaling(): Promise<void> {
+    if (this.#repairingSignaling) return;
+    this.#repairingSignaling = true;
+    try {
+      let delay = RETRY_FIRST_DELAY_MS;
+      while (!this.#closed && this.connectionStatus === "connected") {
+        if (this.#sessions.get(HOST_PEER_ID)?.state === "reconnecting") return; // #recover does it
+        if (await this.#reachSignaling()) return;
+        await this.#sleep(delay);
+        delay = Math.min(delay * 2, SIGNALING_MAX_DELAY_MS);
+      }
+    } catch (error) {
+      this.#lostHost("timeout", error instanceof Error ? error.message : String(error));
+    } finally {
+      this.#repairingSignaling = false;
+    }
+  }
+
+  /** Client: the host is gone for good. Before connecting that is a failure, after it a disconnect. */
   #lostHost(reason: ConnectionFailedReason, message: string): void {
     if (this.connectionStatus === "connecting") return this.#fail(reason, message);
     if (this.connectionStatus !== "connected") return;
-    this.#removeConnection(HOST_PEER_ID);
-    this.#closeSignaling();
-    this.setState("disconnected");
+    this.#endClient();
     this.reportPeerDisconnected(HOST_PEER_ID);
   }
 
   #fail(reason: ConnectionFailedReason, message: string): void {
     if (this.connectionStatus === "disconnected") return;
-    this.#removeConnection(HOST_PEER_ID);
-    this.#closeSignaling();
-    this.setState("disconnected");
+    this.#endClient();
     this.reportConnectionFailed(reason, message);
+  }
+
+  #endClient(): void {
+    this.#settleAttempt?.({ kind: "bye" });
+    this.#removeSession(HOST_PEER_ID, false);
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
+    this.#closeSignaling();
+    livePeers.delete(this);
+    this.setState("disconnected");
+  }
+
+  // ─── shared ────────────────────────────────────────────────────────────────────────────────
+
+  #addSession(remoteId: number, owner: SessionOwner): Session {
+    const reliableChannels = [0];
+    (this.#options.channels ?? []).forEach((transfer, index) => {
+      if (transfer === "reliable") reliableChannels.push(index + 1);
+    });
+    const session = new Session(remoteId, reliableChannels, RESEND_LIMIT_BYTES, this.#graceMs > 0, owner);
+    this.#sessions.set(remoteId, session);
+    this.#ticker ??= setInterval(() => {
+      const now = Date.now();
+      for (const each of this.#sessions.values()) each.tick(now);
+    }, TICK_MS);
+    return session;
+  }
+
+  #removeSession(remoteId: number, sayBye: boolean): void {
+    this.#sessions.get(remoteId)?.close(sayBye);
+    this.#sessions.delete(remoteId);
+    this.#clearDeadline(remoteId);
+    if (this.#sessions.size === 0 && this.#ticker) {
+      clearInterval(this.#ticker);
+      this.#ticker = null;
+    }
+  }
+
+  #newConnection(
+    initiator: boolean,
+    callbacks: Omit<ConnectionCallbacks, "signal">,
+    signal: (data: SignalData) => void,
+  ): PeerConnection {
+    const config: RTCConfiguration = {
+      ...this.rtcConfiguration(),
+      iceServers: this.#options.iceServers ?? this.#iceServers,
+    };
+    return new PeerConnection(
+      this.simplePeer,
+      { initiator, config, trickle: true, ...(this.#webrtc ? { wrtc: this.#webrtc } : {}) },
+      this.#options.channels ?? [],
+      this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      { ...callbacks, signal },
+    );
+  }
+
+  #setDeadline(remoteId: number, ms: number, expire: () => void): void {
+    this.#clearDeadline(remoteId);
+    this.#deadlines.set(
+      remoteId,
+      setTimeout(() => {
+        this.#deadlines.delete(remoteId);
+        expire();
+      }, ms),
+    );
+  }
+
+  #clearDeadline(remoteId: number): void {
+    clearTimeout(this.#deadlines.get(remoteId));
+    this.#deadlines.delete(remoteId);
+  }
+
+  #reconnectingCount(): number {
+    let count = 0;
+    for (const session of this.#sessions.values()) if (session.state === "reconnecting") count++;
+    return count;
+  }
+
+  /** A pause that close() cuts short (the awaiting loop then sees the peer closed). */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#retryTimers.delete(timer);
+        resolve();
+      }, ms);
+      this.#retryTimers.add(timer);
+    });
+  }
+
+  async #openSignaling(timeoutMs: number): Promise<SignalingSocket> {
+    this.#socket = await connectSignaling(this.#options.signalingUrl, timeoutMs);
+    return this.#socket;
+  }
+
+  /** Leaves on purpose: the server frees this peer's place (or closes its room) at once. */
+  #closeSignaling(): void {
+    this.#socket?.removeAllListeners();
+    this.#socket?.disconnect();
+    this.#socket = null;
+  }
+}
+
+function describe(cause: LostCause): string {
+  switch (cause.kind) {
+    case "bye":
+      return "the other side left";
+    case "silence":
+      return "nothing heard from the other side";
+    case "violation":
+    case "overflow":
+      return cause.message;
+    case "ended":
+      return cause.end.kind === "closed" ? "connection closed" : cause.end.message;
   }
 }

@@ -1,0 +1,231 @@
+import type { TransferMode } from "../multiplayer-peer.js";
+import { decodeLinkFrame, encodeLinkFrame, LINK_FRAME, LinkFrameKind } from "./link-frames.js";
+import type { ConnectionCallbacks, ConnectionEnd, PeerConnection } from "./peer-connection.js";
+import { ResendLog } from "./resend-log.js";
+
+/** How often an open connection says it is alive (and acknowledges what it received). */
+export const HEARTBEAT_INTERVAL_MS = 500;
+/** A connection that has not heard anything for this long is taken for dead. */
+export const SILENCE_TIMEOUT_MS = 1500;
+/** The heartbeat's key for newest-wins: under load only the latest heartbeat waits to go out. */
+const HEARTBEAT_KEY = "\0link";
+
+/**
+ * connecting: no connection has completed yet. open: one has, and carries traffic. reconnecting: it
+ * was open and its connection is gone; another may take over. closed: over for good.
+ */
+export type SessionState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** Why a session's connection is gone. `bye`, `violation` and `overflow` leave nothing to resume. */
+export type LostCause =
+  | { kind: "ended"; end: ConnectionEnd }
+  | { kind: "silence" }
+  | { kind: "bye" }
+  | { kind: "violation"; message: string }
+  | { kind: "overflow"; message: string };
+
+export const isFinal = (cause: LostCause): boolean =>
+  cause.kind === "bye" || cause.kind === "violation" || cause.kind === "overflow";
+
+export interface SessionOwner {
+  /** A connection completed its handshake: traffic flows. `resumed` when the session was open before. */
+  opened(session: Session, resumed: boolean): void;
+  packet(session: Session, data: Uint8Array, transfer: TransferMode, channel: number): void;
+  /** The session's connection is gone; the session is `connecting` or `reconnecting` now, never closed. */
+  lost(session: Session, cause: LostCause): void;
+}
+
+/** Builds a connection that reports to the given callbacks (the owner adds where signals go). */
+export type ConnectionFactory = (callbacks: Omit<ConnectionCallbacks, "signal">) => PeerConnection;
+
+/**
+ * One remote peer over one or more successive connections: a player keeps its session while its
+ * connection is replaced. Every reliable message is counted on both sides and kept until the other
+ * side acknowledges it, so a new connection resends exactly what the old one did not deliver.
+ */
+export class Session {
+  readonly remoteId: number;
+  #state: SessionState = "connecting";
+  /** The number of the current connection attempt (the client counts them); -1 before the first. */
+  connectionNumber = -1;
+  readonly #owner: SessionOwner;
+  /** Channel number of each reliable lane (channel 0's reliable lane first). */
+  readonly #reliableChannels: readonly number[];
+  readonly #logs: ResendLog[];
+  /** Per reliable lane: whole messages received from the other side over the whole session. */
+  readonly #received: number[];
+  readonly #watchSilence: boolean;
+  #connection: PeerConnection | null = null;
+  /** Both sides said HELLO on the current connection. */
+  #handshaken = false;
+  /** Messages that arrived on other lanes before the HELLO; delivered right after it. */
+  #early: Array<[Uint8Array, TransferMode, number]> = [];
+  #lastHeard = 0;
+  #lastSaid = 0;
+
+  constructor(
+    remoteId: number,
+    reliableChannels: readonly number[],
+    resendLimitBytes: number,
+    watchSilence: boolean,
+    owner: SessionOwner,
+  ) {
+    this.remoteId = remoteId;
+    this.#reliableChannels = reliableChannels;
+    this.#logs = reliableChannels.map(() => new ResendLog(resendLimitBytes));
+    this.#received = reliableChannels.map(() => 0);
+    this.#watchSilence = watchSilence;
+    this.#owner = owner;
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  get connection(): PeerConnection | null {
+    return this.#connection;
+  }
+
+  /** Reliable bytes kept for resending until the other side confirms them. */
+  get unacknowledgedBytes(): number {
+    return this.#logs.reduce((sum, log) => sum + log.bytes, 0);
+  }
+
+  /** Replaces the current connection (dropped without a report) with a new attempt. */
+  connect(number: number, create: ConnectionFactory): PeerConnection {
+    this.#dropConnection();
+    this.connectionNumber = number;
+    const connection = create({
+      open: () => this.#connectionOpened(connection),
+      packet: (data, transfer, channel) => this.#received_(connection, data, transfer, channel),
+      end: (end) => {
+        if (connection !== this.#connection) return;
+        this.#connection = null;
+        this.#handshaken = false;
+        this.#lose(end.kind === "violation" ? { kind: "violation", message: end.message } : { kind: "ended", end });
+      },
+    });
+    this.#connection = connection;
+    return connection;
+  }
+
+  /**
+   * Reliable messages are kept until acknowledged and go out now if the connection is up, else with
+   * the next one. Unreliable ones go out only over an up connection.
+   */
+  send(data: Uint8Array, transfer: TransferMode, channel: number, key: string | null): void {
+    if (this.#state === "closed") return;
+    if (transfer === "reliable") {
+      const log = this.#logs[this.#reliableChannels.indexOf(channel)]!;
+      if (!log.append(data)) {
+        this.#dropConnection();
+        this.#lose({
+          kind: "overflow",
+          message: `over ${log.bytes} bytes of reliable messages not yet confirmed by peer ${this.remoteId}`,
+        });
+        return;
+      }
+    }
+    if (this.#handshaken) this.#connection!.send(data, transfer, channel, key);
+  }
+
+  /** Sends a heartbeat when one is due; takes a silent connection for dead. */
+  tick(now: number): void {
+    if (!this.#handshaken) return;
+    if (now - this.#lastSaid >= HEARTBEAT_INTERVAL_MS) {
+      this.#lastSaid = now;
+      const heartbeat = encodeLinkFrame({ kind: LinkFrameKind.HEARTBEAT, counts: this.#received });
+      this.#connection!.send(heartbeat, "unreliable", 0, HEARTBEAT_KEY);
+    }
+    if (this.#watchSilence && now - this.#lastHeard > SILENCE_TIMEOUT_MS) {
+      this.#dropConnection();
+      this.#lose({ kind: "silence" });
+    }
+  }
+
+  /** Drops the current connection without reporting it (an attempt that took too long). */
+  abandonConnection(): void {
+    this.#dropConnection();
+  }
+
+  /** Ends the session; `sayBye` tells the other side first that this is on purpose. */
+  close(sayBye: boolean): void {
+    if (this.#state === "closed") return;
+    if (sayBye && this.#handshaken) {
+      this.#connection!.send(encodeLinkFrame({ kind: LinkFrameKind.BYE }), "reliable", 0, null);
+    }
+    this.#state = "closed";
+    this.#dropConnection();
+    this.#early = [];
+  }
+
+  #connectionOpened(connection: PeerConnection): void {
+    if (connection !== this.#connection) return;
+    this.#lastHeard = Date.now();
+    connection.send(encodeLinkFrame({ kind: LinkFrameKind.HELLO, counts: this.#received }), "reliable", 0, null);
+  }
+
+  #received_(connection: PeerConnection, data: Uint8Array, transfer: TransferMode, channel: number): void {
+    if (connection !== this.#connection) return;
+    this.#lastHeard = Date.now();
+    if (data[0] === LINK_FRAME) return this.#linkFrame(connection, data);
+    if (this.#handshaken) this.#deliver(data, transfer, channel);
+    else this.#early.push([data, transfer, channel]);
+  }
+
+  #linkFrame(connection: PeerConnection, data: Uint8Array): void {
+    const frame = decodeLinkFrame(data, this.#reliableChannels.length);
+    if (typeof frame === "string") return connection.violated(frame);
+    if (frame.kind === LinkFrameKind.BYE) {
+      this.#dropConnection();
+      return this.#lose({ kind: "bye" });
+    }
+    if (frame.kind === LinkFrameKind.HEARTBEAT) {
+      if (this.#handshaken && !this.#acknowledge(frame.counts)) {
+        connection.violated("heartbeat acknowledges messages never sent");
+      }
+      return;
+    }
+    if (this.#handshaken) return connection.violated("a second HELLO on one connection");
+    if (!this.#acknowledge(frame.counts)) return connection.violated("HELLO does not match this session");
+    this.#handshaken = true;
+    this.#lastSaid = 0;
+    // What the last connection did not deliver goes first, in its order.
+    this.#logs.forEach((log, lane) => {
+      for (const message of log.unacknowledged()) {
+        connection.send(message, "reliable", this.#reliableChannels[lane]!, null);
+      }
+    });
+    const resumed = this.#state !== "connecting";
+    this.#state = "open";
+    this.#owner.opened(this, resumed);
+    const early = this.#early;
+    this.#early = [];
+    for (const [message, transfer, channel] of early) {
+      if (connection === this.#connection) this.#deliver(message, transfer, channel);
+    }
+  }
+
+  #acknowledge(counts: readonly number[]): boolean {
+    return this.#logs.every((log, lane) => log.acknowledge(counts[lane]!));
+  }
+
+  #deliver(data: Uint8Array, transfer: TransferMode, channel: number): void {
+    if (transfer === "reliable") this.#received[this.#reliableChannels.indexOf(channel)]!++;
+    this.#owner.packet(this, data, transfer, channel);
+  }
+
+  #dropConnection(): void {
+    const connection = this.#connection;
+    this.#connection = null;
+    this.#handshaken = false;
+    connection?.destroy();
+  }
+
+  #lose(cause: LostCause): void {
+    if (this.#state === "closed") return;
+    if (this.#state === "open") this.#state = "reconnecting";
+    this.#early = [];
+    this.#owner.lost(this, cause);
+  }
+}
