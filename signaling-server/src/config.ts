@@ -1,4 +1,4 @@
-import type { IceServer } from "starwire/signaling-protocol";
+import { DEFAULT_MAX_RECONNECT_GRACE_MS, type IceServer } from "starwire/signaling-protocol";
 
 export type LogLevel = "info" | "silent";
 
@@ -36,7 +36,12 @@ export interface SignalingConfig {
   /** A socket outside a room for this long is disconnected; 0 turns it off. */
   idleSocketTimeoutMs: number;
   /**
-   * Key of the host tokens that let a host reclaim its room code (host-token.ts). Undefined: the
+   * The longest `reconnectGraceMs` a room gets (a `create` asking for more gets this); 0 turns
+   * the grace off, so every dropped socket leaves at once.
+   */
+  maxReconnectGraceMs: number;
+  /**
+   * Key of the host and resume tokens that let a host reclaim its room code and a client its id (tokens.ts). Undefined: the
    * server picks a random one at start, so tokens only hold for that process's lifetime.
    */
   roomSecret: string | undefined;
@@ -49,6 +54,8 @@ export const MAX_TRUSTED_PROXIES = 10;
 /** Below a second a client could not even connect and create before being dropped. */
 export const MIN_IDLE_SOCKET_TIMEOUT_MS = 1000;
 export const MAX_IDLE_SOCKET_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+/** An hour: a place held longer than that is a place nobody is coming back to. */
+export const MAX_RECONNECT_GRACE_LIMIT_MS = 60 * 60 * 1000;
 /** Shorter secrets are too easy to guess offline from one host token. */
 export const MIN_ROOM_SECRET_LENGTH = 16;
 
@@ -75,6 +82,7 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   // 30^6 ≈ 729 million codes hit one of 1000 live rooms about once in 25 days per address.
   failedJoinsPerMinute: 20,
   idleSocketTimeoutMs: 30_000,
+  maxReconnectGraceMs: DEFAULT_MAX_RECONNECT_GRACE_MS,
   roomSecret: undefined,
 });
 
@@ -155,6 +163,12 @@ export function configFromEnv(env: Env): SignalingConfig {
       defaultConfig.idleSocketTimeoutMs,
       MIN_IDLE_SOCKET_TIMEOUT_MS,
       MAX_IDLE_SOCKET_TIMEOUT_MS,
+    ),
+    maxReconnectGraceMs: reader.integer(
+      "MAX_RECONNECT_GRACE_MS",
+      defaultConfig.maxReconnectGraceMs,
+      0,
+      MAX_RECONNECT_GRACE_LIMIT_MS,
     ),
     roomSecret: reader.secret("ROOM_SECRET", MIN_ROOM_SECRET_LENGTH),
   };

@@ -3,11 +3,11 @@ import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { AddressLimits } from "./address-limits.js";
 import type { SignalingConfig } from "./config.js";
-import { HostTokens } from "./host-token.js";
 import { createHttpHandler } from "./http-routes.js";
 import { consoleLogger, type Logger, silentLogger } from "./logger.js";
 import { RoomRegistry } from "./rooms.js";
 import { attachSignalingEvents, type SignalingIo } from "./socket-events.js";
+import { RoomTokens } from "./tokens.js";
 
 export interface SignalingServer {
   readonly httpServer: HttpServer;
@@ -24,6 +24,8 @@ export interface SignalingDebugStats {
   rooms: number;
   sockets: number;
   idleTimers: number;
+  /** Places kept for dropped sockets, each with its countdown. */
+  graceTimers: number;
   /** Addresses each per-address map remembers; each falls back to 0 once its addresses go quiet. */
   addresses: ReturnType<AddressLimits["trackedAddresses"]>;
 }
@@ -32,8 +34,8 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
   const log = config.logLevel === "silent" ? silentLogger : (logger ?? consoleLogger);
   const registry = new RoomRegistry({ maxRooms: config.maxRooms, roomCodeLength: config.roomCodeLength });
   const addressLimits = new AddressLimits(config);
-  // Without ROOM_SECRET, a random key: host tokens then only hold while this process runs.
-  const hostTokens = new HostTokens(config.roomSecret);
+  // Without ROOM_SECRET, a random key: host and resume tokens then only hold while this process runs.
+  const tokens = new RoomTokens(config.roomSecret);
 
   const httpServer = createServer(
     createHttpHandler(() => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size })),
@@ -44,7 +46,7 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
     cors: { origin: config.corsOrigin },
     allowRequest: (request, callback) => callback(null, isOriginAllowed(config, request)),
   });
-  const events = attachSignalingEvents(io, registry, addressLimits, config, log, hostTokens);
+  const events = attachSignalingEvents(io, registry, addressLimits, config, log, tokens);
 
   let closing: Promise<void> | undefined;
 
@@ -63,6 +65,8 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
       });
     },
     close() {
+      // Places kept for dropped sockets die with the server: no countdown outlives it.
+      events.close();
       // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
       closing ??= io.close();
       return closing;
@@ -72,6 +76,7 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
         rooms: registry.roomCount,
         sockets: io.of("/").sockets.size,
         idleTimers: events.idleTimers,
+        graceTimers: events.graceTimers,
         addresses: addressLimits.trackedAddresses(),
       };
     },

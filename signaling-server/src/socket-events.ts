@@ -3,6 +3,7 @@ import {
   type ClientToServerEvents,
   type CreateReply,
   HOST_PEER_ID,
+  type IncomingSignal,
   type JoinReply,
   normalizeRoomCode,
   type Reply,
@@ -13,17 +14,20 @@ import {
 import type { AddressLimits } from "./address-limits.js";
 import { clientAddress } from "./client-address.js";
 import type { SignalingConfig } from "./config.js";
-import type { HostTokens } from "./host-token.js";
+import { GraceTimers } from "./grace-timers.js";
 import { IdleSockets } from "./idle-sockets.js";
 import type { Logger } from "./logger.js";
 import { TokenBucket } from "./rate-limit.js";
-import type { LeaveOutcome, RoomRegistry } from "./rooms.js";
+import type { LeaveOutcome, Result, Room, RoomRegistry, Takeover } from "./rooms.js";
+import type { RoomTokens } from "./tokens.js";
 import {
   splitArguments,
   validateCreate,
   validateJoin,
   validateKick,
   validateLeave,
+  validateProbe,
+  validateResume,
   validateSetRefusing,
   validateSignal,
 } from "./validate.js";
@@ -69,10 +73,27 @@ function errorOf(code: SignalingErrorCode, message: string): SignalingError {
  */
 export const CONNECTION_EVENT = "connection";
 
+/**
+ * socket.io's disconnect reasons that mean someone meant it: the client called
+ * `socket.disconnect()`, or the server closed the socket (a replaced socket, an idle one, a
+ * shutdown). Every other reason ("transport close", "ping timeout", "transport error", "parse
+ * error", …) is a drop, and in a room with a reconnect grace the socket's place waits for it.
+ */
+const DELIBERATE_DISCONNECTS: ReadonlySet<string> = new Set([
+  "client namespace disconnect",
+  "server namespace disconnect",
+  "server shutting down",
+  "forced server close",
+]);
+
 /** What the wiring keeps that tests may want to count. */
 export interface SignalingEvents {
   /** Idle countdowns running now: one per connected socket outside a room. */
   readonly idleTimers: number;
+  /** Grace countdowns running now: one per place whose socket dropped. */
+  readonly graceTimers: number;
+  /** Stops every grace countdown, and keeps no place for sockets that drop from now on. */
+  close(): void;
 }
 
 /**
@@ -85,7 +106,7 @@ export function attachSignalingEvents(
   addressLimits: AddressLimits,
   config: SignalingConfig,
   logger: Logger,
-  hostTokens: HostTokens,
+  tokens: RoomTokens,
 ): SignalingEvents {
   // A logger that throws (a full disk, a closed stream) must not turn into a failed request.
   const log: Logger = (line) => {
@@ -96,6 +117,8 @@ export function attachSignalingEvents(
   const handlers = new Map<string, EventHandler>([
     ["create", create],
     ["join", join],
+    ["resume", resume],
+    ["probe", probe],
     ["signal", signal],
     ["setRefusing", setRefusing],
     ["kick", kick],
@@ -110,6 +133,9 @@ export function attachSignalingEvents(
       `idle: no room created or joined within ${seconds} s; connect again when you are ready to play`,
     );
   });
+
+  const graceTimers = new GraceTimers<Room>();
+  let closed = false;
 
   let warnedAboutProxy = false;
 
@@ -141,11 +167,14 @@ export function attachSignalingEvents(
       return;
     }
     // Registered before anything else can fail, so the count above is always given back.
-    socket.on("disconnect", () => {
+    socket.on("disconnect", (reason) => {
       try {
         idleSockets.stop(socketId);
         addressLimits.closeSocket(address);
-        announceLeave(registry.leave(socketId), "disconnected");
+        const dropped = !closed && !DELIBERATE_DISCONNECTS.has(reason);
+        const outcome = dropped ? registry.drop(socketId) : registry.leave(socketId);
+        if (outcome?.kind === "detached") detached(outcome.room, outcome.peerId, socketId);
+        else announceLeave(outcome, "disconnected");
       } catch (error) {
         log(`error cleaning up after ${socketId}: ${describeError(error)}`);
       }
@@ -180,6 +209,13 @@ export function attachSignalingEvents(
     get idleTimers() {
       return idleSockets.size;
     },
+    get graceTimers() {
+      return graceTimers.size;
+    },
+    close() {
+      closed = true;
+      graceTimers.stopAll();
+    },
   };
   return events;
 
@@ -201,6 +237,20 @@ export function attachSignalingEvents(
   /** A socket whose room ended for it while it stays connected is idle again. */
   function outOfRoom(socketId: string): void {
     if (io.of("/").sockets.has(socketId)) idleSockets.start(socketId);
+  }
+
+  /**
+   * A socket whose place another socket took (a client's `resume`, a host's takeover): it is in no
+   * room any more, so its later disconnect announces nothing. Closed without a word: the place was
+   * taken with its token, so the old socket belongs to the same player, who has moved on.
+   */
+  function dropReplaced(socketId: string): void {
+    io.of("/").sockets.get(socketId)?.disconnect(true);
+  }
+
+  /** The host's socket, or nothing while the host is away (the room waits out its grace). */
+  function toHost(room: Room) {
+    return room.hostSocketId === undefined ? undefined : io.to(room.hostSocketId);
   }
 
   function incomingEvent(
@@ -231,7 +281,7 @@ export function attachSignalingEvents(
     };
   }
 
-  function create({ socketId, address, payload, hasReply }: IncomingEvent): Reply<object> {
+  function create({ socket, socketId, address, payload, hasReply, respond }: IncomingEvent): Reply<object> {
     const request = validateCreate(payload, config);
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("create needs a reply callback to receive the room code");
@@ -243,14 +293,21 @@ export function attachSignalingEvents(
       );
     }
     const { maxPlayers, password, reclaim } = request.value;
-    const result =
+    const grace = Math.min(request.value.reconnectGraceMs ?? 0, config.maxReconnectGraceMs);
+    const result: Result<{ room: Room; takeover?: Takeover | undefined }> =
       reclaim === undefined
-        ? registry.create(socketId, maxPlayers, password)
-        : registry.reclaim(socketId, maxPlayers, password, {
-            roomCode: reclaim.roomCode,
-            tokenMatches: hostTokens.matches(reclaim.roomCode, reclaim.hostToken),
-            peers: reclaim.peers,
-          });
+        ? registry.create(socketId, maxPlayers, password, grace)
+        : registry.reclaim(
+            socketId,
+            maxPlayers,
+            password,
+            {
+              roomCode: reclaim.roomCode,
+              tokenMatches: tokens.hostMatches(reclaim.roomCode, reclaim.hostToken),
+              peers: reclaim.peers,
+            },
+            grace,
+          );
     if (!result.ok) {
       if (result.code === "reclaim_refused") {
         // Never the token: it is what proves the room is this host's.
@@ -263,21 +320,33 @@ export function attachSignalingEvents(
     addressLimits.roomCreates.take(address);
     idleSockets.stop(socketId);
     const { room } = result;
-    const locked = room.password === undefined ? "" : " password=yes";
-    if (reclaim === undefined) {
-      log(`room ${room.code} created host=${socketId} maxPlayers=${room.maxPlayers}${locked}`);
-    } else {
-      log(
-        `room ${room.code} reclaimed host=${socketId} reserved=${room.reserved.size} maxPlayers=${room.maxPlayers}${locked}`,
-      );
-    }
     const reply: Reply<CreateReply> = {
       ok: true,
       roomCode: room.code,
       peerId: HOST_PEER_ID,
       iceServers: config.iceServers,
-      hostToken: hostTokens.issue(room.code),
+      hostToken: tokens.issueHost(room.code),
+      reconnectGraceMs: room.reconnectGraceMs,
     };
+    const { takeover } = result;
+    if (takeover !== undefined) {
+      graceTimers.stop(room, HOST_PEER_ID);
+      // The host learns it has the room before it hears of the clients it missed.
+      respond(reply);
+      for (const peerId of takeover.unlistedPeers) socket.emit("peerJoined", { peerId });
+      if (takeover.replacedSocketId !== undefined) dropReplaced(takeover.replacedSocketId);
+      log(`room ${room.code} taken over host=${socketId}`);
+      return reply;
+    }
+    const locked = room.password === undefined ? "" : " password=yes";
+    const graceNote = room.reconnectGraceMs === 0 ? "" : ` grace=${room.reconnectGraceMs}ms`;
+    if (reclaim === undefined) {
+      log(`room ${room.code} created host=${socketId} maxPlayers=${room.maxPlayers}${locked}${graceNote}`);
+    } else {
+      log(
+        `room ${room.code} reclaimed host=${socketId} reserved=${room.reserved.size} maxPlayers=${room.maxPlayers}${locked}${graceNote}`,
+      );
+    }
     return reply;
   }
 
@@ -316,23 +385,94 @@ export function attachSignalingEvents(
     }
     idleSockets.stop(socketId);
     const { room, peerId } = result;
-    const reply: Reply<JoinReply> = { ok: true, roomCode: room.code, peerId, iceServers: config.iceServers };
-    // The client learns its id before the host hears of it.
+    const reply = placeReply(room, peerId);
+    // The client learns its id before the host hears of it. A host that is away hears of it when
+    // it takes its room back (see create).
     respond(reply);
-    io.to(room.hostSocketId).emit("peerJoined", { peerId });
+    toHost(room)?.emit("peerJoined", { peerId });
     log(
       `room ${room.code} joined peer=${peerId} socket=${socketId} players=${room.clients.size}/${room.maxPlayers}`,
     );
     return reply;
   }
 
+  /** A client's place, as join and resume answer it. */
+  function placeReply(room: Room, peerId: number): Reply<JoinReply> {
+    return {
+      ok: true,
+      roomCode: room.code,
+      peerId,
+      iceServers: config.iceServers,
+      resumeToken: tokens.issueResume(room.code, peerId),
+      reconnectGraceMs: room.reconnectGraceMs,
+    };
+  }
+
+  /**
+   * A client takes its place back from this socket. The host is not told: it learns of the client's
+   * return over WebRTC (or from the client's next offer).
+   */
+  function resume({ socketId, address, payload, hasReply, respond }: IncomingEvent): Reply<object> {
+    const request = validateResume(payload);
+    if (!request.ok) return invalid(request.message);
+    if (!hasReply) return invalid("resume needs a reply callback to receive its place back");
+    // A wrong token counts as a failed join: it is guessing, like a wrong code or password.
+    if (!addressLimits.failedJoins.allows(address)) {
+      return errorOf(
+        "rate_limited",
+        `too many failed joins from your address (at most ${config.failedJoinsPerMinute} a minute); wait before trying again`,
+      );
+    }
+    const { peerId, resumeToken } = request.value;
+    const roomCode = normalizeRoomCode(request.value.roomCode);
+    const result = registry.resume(socketId, {
+      roomCode,
+      peerId,
+      tokenMatches: tokens.resumeMatches(roomCode, peerId, resumeToken),
+    });
+    if (!result.ok) {
+      if (result.code === "invalid_request") {
+        addressLimits.failedJoins.take(address);
+        // Never the token. Only a live room's code is worth a line (and is not arbitrary input).
+        if (registry.room(roomCode) !== undefined) {
+          log(`room ${roomCode} resume refused peer=${peerId} socket=${socketId} address=${address}`);
+        }
+      }
+      return result;
+    }
+    const { room } = result;
+    graceTimers.stop(room, peerId);
+    idleSockets.stop(socketId);
+    const reply = placeReply(room, peerId);
+    // The new socket hears that it has the place before the old one is closed, so a client that
+    // owns both sees the reply first (ordering across two connections is not guaranteed, but likely).
+    respond(reply);
+    if (result.replacedSocketId !== undefined) dropReplaced(result.replacedSocketId);
+    log(`room ${room.code} resumed peer=${peerId} socket=${socketId}`);
+    return reply;
+  }
+
+  /** Answers at once, in a room or not; changes nothing (not even the idle countdown). */
+  function probe({ payload }: IncomingEvent): Reply<object> {
+    const request = validateProbe(payload);
+    if (!request.ok) return invalid(request.message);
+    return { ok: true };
+  }
+
   function signal({ socketId, payload }: IncomingEvent): Reply<object> {
     const request = validateSignal(payload, config);
     if (!request.ok) return invalid(request.message);
-    const route = registry.signalRoute(socketId, request.value.to);
+    const { to, data, connection } = request.value;
+    const route = registry.signalRoute(socketId, to);
     if (!route.ok) return route;
+    // The target's socket dropped and its place waits out the grace: nowhere to deliver. Dropped
+    // without an error, since the sender did nothing wrong; the peers start a new connection
+    // attempt once the target is back.
+    if (route.targetSocketId === undefined) return { ok: true };
     // `from` is the server's record of the sender, never anything the sender claimed.
-    io.to(route.targetSocketId).emit("signal", { from: route.from, data: request.value.data });
+    const relayed: IncomingSignal = { from: route.from, data };
+    if (connection !== undefined) relayed.connection = connection;
+    io.to(route.targetSocketId).emit("signal", relayed);
     return { ok: true };
   }
 
@@ -351,9 +491,17 @@ export function attachSignalingEvents(
     const { peerId } = request.value;
     const result = registry.kick(socketId, peerId);
     if (!result.ok) return result;
-    if (result.clientSocketId === undefined) {
+    if (result.kind === "reserved") {
       // A reserved id from a reclaim: no socket to tell, and the host already knows it is gone.
       log(`room ${result.room.code} released reserved peer=${peerId}`);
+      return { ok: true };
+    }
+    if (result.kind === "detached") {
+      // Its socket had dropped: nobody to tell but the host, as for any kick; a resume now gets
+      // session_expired.
+      graceTimers.stop(result.room, peerId);
+      socket.emit("peerLeft", { peerId });
+      log(`room ${result.room.code} kicked peer=${peerId} (detached)`);
       return { ok: true };
     }
     io.to(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
@@ -374,14 +522,37 @@ export function attachSignalingEvents(
     return { ok: true };
   }
 
-  function announceLeave(outcome: LeaveOutcome | undefined, how: "left" | "disconnected"): void {
+  /** A socket dropped in a room with a grace: its place waits for it, and nobody is told yet. */
+  function detached(room: Room, peerId: number, socketId: string): void {
+    graceTimers.start(room, peerId, room.reconnectGraceMs, () => expire(room, peerId));
+    log(`room ${room.code} detached peer=${peerId} socket=${socketId} grace=${room.reconnectGraceMs}ms`);
+  }
+
+  /** A detached place's grace ran out: it goes as if it had left then. Runs from a timer. */
+  function expire(room: Room, peerId: number): void {
+    try {
+      const outcome = registry.expire(room, peerId);
+      if (outcome?.kind === "client_left") {
+        toHost(room)?.emit("peerLeft", { peerId });
+        log(`room ${room.code} expired peer=${peerId}`);
+        return;
+      }
+      announceLeave(outcome, "expired");
+    } catch (error) {
+      log(`error expiring peer ${peerId} of room ${room.code}: ${describeError(error)}`);
+    }
+  }
+
+  function announceLeave(outcome: LeaveOutcome | undefined, how: "left" | "disconnected" | "expired"): void {
     if (outcome === undefined) return;
     const { room } = outcome;
     if (outcome.kind === "client_left") {
-      io.to(room.hostSocketId).emit("peerLeft", { peerId: outcome.peerId });
+      graceTimers.stop(room, outcome.peerId);
+      toHost(room)?.emit("peerLeft", { peerId: outcome.peerId });
       log(`room ${room.code} left peer=${outcome.peerId} (${how})`);
       return;
     }
+    graceTimers.stopRoom(room);
     // One emit per socket: io.to([]) with an empty list would broadcast to every socket.
     for (const clientSocketId of outcome.clientSocketIds) {
       io.to(clientSocketId).emit("roomClosed", { reason: "host_left" });

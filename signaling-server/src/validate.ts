@@ -8,10 +8,12 @@ import {
   type CreateRequest,
   HOST_PEER_ID,
   type JoinRequest,
+  MAX_CONNECTION_NUMBER,
   MAX_PASSWORD_LENGTH,
   MAX_PEER_ID,
   normalizeRoomCode,
   type OutgoingSignal,
+  type ResumeRequest,
   ROOM_CODE_ALPHABET,
   type SignalData,
 } from "starwire/signaling-protocol";
@@ -35,6 +37,8 @@ export const MAX_CANDIDATE_FIELD_BYTES = 256;
 export const MAX_RECLAIM_CODE_INPUT_LENGTH = 16;
 /** Host tokens are 43 characters (base64url of 32 bytes); this leaves room for a longer scheme. */
 export const MAX_HOST_TOKEN_LENGTH = 128;
+/** Resume tokens are 43 characters too, with the same room to spare. */
+export const MAX_RESUME_TOKEN_LENGTH = 128;
 
 export type ReplyFunction = (reply: unknown) => void;
 
@@ -52,9 +56,10 @@ export function validateCreate(
   args: readonly unknown[],
   limits: ValidationLimits,
 ): Validation<CreateRequest> {
-  const request = singleRecord(args, "create", "{ maxPlayers, password?, reclaim? }", [
+  const request = singleRecord(args, "create", "{ maxPlayers, password?, reconnectGraceMs?, reclaim? }", [
     "maxPlayers",
     "password",
+    "reconnectGraceMs",
     "reclaim",
   ]);
   if (!request.ok) return request;
@@ -63,6 +68,17 @@ export function validateCreate(
   const password = optionalPassword(request.value.password, "create");
   if (!password.ok) return password;
   const result: CreateRequest = withPassword({ maxPlayers: maxPlayers.value }, password.value);
+  if (request.value.reconnectGraceMs !== undefined) {
+    // Any wish is fine: the server caps it (MAX_RECONNECT_GRACE_MS). Only nonsense is refused.
+    const grace = integer(
+      request.value.reconnectGraceMs,
+      "create: reconnectGraceMs",
+      0,
+      Number.MAX_SAFE_INTEGER,
+    );
+    if (!grace.ok) return grace;
+    result.reconnectGraceMs = grace.value;
+  }
   if (request.value.reclaim === undefined) return ok(result);
   const reclaim = reclaimRequest(request.value.reclaim, limits);
   if (!reclaim.ok) return reclaim;
@@ -131,6 +147,35 @@ export function validateJoin(args: readonly unknown[]): Validation<JoinRequest> 
 }
 
 /**
+ * `{ roomCode, peerId, resumeToken }`, all required: a code bounded like a join's (normalized by
+ * the registry), a client id, and a token that is only bounded here (whether it matches is checked
+ * by the caller). The message never quotes the token.
+ */
+export function validateResume(args: readonly unknown[]): Validation<ResumeRequest> {
+  const request = singleRecord(args, "resume", "{ roomCode, peerId, resumeToken }", [
+    "roomCode",
+    "peerId",
+    "resumeToken",
+  ]);
+  if (!request.ok) return request;
+  const { roomCode, resumeToken } = request.value;
+  if (typeof roomCode !== "string" || roomCode.trim() === "") {
+    return error("resume: roomCode must be a non-empty string");
+  }
+  if (roomCode.length > MAX_ROOM_CODE_INPUT_LENGTH) {
+    return error(`resume: roomCode must be at most ${MAX_ROOM_CODE_INPUT_LENGTH} characters`);
+  }
+  const peerId = integer(request.value.peerId, "resume: peerId", HOST_PEER_ID + 1, MAX_PEER_ID);
+  if (!peerId.ok) return peerId;
+  if (typeof resumeToken !== "string" || resumeToken.length > MAX_RESUME_TOKEN_LENGTH) {
+    return error(
+      `resume: resumeToken must be a string of at most ${MAX_RESUME_TOKEN_LENGTH} characters, got ${describeType(resumeToken)}`,
+    );
+  }
+  return ok({ roomCode, peerId: peerId.value, resumeToken });
+}
+
+/**
  * Absent, or a string of 1 to MAX_PASSWORD_LENGTH UTF-16 units (JavaScript's string length). An
  * empty password is refused rather than read as "none", so a client bug cannot open a room by
  * accident. The message never quotes the value: it may be someone's real password.
@@ -166,8 +211,17 @@ export function validateKick(args: readonly unknown[]): Validation<{ peerId: num
 }
 
 export function validateLeave(args: readonly unknown[]): Validation<undefined> {
-  if (args.length !== 0)
-    return error(`leave takes no arguments besides the reply callback, got ${args.length}`);
+  return noArguments(args, "leave");
+}
+
+export function validateProbe(args: readonly unknown[]): Validation<undefined> {
+  return noArguments(args, "probe");
+}
+
+function noArguments(args: readonly unknown[], event: string): Validation<undefined> {
+  if (args.length !== 0) {
+    return error(`${event} takes no arguments besides the reply callback, got ${args.length}`);
+  }
   return ok(undefined);
 }
 
@@ -175,9 +229,9 @@ export function validateSignal(
   args: readonly unknown[],
   limits: ValidationLimits,
 ): Validation<OutgoingSignal> {
-  const signal = singleRecord(args, "signal", "{ to?, data }", ["to", "data"]);
+  const signal = singleRecord(args, "signal", "{ to?, data, connection? }", ["to", "data", "connection"]);
   if (!signal.ok) return signal;
-  const { to, data } = signal.value;
+  const { to, data, connection } = signal.value;
 
   let target: number | undefined;
   if (to !== undefined) {
@@ -188,7 +242,14 @@ export function validateSignal(
 
   const parsedData = signalData(data, limits);
   if (!parsedData.ok) return parsedData;
-  return ok(target === undefined ? { data: parsedData.value } : { to: target, data: parsedData.value });
+  const result: OutgoingSignal =
+    target === undefined ? { data: parsedData.value } : { to: target, data: parsedData.value };
+  if (connection !== undefined) {
+    const attempt = integer(connection, "signal: connection", 0, MAX_CONNECTION_NUMBER);
+    if (!attempt.ok) return attempt;
+    result.connection = attempt.value;
+  }
+  return ok(result);
 }
 
 function signalData(value: unknown, limits: ValidationLimits): Validation<SignalData> {
@@ -213,7 +274,13 @@ function signalData(value: unknown, limits: ValidationLimits): Validation<Signal
     return ok({ type, candidate: candidate.value });
   }
 
-  return error('signal: data.type must be "offer", "answer" or "candidate"');
+  if (type === "renegotiate") {
+    if ("sdp" in data.value || "candidate" in data.value)
+      return error("signal: renegotiate carries no sdp or candidate");
+    return ok({ type });
+  }
+
+  return error('signal: data.type must be "offer", "answer", "candidate" or "renegotiate"');
 }
 
 function iceCandidate(value: unknown, limits: ValidationLimits): Validation<CandidateSignal["candidate"]> {

@@ -33,6 +33,7 @@ describe("configFromEnv", () => {
       joinAttemptsPerMinute: 60,
       failedJoinsPerMinute: 20,
       idleSocketTimeoutMs: 30_000,
+      maxReconnectGraceMs: 120_000,
       roomSecret: undefined,
     });
     expect(configFromEnv({})).toEqual(defaultConfig);
@@ -71,6 +72,7 @@ describe("configFromEnv", () => {
       JOIN_ATTEMPTS_PER_MINUTE: "9",
       FAILED_JOINS_PER_MINUTE: "4",
       IDLE_SOCKET_TIMEOUT_MS: "5000",
+      MAX_RECONNECT_GRACE_MS: "30000",
     });
     expect(config).toEqual({
       port: 0,
@@ -99,6 +101,7 @@ describe("configFromEnv", () => {
       joinAttemptsPerMinute: 9,
       failedJoinsPerMinute: 4,
       idleSocketTimeoutMs: 5000,
+      maxReconnectGraceMs: 30_000,
     });
   });
 
@@ -143,6 +146,10 @@ describe("configFromEnv", () => {
     ["IDLE_SOCKET_TIMEOUT_MS", "999"],
     ["IDLE_SOCKET_TIMEOUT_MS", "86400001"],
     ["IDLE_SOCKET_TIMEOUT_MS", "30s"],
+    ["MAX_RECONNECT_GRACE_MS", "-1"],
+    ["MAX_RECONNECT_GRACE_MS", "3600001"],
+    ["MAX_RECONNECT_GRACE_MS", "2m"],
+    ["MAX_RECONNECT_GRACE_MS", "1.5"],
   ])("rejects %s=%s with a message naming the variable", (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
@@ -182,6 +189,14 @@ describe("configFromEnv", () => {
     expect(problemsOf({ IDLE_SOCKET_TIMEOUT_MS: "500" })[0]).toBe(
       'IDLE_SOCKET_TIMEOUT_MS must be 0 (off) or an integer from 1000 to 86400000, got "500"',
     );
+  });
+
+  it("reads MAX_RECONNECT_GRACE_MS: 0 (no grace) to an hour", () => {
+    expect(configFromEnv({ MAX_RECONNECT_GRACE_MS: "0" }).maxReconnectGraceMs).toBe(0);
+    expect(configFromEnv({ MAX_RECONNECT_GRACE_MS: "3600000" }).maxReconnectGraceMs).toBe(3_600_000);
+    expect(problemsOf({ MAX_RECONNECT_GRACE_MS: "3600001" })).toEqual([
+      'MAX_RECONNECT_GRACE_MS must be an integer from 0 to 3600000, got "3600001"',
+    ]);
   });
 
   it("reads ROOM_SECRET, at least 16 characters, and never quotes it back", () => {

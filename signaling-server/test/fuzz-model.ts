@@ -8,13 +8,23 @@ import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import {
   HOST_PEER_ID,
+  MAX_CONNECTION_NUMBER,
   MAX_PASSWORD_LENGTH,
   MAX_PEER_ID,
   normalizeRoomCode,
   ROOM_CODE_ALPHABET,
 } from "starwire/signaling-protocol";
 
-export const CLIENT_EVENTS = ["create", "join", "signal", "setRefusing", "kick", "leave"] as const;
+export const CLIENT_EVENTS = [
+  "create",
+  "join",
+  "resume",
+  "probe",
+  "signal",
+  "setRefusing",
+  "kick",
+  "leave",
+] as const;
 export type ClientEvent = (typeof CLIENT_EVENTS)[number];
 
 /** Small caps, so that generated strings cross them without being slow to generate. */
@@ -31,6 +41,13 @@ export const FUZZ_ROOM_SECRET = "fuzz-room-secret-0123456789";
 /** A host token as the README defines it: base64url HMAC-SHA256(ROOM_SECRET, room code). */
 export function hostTokenFor(roomCode: string, secret = FUZZ_ROOM_SECRET): string {
   return createHmac("sha256", secret).update(roomCode).digest("base64url");
+}
+
+/** A resume token as the README defines it: base64url HMAC-SHA256(ROOM_SECRET, `${code}\0${peerId}`). */
+export function resumeTokenFor(roomCode: string, peerId: unknown, secret = FUZZ_ROOM_SECRET): string {
+  return createHmac("sha256", secret)
+    .update(`${roomCode}\0${String(peerId)}`)
+    .digest("base64url");
 }
 
 /** Names socket.io-client refuses to emit; they can only be fuzzed in-process. */
@@ -123,18 +140,35 @@ function signalDataOk(value: unknown): boolean {
 
 /** Whether protocol.ts allows this payload (the arguments before any reply callback). */
 export function allowedByProtocol(event: ClientEvent, payload: readonly unknown[]): boolean {
-  if (event === "leave") return payload.length === 0;
+  if (event === "leave" || event === "probe") return payload.length === 0;
   if (payload.length !== 1) return false;
   const [request] = payload;
   switch (event) {
     case "create": {
-      const fields = plainWithOnly(request, ["maxPlayers", "password", "reclaim"]);
+      const fields = plainWithOnly(request, ["maxPlayers", "password", "reconnectGraceMs", "reclaim"]);
       const reclaim = fields && own(fields, "reclaim");
+      const grace = fields && own(fields, "reconnectGraceMs");
       return (
         fields !== undefined &&
         integerIn(own(fields, "maxPlayers"), 1, FUZZ_LIMITS.maxPlayersPerRoom) &&
         passwordOk(own(fields, "password")) &&
+        // Any safe integer from 0: the server caps it rather than refusing.
+        (grace === undefined || integerIn(grace, 0, Number.MAX_SAFE_INTEGER)) &&
         (reclaim === undefined || reclaimOk(reclaim))
+      );
+    }
+    case "resume": {
+      const fields = plainWithOnly(request, ["roomCode", "peerId", "resumeToken"]);
+      const roomCode = fields && own(fields, "roomCode");
+      const token = fields && own(fields, "resumeToken");
+      return (
+        fields !== undefined &&
+        typeof roomCode === "string" &&
+        roomCode.trim() !== "" &&
+        roomCode.length <= 64 &&
+        integerIn(own(fields, "peerId"), HOST_PEER_ID + 1, MAX_PEER_ID) &&
+        typeof token === "string" &&
+        token.length <= 128
       );
     }
     case "join": {
@@ -149,11 +183,13 @@ export function allowedByProtocol(event: ClientEvent, payload: readonly unknown[
       );
     }
     case "signal": {
-      const fields = plainWithOnly(request, ["to", "data"]);
+      const fields = plainWithOnly(request, ["to", "data", "connection"]);
       const to = fields && own(fields, "to");
+      const connection = fields && own(fields, "connection");
       return (
         fields !== undefined &&
         (to === undefined || integerIn(to, HOST_PEER_ID, MAX_PEER_ID)) &&
+        (connection === undefined || integerIn(connection, 0, MAX_CONNECTION_NUMBER)) &&
         signalDataOk(own(fields, "data"))
       );
     }
@@ -173,6 +209,9 @@ export const CODES_FOR_VALID: Record<ClientEvent, readonly string[]> = {
   // reclaim_refused: a token that is not the code's, or a code that is live.
   create: ["already_in_room", "reclaim_refused"],
   join: ["no_such_room", "wrong_password", "already_in_room"],
+  // invalid_request: a well-formed token that is not this room's and peer's.
+  resume: ["already_in_room", "invalid_request", "no_such_room", "session_expired"],
+  probe: [],
   signal: ["not_in_room", "unknown_peer"],
   setRefusing: ["not_in_room", "not_host"],
   kick: ["not_in_room", "not_host", "unknown_peer"],
@@ -248,12 +287,17 @@ function stringsAround(limit: number) {
   );
 }
 
-/** A request for `event` that is often valid and often almost valid. */
+/**
+ * A request for `event` that is often valid and often almost valid. `reclaimCodes` are the codes
+ * reclaims aim at, with their real tokens (by default `roomCodes`): leave out live rooms that must
+ * not be taken over.
+ */
 export function requestFor(
   event: ClientEvent,
   any: fc.Arbitrary<unknown>,
   roomCodes: readonly string[],
   passwords: readonly string[],
+  reclaimCodes: readonly string[] = roomCodes,
 ): fc.Arbitrary<unknown> {
   const password = mostly(
     fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...passwords) }, stringsAround(MAX_PASSWORD_LENGTH)),
@@ -266,9 +310,16 @@ export function requestFor(
   switch (event) {
     case "create": {
       const maxPlayers = mostly(fc.integer({ min: -1, max: FUZZ_LIMITS.maxPlayersPerRoom + 1 }), any);
-      const plain = recordOf({ maxPlayers, password }, ["maxPlayers"], any);
+      const reconnectGraceMs = mostly(
+        fc.oneof(
+          { weight: 4, arbitrary: fc.integer({ min: -1, max: 10_000 }) },
+          fc.constantFrom(0.5, 1e300, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1),
+        ),
+        any,
+      );
+      const plain = recordOf({ maxPlayers, password, reconnectGraceMs }, ["maxPlayers"], any);
       const reclaiming = recordOf(
-        { maxPlayers, password, reclaim: mostly(reclaimFor(any, roomCodes), any) },
+        { maxPlayers, password, reconnectGraceMs, reclaim: mostly(reclaimFor(any, reclaimCodes), any) },
         ["maxPlayers", "reclaim"],
         any,
       );
@@ -283,6 +334,37 @@ export function requestFor(
         fc.constantFrom(" ", "\t\n", "-"),
       );
       return recordOf({ roomCode: mostly(code, any), password }, ["roomCode"], any);
+    }
+    case "resume": {
+      const code = fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...roomCodes) },
+        fc.constantFrom(...roomCodes).map((c) => ` ${c.slice(0, 3)}-${c.slice(3).toLowerCase()} `),
+        stringsAround(64),
+        fc.constantFrom(" ", "-"),
+      );
+      const client = fc.oneof(
+        { weight: 6, arbitrary: fc.integer({ min: 2, max: 12 }) },
+        fc.constantFrom(0, 1, -2, 2.5, MAX_PEER_ID, MAX_PEER_ID + 1),
+      );
+      return fc.tuple(code, client).chain(([roomCode, id]) => {
+        const normalized = normalizeRoomCode(roomCode);
+        const token = fc.oneof(
+          { weight: 4, arbitrary: fc.constant(resumeTokenFor(normalized, id)) },
+          fc.constant(resumeTokenFor(normalized, id, "another-secret-0123456789")),
+          fc.constant(resumeTokenFor(normalized, 2)),
+          fc.constant(hostTokenFor(normalized)),
+          stringsAround(128),
+        );
+        return recordOf(
+          {
+            roomCode: mostly(fc.constant(roomCode), any),
+            peerId: mostly(fc.constant(id), any),
+            resumeToken: mostly(token, any),
+          },
+          ["roomCode", "peerId", "resumeToken"],
+          any,
+        );
+      });
     }
     case "signal": {
       const nullableField = mostly(fc.option(stringsAround(256)), any);
@@ -329,13 +411,21 @@ export function requestFor(
         ),
         any,
       );
-      return recordOf({ to, data: mostly(data, any) }, ["data"], any);
+      const connection = mostly(
+        fc.oneof(
+          { weight: 4, arbitrary: fc.integer({ min: -1, max: 4 }) },
+          fc.constantFrom(0.5, MAX_CONNECTION_NUMBER, MAX_CONNECTION_NUMBER + 1),
+        ),
+        any,
+      );
+      return recordOf({ to, data: mostly(data, any), connection }, ["data"], any);
     }
     case "setRefusing":
       return recordOf({ refusing: mostly(fc.boolean(), any) }, ["refusing"], any);
     case "kick":
       return recordOf({ peerId }, ["peerId"], any);
     case "leave":
+    case "probe":
       return any;
   }
 }
@@ -398,7 +488,7 @@ function reclaimFor(any: fc.Arbitrary<unknown>, roomCodes: readonly string[]): f
 /** Argument lists around a request: usually just it, sometimes none, more, or garbage. */
 export function argumentsFor(event: ClientEvent, request: fc.Arbitrary<unknown>, any: fc.Arbitrary<unknown>) {
   const garbage = fc.array(any, { maxLength: 3 });
-  const usual = event === "leave" ? fc.constant([]) : request.map((value) => [value]);
+  const usual = event === "leave" || event === "probe" ? fc.constant([]) : request.map((value) => [value]);
   return fc.oneof(
     { weight: 10, arbitrary: usual },
     { weight: 2, arbitrary: garbage },

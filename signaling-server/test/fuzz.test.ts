@@ -20,6 +20,8 @@ import {
   validateJoin,
   validateKick,
   validateLeave,
+  validateProbe,
+  validateResume,
   validateSetRefusing,
   validateSignal,
 } from "../src/validate.js";
@@ -41,9 +43,9 @@ import {
 import { startServer, type TestClient, type TestServer } from "./helpers.js";
 
 const LONG = process.env.FUZZ_LONG === "1";
-/** Per validator (and for splitArguments): 7 × 150,000 = 1,050,000 cases in long mode. */
+/** Per validator (and for splitArguments): 9 × 150,000 = 1,350,000 cases in long mode. */
 const VALIDATOR_RUNS = LONG ? 150_000 : 2_000;
-/** Per event type (six events and unknown names) through the live dispatcher. */
+/** Per event type (eight events and unknown names) through the live dispatcher. */
 const DISPATCH_RUNS = LONG ? 20_000 : 2_000;
 /** Per event type over a real connection. */
 const WIRE_RUNS = LONG ? 3_000 : 300;
@@ -64,6 +66,7 @@ const KNOWN_CODES: readonly SignalingErrorCode[] = [
   "unknown_peer",
   "wrong_password",
   "reclaim_refused",
+  "session_expired",
 ];
 const LOCKED_PASSWORD = "fuzz-pw";
 
@@ -75,6 +78,8 @@ const LOCKED_PASSWORD = "fuzz-pw";
 const MUST_REACH: Record<ClientEvent | "unknown", readonly string[]> = {
   create: ["ok", "already_in_room", "reclaim_refused", "invalid_request"],
   join: ["ok", "no_such_room", "wrong_password", "already_in_room", "invalid_request"],
+  resume: ["no_such_room", "session_expired", "already_in_room", "invalid_request"],
+  probe: ["ok", "none", "invalid_request"],
   signal: ["ok", "none", "not_in_room", "unknown_peer", "invalid_request"],
   setRefusing: ["ok", "none", "not_host", "not_in_room", "invalid_request"],
   kick: ["not_host", "not_in_room", "unknown_peer", "invalid_request"],
@@ -86,6 +91,8 @@ const SAMPLE_CODES = ["ABCDEF", "ZZZ222"];
 const validators: Record<ClientEvent, (args: readonly unknown[]) => { ok: boolean }> = {
   create: (args) => validateCreate(args, FUZZ_LIMITS),
   join: validateJoin,
+  resume: validateResume,
+  probe: validateProbe,
   signal: (args) => validateSignal(args, FUZZ_LIMITS),
   setRefusing: validateSetRefusing,
   kick: validateKick,
@@ -135,7 +142,7 @@ function checkAnswer(
   const mustFail =
     event === undefined ||
     !allowedByProtocol(event, payload) ||
-    ((event === "create" || event === "join") && !hasReply);
+    ((event === "create" || event === "join" || event === "resume") && !hasReply);
   if (mustFail) {
     checkError(answer, what);
     check(answer.code === "invalid_request", `${what}: expected invalid_request`, answer);
@@ -258,7 +265,8 @@ describe("the live server", () => {
     const args =
       event === "unknown"
         ? fc.array(any, { maxLength: 3 })
-        : argumentsFor(event, requestFor(event, any, codes, [LOCKED_PASSWORD, "other"]), any);
+        : // Reclaims with real tokens only for codes no room holds: a live room would be taken over.
+          argumentsFor(event, requestFor(event, any, codes, [LOCKED_PASSWORD, "other"], SAMPLE_CODES), any);
     const name = event === "unknown" ? names : fc.constant(event);
     return fc.tuple(name, args, fc.boolean(), situation);
   }
@@ -436,6 +444,7 @@ describe("the live server", () => {
           rooms: 0,
           sockets: 0,
           idleTimers: 0,
+          graceTimers: 0,
           addresses: { sockets: 0, roomCreates: 0, joinAttempts: 0, failedJoins: 0 },
         });
     });

@@ -31,6 +31,11 @@ const badArguments: Record<string, unknown[][]> = {
     [{ maxPlayers: 8 }, "extra"],
     [{ maxPlayers: 8 }, { maxPlayers: 8 }],
     [{ maxPlayers: 8 }, 1, 2, 3, 4],
+    [{ maxPlayers: 8, reconnectGraceMs: -1 }],
+    [{ maxPlayers: 8, reconnectGraceMs: 0.5 }],
+    [{ maxPlayers: 8, reconnectGraceMs: "500" }],
+    [{ maxPlayers: 8, reconnectGraceMs: null }],
+    [{ maxPlayers: 8, reconnectGraceMs: 1e300 }],
   ],
   join: [
     [],
@@ -48,6 +53,31 @@ const badArguments: Record<string, unknown[][]> = {
     [{ roomCode: "ABCDEF", extra: 1 }],
     [{ roomCode: "ABCDEF" }, "extra"],
   ],
+  resume: [
+    [],
+    [null],
+    ["ABCDEF"],
+    [[]],
+    [{}],
+    [{ roomCode: "ABCDEF" }],
+    [{ roomCode: "ABCDEF", peerId: 2 }],
+    [{ roomCode: "ABCDEF", resumeToken: "t" }],
+    [{ peerId: 2, resumeToken: "t" }],
+    [{ roomCode: "", peerId: 2, resumeToken: "t" }],
+    [{ roomCode: "x".repeat(65), peerId: 2, resumeToken: "t" }],
+    [{ roomCode: 123456, peerId: 2, resumeToken: "t" }],
+    [{ roomCode: "ABCDEF", peerId: 1, resumeToken: "t" }],
+    [{ roomCode: "ABCDEF", peerId: 0, resumeToken: "t" }],
+    [{ roomCode: "ABCDEF", peerId: "2", resumeToken: "t" }],
+    [{ roomCode: "ABCDEF", peerId: 2.5, resumeToken: "t" }],
+    [{ roomCode: "ABCDEF", peerId: 2 ** 31, resumeToken: "t" }],
+    [{ roomCode: "ABCDEF", peerId: 2, resumeToken: 5 }],
+    [{ roomCode: "ABCDEF", peerId: 2, resumeToken: null }],
+    [{ roomCode: "ABCDEF", peerId: 2, resumeToken: "t".repeat(129) }],
+    [{ roomCode: "ABCDEF", peerId: 2, resumeToken: "t", password: "pw" }],
+    [{ roomCode: "ABCDEF", peerId: 2, resumeToken: "t" }, "extra"],
+  ],
+  probe: [[{}], [null], ["now"], [1, 2], [[]]],
   signal: [
     [],
     [null],
@@ -97,6 +127,10 @@ const badArguments: Record<string, unknown[][]> = {
     [{ to: [2], data: OFFER }],
     [{ from: 1, data: OFFER }],
     [{ data: OFFER }, "extra"],
+    [{ data: OFFER, connection: -1 }],
+    [{ data: OFFER, connection: 1.5 }],
+    [{ data: OFFER, connection: "0" }],
+    [{ data: OFFER, connection: 2 ** 31 }],
   ],
   setRefusing: [
     [],
@@ -197,11 +231,24 @@ describe("malformed payloads are answered with invalid_request", () => {
     });
   }
 
-  it("create and join without a reply callback get a signalingError and create no room", async () => {
+  it("create, join and resume without a reply callback get a signalingError and create no room", async () => {
     const client = await server.connect();
     await expectSignalingError(client, "create", [{ maxPlayers: 4 }], "invalid_request");
     await expectSignalingError(client, "join", [{ roomCode: "ABCDEF" }], "invalid_request");
+    await expectSignalingError(
+      client,
+      "resume",
+      [{ roomCode: "ABCDEF", peerId: 2, resumeToken: "t" }],
+      "invalid_request",
+    );
     expect(await server.health()).toMatchObject({ rooms: 0 });
+  });
+
+  it("probe without a reply callback is silent, like any success", async () => {
+    const client = await server.connect();
+    client.raw.emit("probe");
+    expect(await client.request("probe")).toEqual({ ok: true });
+    expect(client.inbox.pending("signalingError")).toEqual([]);
   });
 
   it("a non-function where the reply callback goes is an extra argument", async () => {
@@ -236,6 +283,13 @@ describe("malformed payloads are answered with invalid_request", () => {
   it("valid requests with the wrong state get their own codes, not invalid_request", async () => {
     const client = await server.connect();
     await expectReplyError(client, "join", [{ roomCode: "!!!!!!" }], "no_such_room");
+    // A well-formed resume with a token that is not this room's and peer's: refused like a bad request.
+    await expectReplyError(
+      client,
+      "resume",
+      [{ roomCode: "ABCDEF", peerId: 2, resumeToken: "t".repeat(43) }],
+      "invalid_request",
+    );
     await expectSignalingError(client, "signal", [{ data: OFFER }], "not_in_room");
     await expectReplyError(client, "kick", [{ peerId: 2 }], "not_in_room");
     await expectSignalingError(client, "setRefusing", [{ refusing: true }], "not_in_room");

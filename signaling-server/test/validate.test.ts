@@ -7,6 +7,8 @@ import {
   validateJoin,
   validateKick,
   validateLeave,
+  validateProbe,
+  validateResume,
   validateSetRefusing,
   validateSignal,
 } from "../src/validate.js";
@@ -53,6 +55,8 @@ describe("validators return values, never throw", () => {
     validateSetRefusing,
     validateKick,
     validateLeave,
+    validateResume,
+    validateProbe,
   ];
   it("for every hostile argument", () => {
     for (const validate of validators) {
@@ -160,7 +164,75 @@ describe("passwords on create and join", () => {
   });
 });
 
-describe("validateSetRefusing / validateKick / validateLeave", () => {
+describe("validateCreate: reconnectGraceMs", () => {
+  it("accepts any integer from 0 (the server caps it), and leaves it out when absent", () => {
+    for (const grace of [0, 1, 120_000, 3_600_001, Number.MAX_SAFE_INTEGER]) {
+      expect(validateCreate([{ maxPlayers: 4, reconnectGraceMs: grace }], limits)).toEqual({
+        ok: true,
+        value: { maxPlayers: 4, reconnectGraceMs: grace },
+      });
+    }
+    const absent = validateCreate([{ maxPlayers: 4 }], limits);
+    expect(absent.ok && "reconnectGraceMs" in absent.value).toBe(false);
+    const withReclaim = validateCreate(
+      [{ maxPlayers: 4, reconnectGraceMs: 500, reclaim: { roomCode: "ABCDEF", hostToken: "t", peers: [] } }],
+      limits,
+    );
+    expect(withReclaim).toMatchObject({ ok: true, value: { reconnectGraceMs: 500, reclaim: { peers: [] } } });
+  });
+
+  it.each([-1, 0.5, 1e300, Number.MAX_SAFE_INTEGER + 1, Number.NaN, "500", null, [500], { ms: 500 }])(
+    "refuses reconnectGraceMs %j",
+    (reconnectGraceMs) => {
+      const result = validateCreate([{ maxPlayers: 4, reconnectGraceMs }], limits);
+      expect(result).toMatchObject({
+        ok: false,
+        message: expect.stringMatching(/^create: reconnectGraceMs must be an integer from 0 to /),
+      });
+    },
+  );
+});
+
+describe("validateResume", () => {
+  const token = "t".repeat(43);
+  const good = { roomCode: "abc-def", peerId: 2, resumeToken: token };
+
+  it("accepts { roomCode, peerId, resumeToken }, the code as typed", () => {
+    expect(validateResume([good])).toEqual({ ok: true, value: good });
+    expect(validateResume([{ ...good, peerId: 2 ** 31 - 1, resumeToken: "" }]).ok).toBe(true);
+    expect(validateResume([{ ...good, roomCode: "A".repeat(64), resumeToken: "t".repeat(128) }]).ok).toBe(
+      true,
+    );
+  });
+
+  it.each([
+    ["no arguments", []],
+    ["two arguments", [good, 1]],
+    ["a string", ["ABCDEF"]],
+    ["null", [null]],
+    ["no roomCode", [{ peerId: 2, resumeToken: token }]],
+    ["no peerId", [{ roomCode: "ABCDEF", resumeToken: token }]],
+    ["no resumeToken", [{ roomCode: "ABCDEF", peerId: 2 }]],
+    ["an unknown field", [{ ...good, password: "pw" }]],
+    ["an empty code", [{ ...good, roomCode: " " }]],
+    ["a code of 65 characters", [{ ...good, roomCode: "A".repeat(65) }]],
+    ["a numeric code", [{ ...good, roomCode: 123456 }]],
+    ["peer 1 (the host reclaims instead)", [{ ...good, peerId: 1 }]],
+    ["peer 0", [{ ...good, peerId: 0 }]],
+    ["peer 2^31", [{ ...good, peerId: 2 ** 31 }]],
+    ["a fractional peer", [{ ...good, peerId: 2.5 }]],
+    ["a string peer", [{ ...good, peerId: "2" }]],
+    ["a 129-character token", [{ ...good, resumeToken: "t".repeat(129) }]],
+    ["a numeric token", [{ ...good, resumeToken: 5 }]],
+    ["a token array", [{ ...good, resumeToken: [token] }]],
+  ])("refuses %s, never quoting the token", (_, args) => {
+    const result = validateResume(args);
+    expect(result).toMatchObject({ ok: false, message: expect.stringMatching(/^resume/) });
+    expect(JSON.stringify(result)).not.toContain("ttttt");
+  });
+});
+
+describe("validateSetRefusing / validateKick / validateLeave / validateProbe", () => {
   it("accept exactly their documented shapes", () => {
     expect(validateSetRefusing([{ refusing: false }])).toEqual({ ok: true, value: { refusing: false } });
     expect(validateSetRefusing([{ refusing: 0 }]).ok).toBe(false);
@@ -170,6 +242,11 @@ describe("validateSetRefusing / validateKick / validateLeave", () => {
     expect(validateKick([{ peerId: 1 }]).ok).toBe(false);
     expect(validateLeave([])).toEqual({ ok: true, value: undefined });
     expect(validateLeave([undefined]).ok).toBe(false);
+    expect(validateProbe([])).toEqual({ ok: true, value: undefined });
+    expect(validateProbe([{}])).toEqual({
+      ok: false,
+      message: "probe takes no arguments besides the reply callback, got 1",
+    });
   });
 });
 
@@ -220,6 +297,30 @@ describe("validateSignal", () => {
     const result = validateSignal([{ data }], limits);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.message).toContain(hint);
+  });
+
+  it("accepts the host's renegotiate nudge, bare", () => {
+    expect(validateSignal([{ to: 5, data: { type: "renegotiate" }, connection: 3 }], limits)).toEqual({
+      ok: true,
+      value: { to: 5, data: { type: "renegotiate" }, connection: 3 },
+    });
+    expect(validateSignal([{ data: { type: "renegotiate", sdp: "v=0" } }], limits).ok).toBe(false);
+  });
+
+  it("relays a connection attempt number unchanged, an integer from 0 to 2^31-1", () => {
+    for (const connection of [0, 7, 2 ** 31 - 1]) {
+      expect(validateSignal([{ to: 5, data: offer, connection }], limits)).toEqual({
+        ok: true,
+        value: { to: 5, data: offer, connection },
+      });
+    }
+    for (const connection of [-1, 0.5, 2 ** 31, "1", null, Number.NaN]) {
+      const result = validateSignal([{ data: offer, connection }], limits);
+      expect(result, String(connection)).toMatchObject({
+        ok: false,
+        message: expect.stringMatching(/^signal: connection must be an integer from 0 to 2147483647/),
+      });
+    }
   });
 
   it("rejects bad targets", () => {

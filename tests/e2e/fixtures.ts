@@ -1,5 +1,6 @@
 import { type Browser, test as base, expect, type Page } from "@playwright/test";
 import { ports } from "../../playwright.config.js";
+import type { JoinOptions } from "./harness/harness.js";
 
 export const signalingUrl = `http://127.0.0.1:${ports.signaling}`;
 export const harnessUrl = (signal = signalingUrl) =>
@@ -33,9 +34,9 @@ export async function waitForPeerCount(page: Page, count: number, timeout = 10_0
   await page.waitForFunction((n) => window.harness.api.getPeers().length === n, count, { timeout });
 }
 
-export async function hostAndJoin(browser: Browser, clients: number) {
+export async function hostAndJoin(browser: Browser, clients: number, hostOptions: JoinOptions = {}) {
   const host = await openTab(browser);
-  const roomCode = await host.evaluate(() => window.harness.host(8));
+  const roomCode = await host.evaluate((options) => window.harness.host(8, options), hostOptions);
   const joined: Array<{ page: Page; id: number }> = [];
   for (let i = 0; i < clients; i++) {
     const page = await openTab(browser);

@@ -67,13 +67,19 @@ for (const cutMs of [5000, 15_000]) {
       expect(calls(host, "hello")).toEqual(expected.map((i) => `${ann.api.uniqueId}:${i}`));
       expect(calls(host, "shout")).toEqual(expected.map((i) => `${bob.api.uniqueId}:bob ${i}`));
       expect(calls(bob, "shout")).toEqual(expected.map((i) => `1:host ${i}`));
-      expect(calls(ann, "shout").filter((c) => c.startsWith("1:"))).toEqual(expected.map((i) => `1:host ${i}`));
+      expect(calls(ann, "shout").filter((c) => c.startsWith("1:"))).toEqual(
+        expected.map((i) => `1:host ${i}`),
+      );
       expect(calls(ann, "shout").filter((c) => !c.startsWith("1:"))).toEqual(
         expected.map((i) => `${bob.api.uniqueId}:bob ${i}`),
       );
       // Unreliable state flows again.
       const before = ann.game.calls.filter(([m]) => m === "tick").length;
-      await until(() => ann.game.calls.filter(([m]) => m === "tick").length > before + 5, 5000, "ticks again");
+      await until(
+        () => ann.game.calls.filter(([m]) => m === "tick").length > before + 5,
+        5000,
+        "ticks again",
+      );
       expect(players.map((p) => p.api.uniqueId)).toEqual(ids);
       expect(players.map(lobbyOf)).toEqual(lobbies);
       for (const p of players) {
@@ -101,9 +107,17 @@ it("a cut longer than the grace period ends the game as a disconnect, leaving no
       "everyone gone",
     );
     for (const client of [ann, bob]) {
-      expect(client.log.slice(-3)).toEqual(["peerReconnecting 1", "peerDisconnected 1", "serverDisconnected"]);
+      expect(client.log.slice(-3)).toEqual([
+        "peerReconnecting 1",
+        "peerDisconnected 1",
+        "serverDisconnected",
+      ]);
       expect(client.api.connectionStatus).toBe("disconnected");
-      expect(client.peer.debugStats()).toMatchObject({ connections: 0, connectTimers: 0, signalingOpen: false });
+      expect(client.peer.debugStats()).toMatchObject({
+        connections: 0,
+        connectTimers: 0,
+        signalingOpen: false,
+      });
     }
     expect(host.log.filter((line) => line.startsWith("peerDisconnected")).sort()).toEqual(
       [ann, bob].map((c) => `peerDisconnected ${c.api.uniqueId}`).sort(),

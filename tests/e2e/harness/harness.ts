@@ -27,6 +27,8 @@ export interface Harness {
   ): Promise<{ ok: true; id: number } | { ok: false; reason: string }>;
   /** Makes the DTLS handshake of this tab's next connections fail. */
   breakDtls(): void;
+  /** What this tab's WebRTC peer holds (`debugStats()`), or null when it has none. */
+  stats(): ReturnType<Starwire.WebRTCMultiplayerPeer["debugStats"]> | null;
   /** Event log as "peerConnected 123" lines, packets left out. */
   names(): string[];
 }

@@ -38,6 +38,8 @@ api.on("connectedToServer", () => record("connectedToServer"));
 api.on("connectionFailed", (reason, message) => record("connectionFailed", reason, message));
 api.on("peerConnected", (id) => record("peerConnected", id));
 api.on("peerDisconnected", (id) => record("peerDisconnected", id));
+api.on("peerReconnecting", (id) => record("peerReconnecting", id));
+api.on("peerReconnected", (id) => record("peerReconnected", id));
 api.on("serverDisconnected", () => record("serverDisconnected"));
 api.on("peerPacket", (from, data) => record("peerPacket", from, new TextDecoder().decode(data)));
 api.on("rejected", (rejection) =>
@@ -75,6 +77,7 @@ const harness: Harness = {
     }
   },
   breakDtls,
+  stats: () => (api.peer instanceof starwire.WebRTCMultiplayerPeer ? api.peer.debugStats() : null),
   names: () =>
     events
       .filter((e) => e.name !== "peerPacket" && e.name !== "rejected")

@@ -31,7 +31,9 @@ const NOTICE_COMMANDS: Record<PeerNoticeKind, number> = {
   peerReconnecting: SystemCommand.PEER_RECONNECTING,
   peerReconnected: SystemCommand.PEER_RECONNECTED,
 };
-const NOTICE_KINDS = new Map(Object.entries(NOTICE_COMMANDS).map(([kind, command]) => [command, kind as PeerNoticeKind]));
+const NOTICE_KINDS = new Map(
+  Object.entries(NOTICE_COMMANDS).map(([kind, command]) => [command, kind as PeerNoticeKind]),
+);
 
 export type SystemMessage =
   | { kind: PeerNoticeKind; id: number }

@@ -58,8 +58,16 @@ export interface CandidateSignal {
   };
 }
 
-/** The only WebRTC signals the server forwards: an offer or answer, and trickled ICE candidates. */
-export type SignalData = SessionDescriptionSignal | CandidateSignal;
+/**
+ * Host → client: "offer a new connection now". A host that got its signaling back after losing it
+ * sends it to each reconnecting client, whose offer may have gone to the host's dead socket.
+ */
+export interface RenegotiateSignal {
+  type: "renegotiate";
+}
+
+/** The only signals the server forwards: an offer or answer, trickled ICE candidates, and the host's nudge. */
+export type SignalData = SessionDescriptionSignal | CandidateSignal | RenegotiateSignal;
 
 /** Room passwords are at most this many characters. */
 export const MAX_PASSWORD_LENGTH = 128;

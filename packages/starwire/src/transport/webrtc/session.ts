@@ -102,7 +102,9 @@ export class Session {
         if (connection !== this.#connection) return;
         this.#connection = null;
         this.#handshaken = false;
-        this.#lose(end.kind === "violation" ? { kind: "violation", message: end.message } : { kind: "ended", end });
+        this.#lose(
+          end.kind === "violation" ? { kind: "violation", message: end.message } : { kind: "ended", end },
+        );
       },
     });
     this.#connection = connection;
@@ -162,7 +164,12 @@ export class Session {
   #connectionOpened(connection: PeerConnection): void {
     if (connection !== this.#connection) return;
     this.#lastHeard = Date.now();
-    connection.send(encodeLinkFrame({ kind: LinkFrameKind.HELLO, counts: this.#received }), "reliable", 0, null);
+    connection.send(
+      encodeLinkFrame({ kind: LinkFrameKind.HELLO, counts: this.#received }),
+      "reliable",
+      0,
+      null,
+    );
   }
 
   #received_(connection: PeerConnection, data: Uint8Array, transfer: TransferMode, channel: number): void {

@@ -50,11 +50,20 @@ const ATTEMPT_TIMEOUT_MS = 5000;
 const MAX_JOIN_ATTEMPTS = 3;
 /** How long a signaling socket may take to answer a probe before it is replaced. */
 const PROBE_TIMEOUT_MS = 1000;
-/** Connecting a replacement socket, and its first request. */
-const SIGNALING_RETRY_TIMEOUT_MS = 2000;
+/**
+ * Connecting a replacement socket. Short on purpose: a connect begun while the network is down
+ * waits for TCP's next SYN retry (1 s, 3 s, 7 s…); a fresh one gets through as soon as it is back.
+ */
+const SIGNALING_CONNECT_TIMEOUT_MS = 1000;
+/** A request on a replacement socket (resume, reclaim, kick). */
+const SIGNALING_REQUEST_TIMEOUT_MS = 2000;
 const RETRY_FIRST_DELAY_MS = 250;
 /** While a player is reconnecting, retries stay close together: the link may be back any moment. */
-const RECONNECT_MAX_DELAY_MS = 1000;
+const RECONNECT_MAX_DELAY_MS = 500;
+/** A reconnect attempt that has not opened by then is replaced; each further one waits twice as long. */
+const RECONNECT_ATTEMPT_FIRST_TIMEOUT_MS = 2000;
+/** Early signals (candidates ahead of their offer) kept per client. */
+const MAX_STASHED_SIGNALS = 64;
 /** A healthy game without signaling retries less eagerly. */
 const SIGNALING_MAX_DELAY_MS = 5000;
 const TICK_MS = 250;
@@ -107,6 +116,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   /** A signaling repair (probe, replace, resume or reclaim) is running. */
   #repairingSignaling = false;
   #recovering = false;
+  /** Host: signals of a client's next connection that came ahead of its offer. */
+  readonly #stashedSignals = new Map<number, { number: number; signals: SignalData[] }>();
   /** Host: clients it dropped while the server could not hear it; it frees their places once it can. */
   readonly #pendingKicks = new Set<number>();
 
@@ -300,6 +311,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     }
     if (this.refuseNewConnections) socket.emit("setRefusing", { refusing: true });
     for (const peerId of this.#pendingKicks) this.#kick(peerId);
+    this.#askForOffers();
   }
 
   /**
@@ -320,7 +332,10 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       while (!this.#closed) {
         if (await this.#reclaimRoom()) return;
         await this.#sleep(delay);
-        delay = Math.min(delay * 2, this.#reconnectingCount() > 0 ? RECONNECT_MAX_DELAY_MS : SIGNALING_MAX_DELAY_MS);
+        delay = Math.min(
+          delay * 2,
+          this.#reconnectingCount() > 0 ? RECONNECT_MAX_DELAY_MS : SIGNALING_MAX_DELAY_MS,
+        );
       }
     } finally {
       this.#repairingSignaling = false;
@@ -331,18 +346,18 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     const previous = { roomCode: this.#roomCode!, hostToken: this.#room!.hostToken };
     let socket: SignalingSocket | null = null;
     try {
-      socket = await connectSignaling(this.#options.signalingUrl, SIGNALING_RETRY_TIMEOUT_MS);
+      socket = await connectSignaling(this.#options.signalingUrl, SIGNALING_CONNECT_TIMEOUT_MS);
       if (this.#closed) {
         abandonSignaling(socket);
         return true;
       }
       this.#socket = socket;
       try {
-        await this.#registerRoom(socket, previous, SIGNALING_RETRY_TIMEOUT_MS);
+        await this.#registerRoom(socket, previous, SIGNALING_REQUEST_TIMEOUT_MS);
       } catch (error) {
         // Any refusal (another server, no shared ROOM_SECRET, an older server): a fresh room instead.
         if (!(error instanceof ConnectionError) || error.signalingCode === undefined) throw error;
-        await this.#registerRoom(socket, null, SIGNALING_RETRY_TIMEOUT_MS);
+        await this.#registerRoom(socket, null, SIGNALING_REQUEST_TIMEOUT_MS);
       }
       return true;
     } catch {
@@ -359,19 +374,46 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#setDeadline(peerId, this.#connectTimeoutMs, () => this.#dropClient(peerId));
   }
 
-  /** A client's signal. A higher connection number is a new attempt: it replaces the old connection. */
+  /**
+   * A client's signal. A higher connection number is a new attempt: its offer replaces the old
+   * connection. Candidates may overtake their offer; they wait for it.
+   */
   #hostSignal(from: number, data: SignalData, number: number): void {
     const session = this.#sessions.get(from);
-    if (!session || !Number.isInteger(number)) return;
-    if (number > session.connectionNumber) {
-      if (data.type !== "offer") return;
-      session.connect(number, (callbacks) =>
-        this.#newConnection(false, callbacks, (signal) =>
-          this.#socket?.emit("signal", { to: from, data: signal, connection: number }),
-        ),
-      );
+    if (!session || !Number.isInteger(number) || number < session.connectionNumber) return;
+    if (data.type === "renegotiate") return;
+    if (number === session.connectionNumber) return session.connection?.signal(data);
+    if (data.type !== "offer") {
+      const stash = this.#stashedSignals.get(from);
+      if (stash?.number === number) {
+        if (stash.signals.length < MAX_STASHED_SIGNALS) stash.signals.push(data);
+      } else if (!stash || stash.number < number) {
+        this.#stashedSignals.set(from, { number, signals: [data] });
+      }
+      return;
     }
-    if (number === session.connectionNumber) session.connection?.signal(data);
+    const stash = this.#stashedSignals.get(from);
+    this.#stashedSignals.delete(from);
+    const connection = session.connect(number, (callbacks) =>
+      this.#newConnection(false, callbacks, (signal) =>
+        this.#socket?.emit("signal", { to: from, data: signal, connection: number }),
+      ),
+    );
+    connection.signal(data);
+    if (stash?.number === number) for (const early of stash.signals) connection.signal(early);
+  }
+
+  /** Asks every reconnecting client for a new offer: the last ones may have gone to a dead socket. */
+  #askForOffers(): void {
+    for (const session of this.#sessions.values()) {
+      if (session.state === "reconnecting") {
+        this.#socket?.emit("signal", {
+          to: session.remoteId,
+          data: { type: "renegotiate" },
+          connection: session.connectionNumber + 1,
+        });
+      }
+    }
   }
 
   readonly #hostSessionOwner: SessionOwner = {
@@ -380,7 +422,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       if (resumed) this.reportPeerReconnected(session.remoteId);
       else this.reportPeerConnected(session.remoteId);
     },
-    packet: (session, data, transfer, channel) => this.reportPacket(session.remoteId, data, transfer, channel),
+    packet: (session, data, transfer, channel) =>
+      this.reportPacket(session.remoteId, data, transfer, channel),
     lost: (session, cause) => {
       const id = session.remoteId;
       // Before it opened, the client is the one that tries again, within the host's deadline.
@@ -416,7 +459,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#pendingKicks.add(peerId);
     const socket = this.#socket;
     if (!socket?.connected) return;
-    socket.timeout(SIGNALING_RETRY_TIMEOUT_MS).emit("kick", { peerId }, (error: unknown) => {
+    socket.timeout(SIGNALING_REQUEST_TIMEOUT_MS).emit("kick", { peerId }, (error: unknown) => {
       // A refusal (unknown_peer: already gone) is as good as done; only silence keeps it pending.
       if (!error) this.#pendingKicks.delete(peerId);
     });
@@ -427,9 +470,14 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   #listenAsClient(socket: SignalingSocket): void {
     socket.on("signal", ({ from, data, connection }) => {
       const session = this.#sessions.get(HOST_PEER_ID);
-      if (from === HOST_PEER_ID && session && (connection ?? 0) === session.connectionNumber) {
-        session.connection?.signal(data);
+      if (from !== HOST_PEER_ID || !session) return;
+      if (data.type === "renegotiate") {
+        // The host can hear us again: whatever attempt is under way started before, so start anew.
+        if (session.state === "reconnecting")
+          this.#settleAttempt?.({ kind: "ended", end: { kind: "closed" } });
+        return;
       }
+      if ((connection ?? 0) === session.connectionNumber) session.connection?.signal(data);
     });
     socket.on("roomClosed", ({ reason }) =>
       this.#lostHost(reason === "session_expired" ? "timeout" : reason, `signaling server: ${reason}`),
@@ -517,13 +565,18 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#recovering = true;
     try {
       let delay = 0;
+      let attemptTimeout = RECONNECT_ATTEMPT_FIRST_TIMEOUT_MS;
       while (session.state === "reconnecting" && !this.#closed) {
         if (delay > 0) await this.#sleep(delay);
         delay = Math.min(delay === 0 ? RETRY_FIRST_DELAY_MS : delay * 2, RECONNECT_MAX_DELAY_MS);
         if (session.state !== "reconnecting") break;
         if (!(await this.#reachSignaling())) continue;
         if (session.state !== "reconnecting") break;
-        if ((await this.#attempt(session, ATTEMPT_TIMEOUT_MS)) === "opened") break;
+        const outcome = await this.#attempt(session, attemptTimeout);
+        if (outcome === "opened") break;
+        // Straight on after a failure (the host asked, or the attempt died); slower after silence.
+        if (outcome === "timeout") attemptTimeout = Math.min(attemptTimeout * 2, ATTEMPT_TIMEOUT_MS * 2);
+        delay = 0;
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -537,20 +590,24 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   async #reachSignaling(): Promise<SignalingSocket | null> {
     const current = this.#socket;
     if (current?.connected && (await probeSignaling(current, PROBE_TIMEOUT_MS))) return current;
+    // A socket that did not answer is not asked again; the server keeps our place meanwhile.
+    if (this.#socket === current && current) {
+      abandonSignaling(current);
+      this.#socket = null;
+    }
     let socket: SignalingSocket | null = null;
     try {
-      socket = await connectSignaling(this.#options.signalingUrl, SIGNALING_RETRY_TIMEOUT_MS);
-      const reply = await request(socket, "resume", this.#seat!, SIGNALING_RETRY_TIMEOUT_MS);
+      socket = await connectSignaling(this.#options.signalingUrl, SIGNALING_CONNECT_TIMEOUT_MS);
+      const reply = await request(socket, "resume", this.#seat!, SIGNALING_REQUEST_TIMEOUT_MS);
       if (this.#closed || this.connectionStatus === "disconnected") {
         abandonSignaling(socket);
         return null;
       }
       this.#iceServers = reply.iceServers;
-      if (this.#socket === current) {
-        abandonSignaling(current);
+      if (this.#socket === null) {
         this.#socket = socket;
         this.#listenAsClient(socket);
-      }
+      } else abandonSignaling(socket);
       return this.#socket;
     } catch (error) {
       // Never a deliberate disconnect: the server may have moved our place to this socket already.
@@ -623,6 +680,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
 
   #removeSession(remoteId: number, sayBye: boolean): void {
     this.#sessions.get(remoteId)?.close(sayBye);
+    this.#stashedSignals.delete(remoteId);
     this.#sessions.delete(remoteId);
     this.#clearDeadline(remoteId);
     if (this.#sessions.size === 0 && this.#ticker) {

@@ -1,0 +1,106 @@
+// Chromium tabs (host + 2 clients) through total network cuts of the namespace's loopback
+// (pfifo limit 0): games shorter than the grace period come back whole; longer ones end cleanly.
+import type { Page } from "@playwright/test";
+import { cutFor, restoreLink } from "../node/link-cut.js";
+import { eventNames, expect, hostAndJoin, peersOf, test } from "./fixtures.js";
+
+test.afterEach(() => restoreLink());
+
+const whispers = (page: Page) =>
+  page.evaluate(() => window.harness.arena.heard.map(([sender, text]) => `${sender}:${text}`));
+
+for (const cutMs of [5000, 15_000]) {
+  test(`a ${cutMs / 1000} s cut: same ids and peers, reliable calls from the cut once and in order`, async ({
+    browser,
+  }) => {
+    test.setTimeout(60_000 + cutMs);
+    const { host, clients } = await hostAndJoin(browser, 2);
+    const [ann, bob] = clients as [(typeof clients)[0], (typeof clients)[0]];
+    const tabs = [host, ann.page, bob.page];
+    const peersBefore = await Promise.all(tabs.map(peersOf));
+    // 20 Hz unreliable state from the host, as a game would send.
+    await host.evaluate(() => {
+      setInterval(() => window.harness.arena.rpc("state", Date.now(), new Uint8Array(8)), 50);
+    });
+    const restoredAt = await cutFor(cutMs, async () => {
+      for (const [page, label] of [
+        [host, "host"],
+        [ann.page, "ann"],
+        [bob.page, "bob"],
+      ] as const) {
+        await page.evaluate((who) => {
+          for (let i = 0; i < 20; i++) window.harness.arena.rpc("whisper", `${who} ${i}`);
+        }, label);
+      }
+      // Everyone notices the silence (over 1.5 s) while the link is still down.
+      for (const page of tabs) {
+        await page.waitForFunction(
+          () => window.harness.names().some((n) => n.startsWith("peerReconnecting")),
+          null,
+          {
+            timeout: 4000,
+          },
+        );
+      }
+    });
+    const expected = (sender: number, who: string) =>
+      Array.from({ length: 20 }, (_, i) => `${sender}:${who} ${i}`);
+    for (const page of tabs) {
+      await page.waitForFunction(() => window.harness.arena.heard.length >= 40, null, { timeout: 15_000 });
+    }
+    const firstDelivery = Date.now() - restoredAt;
+    const heardBy = async (page: Page, sender: number) =>
+      (await whispers(page)).filter((line) => line.startsWith(`${sender}:`));
+    expect(await heardBy(host, ann.id)).toEqual(expected(ann.id, "ann"));
+    expect(await heardBy(host, bob.id)).toEqual(expected(bob.id, "bob"));
+    expect(await heardBy(ann.page, 1)).toEqual(expected(1, "host"));
+    expect(await heardBy(ann.page, bob.id)).toEqual(expected(bob.id, "bob"));
+    expect(await heardBy(bob.page, 1)).toEqual(expected(1, "host"));
+    expect(await heardBy(bob.page, ann.id)).toEqual(expected(ann.id, "ann"));
+    // Unreliable state flows again.
+    for (const page of [ann.page, bob.page]) {
+      await page.waitForFunction(() => Date.now() - window.harness.arena.newestState < 500, null, {
+        timeout: 5000,
+      });
+    }
+    expect(await Promise.all(tabs.map(peersOf))).toEqual(peersBefore);
+    expect([
+      await ann.page.evaluate(() => window.harness.api.uniqueId),
+      await bob.page.evaluate(() => window.harness.api.uniqueId),
+    ]).toEqual([ann.id, bob.id]);
+    for (const page of tabs) {
+      const names = await eventNames(page);
+      expect(names.filter((n) => /Disconnected|Failed/.test(n))).toEqual([]);
+      expect(names.some((n) => n.startsWith("peerReconnected"))).toBe(true);
+      await expect.poll(() => page.evaluate(() => window.harness.stats()?.reconnecting)).toBe(0);
+    }
+    console.log(`${cutMs} ms cut: calls delivered ${firstDelivery} ms after the link came back`);
+  });
+}
+
+test("a cut longer than the grace period ends the game as a disconnect, leaving nothing behind", async ({
+  browser,
+}) => {
+  const { host, clients } = await hostAndJoin(browser, 2, { reconnectGraceMs: 3000 });
+  await cutFor(6000);
+  for (const { page } of clients) {
+    await page.waitForFunction(() => window.harness.names().includes("serverDisconnected"), null, {
+      timeout: 10_000,
+    });
+    expect((await eventNames(page)).slice(-3)).toEqual([
+      "peerReconnecting 1",
+      "peerDisconnected 1",
+      "serverDisconnected",
+    ]);
+    expect(await page.evaluate(() => window.harness.stats())).toMatchObject({
+      connections: 0,
+      connectTimers: 0,
+      signalingOpen: false,
+    });
+  }
+  await expect.poll(() => peersOf(host), { timeout: 10_000 }).toEqual([]);
+  await expect
+    .poll(() => host.evaluate(() => window.harness.stats()), { timeout: 10_000 })
+    .toMatchObject({ connections: 0, connectTimers: 0, reconnecting: 0, signalingOpen: true });
+  expect(await host.evaluate(() => window.harness.api.debugStats())).toMatchObject({ peers: 0 });
+});
