@@ -13,6 +13,8 @@ export function recordEvents(api: MultiplayerAPI): string[] {
     "connectionFailed",
     "peerConnected",
     "peerDisconnected",
+    "peerReconnecting",
+    "peerReconnected",
     "serverDisconnected",
   ];
   for (const name of names) {

@@ -16,6 +16,19 @@ interface MemoryRoom {
 export class MemoryNetwork {
   readonly rooms = new Map<string, MemoryRoom>();
 
+  /**
+   * Cuts a connected client's link to its host, as a network drop would: both ends report
+   * `peerReconnecting`, reliable messages either way wait, unreliable ones are lost.
+   */
+  interrupt(client: MemoryMultiplayerPeer): void {
+    client.interruptLink();
+  }
+
+  /** Brings an interrupted link back: `peerReconnected` on both ends, then what waited, in order. */
+  restore(client: MemoryMultiplayerPeer): void {
+    client.restoreLink();
+  }
+
   /** @internal */
   openRoom(host: MemoryMultiplayerPeer, maxPlayers: number, password?: string): string {
     let code: string;
@@ -30,6 +43,8 @@ export class MemoryNetwork {
 export class MemoryMultiplayerPeer extends StarPeer {
   readonly #network: MemoryNetwork;
   readonly #links = new Map<number, MemoryMultiplayerPeer>();
+  /** Links that are interrupted, with the reliable messages waiting to cross them. */
+  readonly #held = new Map<number, Array<[Uint8Array, TransferMode, number]>>();
   #roomCode: string | null = null;
 
   constructor(network: MemoryNetwork) {
@@ -77,6 +92,11 @@ export class MemoryMultiplayerPeer extends StarPeer {
   send(to: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
     const remote = this.#links.get(to);
     if (!remote) return;
+    const held = this.#held.get(to);
+    if (held) {
+      if (transfer === "reliable") held.push([data.slice(), transfer, channel]);
+      return;
+    }
     const copy = data.slice();
     const from = this.uniqueId;
     queueMicrotask(() => {
@@ -110,6 +130,36 @@ export class MemoryMultiplayerPeer extends StarPeer {
 
   protected refuseNewConnectionsChanged(): void {}
 
+  /** @internal MemoryNetwork.interrupt */
+  interruptLink(): void {
+    const host = this.#links.get(HOST_PEER_ID);
+    if (!host || this.#held.has(HOST_PEER_ID)) return;
+    const id = this.uniqueId;
+    this.#held.set(HOST_PEER_ID, []);
+    host.#held.set(id, []);
+    queueMicrotask(() => {
+      this.reportPeerReconnecting(HOST_PEER_ID);
+      host.reportPeerReconnecting(id);
+    });
+  }
+
+  /** @internal MemoryNetwork.restore */
+  restoreLink(): void {
+    const host = this.#links.get(HOST_PEER_ID);
+    const toHost = this.#held.get(HOST_PEER_ID);
+    if (!host || !toHost) return;
+    const id = this.uniqueId;
+    const toClient = host.#held.get(id) ?? [];
+    this.#held.delete(HOST_PEER_ID);
+    host.#held.delete(id);
+    queueMicrotask(() => {
+      this.reportPeerReconnected(HOST_PEER_ID);
+      host.reportPeerReconnected(id);
+      for (const [data, transfer, channel] of toHost) this.send(HOST_PEER_ID, data, transfer, channel);
+      for (const [data, transfer, channel] of toClient) host.send(id, data, transfer, channel);
+    });
+  }
+
   #completeConnection(room: MemoryRoom): void {
     if (this.connectionStatus !== "connecting" || room.clients.get(this.uniqueId) !== this) return;
     this.#links.set(HOST_PEER_ID, room.host);
@@ -126,6 +176,8 @@ export class MemoryMultiplayerPeer extends StarPeer {
     const ownId = this.uniqueId;
     this.#links.delete(remoteId);
     remote.#links.delete(ownId);
+    this.#held.delete(remoteId);
+    remote.#held.delete(ownId);
     if (ownId === HOST_PEER_ID && this.#roomCode)
       this.#network.rooms.get(this.#roomCode)?.clients.delete(remoteId);
     if (remoteId === HOST_PEER_ID && remote.#roomCode) {

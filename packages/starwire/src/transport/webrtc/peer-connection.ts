@@ -104,12 +104,16 @@ export class PeerConnection {
     // simple-peer ignores a connection that only reports connectionState "closed"; nothing would
     // end the attempt then.
     const pc = this.#peer._pc;
-    pc.addEventListener?.("connectionstatechange", () => {
+    // node-datachannel's polyfill reads the live state: by the time its "failed" event runs, the
+    // connection may already say "closed", and the ICE "closed" event may never come.
+    const ended = () => {
       const state = pc.connectionState;
-      if (state === "closed" || state === "failed") {
+      if (state === "closed" || state === "failed" || pc.iceConnectionState === "closed") {
         this.#end({ kind: "failed", ice: true, message: `connection ${state}` });
       }
-    });
+    };
+    pc.addEventListener?.("connectionstatechange", ended);
+    pc.addEventListener?.("iceconnectionstatechange", ended);
     // The answering side creates its channels once the offer is applied: created earlier,
     // libdatachannel makes the answerer negotiate an offer of its own (both sides then start ICE
     // as controlling).

@@ -117,8 +117,10 @@ export class Session {
    */
   send(data: Uint8Array, transfer: TransferMode, channel: number, key: string | null): void {
     if (this.#state === "closed") return;
-    if (transfer === "reliable") {
-      const log = this.#logs[this.#reliableChannels.indexOf(channel)]!;
+    // Channel 0 has a lane per transfer mode; an extra channel has one lane, of its declared mode.
+    const lane = channel === 0 ? (transfer === "reliable" ? 0 : -1) : this.#reliableChannels.indexOf(channel);
+    const log = this.#logs[lane];
+    if (log) {
       if (!log.append(data)) {
         this.#dropConnection();
         this.#lose({
