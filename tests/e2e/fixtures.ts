@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { type Browser, test as base, expect, type Page } from "@playwright/test";
 import { ports } from "../../playwright.config.js";
 import type { JoinOptions } from "./harness/harness.js";
@@ -47,6 +48,51 @@ export async function hostAndJoin(browser: Browser, clients: number, hostOptions
     for (const { page: client } of joined) await waitForPeerCount(client, i + 1);
   }
   return { host, roomCode, clients: joined };
+}
+
+/**
+ * A signaling server of the test's own, on `port`, that the test can kill and start again: the
+ * same ROOM_SECRET each time, so hosts can reclaim their rooms and players resume.
+ */
+export async function startSignalingServer(port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["signaling-server/dist/main.js"], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "silent",
+      ROOM_SECRET: "e2e-room-secret-shared-across-restarts",
+      MAX_SOCKETS_PER_ADDRESS: "0",
+      ROOM_CREATES_PER_MINUTE: "0",
+      JOIN_ATTEMPTS_PER_MINUTE: "0",
+      FAILED_JOINS_PER_MINUTE: "0",
+    },
+    stdio: "ignore",
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`signaling server exited (${code})`))),
+  );
+  exited.catch(() => {}); // it exits when the test kills it, long after startup
+
+  for (let i = 0; i < 100; i++) {
+    try {
+      const healthy = await Promise.race([fetch(`http://127.0.0.1:${port}/health`), exited]);
+      if (healthy.ok) return child;
+    } catch (error) {
+      if (child.exitCode !== null) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error("signaling server did not start");
+}
+
+/** Kills a server started by startSignalingServer and waits until it is gone. */
+export async function killSignalingServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await gone;
 }
 
 export const test = base;

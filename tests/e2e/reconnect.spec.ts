@@ -2,7 +2,17 @@
 // (pfifo limit 0): games shorter than the grace period come back whole; longer ones end cleanly.
 import type { Page } from "@playwright/test";
 import { cutFor, restoreLink } from "../node/link-cut.js";
-import { eventNames, expect, hostAndJoin, peersOf, test } from "./fixtures.js";
+import {
+  eventNames,
+  expect,
+  hostAndJoin,
+  killSignalingServer,
+  openTab,
+  peersOf,
+  startSignalingServer,
+  test,
+  waitForPeerCount,
+} from "./fixtures.js";
 
 test.afterEach(() => restoreLink());
 
@@ -103,4 +113,57 @@ test("a cut longer than the grace period ends the game as a disconnect, leaving 
     .poll(() => host.evaluate(() => window.harness.stats()), { timeout: 10_000 })
     .toMatchObject({ connections: 0, connectTimers: 0, reconnecting: 0, signalingOpen: true });
   expect(await host.evaluate(() => window.harness.api.debugStats())).toMatchObject({ peers: 0 });
+});
+
+test("a signaling server restart while everyone is reconnecting still brings everyone back", async ({
+  browser,
+}) => {
+  const port = 18791;
+  const url = `http://127.0.0.1:${port}`;
+  let server = await startSignalingServer(port);
+  try {
+    const host = await openTab(browser, url);
+    const roomCode = await host.evaluate(() => window.harness.host(8));
+    const clients: Array<{ page: Page; id: number }> = [];
+    for (let i = 0; i < 2; i++) {
+      const page = await openTab(browser, url);
+      const joined = await page.evaluate((code) => window.harness.join(code), roomCode);
+      if (!joined.ok) throw new Error(`join failed: ${joined.reason}`);
+      clients.push({ page, id: joined.id });
+      await waitForPeerCount(host, i + 1);
+    }
+    for (const { page } of clients) await waitForPeerCount(page, 2);
+    const tabs = [host, ...clients.map((c) => c.page)];
+    await cutFor(5000, async () => {
+      for (const page of tabs) {
+        await page.waitForFunction(() =>
+          window.harness.names().some((n) => n.startsWith("peerReconnecting")),
+        );
+      }
+      await clients[0]!.page.evaluate(() => window.harness.arena.rpcId(1, "whisper", "sent while away"));
+      // The server dies while every player is reconnecting; its rooms die with it.
+      await killSignalingServer(server);
+    });
+    server = await startSignalingServer(port);
+    // The host reclaims its room with everyone's ids reserved; the clients resume their places.
+    for (const page of tabs) {
+      await page.waitForFunction(
+        () => window.harness.names().some((n) => n.startsWith("peerReconnected")),
+        null,
+        {
+          timeout: 20_000,
+        },
+      );
+    }
+    await host.waitForFunction(() =>
+      window.harness.arena.heard.some(([, text]) => text === "sent while away"),
+    );
+    expect(await host.evaluate(() => window.harness.arena.heard.length)).toBe(1);
+    expect(await peersOf(host)).toEqual(clients.map((c) => c.id).sort((a, b) => a - b));
+    for (const page of tabs) {
+      expect((await eventNames(page)).filter((n) => /Disconnected|Failed/.test(n))).toEqual([]);
+    }
+  } finally {
+    await killSignalingServer(server);
+  }
 });

@@ -1,35 +1,17 @@
 // The signaling server goes away mid-game and comes back: games keep playing over their data
 // channels, the host reclaims its room, and new players can join it again with the same code.
-import { type ChildProcess, spawn } from "node:child_process";
-import { expect, openTab, test, waitForPeerCount } from "./fixtures.js";
+import {
+  expect,
+  killSignalingServer,
+  openTab,
+  startSignalingServer,
+  test,
+  waitForPeerCount,
+} from "./fixtures.js";
 
 const PORT = 18790;
 const url = `http://127.0.0.1:${PORT}`;
-
-async function startServer(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["signaling-server/dist/main.js"], {
-    env: {
-      ...process.env,
-      PORT: String(PORT),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      ROOM_SECRET: "e2e-room-secret-shared-across-restarts",
-      MAX_SOCKETS_PER_ADDRESS: "0",
-      ROOM_CREATES_PER_MINUTE: "0",
-      JOIN_ATTEMPTS_PER_MINUTE: "0",
-      FAILED_JOINS_PER_MINUTE: "0",
-    },
-    stdio: "ignore",
-  });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return child;
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill("SIGKILL");
-  throw new Error("signaling server did not start");
-}
+const startServer = () => startSignalingServer(PORT);
 
 test("a signaling server restart does not end games, and joins work again once it is back", async ({
   browser,
@@ -48,8 +30,7 @@ test("a signaling server restart does not end games, and joins work again once i
     }
     for (const page of clients) await waitForPeerCount(page, 2);
 
-    server.kill("SIGKILL");
-    await new Promise((resolve) => server.once("exit", resolve));
+    await killSignalingServer(server);
 
     // Playing on without the server.
     await clients[0]!.evaluate(() => window.harness.arena.rpcId(1, "whisper", "still here"));
@@ -71,6 +52,6 @@ test("a signaling server restart does not end games, and joins work again once i
     await waitForPeerCount(host, 3);
     for (const page of clients) await waitForPeerCount(page, 3);
   } finally {
-    server.kill("SIGKILL");
+    await killSignalingServer(server);
   }
 });
