@@ -41,9 +41,9 @@ test("host scaling with 1, 4, 8 and 16 clients", async ({ browser }) => {
       const probe = api.root.addChild(new Probe());
       const peer = new WebRTCMultiplayerPeer({ signalingUrl, bindAddress: "127.0.0.1" });
       api.peer = peer;
-      const connected = api.next("connectedToServer");
+      const connected = api.whenConnected();
       await peer.createClient(roomCode);
-      await connected;
+      await connected; // or throws with the reason: a failed join ends the benchmark, never hangs it
       clients.push({ api, probe });
     }
     await host.waitForFunction((n) => window.bench.api.getPeers().length === n, count);

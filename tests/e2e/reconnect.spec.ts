@@ -1,6 +1,7 @@
 // Chromium tabs (host + 2 clients) through total network cuts of the namespace's loopback
 // (pfifo limit 0): games shorter than the grace period come back whole; longer ones end cleanly.
 import type { Page } from "@playwright/test";
+import { ports } from "../../playwright.config.js";
 import { cutFor, restoreLink } from "../node/link-cut.js";
 import {
   eventNames,
@@ -9,6 +10,7 @@ import {
   killSignalingServer,
   openTab,
   peersOf,
+  signalingUrl,
   startSignalingServer,
   test,
   waitForPeerCount,
@@ -165,5 +167,39 @@ test("a signaling server restart while everyone is reconnecting still brings eve
     }
   } finally {
     await killSignalingServer(server);
+  }
+});
+
+test("the demo shows who is reconnecting, and everyone is back in the same lobby", async ({ browser }) => {
+  const demoUrl = `http://127.0.0.1:${ports.demo}/?signal=${encodeURIComponent(signalingUrl)}`;
+  const tabs: Page[] = [];
+  for (const name of ["Alice", "Bob", "Cara"]) {
+    const context = await browser.newContext({ permissions: ["microphone"] });
+    const tab = await context.newPage();
+    await tab.goto(demoUrl);
+    await tab.getByLabel("Name").fill(name);
+    if (tabs.length === 0) await tab.getByRole("button", { name: "Create room" }).click();
+    else {
+      await tab.getByLabel("Room code").fill((await tabs[0]!.locator("#code").textContent())!);
+      await tab.getByRole("button", { name: "Join" }).click();
+    }
+    await expect(tab.locator("#code")).toHaveText(/^[A-Z2-9]{6}$/);
+    tabs.push(tab);
+  }
+  const [host, ...clients] = tabs as [Page, Page, Page];
+  for (const tab of tabs)
+    await expect(tab.locator("#players .player-name")).toHaveCount(3, { timeout: 10_000 });
+  await cutFor(4000, async () => {
+    await expect(host.locator("#players .badge.reconnecting")).toHaveCount(2, { timeout: 3000 });
+    for (const tab of clients) await expect(tab.locator("#reconnecting")).toBeVisible({ timeout: 3000 });
+  });
+  for (const tab of tabs) {
+    await expect(tab.locator("#players .badge.reconnecting")).toHaveCount(0, { timeout: 10_000 });
+    await expect(tab.locator("#reconnecting")).toBeHidden();
+    expect((await tab.locator("#players .player-name").allTextContents()).sort()).toEqual([
+      "Alice",
+      "Bob",
+      "Cara",
+    ]);
   }
 });

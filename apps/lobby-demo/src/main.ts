@@ -81,6 +81,10 @@ lobby.events.on("playerDisconnected", () => {
   if (screen === "lobby") lobbyView.render();
 });
 game.arena.onBackToLobby = () => show("lobby");
+// On a client, 1 reconnecting means this tab's own link: say so on every screen.
+lobby.events.on("playersChanged", () => {
+  byId("reconnecting").hidden = lobby.isHost || !lobby.reconnecting.has(1);
+});
 lobby.events.on("serverDisconnected", () => goHome("The host left the game."));
 multiplayer.on("connectionFailed", (reason) => goHome(describeFailure(reason)));
 byId("back-to-lobby").addEventListener("click", () => game.arena.rpc("backToLobby"));

@@ -140,7 +140,7 @@ async function sdkConnect(roomCode: string): Promise<number> {
   const start = performance.now();
   const peer = new starwire.WebRTCMultiplayerPeer({ signalingUrl });
   api.peer = peer;
-  const connected = api.next("connectedToServer");
+  const connected = api.whenConnected();
   await peer.createClient(roomCode);
   await connected;
   const elapsed = performance.now() - start;
@@ -236,7 +236,7 @@ const bench = {
   async join(roomCode: string): Promise<void> {
     const peer = new starwire.WebRTCMultiplayerPeer({ signalingUrl });
     api.peer = peer;
-    const connected = api.next("connectedToServer");
+    const connected = api.whenConnected();
     await peer.createClient(roomCode);
     await connected;
   },

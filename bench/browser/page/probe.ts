@@ -27,8 +27,12 @@ export class Probe extends NetNode<Probe> {
     this.waiting.get(seq)?.();
   }
 
+  /** When each sink call arrived (Date.now()), for the reconnect benchmark. */
+  readonly sinkTimes: number[] = [];
+
   @rpc("any_peer")
   sink(_seq: number): void {
+    this.sinkTimes.push(Date.now());
     if (++this.sunk === this.sinkTarget) this.rpcId(this.multiplayer.remoteSenderId, "sinkDone");
   }
 

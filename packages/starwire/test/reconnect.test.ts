@@ -38,7 +38,8 @@ describe("a reconnecting peer", () => {
     expect(b.log.at(-1)).toBe(`peerReconnected ${a.id}`);
     expect(host.log.at(-1)).toBe(`peerReconnected ${a.id}`);
     expect(a.log.at(-1)).toBe("peerReconnected 1");
-    for (const p of [host, a, b]) expect(p.log.some((line) => line.startsWith("peerDisconnected"))).toBe(false);
+    for (const p of [host, a, b])
+      expect(p.log.some((line) => line.startsWith("peerDisconnected"))).toBe(false);
   });
 
   it("a notice from a client, or about an unknown peer, changes nothing", async () => {

@@ -75,6 +75,8 @@ export class LobbyView {
           ),
           element("span", "ping", ping === undefined ? "" : `${ping} ms`),
         );
+        if (lobby.reconnecting.has(player.id))
+          item.append(element("span", "badge reconnecting", "reconnecting…"));
         if (host && player.id !== me) {
           const kick = element("button", "small secondary kick", "Kick");
           kick.addEventListener("click", () => lobby.kick(player.id));

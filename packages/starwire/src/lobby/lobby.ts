@@ -35,7 +35,7 @@ export interface LobbyOptions<Info> {
 export interface LobbyEvents<Info> {
   playerConnected: [id: number, info: Info];
   playerDisconnected: [id: number];
-  /** Any change to `players`: joins, leaves, info, ready flags. */
+  /** Any change to `players` (joins, leaves, info, ready flags) or to who is `reconnecting`. */
   playersChanged: [];
   /** Round-trip times changed (`pings`). */
   pingsChanged: [];
@@ -65,6 +65,7 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
   readonly #players = new Map<number, LobbyPlayer<Info>>();
   readonly #pings = new Map<number, number>();
   readonly #loaded = new Set<number>();
+  readonly #reconnecting = new Set<number>();
   readonly #unsubscribe: Array<() => void>;
   #myInfo: Info | null = null;
   #hosting = false;
@@ -101,9 +102,19 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
     this.#unsubscribe = [
       api.on("peerConnected", (id) => this.#peerConnected(id)),
       api.on("peerDisconnected", (id) => this.#removePlayer(id)),
+      api.on("peerReconnecting", (id) => this.#setReconnecting(id, true)),
+      api.on("peerReconnected", (id) => this.#setReconnecting(id, false)),
       api.on("serverDisconnected", () => this.#reset(true)),
       api.on("connectionFailed", () => this.#reset(false)),
     ];
+  }
+
+  /**
+   * Players whose connection dropped and who are coming back (they keep their place meanwhile).
+   * On a client, `1` here means this client's own link to the host: everyone is out of reach.
+   */
+  get reconnecting(): ReadonlySet<number> {
+    return this.#reconnecting;
   }
 
   /** Every player of the game, this peer included, by id. */
@@ -280,7 +291,15 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
     this.events.emit("playersChanged");
   }
 
+  #setReconnecting(id: number, reconnecting: boolean): void {
+    const changed = reconnecting ? !this.#reconnecting.has(id) : this.#reconnecting.has(id);
+    if (reconnecting) this.#reconnecting.add(id);
+    else this.#reconnecting.delete(id);
+    if (changed) this.events.emit("playersChanged");
+  }
+
   #removePlayer(id: number): void {
+    this.#reconnecting.delete(id);
     this.#pings.delete(id);
     this.#loaded.delete(id);
     if (!this.#players.delete(id)) return;
@@ -316,6 +335,7 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
     this.#players.clear();
     this.#pings.clear();
     this.#loaded.clear();
+    this.#reconnecting.clear();
     this.#myInfo = null;
     this.#hosting = false;
     if (hostLeft) this.events.emit("serverDisconnected");

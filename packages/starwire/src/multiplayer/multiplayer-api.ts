@@ -3,12 +3,13 @@ import { currentSender } from "../rpc/remote-sender.js";
 import { RpcInterface } from "../rpc/rpc-interface.js";
 import { NetNode, plantTree } from "../scene/net-node.js";
 import { HOST_PEER_ID, MAX_PEER_ID } from "../signaling/protocol.js";
-import type {
-  ConnectionFailedReason,
-  ConnectionStatus,
-  MultiplayerPeer,
-  PeerEventHandler,
-  TransferMode,
+import {
+  ConnectionError,
+  type ConnectionFailedReason,
+  type ConnectionStatus,
+  type MultiplayerPeer,
+  type PeerEventHandler,
+  type TransferMode,
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
 import { COMMAND_MASK, Command } from "../wire/commands.js";
@@ -156,6 +157,29 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
 
   get connectionStatus(): ConnectionStatus {
     return this.#peer.connectionStatus;
+  }
+
+  /**
+   * Resolves once this peer is in the game: at once on a host, on a client when
+   * `connectedToServer` fires. Rejects with a ConnectionError carrying the reason when
+   * `connectionFailed` fires instead, so an `await` never hangs on a join that failed.
+   */
+  whenConnected(): Promise<void> {
+    if (this.isServer() || this.#peers.has(HOST_PEER_ID)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const stop = () => {
+        offConnected();
+        offFailed();
+      };
+      const offConnected = this.once("connectedToServer", () => {
+        stop();
+        resolve();
+      });
+      const offFailed = this.once("connectionFailed", (reason, message) => {
+        stop();
+        reject(new ConnectionError(reason, message));
+      });
+    });
   }
 
   isServer(): boolean {

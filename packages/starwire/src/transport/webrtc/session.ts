@@ -136,11 +136,7 @@ export class Session {
   /** Sends a heartbeat when one is due; takes a silent connection for dead. */
   tick(now: number): void {
     if (!this.#handshaken) return;
-    if (now - this.#lastSaid >= HEARTBEAT_INTERVAL_MS) {
-      this.#lastSaid = now;
-      const heartbeat = encodeLinkFrame({ kind: LinkFrameKind.HEARTBEAT, counts: this.#received });
-      this.#connection!.send(heartbeat, "unreliable", 0, HEARTBEAT_KEY);
-    }
+    this.#heartbeatIfDue(now);
     if (this.#watchSilence && now - this.#lastHeard > SILENCE_TIMEOUT_MS) {
       this.#dropConnection();
       this.#lose({ kind: "silence" });
@@ -150,6 +146,17 @@ export class Session {
   /** Drops the current connection without reporting it (an attempt that took too long). */
   abandonConnection(): void {
     this.#dropConnection();
+  }
+
+  /**
+   * Timers of a hidden browser tab fire at most once a second; answering the other side's
+   * heartbeats as they arrive keeps a hidden tab from looking silent.
+   */
+  #heartbeatIfDue(now: number): void {
+    if (now - this.#lastSaid < HEARTBEAT_INTERVAL_MS) return;
+    this.#lastSaid = now;
+    const heartbeat = encodeLinkFrame({ kind: LinkFrameKind.HEARTBEAT, counts: this.#received });
+    this.#connection!.send(heartbeat, "unreliable", 0, HEARTBEAT_KEY);
   }
 
   /** Ends the session; `sayBye` tells the other side first that this is on purpose. */
@@ -190,10 +197,10 @@ export class Session {
       return this.#lose({ kind: "bye" });
     }
     if (frame.kind === LinkFrameKind.HEARTBEAT) {
-      if (this.#handshaken && !this.#acknowledge(frame.counts)) {
-        connection.violated("heartbeat acknowledges messages never sent");
-      }
-      return;
+      if (!this.#handshaken) return;
+      if (!this.#acknowledge(frame.counts))
+        return connection.violated("heartbeat acknowledges messages never sent");
+      return this.#heartbeatIfDue(Date.now());
     }
     if (this.#handshaken) return connection.violated("a second HELLO on one connection");
     if (!this.#acknowledge(frame.counts)) return connection.violated("HELLO does not match this session");
