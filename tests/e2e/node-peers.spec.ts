@@ -130,6 +130,7 @@ test("a Chromium host with three Node clients", async ({ browser }) => {
       });
       api.peer = peer;
       await peer.createClient(roomCode);
+      await api.whenConnected(); // or fails with the reason
       clients.push({ api, arena });
       await waitForPeerCount(host, i + 1);
     }

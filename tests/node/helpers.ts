@@ -94,5 +94,7 @@ export async function joinOn(url: string, roomCode: string) {
   api.peer = peer;
   const game = api.root.addChild(new Game(api));
   await peer.createClient(roomCode);
+  // Connected, or the join's failure with its reason: never a wait that only times out.
+  await api.whenConnected();
   return { api, log, peer, game, id: peer.uniqueId };
 }

@@ -116,6 +116,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   /** A signaling repair (probe, replace, resume or reclaim) is running. */
   #repairingSignaling = false;
   #recovering = false;
+  /** Client: connection attempts that died or stalled before opening (each was retried or reported). */
+  #failedAttempts = 0;
   /** Host: signals of a client's next connection that came ahead of its offer. */
   readonly #stashedSignals = new Map<number, { number: number; signals: SignalData[] }>();
   /** Host: clients it dropped while the server could not hear it; it frees their places once it can. */
@@ -221,6 +223,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     return {
       connections: this.#sessions.size,
       reconnecting,
+      failedAttempts: this.#failedAttempts,
       connectTimers: this.#deadlines.size + this.#retryTimers.size + (this.#ticker ? 1 : 0),
       signalingOpen: this.#socket?.connected ?? false,
       unreliableDropped,
@@ -520,6 +523,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       }, timeoutMs);
       this.#retryTimers.add(timer);
       const settle = (outcome: AttemptOutcome) => {
+        if (outcome !== "opened") this.#failedAttempts++;
         clearTimeout(timer);
         this.#retryTimers.delete(timer);
         if (this.#settleAttempt === settle) this.#settleAttempt = null;
