@@ -135,6 +135,25 @@ if (signaling) {
   );
 }
 
+const reconnect = read("reconnect");
+if (reconnect) {
+  out();
+  out("## 8. Reconnect: first RPC after a total cut, and join success");
+  out();
+  out("| platform | cut | runs (ms from link restored to first RPC delivered) | median ms | target ≤ 1000 |");
+  out("|---|---|---|---|---|");
+  for (const r of reconnect.rows) {
+    out(
+      `| ${r.platform} | ${r.cutMs / 1000} s | ${r.runs.join(", ")} | ${r.medianMs} | ${verdict(r.medianMs <= 1000)} |`,
+    );
+  }
+  const { attempted, connected } = reconnect.joins;
+  out();
+  out(
+    `Joins in this benchmark: ${connected} of ${attempted} connected (${verdict(connected === attempted)}).`,
+  );
+}
+
 const summary = `${lines.join("\n")}\n`;
 writeFileSync(join(RESULTS_DIR, "SUMMARY.md"), summary);
 console.log(`\n${summary}`);

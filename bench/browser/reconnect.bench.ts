@@ -1,10 +1,11 @@
 // Time from a restored link to the first RPC delivered after total cuts of 5, 15 and 30 s
 // (pfifo limit 0 on the namespace's loopback), Chromium tabs and Node peers; and join success.
 import { type Page, test } from "@playwright/test";
-import { MultiplayerAPI, NetNode, WebRTCMultiplayerPeer } from "starwire/node";
+import { MultiplayerAPI, WebRTCMultiplayerPeer } from "starwire/node";
 import { cutFor, restoreLink } from "../../tests/node/link-cut.js";
 import { writeResult } from "../lib/results.js";
 import { round, summarize } from "../lib/stats.js";
+import { NodeProbe } from "./node-probe.js";
 import { chromiumVersion, openBenchTab, signalingUrl } from "./shared.js";
 
 const CUTS_MS = [5000, 15_000, 30_000];
@@ -13,26 +14,6 @@ const RUNS = 3;
 const CALL_EVERY_MS = 20;
 
 test.afterEach(() => restoreLink());
-
-/** The Node side of the page's Probe, reduced to the sink. */
-class Sink extends NetNode<Sink> {
-  readonly times: number[] = [];
-  constructor() {
-    super("probe");
-    for (const name of ["ping", "pong", "sink", "sinkDone"]) this.rpcConfig(name, ["any_peer"]);
-    for (const name of ["pingUnreliable", "pongUnreliable"]) this.rpcConfig(name, ["any_peer", "unreliable"]);
-    this.rpcConfig("state", ["authority", "unreliable"]);
-  }
-  ping() {}
-  pong() {}
-  pingUnreliable() {}
-  pongUnreliable() {}
-  sinkDone() {}
-  state() {}
-  sink(_seq: number) {
-    this.times.push(Date.now());
-  }
-}
 
 interface Game {
   /** Time of every call the host received. */
@@ -64,12 +45,12 @@ async function chromiumGame(browser: import("@playwright/test").Browser): Promis
 async function nodeGame(): Promise<Game> {
   const options = { signalingUrl, bindAddress: "127.0.0.1", iceServers: [] };
   const host = new MultiplayerAPI();
-  const sink = host.root.addChild(new Sink());
+  const sink = host.root.addChild(new NodeProbe());
   const hostPeer = new WebRTCMultiplayerPeer(options);
   const { roomCode } = await hostPeer.createServer({ maxPlayers: 4 });
   host.peer = hostPeer;
   const client = new MultiplayerAPI();
-  const clientSink = client.root.addChild(new Sink());
+  const clientSink = client.root.addChild(new NodeProbe());
   const clientPeer = new WebRTCMultiplayerPeer(options);
   client.peer = clientPeer;
   joins.attempted++;
@@ -80,7 +61,7 @@ async function nodeGame(): Promise<Game> {
   let seq = 0;
   const caller = setInterval(() => clientSink.rpcId(1, "sink", seq++), CALL_EVERY_MS);
   return {
-    arrivals: async () => [...sink.times],
+    arrivals: async () => [...sink.sinkTimes],
     close: async () => {
       clearInterval(caller);
       client.peer = null;

@@ -1,32 +1,13 @@
 // One Chromium host, N Node clients, 30 Hz state broadcast of N entities over the unreliable channel.
 import { test } from "@playwright/test";
-import { MultiplayerAPI, NetNode, WebRTCMultiplayerPeer } from "starwire/node";
+import { MultiplayerAPI, WebRTCMultiplayerPeer } from "starwire/node";
 import { writeResult } from "../lib/results.js";
 import { round, summarize } from "../lib/stats.js";
+import { NodeProbe } from "./node-probe.js";
 import { chromiumVersion, openBenchTab, signalingUrl } from "./shared.js";
 
 const CLIENT_COUNTS = [1, 4, 8, 16];
 const SECONDS = 4;
-
-/** The Node side of the page's Probe: same networked names, records how old each state is. */
-class Probe extends NetNode<Probe> {
-  readonly ages: number[] = [];
-  constructor() {
-    super("probe");
-    for (const name of ["ping", "pong", "sink", "sinkDone"]) this.rpcConfig(name, ["any_peer"]);
-    for (const name of ["pingUnreliable", "pongUnreliable"]) this.rpcConfig(name, ["any_peer", "unreliable"]);
-    this.rpcConfig("state", ["authority", "unreliable"]);
-  }
-  ping() {}
-  pong() {}
-  pingUnreliable() {}
-  pongUnreliable() {}
-  sink() {}
-  sinkDone() {}
-  state(sentAt: number, _entities: number[]) {
-    this.ages.push(performance.timeOrigin + performance.now() - sentAt);
-  }
-}
 
 test("host scaling with 1, 4, 8 and 16 clients", async ({ browser }) => {
   const rows = [];
@@ -35,10 +16,10 @@ test("host scaling with 1, 4, 8 and 16 clients", async ({ browser }) => {
     const cdp = await host.context().newCDPSession(host);
     await cdp.send("Performance.enable");
     const roomCode = await host.evaluate(() => window.bench.host(32));
-    const clients: Array<{ api: MultiplayerAPI; probe: Probe }> = [];
+    const clients: Array<{ api: MultiplayerAPI; probe: NodeProbe }> = [];
     for (let i = 0; i < count; i++) {
       const api = new MultiplayerAPI();
-      const probe = api.root.addChild(new Probe());
+      const probe = api.root.addChild(new NodeProbe());
       const peer = new WebRTCMultiplayerPeer({ signalingUrl, bindAddress: "127.0.0.1" });
       api.peer = peer;
       const connected = api.whenConnected();

@@ -51,6 +51,24 @@ export async function hostAndJoin(browser: Browser, clients: number, hostOptions
 }
 
 /**
+ * A client whose host stayed away past the grace period: it waited (reconnecting), then the game
+ * ended for it, and its transport holds nothing any more.
+ */
+export async function expectHostLostAfterGrace(page: Page, timeout: number): Promise<void> {
+  await page.waitForFunction(() => window.harness.names().includes("serverDisconnected"), null, { timeout });
+  expect((await eventNames(page)).slice(-3)).toEqual([
+    "peerReconnecting 1",
+    "peerDisconnected 1",
+    "serverDisconnected",
+  ]);
+  expect(await page.evaluate(() => window.harness.stats())).toMatchObject({
+    connections: 0,
+    connectTimers: 0,
+    signalingOpen: false,
+  });
+}
+
+/**
  * A signaling server of the test's own, on `port`, that the test can kill and start again: the
  * same ROOM_SECRET each time, so hosts can reclaim their rooms and players resume.
  */

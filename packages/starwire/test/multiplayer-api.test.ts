@@ -135,6 +135,28 @@ describe("connection failures", () => {
     await joinGame(network, open.roomCode);
   });
 
+  it("whenConnected resolves on connectedToServer and rejects with the failure's reason", async () => {
+    const network = new MemoryNetwork();
+    const host = await hostGame(network);
+    await expect(host.api.whenConnected()).resolves.toBeUndefined();
+
+    const client = new MultiplayerAPI();
+    const peer = new MemoryMultiplayerPeer(network);
+    client.peer = peer;
+    const joined = client.whenConnected();
+    await peer.createClient(host.roomCode);
+    await expect(joined).resolves.toBeUndefined();
+    await expect(client.whenConnected()).resolves.toBeUndefined();
+
+    const stranded = new MultiplayerAPI();
+    const strandedPeer = new MemoryMultiplayerPeer(network);
+    stranded.peer = strandedPeer;
+    const failed = stranded.whenConnected();
+    await strandedPeer.createClient("ZZZZZZ").catch(() => {});
+    await expect(failed).rejects.toMatchObject({ name: "ConnectionError", reason: "no_such_room" });
+    expect(stranded.listenerCount("connectedToServer")).toBe(0);
+  });
+
   it("a client still connecting when the host leaves fails with host_left", async () => {
     const network = new MemoryNetwork();
     const host = await hostGame(network);
