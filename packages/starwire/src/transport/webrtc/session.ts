@@ -133,9 +133,13 @@ export class Session {
     if (this.#handshaken) this.#connection!.send(data, transfer, channel, key);
   }
 
-  /** Sends a heartbeat when one is due; takes a silent connection for dead. */
-  tick(now: number): void {
+  /**
+   * Sends a heartbeat when one is due; takes a silent connection for dead. `stalled`: this side
+   * was too busy to hear anything lately, so silence starts counting now.
+   */
+  tick(now: number, stalled = false): void {
     if (!this.#handshaken) return;
+    if (stalled) this.#lastHeard = now;
     this.#heartbeatIfDue(now);
     if (this.#watchSilence && now - this.#lastHeard > SILENCE_TIMEOUT_MS) {
       this.#dropConnection();

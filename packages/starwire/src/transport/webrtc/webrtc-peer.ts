@@ -67,6 +67,8 @@ const MAX_STASHED_SIGNALS = 64;
 /** A healthy game without signaling retries less eagerly. */
 const SIGNALING_MAX_DELAY_MS = 5000;
 const TICK_MS = 250;
+/** A tick this much later than due means this side stalled. */
+const STALL_MS = 500;
 /** Reliable messages kept for resending, per peer; past it the player cannot be caught up and is dropped. */
 const RESEND_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Matches MultiplayerAPI's default send limit, plus room for headers. */
@@ -305,6 +307,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     });
     try {
       const reply = await request(socket, "create", request_, timeoutMs);
+      // The server may cap the grace; its value is the one the room's places are kept for.
+      if (reply.reconnectGraceMs !== undefined) this.#graceMs = reply.reconnectGraceMs;
       this.#iceServers = reply.iceServers;
       this.#roomCode = reply.roomCode;
       room.hostToken = reply.hostToken ?? "";
@@ -675,10 +679,17 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     });
     const session = new Session(remoteId, reliableChannels, RESEND_LIMIT_BYTES, this.#graceMs > 0, owner);
     this.#sessions.set(remoteId, session);
-    this.#ticker ??= setInterval(() => {
-      const now = Date.now();
-      for (const each of this.#sessions.values()) each.tick(now);
-    }, TICK_MS);
+    if (!this.#ticker) {
+      let last = Date.now();
+      this.#ticker = setInterval(() => {
+        const now = Date.now();
+        // A late tick means this side was busy (a long task, a suspended tab), not that the others
+        // went quiet: their messages may still wait in our queue. Silence counts from here.
+        const stalled = now - last > TICK_MS + STALL_MS;
+        last = now;
+        for (const each of this.#sessions.values()) each.tick(now, stalled);
+      }, TICK_MS);
+    }
     return session;
   }
 
