@@ -31,6 +31,66 @@ export function connectSignaling(url: string, timeoutMs: number): Promise<Signal
 }
 
 /**
+ * Connects while the network may be coming back: a new attempt every `staggerMs` while earlier
+ * ones are still pending, the first to connect wins. An attempt begun while the network was down
+ * waits for TCP's next SYN retry (1 s, then 3 s…), while a fresh one gets through as soon as the
+ * network is back; a slow network still has up to `timeoutMs` to complete the first.
+ */
+export function connectSignalingSoon(
+  url: string,
+  staggerMs: number,
+  timeoutMs: number,
+): Promise<SignalingSocket> {
+  return new Promise((resolve, reject) => {
+    const pending = new Set<SignalingSocket>();
+    let settled = false;
+    let lastError: unknown = null;
+    const finish = (winner: SignalingSocket | null) => {
+      settled = true;
+      clearInterval(stagger);
+      clearTimeout(deadline);
+      for (const socket of pending) if (socket !== winner) socket.close();
+      pending.clear();
+      if (winner) resolve(winner);
+      else
+        reject(
+          lastError instanceof ConnectionError
+            ? lastError
+            : new ConnectionError("signaling_unreachable", `signaling server ${url} unreachable`),
+        );
+    };
+    const attempt = () => {
+      const socket: SignalingSocket = io(url, {
+        transports: ["websocket"],
+        reconnection: false,
+        timeout: timeoutMs,
+        forceNew: true,
+      });
+      pending.add(socket);
+      socket.once("connect", () => {
+        if (!settled) finish(socket);
+        else socket.close();
+      });
+      socket.once("connect_error", (error) => {
+        pending.delete(socket);
+        socket.close();
+        lastError = new ConnectionError(
+          "signaling_unreachable",
+          `signaling server ${url} unreachable: ${error.message}`,
+        );
+        // Refused outright (the server is down, not the network): no point in more at once.
+        if (!settled && pending.size === 0) finish(null);
+      });
+    };
+    const stagger = setInterval(() => {
+      if (!settled) attempt();
+    }, staggerMs);
+    const deadline = setTimeout(() => finish(null), timeoutMs);
+    attempt();
+  });
+}
+
+/**
  * Whether the socket still reaches the server: a socket can look connected for many seconds after
  * its network went away (socket.io notices only at its next heartbeat).
  */

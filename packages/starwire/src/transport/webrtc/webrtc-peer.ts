@@ -2,6 +2,7 @@ import { HOST_PEER_ID, type IceServer, type SignalData } from "../../signaling/p
 import {
   abandonSignaling,
   connectSignaling,
+  connectSignalingSoon,
   probeSignaling,
   request,
   type SignalingSocket,
@@ -50,11 +51,10 @@ const ATTEMPT_TIMEOUT_MS = 5000;
 const MAX_JOIN_ATTEMPTS = 3;
 /** How long a signaling socket may take to answer a probe before it is replaced. */
 const PROBE_TIMEOUT_MS = 1000;
-/**
- * Connecting a replacement socket. Short on purpose: a connect begun while the network is down
- * waits for TCP's next SYN retry (1 s, 3 s, 7 s…); a fresh one gets through as soon as it is back.
- */
-const SIGNALING_CONNECT_TIMEOUT_MS = 1000;
+/** A replacement socket: a fresh connect attempt this often while earlier ones are pending… */
+const SIGNALING_CONNECT_STAGGER_MS = 400;
+/** …for this long in all (signaling-client.ts, connectSignalingSoon). */
+const SIGNALING_CONNECT_TIMEOUT_MS = 3000;
 /** A request on a replacement socket (resume, reclaim, kick). */
 const SIGNALING_REQUEST_TIMEOUT_MS = 2000;
 const RETRY_FIRST_DELAY_MS = 250;
@@ -74,8 +74,8 @@ const RESEND_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Matches MultiplayerAPI's default send limit, plus room for headers. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 1024;
 
-/** How a connection attempt ended: it opened, it made no progress in time, or it died. */
-type AttemptOutcome = "opened" | "timeout" | LostCause;
+/** How a connection attempt ended: it opened, it made no progress in time, the host asked for a new one, or it died. */
+type AttemptOutcome = "opened" | "timeout" | "redo" | LostCause;
 
 /** Every peer not closed yet, so a page that goes away can say goodbye for all of them. */
 const livePeers = new Set<WebRTCMultiplayerPeerBase>();
@@ -337,7 +337,10 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       this.#socket = null;
       let delay = RETRY_FIRST_DELAY_MS;
       while (!this.#closed) {
+        const started = Date.now();
         if (await this.#reclaimRoom()) return;
+        // A refusal comes at once (the server is down): back off. A timeout has waited already.
+        if (Date.now() - started >= SIGNALING_CONNECT_TIMEOUT_MS) continue;
         await this.#sleep(delay);
         delay = Math.min(
           delay * 2,
@@ -353,7 +356,11 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     const previous = { roomCode: this.#roomCode!, hostToken: this.#room!.hostToken };
     let socket: SignalingSocket | null = null;
     try {
-      socket = await connectSignaling(this.#options.signalingUrl, SIGNALING_CONNECT_TIMEOUT_MS);
+      socket = await connectSignalingSoon(
+        this.#options.signalingUrl,
+        SIGNALING_CONNECT_STAGGER_MS,
+        SIGNALING_CONNECT_TIMEOUT_MS,
+      );
       if (this.#closed) {
         abandonSignaling(socket);
         return true;
@@ -501,15 +508,15 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   /** Negotiates connections with the host until one opens, a few times at most. */
   async #join(session: Session): Promise<void> {
     const deadline = Date.now() + this.#connectTimeoutMs;
-    let last: Exclude<AttemptOutcome, "opened"> = "timeout";
+    let last: Exclude<AttemptOutcome, "opened" | "redo"> = "timeout";
     for (let attempt = 0; attempt < MAX_JOIN_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.#sleep(RETRY_FIRST_DELAY_MS * 2 ** (attempt - 1));
       const remaining = deadline - Date.now();
       if (remaining <= 0 || this.connectionStatus !== "connecting") break;
       const outcome = await this.#attempt(session, Math.min(ATTEMPT_TIMEOUT_MS, remaining));
       if (outcome === "opened") return;
-      last = outcome;
-      if (outcome !== "timeout" && isFinal(outcome)) break;
+      last = outcome === "redo" ? "timeout" : outcome;
+      if (typeof last !== "string" && isFinal(last)) break;
     }
     if (this.connectionStatus !== "connecting") return;
     if (last === "timeout") return this.#fail("timeout", `not connected after ${this.#connectTimeoutMs} ms`);
@@ -572,19 +579,20 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     if (this.#recovering) return;
     this.#recovering = true;
     try {
-      let delay = 0;
       let attemptTimeout = RECONNECT_ATTEMPT_FIRST_TIMEOUT_MS;
       while (session.state === "reconnecting" && !this.#closed) {
-        if (delay > 0) await this.#sleep(delay);
-        delay = Math.min(delay === 0 ? RETRY_FIRST_DELAY_MS : delay * 2, RECONNECT_MAX_DELAY_MS);
+        const started = Date.now();
+        const reached = await this.#reachSignaling();
         if (session.state !== "reconnecting") break;
-        if (!(await this.#reachSignaling())) continue;
-        if (session.state !== "reconnecting") break;
-        const outcome = await this.#attempt(session, attemptTimeout);
-        if (outcome === "opened") break;
-        // Straight on after a failure (the host asked, or the attempt died); slower after silence.
-        if (outcome === "timeout") attemptTimeout = Math.min(attemptTimeout * 2, ATTEMPT_TIMEOUT_MS * 2);
-        delay = 0;
+        if (reached) {
+          const outcome = await this.#attempt(session, attemptTimeout);
+          if (outcome === "opened") break;
+          if (outcome === "redo") continue; // the host can hear us again: at once
+          // An attempt that heard nothing gets longer next time.
+          if (outcome === "timeout") attemptTimeout = Math.min(attemptTimeout * 2, ATTEMPT_TIMEOUT_MS * 2);
+        }
+        // Whatever failed at once (a server that refuses, a connection that dies) waits a moment.
+        if (Date.now() - started < RECONNECT_MAX_DELAY_MS) await this.#sleep(RECONNECT_MAX_DELAY_MS);
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -605,7 +613,11 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     }
     let socket: SignalingSocket | null = null;
     try {
-      socket = await connectSignaling(this.#options.signalingUrl, SIGNALING_CONNECT_TIMEOUT_MS);
+      socket = await connectSignalingSoon(
+        this.#options.signalingUrl,
+        SIGNALING_CONNECT_STAGGER_MS,
+        SIGNALING_CONNECT_TIMEOUT_MS,
+      );
       const reply = await request(socket, "resume", this.#seat!, SIGNALING_REQUEST_TIMEOUT_MS);
       if (this.#closed || this.connectionStatus === "disconnected") {
         abandonSignaling(socket);
