@@ -25,7 +25,7 @@ export interface WebRTCPeerOptions {
   /**
    * Host: how long a player whose connection dropped (a phone changing networks, a tunnel) stays
    * in the game as *reconnecting* before it is gone; its id, place and everything the game knows of
-   * it are kept meanwhile. Default 30 000; 0 drops it at once. Clients follow their host's value.
+   * it are kept meanwhile. Default 60 000; 0 drops it at once. Clients follow their host's value.
    */
   reconnectGraceMs?: number;
   /** Replaces the ICE servers the signaling server hands out (which are the right choice for most games). */
@@ -44,7 +44,7 @@ export interface WebRTCPeerOptions {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
-export const DEFAULT_RECONNECT_GRACE_MS = 30_000;
+export const DEFAULT_RECONNECT_GRACE_MS = 60_000;
 /** One connection attempt that has not opened by then is abandoned for a new one. */
 const ATTEMPT_TIMEOUT_MS = 5000;
 /** A join negotiates at most this many connections before it fails. */
