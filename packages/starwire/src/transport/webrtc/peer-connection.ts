@@ -1,4 +1,4 @@
-import type { SignalData } from "../../signaling/protocol.js";
+import type { SessionDescriptionSignal, SignalData } from "../../signaling/protocol.js";
 import type { TransferMode } from "../multiplayer-peer.js";
 import { ChannelOverflowError, ChannelSender } from "./channel-sender.js";
 import { Reassembler } from "./fragments.js";
@@ -74,6 +74,8 @@ export class PeerConnection {
   readonly #callbacks: ConnectionCallbacks;
   readonly #lanes: readonly Lane[];
   readonly #maxMessageBytes: number;
+  /** The offering side's own candidates, until the answer is applied (see the constructor). */
+  #holdingCandidates: SignalData[] | null;
   #held: Array<[Uint8Array, Lane]> | null = [];
   #ended = false;
 
@@ -91,9 +93,19 @@ export class PeerConnection {
     ];
     this.#maxMessageBytes = maxMessageBytes;
     this.#peer = new SimplePeer(options);
+    // No ICE check may reach the offering side before it has applied the answer: libdatachannel
+    // hands an answer to ICE before it stores it, so a DTLS handshake that starts in between meets
+    // an empty fingerprint ("unknown CA"). So the descriptions travel without candidates, and the
+    // offering side trickles its own only once the answer is in; the answering side's arrive after
+    // its answer (simple-peer holds candidates until the remote description is set).
+    this.#holdingCandidates = options.initiator ? [] : null;
     this.#peer.on("signal", (data) => {
-      if (data.type === "offer" || data.type === "answer" || data.type === "candidate") {
-        callbacks.signal(data as SignalData);
+      if (data.type === "offer" || data.type === "answer") {
+        const { type, sdp } = data as SessionDescriptionSignal;
+        callbacks.signal({ type, sdp: withoutCandidates(sdp) });
+      } else if (data.type === "candidate") {
+        if (this.#holdingCandidates) this.#holdingCandidates.push(data as SignalData);
+        else callbacks.signal(data as SignalData);
       }
     });
     this.#peer.on("error", (error) => {
@@ -146,10 +158,15 @@ export class PeerConnection {
   }
 
   signal(data: SignalData): void {
-    if (this.#ended) return;
+    if (this.#ended || data.type === "renegotiate") return;
     try {
       this.#peer.signal(data);
       if (data.type === "offer" && this.#channels.length === 0) this.#createChannels();
+      if (data.type === "answer" && this.#holdingCandidates) {
+        const held = this.#holdingCandidates;
+        this.#holdingCandidates = null;
+        for (const candidate of held) this.#callbacks.signal(candidate);
+      }
     } catch (error) {
       this.#end({ kind: "failed", ice: false, message: `bad signal: ${(error as Error).message}` });
     }
@@ -236,6 +253,14 @@ export class PeerConnection {
     // Left running, that timer keeps a Node process alive 5 s after its last connection closed.
     clearTimeout(this.#peer._iceCompleteTimer ?? undefined);
   }
+}
+
+/** The description without its candidate lines: every candidate also travels on its own. */
+function withoutCandidates(sdp: string): string {
+  return sdp
+    .split("\r\n")
+    .filter((line) => !line.startsWith("a=candidate:") && line !== "a=end-of-candidates")
+    .join("\r\n");
 }
 
 function toBytes(data: unknown): Uint8Array | null {
