@@ -7,6 +7,8 @@ import { ResendLog } from "./resend-log.js";
 export const HEARTBEAT_INTERVAL_MS = 500;
 /** A connection that has not heard anything for this long is taken for dead. */
 export const SILENCE_TIMEOUT_MS = 1500;
+/** After a network change, the other side must be heard from within this long. */
+export const SUSPECT_TIMEOUT_MS = 1000;
 /** The heartbeat's key for newest-wins: under load only the latest heartbeat waits to go out. */
 const HEARTBEAT_KEY = "\0link";
 
@@ -62,6 +64,8 @@ export class Session {
   #early: Array<[Uint8Array, TransferMode, number]> = [];
   #lastHeard = 0;
   #lastSaid = 0;
+  /** When the network changed under this side with nothing heard since; 0 when nothing is suspected. */
+  #suspectedAt = 0;
 
   constructor(
     remoteId: number,
@@ -140,6 +144,11 @@ export class Session {
   tick(now: number, stalled = false): void {
     if (!this.#handshaken) return;
     if (stalled) this.#lastHeard = now;
+    if (this.#suspectedAt !== 0 && now - this.#suspectedAt > SUSPECT_TIMEOUT_MS) {
+      this.#suspectedAt = 0;
+      this.#dropConnection();
+      return this.#lose({ kind: "silence" });
+    }
     this.#heartbeatIfDue(now);
     if (this.#watchSilence && now - this.#lastHeard > SILENCE_TIMEOUT_MS) {
       this.#dropConnection();
@@ -150,6 +159,18 @@ export class Session {
   /** Drops the current connection without reporting it (an attempt that took too long). */
   abandonConnection(): void {
     this.#dropConnection();
+  }
+
+  /**
+   * The network under this side changed (a phone from Wi-Fi to cellular): the connection may be
+   * dead already. It is given up unless the other side is heard from within SUSPECT_TIMEOUT_MS,
+   * rather than after the usual silence.
+   */
+  suspect(now: number): void {
+    if (!this.#handshaken || !this.#watchSilence) return;
+    this.#suspectedAt = now;
+    this.#lastSaid = 0;
+    this.#heartbeatIfDue(now);
   }
 
   /**
@@ -188,6 +209,7 @@ export class Session {
   #received_(connection: PeerConnection, data: Uint8Array, transfer: TransferMode, channel: number): void {
     if (connection !== this.#connection) return;
     this.#lastHeard = Date.now();
+    this.#suspectedAt = 0;
     if (data[0] === LINK_FRAME) return this.#linkFrame(connection, data);
     if (this.#handshaken) this.#deliver(data, transfer, channel);
     else this.#early.push([data, transfer, channel]);
@@ -239,6 +261,7 @@ export class Session {
     const connection = this.#connection;
     this.#connection = null;
     this.#handshaken = false;
+    this.#suspectedAt = 0;
     connection?.destroy();
   }
 
