@@ -34,30 +34,33 @@ export function connectSignaling(url: string, timeoutMs: number): Promise<Signal
  * Connects while the network may be coming back: a new attempt every `staggerMs` while earlier
  * ones are still pending, the first to connect wins. An attempt begun while the network was down
  * waits for TCP's next SYN retry (1 s, then 3 s…), while a fresh one gets through as soon as the
- * network is back; a slow network still has up to `timeoutMs` to complete the first.
+ * network is back; a slow network still has up to `timeoutMs` to complete the first. Browsers run
+ * one WebSocket handshake per host at a time, so there the attempts queue: `abort` (say, on the
+ * browser's `online` event) drops them all at once so that the next call starts afresh.
  */
 export function connectSignalingSoon(
   url: string,
   staggerMs: number,
   timeoutMs: number,
+  abort?: AbortSignal,
 ): Promise<SignalingSocket> {
   return new Promise((resolve, reject) => {
     const pending = new Set<SignalingSocket>();
     let settled = false;
-    let lastError: unknown = null;
+    let lastError = new ConnectionError("signaling_unreachable", `signaling server ${url} unreachable`);
     const finish = (winner: SignalingSocket | null) => {
       settled = true;
       clearInterval(stagger);
       clearTimeout(deadline);
+      abort?.removeEventListener("abort", aborted);
       for (const socket of pending) if (socket !== winner) socket.close();
       pending.clear();
       if (winner) resolve(winner);
-      else
-        reject(
-          lastError instanceof ConnectionError
-            ? lastError
-            : new ConnectionError("signaling_unreachable", `signaling server ${url} unreachable`),
-        );
+      else reject(lastError);
+    };
+    const aborted = () => {
+      lastError = new ConnectionError("signaling_unreachable", "signaling connect abandoned: the network changed");
+      finish(null);
     };
     const attempt = () => {
       const socket: SignalingSocket = io(url, {
@@ -86,6 +89,8 @@ export function connectSignalingSoon(
       if (!settled) attempt();
     }, staggerMs);
     const deadline = setTimeout(() => finish(null), timeoutMs);
+    if (abort?.aborted) return aborted();
+    abort?.addEventListener("abort", aborted);
     attempt();
   });
 }

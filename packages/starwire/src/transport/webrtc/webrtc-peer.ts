@@ -127,6 +127,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   #failedAttempts = 0;
   /** Host: signals of a client's next connection that came ahead of its offer. */
   readonly #stashedSignals = new Map<number, { number: number; signals: SignalData[] }>();
+  /** Aborts the replacement socket attempts under way (networkChanged). */
+  #replacementAttempts = new AbortController();
   /** Host: clients it dropped while the server could not hear it; it frees their places once it can. */
   readonly #pendingKicks = new Set<number>();
 
@@ -218,6 +220,9 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   networkChanged(): void {
     const now = Date.now();
     for (const session of this.#sessions.values()) session.suspect(now);
+    // Socket attempts begun on the old network wait out TCP's retries: start afresh.
+    this.#replacementAttempts.abort();
+    this.#replacementAttempts = new AbortController();
   }
 
   /** What this peer holds, for leak checks: sessions, pending timers, the signaling socket. */
@@ -370,11 +375,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     const previous = { roomCode: this.#roomCode!, hostToken: this.#room!.hostToken };
     let socket: SignalingSocket | null = null;
     try {
-      socket = await connectSignalingSoon(
-        this.#options.signalingUrl,
-        SIGNALING_CONNECT_STAGGER_MS,
-        SIGNALING_CONNECT_TIMEOUT_MS,
-      );
+      socket = await this.#connectReplacementSocket();
       if (this.#closed) {
         abandonSignaling(socket);
         return true;
@@ -627,11 +628,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     }
     let socket: SignalingSocket | null = null;
     try {
-      socket = await connectSignalingSoon(
-        this.#options.signalingUrl,
-        SIGNALING_CONNECT_STAGGER_MS,
-        SIGNALING_CONNECT_TIMEOUT_MS,
-      );
+      socket = await this.#connectReplacementSocket();
       const reply = await request(socket, "resume", this.#seat!, SIGNALING_REQUEST_TIMEOUT_MS);
       if (this.#closed || this.connectionStatus === "disconnected") {
         abandonSignaling(socket);
@@ -779,6 +776,16 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       }, ms);
       this.#retryTimers.add(timer);
     });
+  }
+
+  /** A replacement signaling socket, connected as soon as the network allows. */
+  #connectReplacementSocket(): Promise<SignalingSocket> {
+    return connectSignalingSoon(
+      this.#options.signalingUrl,
+      SIGNALING_CONNECT_STAGGER_MS,
+      SIGNALING_CONNECT_TIMEOUT_MS,
+      this.#replacementAttempts.signal,
+    );
   }
 
   async #openSignaling(timeoutMs: number): Promise<SignalingSocket> {
