@@ -59,7 +59,10 @@ export function connectSignalingSoon(
       else reject(lastError);
     };
     const aborted = () => {
-      lastError = new ConnectionError("signaling_unreachable", "signaling connect abandoned: the network changed");
+      lastError = new ConnectionError(
+        "signaling_unreachable",
+        "signaling connect abandoned: the network changed",
+      );
       finish(null);
     };
     const attempt = () => {
