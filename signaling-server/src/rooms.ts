@@ -8,12 +8,15 @@ import {
 } from "starwire/signaling-protocol";
 import { generateRoomCode, type RandomIndex, RoomCodeSpaceExhaustedError } from "./room-code.js";
 import { RoomPassword } from "./room-password.js";
+import { newRoomInstance } from "./tokens.js";
 
 /** Success carries its fields next to `ok: true`, failure is a wire-ready `SignalingError`. */
 export type Result<T> = ({ ok: true } & T) | SignalingError;
 
 export interface Room {
   readonly code: string;
+  /** Names this room among every room that ever had its code; host and resume tokens carry it. */
+  readonly instance: string;
   /** Undefined while the host's socket has dropped and the room waits out its grace for a reclaim. */
   readonly hostSocketId: string | undefined;
   /** Clients allowed at once; the host is not counted (Godot's max_clients). */
@@ -91,8 +94,10 @@ export interface ResumeRequest {
 
 export interface ReclaimRequest {
   roomCode: string;
-  /** Whether the host token given with the request is the one issued for `roomCode`. */
+  /** Whether the host token given with the request is the one issued for this room (tokens.ts). */
   tokenMatches: boolean;
+  /** The room instance the token names: a room reopened after a restart keeps it. */
+  instance?: string;
   peers: readonly number[];
 }
 
@@ -190,7 +195,15 @@ export class RoomRegistry {
     }
     const full = this.refuseNewRoom();
     if (full !== undefined) return full;
-    const room = this.open(socketId, code, maxPlayers, password, reconnectGraceMs, request.peers);
+    const room = this.open(
+      socketId,
+      code,
+      maxPlayers,
+      password,
+      reconnectGraceMs,
+      request.peers,
+      request.instance,
+    );
     return { ok: true, room, takeover: undefined };
   }
 
@@ -239,9 +252,11 @@ export class RoomRegistry {
     password: string | undefined,
     reconnectGraceMs: number,
     reserved: readonly number[],
+    instance = newRoomInstance(),
   ): MutableRoom {
     const room: MutableRoom = {
       code,
+      instance,
       hostSocketId: socketId,
       maxPlayers,
       refusing: false,

@@ -293,6 +293,10 @@ export function attachSignalingEvents(
       );
     }
     const { maxPlayers, password, reclaim } = request.value;
+    // A token names one room: it reopens that room after a restart, or takes it over while it is
+    // live, but never a later room that got the same code.
+    const claimed = reclaim && tokens.hostInstance(reclaim.roomCode, reclaim.hostToken);
+    const live = reclaim && registry.room(reclaim.roomCode);
     const grace = Math.min(request.value.reconnectGraceMs ?? 0, config.maxReconnectGraceMs);
     const result: Result<{ room: Room; takeover?: Takeover | undefined }> =
       reclaim === undefined
@@ -303,7 +307,8 @@ export function attachSignalingEvents(
             password,
             {
               roomCode: reclaim.roomCode,
-              tokenMatches: tokens.hostMatches(reclaim.roomCode, reclaim.hostToken),
+              tokenMatches: !!claimed && (live === undefined || live.instance === claimed),
+              ...(claimed ? { instance: claimed } : {}),
               peers: reclaim.peers,
             },
             grace,
@@ -325,7 +330,7 @@ export function attachSignalingEvents(
       roomCode: room.code,
       peerId: HOST_PEER_ID,
       iceServers: config.iceServers,
-      hostToken: tokens.issueHost(room.code),
+      hostToken: tokens.issueHost(room.code, room.instance),
       reconnectGraceMs: room.reconnectGraceMs,
     };
     const { takeover } = result;
@@ -403,7 +408,7 @@ export function attachSignalingEvents(
       roomCode: room.code,
       peerId,
       iceServers: config.iceServers,
-      resumeToken: tokens.issueResume(room.code, peerId),
+      resumeToken: tokens.issueResume(room.code, room.instance, peerId),
       reconnectGraceMs: room.reconnectGraceMs,
     };
   }
@@ -425,10 +430,13 @@ export function attachSignalingEvents(
     }
     const { peerId, resumeToken } = request.value;
     const roomCode = normalizeRoomCode(request.value.roomCode);
+    const claimed = tokens.resumeInstance(roomCode, peerId, resumeToken);
+    const live = registry.room(roomCode);
     const result = registry.resume(socketId, {
       roomCode,
       peerId,
-      tokenMatches: tokens.resumeMatches(roomCode, peerId, resumeToken),
+      // Valid for this room only: a token from an earlier room with this code opens nothing.
+      tokenMatches: claimed !== null && (live === undefined || live.instance === claimed),
     });
     if (!result.ok) {
       if (result.code === "invalid_request") {

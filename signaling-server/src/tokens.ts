@@ -2,19 +2,30 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** Bytes of the secret generated when ROOM_SECRET is not set. */
 export const GENERATED_SECRET_BYTES = 32;
+/** Bytes of a room instance: a room code is reissued once its room is gone, an instance never. */
+const INSTANCE_BYTES = 16;
+const INSTANCE = /^[A-Za-z0-9_-]{22}$/;
+
+/** A fresh room instance id (base64url, 22 characters). */
+export function newRoomInstance(): string {
+  return randomBytes(INSTANCE_BYTES).toString("base64url");
+}
 
 /**
- * The tokens that prove a place in a room, both base64url HMAC-SHA256 under one secret:
+ * The tokens that prove a place in one room: `instance.mac`, where `instance` names the room (a
+ * code is reused once its room is gone; an instance never) and `mac` is base64url
+ * HMAC-SHA256 under one secret of:
  *
- * - a host token, HMAC(roomCode): a room's host gets one with every `create` and shows it to
- *   reclaim the same code later (after the server restarted, or from a new socket);
- * - a resume token, HMAC(`${roomCode}\0${peerId}`): a client gets one with every `join` and shows
- *   it to `resume` its id from a new socket. Room codes never contain NUL, so no resume token is
- *   ever a host token.
+ * - `host NUL code NUL instance` for a host token: a room's host gets one with every `create` and
+ *   shows it to reclaim the room (after the server restarted, or from a new socket);
+ * - `peer NUL code NUL instance NUL peerId` for a resume token: a client gets one with every
+ *   `join` and shows it to `resume` its id from a new socket.
  *
- * Nothing is stored: any process with the same secret recognises a token, and one without a
- * configured secret generates its own, so its tokens die with it. The secret stays in a private
- * field, out of logs, `util.inspect` and JSON.
+ * So a token opens only the room it was issued for, never a later room under the same code, and
+ * no token of one kind is one of the other. Nothing is stored: any process with the same secret
+ * recognises a token (and learns its instance from it), one without a configured secret generates
+ * its own, so its tokens die with it. The secret stays in a private field, out of logs,
+ * `util.inspect` and JSON.
  */
 export class RoomTokens {
   readonly #key: Buffer;
@@ -24,22 +35,30 @@ export class RoomTokens {
     this.#key = secret === undefined ? randomBytes(GENERATED_SECRET_BYTES) : Buffer.from(secret, "utf8");
   }
 
-  issueHost(roomCode: string): string {
-    return this.#mac(roomCode);
+  issueHost(roomCode: string, instance: string): string {
+    return `${instance}.${this.#mac(hostInput(roomCode, instance))}`;
   }
 
-  /** Whether `token` is the host token of `roomCode`; constant time in the token's contents. */
-  hostMatches(roomCode: string, token: string): boolean {
-    return sameText(this.#mac(roomCode), token);
+  /** The room instance a host token of `roomCode` was issued for, or null if it is not one. */
+  hostInstance(roomCode: string, token: string): string | null {
+    return this.#verify(token, (instance) => hostInput(roomCode, instance));
   }
 
-  issueResume(roomCode: string, peerId: number): string {
-    return this.#mac(resumeInput(roomCode, peerId));
+  issueResume(roomCode: string, instance: string, peerId: number): string {
+    return `${instance}.${this.#mac(resumeInput(roomCode, instance, peerId))}`;
   }
 
-  /** Whether `token` is the resume token of `peerId` in `roomCode`; constant time in its contents. */
-  resumeMatches(roomCode: string, peerId: number, token: string): boolean {
-    return sameText(this.#mac(resumeInput(roomCode, peerId)), token);
+  /** The room instance a resume token of `peerId` in `roomCode` was issued for, or null. */
+  resumeInstance(roomCode: string, peerId: number, token: string): string | null {
+    return this.#verify(token, (instance) => resumeInput(roomCode, instance, peerId));
+  }
+
+  /** Constant time in the token's contents once its shape is right (the shape is public). */
+  #verify(token: string, input: (instance: string) => string): string | null {
+    const dot = token.indexOf(".");
+    const instance = token.slice(0, dot);
+    if (dot < 0 || !INSTANCE.test(instance)) return null;
+    return sameText(this.#mac(input(instance)), token.slice(dot + 1)) ? instance : null;
   }
 
   #mac(input: string): string {
@@ -47,8 +66,12 @@ export class RoomTokens {
   }
 }
 
-function resumeInput(roomCode: string, peerId: number): string {
-  return `${roomCode}\0${peerId}`;
+function hostInput(roomCode: string, instance: string): string {
+  return `host\0${roomCode}\0${instance}`;
+}
+
+function resumeInput(roomCode: string, instance: string, peerId: number): string {
+  return `peer\0${roomCode}\0${instance}\0${peerId}`;
 }
 
 function sameText(expected: string, given: string): boolean {

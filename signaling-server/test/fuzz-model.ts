@@ -38,16 +38,28 @@ export const FUZZ_LIMITS = {
 /** The live fuzz server's ROOM_SECRET, so that the fuzzer can hold real host tokens. */
 export const FUZZ_ROOM_SECRET = "fuzz-room-secret-0123456789";
 
-/** A host token as the README defines it: base64url HMAC-SHA256(ROOM_SECRET, room code). */
-export function hostTokenFor(roomCode: string, secret = FUZZ_ROOM_SECRET): string {
-  return createHmac("sha256", secret).update(roomCode).digest("base64url");
+/** The room instance the fuzzed tokens name for codes without a live room (a reclaim reopens it). */
+const FUZZ_INSTANCE = "FuzzFuzzFuzzFuzzFuzzFu";
+/** Instances of the fuzzed server's live rooms, so that resume tokens for them are real. */
+const liveInstances = new Map<string, string>();
+
+/** Tells the model a live room's instance: the part of its host token before the dot. */
+export function knowLiveRoom(roomCode: string, hostToken: string): void {
+  liveInstances.set(roomCode, hostToken.split(".")[0]!);
 }
 
-/** A resume token as the README defines it: base64url HMAC-SHA256(ROOM_SECRET, `${code}\0${peerId}`). */
+/** A host token as the README defines it: instance.HMAC-SHA256(ROOM_SECRET, host NUL code NUL instance). */
+export function hostTokenFor(roomCode: string, secret = FUZZ_ROOM_SECRET): string {
+  const mac = createHmac("sha256", secret).update(`host\0${roomCode}\0${FUZZ_INSTANCE}`).digest("base64url");
+  return `${FUZZ_INSTANCE}.${mac}`;
+}
+
+/** A resume token as the README defines it: instance.HMAC-SHA256(ROOM_SECRET, peer NUL code NUL instance NUL peerId). */
 export function resumeTokenFor(roomCode: string, peerId: unknown, secret = FUZZ_ROOM_SECRET): string {
-  return createHmac("sha256", secret)
-    .update(`${roomCode}\0${String(peerId)}`)
+  const mac = createHmac("sha256", secret)
+    .update(`peer\0${roomCode}\0${liveInstances.get(roomCode) ?? FUZZ_INSTANCE}\0${String(peerId)}`)
     .digest("base64url");
+  return `${liveInstances.get(roomCode) ?? FUZZ_INSTANCE}.${mac}`;
 }
 
 /** Names socket.io-client refuses to emit; they can only be fuzzed in-process. */

@@ -35,6 +35,7 @@ import {
   CODES_FOR_VALID,
   FUZZ_LIMITS,
   FUZZ_ROOM_SECRET,
+  knowLiveRoom,
   overTheWire,
   requestFor,
   unknownEventName,
@@ -234,13 +235,20 @@ describe("the live server", () => {
       failedJoinsPerMinute: 0,
       idleSocketTimeoutMs: 0,
     });
-    ({ host: openHost, roomCode: openCode } = await server.createRoom(FUZZ_LIMITS.maxPlayersPerRoom));
+    let openToken: string;
+    ({
+      host: openHost,
+      roomCode: openCode,
+      hostToken: openToken,
+    } = await server.createRoom(FUZZ_LIMITS.maxPlayersPerRoom));
     const lockedHost = await server.connect();
-    const locked = await lockedHost.request<{ ok: true; roomCode: string }>("create", {
+    const locked = await lockedHost.request<{ ok: true; roomCode: string; hostToken: string }>("create", {
       maxPlayers: FUZZ_LIMITS.maxPlayersPerRoom,
       password: LOCKED_PASSWORD,
     });
     lockedCode = locked.roomCode;
+    knowLiveRoom(openCode, openToken);
+    knowLiveRoom(lockedCode, locked.hostToken);
     baselineRooms = (await server.health()).rooms;
     expect(baselineRooms).toBe(2);
   });

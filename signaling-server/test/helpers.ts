@@ -79,7 +79,7 @@ export interface TestServer {
   connect(options?: Partial<ManagerOptions & SocketOptions>): Promise<TestClient>;
   health(): Promise<{ status: string; rooms: number; sockets: number }>;
   /** A host with a fresh room. */
-  createRoom(maxPlayers?: number): Promise<{ host: TestClient; roomCode: string }>;
+  createRoom(maxPlayers?: number): Promise<{ host: TestClient; roomCode: string; hostToken: string }>;
   /** A client that joined `roomCode`, after its host has heard of it. */
   joinRoom(roomCode: string, host?: TestClient): Promise<{ client: TestClient; peerId: number }>;
   close(): Promise<void>;
@@ -129,7 +129,7 @@ export async function startServer(overrides: Partial<SignalingConfig> = {}): Pro
       const host = await connect();
       const reply = await host.request<Reply<CreateReply>>("create", { maxPlayers });
       if (!reply.ok) throw new Error(`create failed: ${reply.code}`);
-      return { host, roomCode: reply.roomCode };
+      return { host, roomCode: reply.roomCode, hostToken: reply.hostToken! };
     },
     async joinRoom(roomCode, host) {
       const client = await connect();

@@ -45,11 +45,14 @@ function reclaim(
 }
 
 describe("host tokens", () => {
-  it("come with every create: base64url HMAC-SHA256(ROOM_SECRET, code), the same on every instance", async () => {
+  it("come with every create: instance.HMAC-SHA256(ROOM_SECRET, host NUL code NUL instance), the same on every server", async () => {
     const a = await serverWith();
     const { reply } = await created(a);
-    expect(reply.hostToken).toBe(createHmac("sha256", SECRET).update(reply.roomCode).digest("base64url"));
-    expect(reply.hostToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const [instance, mac] = reply.hostToken!.split(".") as [string, string];
+    expect(instance).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(mac).toBe(
+      createHmac("sha256", SECRET).update(`host\0${reply.roomCode}\0${instance}`).digest("base64url"),
+    );
 
     // Another instance with the same secret, reclaiming that code, hands out the very same token.
     const b = await serverWith();
@@ -61,8 +64,11 @@ describe("host tokens", () => {
     const a = await serverWith({ roomSecret: undefined });
     const b = await serverWith({ roomSecret: undefined });
     const { reply } = await created(a);
-    expect(reply.hostToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(reply.hostToken).not.toBe(createHmac("sha256", SECRET).update(reply.roomCode).digest("base64url"));
+    const [instance, mac] = reply.hostToken!.split(".") as [string, string];
+    expect(mac).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(mac).not.toBe(
+      createHmac("sha256", SECRET).update(`host\0${reply.roomCode}\0${instance}`).digest("base64url"),
+    );
     expect(await reclaim(await b.connect(), reply.roomCode, reply.hostToken!)).toMatchObject({
       ok: false,
       code: "reclaim_refused",
@@ -158,6 +164,50 @@ describe("reclaim after a restart", () => {
       ok: false,
       code: "rate_limited",
     });
+  });
+});
+
+describe("tokens name one room, not its code", () => {
+  /** A valid token of this server's secret for `code`, naming room instance `instance`. */
+  const hostToken = (code: string, instance: string) =>
+    `${instance}.${createHmac("sha256", SECRET).update(`host\0${code}\0${instance}`).digest("base64url")}`;
+  const resumeToken = (code: string, instance: string, peerId: number) =>
+    `${instance}.${createHmac("sha256", SECRET).update(`peer\0${code}\0${instance}\0${peerId}`).digest("base64url")}`;
+
+  it("a token of an earlier room with the same code neither takes over nor resumes in a later one", async () => {
+    const s = await serverWith();
+    const code = "ABCDEF";
+    const earlier = "EarlierEarlierEarlier0";
+    const later = "LaterLaterLaterLater00";
+    // The later room holds the code now (reopened by its own token, as after a restart).
+    const host = await s.connect();
+    expect(await reclaim(host, code, hostToken(code, later))).toMatchObject({
+      ok: true,
+      roomCode: code,
+      hostToken: hostToken(code, later),
+    });
+    const client = await s.connect();
+    const joined = await client.request<Reply<JoinReply>>("join", { roomCode: code });
+    if (!joined.ok) throw new Error(joined.code);
+    expect(joined.resumeToken).toBe(resumeToken(code, later, joined.peerId));
+
+    // Someone who kept a token from an earlier room under this code gets nothing.
+    const attacker = await s.connect();
+    expect(await reclaim(attacker, code, hostToken(code, earlier))).toMatchObject({
+      ok: false,
+      code: "reclaim_refused",
+    });
+    expect(
+      await attacker.request("resume", {
+        roomCode: code,
+        peerId: joined.peerId,
+        resumeToken: resumeToken(code, earlier, joined.peerId),
+      }),
+    ).toMatchObject({ ok: false, code: "invalid_request" });
+    // The room and its players are untouched: the host still gets its clients' signals.
+    expect(host.raw.connected && client.raw.connected).toBe(true);
+    client.raw.emit("signal", { data: { type: "offer", sdp: "v=0" } });
+    expect(await host.inbox.next("signal")).toMatchObject({ from: joined.peerId });
   });
 });
 

@@ -74,9 +74,16 @@ function resumeWith(client: TestClient, roomCode: string, peerId: number, resume
   return client.request<Reply<JoinReply>>("resume", { roomCode, peerId, resumeToken });
 }
 
-function tokenFor(input: string): string {
-  return createHmac("sha256", SECRET).update(input).digest("base64url");
+/** A resume token as the server issues it (tokens.ts) for `peerId` in room `code`, instance `instance`. */
+function tokenFor(code: string, peerId: number, instance = "AAAAAAAAAAAAAAAAAAAAAA"): string {
+  const mac = createHmac("sha256", SECRET)
+    .update(`peer\0${code}\0${instance}\0${peerId}`)
+    .digest("base64url");
+  return `${instance}.${mac}`;
 }
+
+/** The room instance a host token names (the part before the dot). */
+const instanceOf = (hostToken: string | undefined) => hostToken!.split(".")[0]!;
 
 /** Both directions work: the host reaches `peerId` on `client`, and `client` reaches the host. */
 async function expectSignalsFlow(host: TestClient, client: TestClient, peerId: number): Promise<void> {
@@ -99,7 +106,7 @@ describe("without a grace (the default)", () => {
       roomCode: reply.roomCode,
       peerId: first.reply.peerId,
       iceServers: [],
-      resumeToken: tokenFor(`${reply.roomCode}\0${first.reply.peerId}`),
+      resumeToken: tokenFor(reply.roomCode, first.reply.peerId, instanceOf(reply.hostToken)),
       reconnectGraceMs: 0,
     });
     const second = await clientOf(s, reply.roomCode, host);
@@ -263,7 +270,7 @@ describe("resume", () => {
       code: "already_in_room",
     });
     // A real token for a code no room holds (say, before its host reclaimed it after a restart).
-    expect(await resumeWith(other, "ZZZZZZ", 5, tokenFor("ZZZZZZ\u00005"))).toMatchObject({
+    expect(await resumeWith(other, "ZZZZZZ", 5, tokenFor("ZZZZZZ", 5))).toMatchObject({
       code: "no_such_room",
     });
     // Nothing changed hands; refusals are logged without the token.
@@ -277,14 +284,14 @@ describe("resume", () => {
     const s = await serverWith({ failedJoinsPerMinute: 2 });
     const client = await s.connect();
     for (let i = 0; i < 3; i++) {
-      expect(await resumeWith(client, "ZZZZZZ", 5, tokenFor("ZZZZZZ\u00005"))).toMatchObject({
+      expect(await resumeWith(client, "ZZZZZZ", 5, tokenFor("ZZZZZZ", 5))).toMatchObject({
         code: "no_such_room",
       });
     }
     for (let i = 0; i < 2; i++) {
       expect(await resumeWith(client, "ZZZZZZ", 5, "guess")).toMatchObject({ code: "invalid_request" });
     }
-    const limited = await resumeWith(client, "ZZZZZZ", 5, tokenFor("ZZZZZZ\u00005"));
+    const limited = await resumeWith(client, "ZZZZZZ", 5, tokenFor("ZZZZZZ", 5));
     expect(limited).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/failed joins/) });
     expect(await client.request("join", { roomCode: "ZZZZZZ" })).toMatchObject({ code: "rate_limited" });
   });
