@@ -103,6 +103,17 @@ describe("Session", () => {
     expect(b.received.at(-1)).toBe("six");
   });
 
+  it("acknowledges a burst without waiting for the next heartbeat", () => {
+    const [a, b] = [new Side(), new Side()];
+    connectBoth(a, b, 0);
+    for (let i = 0; i < 300; i++) a.send(`m${i}`);
+    deliver(a, b);
+    deliver(b, a);
+    // Two acknowledgements went back on their own (after 128 and 256 messages).
+    expect(a.session.unacknowledgedBytes).toBe(44 * 4);
+    expect(b.received).toHaveLength(300);
+  });
+
   it("forgets what a heartbeat acknowledges", () => {
     const [a, b] = [new Side(), new Side()];
     connectBoth(a, b, 0);
@@ -118,6 +129,7 @@ describe("Session", () => {
   it("takes a silent connection for dead, unless silence is not watched (no grace)", () => {
     const [a, b] = [new Side(), new Side()];
     connectBoth(a, b, 0);
+    a.session.tick(Date.now()); // what arrived so far counts as heard now
     a.session.tick(Date.now() + SILENCE_TIMEOUT_MS + 1);
     expect(a.losses).toEqual([{ kind: "silence" }]);
     expect(a.session.state).toBe("reconnecting");
@@ -125,6 +137,7 @@ describe("Session", () => {
 
     const [c, d] = [new Side(false), new Side(false)];
     connectBoth(c, d, 0);
+    c.session.tick(Date.now());
     c.session.tick(Date.now() + SILENCE_TIMEOUT_MS + 1);
     expect(c.losses).toEqual([]);
   });
@@ -132,6 +145,7 @@ describe("Session", () => {
   it("a stalled side does not blame the other for its own silence", () => {
     const [a, b] = [new Side(), new Side()];
     connectBoth(a, b, 0);
+    a.session.tick(Date.now());
     a.session.tick(Date.now() + SILENCE_TIMEOUT_MS + 1, true);
     expect(a.losses).toEqual([]);
   });

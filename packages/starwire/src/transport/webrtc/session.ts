@@ -7,6 +7,11 @@ import { ResendLog } from "./resend-log.js";
 export const HEARTBEAT_INTERVAL_MS = 500;
 /** A connection that has not heard anything for this long is taken for dead. */
 export const SILENCE_TIMEOUT_MS = 1500;
+/**
+ * Under load, acknowledge after this many reliable messages instead of waiting for the next
+ * heartbeat: the sender then lets go of them before the garbage collector has to keep them.
+ */
+const ACKNOWLEDGE_EVERY = 128;
 /** After a network change, the other side must be heard from within this long. */
 export const SUSPECT_TIMEOUT_MS = 1000;
 /** The heartbeat's key for newest-wins: under load only the latest heartbeat waits to go out. */
@@ -63,7 +68,11 @@ export class Session {
   /** Messages that arrived on other lanes before the HELLO; delivered right after it. */
   #early: Array<[Uint8Array, TransferMode, number]> = [];
   #lastHeard = 0;
+  /** Something arrived since the last tick (cheaper than reading the clock per message). */
+  #heard = false;
   #lastSaid = 0;
+  /** Reliable messages received since this side last acknowledged. */
+  #unacknowledgedReceived = 0;
   /** When the network changed under this side with nothing heard since; 0 when nothing is suspected. */
   #suspectedAt = 0;
 
@@ -143,7 +152,8 @@ export class Session {
    */
   tick(now: number, stalled = false): void {
     if (!this.#handshaken) return;
-    if (stalled) this.#lastHeard = now;
+    if (stalled || this.#heard) this.#lastHeard = now;
+    this.#heard = false;
     if (this.#suspectedAt !== 0 && now - this.#suspectedAt > SUSPECT_TIMEOUT_MS) {
       this.#suspectedAt = 0;
       this.#dropConnection();
@@ -178,10 +188,14 @@ export class Session {
    * heartbeats as they arrive keeps a hidden tab from looking silent.
    */
   #heartbeatIfDue(now: number): void {
-    if (now - this.#lastSaid < HEARTBEAT_INTERVAL_MS) return;
+    if (now - this.#lastSaid >= HEARTBEAT_INTERVAL_MS) this.#sendHeartbeat(now);
+  }
+
+  #sendHeartbeat(now: number): void {
     this.#lastSaid = now;
+    this.#unacknowledgedReceived = 0;
     const heartbeat = encodeLinkFrame({ kind: LinkFrameKind.HEARTBEAT, counts: this.#received });
-    this.#connection!.send(heartbeat, "unreliable", 0, HEARTBEAT_KEY);
+    this.#connection?.send(heartbeat, "unreliable", 0, HEARTBEAT_KEY);
   }
 
   /** Ends the session; `sayBye` tells the other side first that this is on purpose. */
@@ -208,7 +222,7 @@ export class Session {
 
   #received_(connection: PeerConnection, data: Uint8Array, transfer: TransferMode, channel: number): void {
     if (connection !== this.#connection) return;
-    this.#lastHeard = Date.now();
+    this.#heard = true;
     this.#suspectedAt = 0;
     if (data[0] === LINK_FRAME) return this.#linkFrame(connection, data);
     if (this.#handshaken) this.#deliver(data, transfer, channel);
@@ -253,7 +267,10 @@ export class Session {
   }
 
   #deliver(data: Uint8Array, transfer: TransferMode, channel: number): void {
-    if (transfer === "reliable") this.#received[this.#reliableChannels.indexOf(channel)]!++;
+    if (transfer === "reliable") {
+      this.#received[channel === 0 ? 0 : this.#reliableChannels.indexOf(channel)]!++;
+      if (++this.#unacknowledgedReceived >= ACKNOWLEDGE_EVERY) this.#sendHeartbeat(Date.now());
+    }
     this.#owner.packet(this, data, transfer, channel);
   }
 

@@ -129,6 +129,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   readonly #stashedSignals = new Map<number, { number: number; signals: SignalData[] }>();
   /** Aborts the replacement socket attempts under way (networkChanged). */
   #replacementAttempts = new AbortController();
+  #networkChangedAt = 0;
   /** Host: clients it dropped while the server could not hear it; it frees their places once it can. */
   readonly #pendingKicks = new Set<number>();
 
@@ -220,7 +221,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   networkChanged(): void {
     const now = Date.now();
     for (const session of this.#sessions.values()) session.suspect(now);
-    // Socket attempts begun on the old network wait out TCP's retries: start afresh.
+    // Socket attempts begun on the old network wait out TCP's retries: start afresh, at once.
+    this.#networkChangedAt = now;
     this.#replacementAttempts.abort();
     this.#replacementAttempts = new AbortController();
   }
@@ -359,7 +361,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
         const started = Date.now();
         if (await this.#reclaimRoom()) return;
         // A refusal comes at once (the server is down): back off. A timeout has waited already.
-        if (Date.now() - started >= SIGNALING_CONNECT_TIMEOUT_MS) continue;
+        if (Date.now() - started >= SIGNALING_CONNECT_TIMEOUT_MS || this.#networkChangedAt >= started)
+          continue;
         await this.#sleep(delay);
         delay = Math.min(
           delay * 2,
@@ -607,7 +610,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
           if (outcome === "timeout") attemptTimeout = Math.min(attemptTimeout * 2, ATTEMPT_TIMEOUT_MS * 2);
         }
         // Whatever failed at once (a server that refuses, a connection that dies) waits a moment.
-        if (Date.now() - started < RECONNECT_MAX_DELAY_MS) await this.#sleep(RECONNECT_MAX_DELAY_MS);
+        const quick = Date.now() - started < RECONNECT_MAX_DELAY_MS;
+        if (quick && this.#networkChangedAt < started) await this.#sleep(RECONNECT_MAX_DELAY_MS);
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
