@@ -1,5 +1,5 @@
 // Bytes on the wire per RPC after the path cache is confirmed, beside Godot 4's numbers
-// (GODOT-SEMANTICS.md). Measured by encoding real calls through a MultiplayerAPI pair.
+// (Godot 4's wire-cost table, see packages/starwire/WIRE.md). Measured by encoding real calls through a MultiplayerAPI pair.
 
 import { Color8, MemoryMultiplayerPeer, MemoryNetwork, MultiplayerAPI, NetNode, Vector2 } from "starwire";
 import { writeResult } from "./lib/results.js";
@@ -76,7 +76,7 @@ const results = await measure();
 const relayOverhead = 6;
 writeResult("bytes-per-rpc", {
   unit: "bytes per packet",
-  godotSource: "GODOT-SEMANTICS.md",
+  godotSource: "Godot 4 wire-cost table (packages/starwire/WIRE.md)",
   relayOverhead,
   results,
 });

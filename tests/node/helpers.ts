@@ -21,7 +21,7 @@ export async function startSignaling() {
   return { url, close: () => server.close() };
 }
 
-/** A Node WebRTC peer whose ICE only ever offers 127.0.0.1 (TESTING-WEBRTC.md). */
+/** A Node WebRTC peer whose ICE only ever offers 127.0.0.1 (bindAddress; README, "Testing"). */
 export function loopbackPeer(
   signalingUrl: string,
   options: Partial<ConstructorParameters<typeof WebRTCMultiplayerPeer>[0]> = {},

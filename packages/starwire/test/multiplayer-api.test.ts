@@ -16,7 +16,7 @@ describe("MultiplayerAPI without a peer", () => {
   });
 });
 
-describe("event order (GODOT-SEMANTICS.md)", () => {
+describe('event order (Godot\'s, README "Connections")', () => {
   it("host + 3 clients joining one after another", async () => {
     const network = new MemoryNetwork();
     const host = await hostGame(network);

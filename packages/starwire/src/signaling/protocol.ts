@@ -1,6 +1,6 @@
 /**
  * The signaling protocol between Starwire peers and the signaling server (socket.io events).
- * Shared by the SDK and the server; SIGNALING.md describes it in prose.
+ * Shared by the SDK and the server; signaling-server/README.md describes it in prose.
  */
 
 /** Room codes use letters and digits that cannot be confused when read aloud or typed (no 0/O, 1/I/L, U). */

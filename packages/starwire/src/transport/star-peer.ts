@@ -28,7 +28,7 @@ type PeerEvent = {
 
 /**
  * What every star transport shares: id and status bookkeeping, and holding events until a
- * handler is attached (ARCHITECTURE.md: nothing between `createClient` and `multiplayer.peer = …`
+ * handler is attached (README, "Connections": nothing between `createClient` and `multiplayer.peer = …`
  * may be lost).
  */
 export abstract class StarPeer implements MultiplayerPeer {

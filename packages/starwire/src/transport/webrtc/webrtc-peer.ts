@@ -44,7 +44,7 @@ export interface WebRTCPeerOptions {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
-export const DEFAULT_RECONNECT_GRACE_MS = 60_000;
+const DEFAULT_RECONNECT_GRACE_MS = 60_000;
 /** One connection attempt that has not opened by then is abandoned for a new one. */
 const ATTEMPT_TIMEOUT_MS = 5000;
 /** A join negotiates at most this many connections before it fails. */
