@@ -70,6 +70,7 @@ export class Session {
   #lastHeard = 0;
   /** Something arrived since the last tick (cheaper than reading the clock per message). */
   #heard = false;
+  #lastTick = 0;
   #lastSaid = 0;
   /** Reliable messages received since this side last acknowledged. */
   #unacknowledgedReceived = 0;
@@ -152,8 +153,11 @@ export class Session {
    */
   tick(now: number, stalled = false): void {
     if (!this.#handshaken) return;
-    if (stalled || this.#heard) this.#lastHeard = now;
+    // Heard since the last tick: at the last tick at the earliest, so silence is never overstated.
+    if (stalled) this.#lastHeard = now;
+    else if (this.#heard) this.#lastHeard = Math.max(this.#lastHeard, this.#lastTick);
     this.#heard = false;
+    this.#lastTick = now;
     if (this.#suspectedAt !== 0 && now - this.#suspectedAt > SUSPECT_TIMEOUT_MS) {
       this.#suspectedAt = 0;
       this.#dropConnection();

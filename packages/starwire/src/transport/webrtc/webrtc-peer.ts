@@ -66,7 +66,7 @@ const RECONNECT_ATTEMPT_FIRST_TIMEOUT_MS = 2000;
 const MAX_STASHED_SIGNALS = 64;
 /** A healthy game without signaling retries less eagerly. */
 const SIGNALING_MAX_DELAY_MS = 5000;
-const TICK_MS = 250;
+const TICK_MS = 200;
 /** A tick this much later than due means this side stalled. */
 const STALL_MS = 500;
 /** Reliable messages kept for resending, per peer; past it the player cannot be caught up and is dropped. */
