@@ -69,7 +69,13 @@ export class Authenticator {
     const pending = this.#pending.get(peer);
     if (!pending) return;
     if (!complete) {
-      this.callback?.(peer, data);
+      try {
+        this.callback?.(peer, data);
+      } catch (error) {
+        // The callback parses what a stranger sent: its throw fails that peer, never the host.
+        console.error(`starwire: authCallback threw for peer ${peer}; its authentication failed:`, error);
+        this.#fail(peer);
+      }
       return;
     }
     pending.remote = true;
@@ -98,7 +104,14 @@ export class Authenticator {
   }
 
   #timeOut(peer: number): void {
-    if (!this.#pending.delete(peer)) return;
+    this.#fail(peer);
+  }
+
+  #fail(peer: number): void {
+    const pending = this.#pending.get(peer);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.#pending.delete(peer);
     this.#hooks.failed(peer);
     this.#hooks.drop(peer);
   }

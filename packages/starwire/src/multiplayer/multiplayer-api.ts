@@ -325,7 +325,10 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
 
   #onPeerDisconnected(id: number): void {
     this.#limiter.forget(id);
-    if (this.#auth.isPending(id)) return this.#auth.lost(id);
+    if (this.#auth.isPending(id)) {
+      this.#rejections.delete(id);
+      return this.#auth.lost(id);
+    }
     if (!this.#peers.has(id)) return;
     this.#rpc.forgetPeer(id);
     this.#rejections.delete(id);

@@ -20,7 +20,13 @@ export function validateWith(
   schema: StandardSchemaV1,
   value: unknown,
 ): { value: unknown } | { error: string } {
-  const result = schema["~standard"].validate(value);
+  let result: ReturnType<StandardSchemaV1["~standard"]["validate"]>;
+  try {
+    result = schema["~standard"].validate(value);
+  } catch (error) {
+    // A schema is game code run on network input: its throw rejects the input, nothing more.
+    return { error: `the schema threw: ${error instanceof Error ? error.message : String(error)}` };
+  }
   if (result instanceof Promise) return { error: "asynchronous schemas are not supported" };
   if (result.issues) return { error: result.issues.map((issue) => issue.message).join("; ") };
   return { value: result.value };
