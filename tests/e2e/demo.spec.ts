@@ -1,4 +1,5 @@
 import { type Browser, expect, type Page, type TestInfo, test } from "@playwright/test";
+import { ARENA } from "../../apps/lobby-demo/src/game/simulation.js";
 import type {} from "../../apps/lobby-demo/src/test-hooks.js";
 import { ports } from "../../playwright.config.js";
 import { signalingUrl } from "./fixtures.js";
@@ -141,15 +142,17 @@ test("four players: lobby, chat, ready, the game, leaving", async ({ browser }, 
   }
   for (const player of PLAYERS) expect(await pixelsOfColor(c, player.color)).toBeGreaterThan(100);
 
-  // Bob's arrow key moves Bob's circle on everyone else's screen.
+  // Bob's arrow key moves Bob's circle on everyone else's screen. Circles start anywhere: he
+  // heads for the far side, so the wall cannot stop him short.
   const before = await Promise.all([a, c, d].map(async (tab) => (await positions(tab))[bId]!));
+  const right = before[0]!.x < ARENA.width / 2 ? 1 : -1;
   await b.locator("#arena-canvas").click();
-  await b.keyboard.down("ArrowRight");
+  await b.keyboard.down(right > 0 ? "ArrowRight" : "ArrowLeft");
   await b.waitForTimeout(700);
-  await b.keyboard.up("ArrowRight");
+  await b.keyboard.up(right > 0 ? "ArrowRight" : "ArrowLeft");
   for (const [i, tab] of [a, c, d].entries()) {
     await expect
-      .poll(async () => (await positions(tab))[bId]!.x - before[i]!.x, { timeout: 5000 })
+      .poll(async () => right * ((await positions(tab))[bId]!.x - before[i]!.x), { timeout: 5000 })
       .toBeGreaterThan(60);
   }
   await screenshot(a, testInfo, "game-desktop", DESKTOP);
@@ -169,12 +172,13 @@ test("four players: lobby, chat, ready, the game, leaving", async ({ browser }, 
       .toEqual([aId, bId, dId].sort());
   }
   const dBefore = (await positions(a))[dId]!;
+  const down = dBefore.y < ARENA.height / 2 ? 1 : -1;
   await d.locator("#arena-canvas").click();
-  await d.keyboard.down("ArrowDown");
+  await d.keyboard.down(down > 0 ? "ArrowDown" : "ArrowUp");
   await d.waitForTimeout(500);
-  await d.keyboard.up("ArrowDown");
+  await d.keyboard.up(down > 0 ? "ArrowDown" : "ArrowUp");
   await expect
-    .poll(async () => (await positions(a))[dId]!.y - dBefore.y, { timeout: 5000 })
+    .poll(async () => down * ((await positions(a))[dId]!.y - dBefore.y), { timeout: 5000 })
     .toBeGreaterThan(40);
   expect(cId).not.toBe(dId);
 
