@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { type Browser, expect, type Page, test } from "@playwright/test";
 import { MultiplayerAPI, NetNode, WebRTCMultiplayerPeer } from "starwire/node";
+import { ARENA } from "../../apps/lobby-demo/src/game/simulation.js";
 import type {} from "../../apps/lobby-demo/src/test-hooks.js";
 import { ports } from "../../playwright.config.js";
 import { openTab, signalingUrl, waitForPeerCount } from "./fixtures.js";
@@ -63,15 +64,19 @@ test("a Node dedicated host runs the demo game for three Chromium players", asyn
     const start = await Promise.all(
       [ben, cy].map((tab) => tab.evaluate(() => window.starwireDemo.positions())),
     );
+    // Circles start anywhere: she heads for the far side, so no wall stops her short.
+    const key = start[0]![annId]!.x > ARENA.width / 2 ? "ArrowLeft" : "ArrowRight";
+    const sign = key === "ArrowLeft" ? -1 : 1;
     await ann.locator("#arena-canvas").click();
-    await ann.keyboard.down("ArrowLeft");
+    await ann.keyboard.down(key);
     await ann.waitForTimeout(600);
-    await ann.keyboard.up("ArrowLeft");
+    await ann.keyboard.up(key);
     for (const [i, tab] of [ben, cy].entries()) {
       await expect
         .poll(
           async () =>
-            start[i]![annId]!.x - (await tab.evaluate(() => window.starwireDemo.positions()))[annId]!.x,
+            sign *
+            ((await tab.evaluate(() => window.starwireDemo.positions()))[annId]!.x - start[i]![annId]!.x),
         )
         .toBeGreaterThan(60);
     }
