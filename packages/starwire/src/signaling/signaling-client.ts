@@ -6,28 +6,7 @@ export type SignalingSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
 /** Opens a socket.io connection to the signaling server, or fails with `signaling_unreachable`. */
 export function connectSignaling(url: string, timeoutMs: number): Promise<SignalingSocket> {
-  const socket: SignalingSocket = io(url, {
-    transports: ["websocket"],
-    // A dropped socket must not silently rejoin: rooms live on the server and are gone with it.
-    reconnection: false,
-    timeout: timeoutMs,
-    forceNew: true,
-  });
-  return new Promise((resolve, reject) => {
-    const fail = (error: Error) => {
-      socket.off("connect", succeed);
-      socket.close();
-      reject(
-        new ConnectionError("signaling_unreachable", `signaling server ${url} unreachable: ${error.message}`),
-      );
-    };
-    const succeed = () => {
-      socket.off("connect_error", fail);
-      resolve(socket);
-    };
-    socket.once("connect", succeed);
-    socket.once("connect_error", fail);
-  });
+  return connectSignalingSoon(url, 0, timeoutMs);
 }
 
 /**
@@ -37,6 +16,7 @@ export function connectSignaling(url: string, timeoutMs: number): Promise<Signal
  * network is back; a slow network still has up to `timeoutMs` to complete the first. Browsers run
  * one WebSocket handshake per host at a time, so there the attempts queue: `abort` (say, on the
  * browser's `online` event) drops them all at once so that the next call starts afresh.
+ * `staggerMs` 0: a single attempt.
  */
 export function connectSignalingSoon(
   url: string,
@@ -88,9 +68,12 @@ export function connectSignalingSoon(
         if (!settled && pending.size === 0) finish(null);
       });
     };
-    const stagger = setInterval(() => {
-      if (!settled) attempt();
-    }, staggerMs);
+    const stagger =
+      staggerMs > 0
+        ? setInterval(() => {
+            if (!settled) attempt();
+          }, staggerMs)
+        : undefined;
     const deadline = setTimeout(() => finish(null), timeoutMs);
     if (abort?.aborted) return aborted();
     abort?.addEventListener("abort", aborted);

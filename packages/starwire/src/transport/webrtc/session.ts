@@ -131,9 +131,7 @@ export class Session {
    */
   send(data: Uint8Array, transfer: TransferMode, channel: number, key: string | null): void {
     if (this.#state === "closed") return;
-    // Channel 0 has a lane per transfer mode; an extra channel has one lane, of its declared mode.
-    const lane = channel === 0 ? (transfer === "reliable" ? 0 : -1) : this.#reliableChannels.indexOf(channel);
-    const log = this.#logs[lane];
+    const log = this.#logs[this.#reliableLane(transfer, channel)];
     if (log) {
       if (!log.append(data)) {
         this.#dropConnection();
@@ -272,10 +270,19 @@ export class Session {
 
   #deliver(data: Uint8Array, transfer: TransferMode, channel: number): void {
     if (transfer === "reliable") {
-      this.#received[channel === 0 ? 0 : this.#reliableChannels.indexOf(channel)]!++;
+      this.#received[this.#reliableLane(transfer, channel)]!++;
       if (++this.#unacknowledgedReceived >= ACKNOWLEDGE_EVERY) this.#sendHeartbeat(Date.now());
     }
     this.#owner.packet(this, data, transfer, channel);
+  }
+
+  /**
+   * Which reliable lane a message travels on, or -1: channel 0 has a lane per transfer mode, an
+   * extra channel one lane of its declared mode (whatever the call asked for).
+   */
+  #reliableLane(transfer: TransferMode, channel: number): number {
+    if (channel !== 0) return this.#reliableChannels.indexOf(channel);
+    return transfer === "reliable" ? 0 : -1;
   }
 
   #dropConnection(): void {
