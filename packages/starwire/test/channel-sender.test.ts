@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ChannelSender, type SendableChannel } from "../src/transport/webrtc/channel-sender.js";
+import {
+  ChannelSender,
+  MAX_WAITING_UNRELIABLE,
+  MAX_WAITING_UNRELIABLE_BYTES,
+  type SendableChannel,
+} from "../src/transport/webrtc/channel-sender.js";
 import { FRAGMENT_CHUNK_BYTES, fragment, Reassembler } from "../src/transport/webrtc/fragments.js";
 
 /** A data channel whose buffer fills as it is sent to, and empties when the test says so. */
@@ -99,6 +104,21 @@ describe("ChannelSender, unreliable", () => {
     expect(sender.dropped).toBe(9 + 4 + 1);
     channel.flush();
     expect(channel.sent).toEqual([Uint8Array.of(1, 9), Uint8Array.of(2, 4)]);
+  });
+
+  it("holds a bounded number of kinds and bytes however many keys a sender invents", () => {
+    const channel = new FakeChannel();
+    const sender = new ChannelSender(channel, false);
+    channel.bufferedAmount = 1_000_000;
+    for (let i = 0; i < 200_000; i++) sender.send(Uint8Array.of(1, i & 255, i >> 8), `relay:${i}`);
+    expect(sender.waitingUnreliable.messages).toBe(MAX_WAITING_UNRELIABLE);
+    expect(sender.dropped).toBe(200_000 - MAX_WAITING_UNRELIABLE);
+    for (let i = 0; i < 100; i++) sender.send(random(4000), `big:${i}`);
+    expect(sender.waitingUnreliable.bytes).toBeLessThanOrEqual(MAX_WAITING_UNRELIABLE_BYTES);
+    for (let i = 0; i < 1000 && sender.waitingUnreliable.messages > 0; i++) channel.flush();
+    // The newest survive, oldest first.
+    expect(same(channel.sent.at(-1), random(4000))).toBe(true);
+    expect(sender.waitingUnreliable).toEqual({ messages: 0, bytes: 0 });
   });
 
   it("refuses a message too big for one data-channel message", () => {

@@ -411,17 +411,25 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     }
   }
 
-  /** Host: forwards a client's packet, stamped with the client's true id, and runs it here if addressed. */
+  /**
+   * Host: forwards a client's packet, stamped with the client's true id, and runs it here if
+   * addressed. It forwards only what it would accept itself (a call it would reject reaches
+   * nobody), and charges the sender's byte budget once per recipient.
+   */
   #relay(from: number, target: number, packet: Uint8Array, transfer: TransferMode, channel: number): void {
     if (target > 0 && target !== HOST_PEER_ID && !this.#peers.has(target)) {
       return this.#reject(from, "unknown_target", `relay to unknown peer ${target}`);
     }
-    if (target === HOST_PEER_ID || target === 0 || (target < 0 && target !== -HOST_PEER_ID))
-      this.#deliver(from, packet);
+    const run = this.#check(from, packet);
+    if (!run) return;
+    if (target === HOST_PEER_ID || target === 0 || (target < 0 && target !== -HOST_PEER_ID)) run();
     if (target === HOST_PEER_ID) return;
+    const recipients = [...this.#targets(target, from)];
+    // The packet itself was charged when it arrived; every further copy costs the host's uplink too.
+    this.#limiter.charge(from, packet.length * (recipients.length - 1));
     const stamped = encodeRelay(from, packet);
     const key = transfer === "reliable" ? null : latestKey(stamped);
-    for (const id of this.#targets(target, from)) this.#peer.send(id, stamped, transfer, channel, key);
+    for (const id of recipients) this.#peer.send(id, stamped, transfer, channel, key);
   }
 
   #deliverRelayed(from: number, source: number, packet: Uint8Array): void {
@@ -433,15 +441,21 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   }
 
   #deliver(from: number, packet: Uint8Array): void {
+    this.#check(from, packet)?.();
+  }
+
+  /** What a packet from `from` would do here, once checked; null when it was rejected. */
+  #check(from: number, packet: Uint8Array): (() => void) | null {
     switch (packet[0]! & COMMAND_MASK) {
       case Command.RAW:
-        return this.emit("peerPacket", from, packet.subarray(1));
+        return () => this.emit("peerPacket", from, packet.subarray(1));
       case Command.RPC:
       case Command.RSET:
       case Command.CONFIRM_PATH:
-        return this.#rpc.receive(from, packet);
+        return this.#rpc.check(from, packet);
       default:
-        return this.#reject(from, "malformed", `unknown command ${packet[0]}`);
+        this.#reject(from, "malformed", `unknown command ${packet[0]}`);
+        return null;
     }
   }
 

@@ -43,6 +43,23 @@ export class PeerRateLimiter {
 
   /** Takes one message of `bytes` from the peer's buckets; false when either is empty. */
   allow(peer: number, bytes: number, now = performance.now()): boolean {
+    const buckets = this.#refilled(peer, now);
+    if (buckets.messages < 1 || buckets.bytes < bytes) return false;
+    buckets.messages -= 1;
+    buckets.bytes -= bytes;
+    return true;
+  }
+
+  /**
+   * Takes `bytes` more from the peer's byte bucket, into debt if need be: a message already let in
+   * that costs more (a relay to several peers) goes through, and the peer's next messages wait
+   * until its budget has recovered.
+   */
+  charge(peer: number, bytes: number, now = performance.now()): void {
+    if (bytes > 0) this.#refilled(peer, now).bytes -= bytes;
+  }
+
+  #refilled(peer: number, now: number): Buckets {
     const limits = this.#limits;
     let buckets = this.#buckets.get(peer);
     if (!buckets) {
@@ -53,10 +70,7 @@ export class PeerRateLimiter {
     buckets.at = now;
     buckets.messages = Math.min(limits.messageBurst, buckets.messages + seconds * limits.messagesPerSecond);
     buckets.bytes = Math.min(limits.byteBurst, buckets.bytes + seconds * limits.bytesPerSecond);
-    if (buckets.messages < 1 || buckets.bytes < bytes) return false;
-    buckets.messages -= 1;
-    buckets.bytes -= bytes;
-    return true;
+    return buckets;
   }
 
   forget(peer: number): void {

@@ -3,7 +3,7 @@ import { currentTreeVersion, type NetNode } from "../scene/net-node.js";
 import type { TransferMode } from "../transport/multiplayer-peer.js";
 import { getOrCreate } from "../util/memo.js";
 import { DecodeError, decodeArguments, encodeArguments } from "../wire/codec.js";
-import { Command } from "../wire/commands.js";
+import { COMMAND_MASK, Command } from "../wire/commands.js";
 import { PathCache } from "../wire/path-cache.js";
 import {
   type CallPacket,
@@ -99,27 +99,37 @@ export class RpcInterface {
 
   /** Handles an RPC, RSET or CONFIRM_PATH packet from `from` (the true sender, relays resolved). */
   receive(from: number, packet: Uint8Array): void {
-    if ((packet[0]! & 0b111) === Command.CONFIRM_PATH) {
+    this.check(from, packet)?.();
+  }
+
+  /**
+   * Everything `receive` checks, without running anything: the host's verdict on a relayed packet
+   * before it forwards it. Returns what running it would do, or null when it was rejected (and
+   * reported). Checking learns an announced node path, as receiving does.
+   */
+  check(from: number, packet: Uint8Array): (() => void) | null {
+    if ((packet[0]! & COMMAND_MASK) === Command.CONFIRM_PATH) {
       const id = decodeConfirmPath(packet);
-      if (typeof id === "string") return this.#reject(from, "malformed", id);
-      if (!this.#paths.confirm(from, id))
-        this.#reject(from, "malformed", `confirmation of unknown path id ${id}`);
-      return;
+      if (typeof id === "string") return this.#rejected(from, "malformed", id);
+      return () => {
+        if (!this.#paths.confirm(from, id))
+          this.#reject(from, "malformed", `confirmation of unknown path id ${id}`);
+      };
     }
     const call = decodeCall(packet);
-    if (typeof call === "string") return this.#reject(from, "malformed", call);
+    if (typeof call === "string") return this.#rejected(from, "malformed", call);
     const node = this.#resolveNode(from, call);
-    if (!node) return;
+    if (!node) return null;
     const table = networkTableOf(node);
     const kind: Kind = call.command === Command.RPC ? "method" : "member";
     const name = (kind === "method" ? table.methods : table.members)[call.index];
     const path = node.getPath();
     if (name === undefined) {
-      return this.#reject(from, "unknown_method", `${path} has no networked ${kind} #${call.index}`, path);
+      return this.#rejected(from, "unknown_method", `${path} has no networked ${kind} #${call.index}`, path);
     }
     const config = configOf(table, kind, name)!;
     if (config.mode === "authority" && from !== node.getMultiplayerAuthority()) {
-      return this.#reject(
+      return this.#rejected(
         from,
         "forbidden",
         `${path}.${name} is authority-only (authority ${node.getMultiplayerAuthority()}, caller ${from})`,
@@ -128,7 +138,7 @@ export class RpcInterface {
       );
     }
     const args = this.#decodeArgs(from, node, kind, name, config, call.args);
-    if (args) this.#invoke(node, kind, name, args, from);
+    return args && (() => this.#invoke(node, kind, name, args, from));
   }
 
   #resolveNode(from: number, call: CallPacket): NetNode | null {
@@ -241,6 +251,17 @@ export class RpcInterface {
 
   #reject(from: number, reason: Rejection["reason"], message: string, node?: string, method?: string): void {
     this.#host.reject({ from, reason, message, ...(node && { node }), ...(method && { method }) });
+  }
+
+  #rejected(
+    from: number,
+    reason: Rejection["reason"],
+    message: string,
+    node?: string,
+    method?: string,
+  ): null {
+    this.#reject(from, reason, message, node, method);
+    return null;
   }
 }
 

@@ -17,6 +17,13 @@ const RELIABLE_QUEUE_LIMIT = 64 * 1024 * 1024;
 /** Above this much buffered data, unreliable messages wait, and only the newest of each kind does. */
 const UNRELIABLE_HIGH_WATER = 16 * 1024;
 const UNRELIABLE_LOW_WATER = 4 * 1024;
+/**
+ * The newest-wins map holds at most this many kinds and bytes; beyond that the oldest waiting
+ * message is dropped. Keys come from the network (a relayed message's node and method ids), so
+ * without a bound one sender could fill the host's memory while a channel is congested.
+ */
+export const MAX_WAITING_UNRELIABLE = 1024;
+export const MAX_WAITING_UNRELIABLE_BYTES = 256 * 1024;
 
 export class ChannelOverflowError extends Error {
   override name = "ChannelOverflowError";
@@ -36,6 +43,7 @@ export class ChannelSender {
   readonly #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   readonly #latest = new Map<string, Uint8Array>();
+  #latestBytes = 0;
   #dropped = 0;
 
   constructor(channel: SendableChannel, reliable: boolean) {
@@ -52,6 +60,11 @@ export class ChannelSender {
 
   get queuedBytes(): number {
     return this.#queuedBytes;
+  }
+
+  /** Unreliable messages waiting for the channel to drain, and their bytes. */
+  get waitingUnreliable(): { messages: number; bytes: number } {
+    return { messages: this.#latest.size, bytes: this.#latestBytes };
   }
 
   /** `key` names what an unreliable message updates (e.g. "node 3, method 1"): the newest wins. */
@@ -74,9 +87,24 @@ export class ChannelSender {
       this.#dropped++;
       return;
     }
-    if (this.#latest.has(key)) this.#dropped++;
-    this.#latest.delete(key); // re-inserted last: the flush keeps the order of the newest updates
+    if (this.#unqueue(key)) this.#dropped++;
+    // Inserted last: the flush keeps the order of the newest updates, and the oldest go first.
     this.#latest.set(key, data);
+    this.#latestBytes += data.length;
+    for (const oldest of this.#latest.keys()) {
+      if (this.#latest.size <= MAX_WAITING_UNRELIABLE && this.#latestBytes <= MAX_WAITING_UNRELIABLE_BYTES)
+        break;
+      this.#unqueue(oldest);
+      this.#dropped++;
+    }
+  }
+
+  #unqueue(key: string): Uint8Array | undefined {
+    const data = this.#latest.get(key);
+    if (data === undefined) return undefined;
+    this.#latest.delete(key);
+    this.#latestBytes -= data.length;
+    return data;
   }
 
   #sendReliable(data: Uint8Array): void {
@@ -103,7 +131,7 @@ export class ChannelSender {
     }
     for (const [key, data] of this.#latest) {
       if (this.#channel.bufferedAmount > UNRELIABLE_HIGH_WATER) break;
-      this.#latest.delete(key);
+      this.#unqueue(key);
       this.#channel.send(data as Uint8Array<ArrayBuffer>);
     }
   }
