@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_RECONNECT_GRACE_MS, type IceServer } from "starwire/signaling-protocol";
+import { parseProxyAddress } from "./client-address.js";
 
 export type LogLevel = "info" | "silent";
 
@@ -26,6 +27,11 @@ export interface SignalingConfig {
    * the socket's own remote address is the client's). See client-address.ts.
    */
   trustedProxies: number;
+  /**
+   * Where those proxies connect from: IPs or CIDR subnets. X-Forwarded-For is believed only on a
+   * connection from one of them; any other connection counts under its own address.
+   */
+  trustedProxyAddresses: string[];
   /** Per-address limits (address-limits.ts); 0 turns a limit off. */
   maxSocketsPerAddress: number;
   roomCreatesPerMinute: number;
@@ -74,6 +80,8 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   corsOrigin: "*",
   logLevel: "info",
   trustedProxies: 0,
+  // A proxy on the same machine (nginx or Caddy in front of 127.0.0.1:8787) is the common case.
+  trustedProxyAddresses: ["127.0.0.1", "::1"],
   // A household or school behind one NAT shares an address: 50 sockets is a whole LAN party.
   maxSocketsPerAddress: 50,
   roomCreatesPerMinute: 30,
@@ -134,6 +142,7 @@ export function configFromEnv(env: Env): SignalingConfig {
     corsOrigin: reader.corsOrigin("CORS_ORIGIN"),
     logLevel: reader.logLevel("LOG_LEVEL"),
     trustedProxies: reader.trustProxy("TRUST_PROXY"),
+    trustedProxyAddresses: reader.proxyAddresses("TRUSTED_PROXY_ADDRESSES"),
     maxSocketsPerAddress: reader.limit(
       "MAX_SOCKETS_PER_ADDRESS",
       defaultConfig.maxSocketsPerAddress,
@@ -244,6 +253,24 @@ class EnvReader {
       return defaultConfig.trustedProxies;
     }
     return parsed;
+  }
+
+  /** A comma-separated list of IPs and CIDR subnets. */
+  proxyAddresses(name: string): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [...defaultConfig.trustedProxyAddresses];
+    const entries = value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== "");
+    const bad = entries.filter((entry) => parseProxyAddress(entry) === undefined);
+    if (bad.length > 0 || entries.length === 0) {
+      this.problems.push(
+        `${name} must be a comma-separated list of IP addresses or CIDR subnets (127.0.0.1,::1,10.0.0.0/8), got "${value}"`,
+      );
+      return [...defaultConfig.trustedProxyAddresses];
+    }
+    return entries;
   }
 
   positiveNumber(name: string, fallback: number): number {

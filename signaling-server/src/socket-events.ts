@@ -12,7 +12,7 @@ import {
   type SignalingErrorCode,
 } from "starwire/signaling-protocol";
 import type { AddressLimits } from "./address-limits.js";
-import { clientAddress } from "./client-address.js";
+import { clientAddress, ProxyAddresses } from "./client-address.js";
 import type { SignalingConfig } from "./config.js";
 import { GraceTimers } from "./grace-timers.js";
 import { IdleSockets } from "./idle-sockets.js";
@@ -138,6 +138,7 @@ export function attachSignalingEvents(
   let closed = false;
 
   let warnedAboutProxy = false;
+  const proxies = new ProxyAddresses(config.trustedProxyAddresses);
 
   io.on("connection", (socket) => {
     // Read once: the id never changes, and the room registry is keyed by it.
@@ -152,7 +153,7 @@ export function attachSignalingEvents(
           "warning: a connection came with X-Forwarded-For but TRUST_PROXY=0, so per-address limits count the proxy's address for everyone behind it; set TRUST_PROXY to the number of proxies in front if there are any (logged once)",
         );
       }
-      address = clientAddress(socket.handshake.address, headers, config.trustedProxies);
+      address = clientAddress(socket.handshake.address, headers, config.trustedProxies, proxies);
       if (!addressLimits.openSocket(address)) {
         closeConnection(
           socket,

@@ -57,6 +57,21 @@ describe("MAX_SOCKETS_PER_ADDRESS", () => {
     );
   });
 
+  it("with TRUST_PROXY, ignores a forged X-Forwarded-For from a connection that is not a trusted proxy", async () => {
+    // The proxy is elsewhere (10.9.9.9): these test connections from 127.0.0.1 reach the server
+    // directly, as anyone could when it listens on 0.0.0.0 next to its proxy.
+    const s = await start({
+      maxSocketsPerAddress: 2,
+      trustedProxies: 1,
+      trustedProxyAddresses: ["10.9.9.9"],
+    });
+    await s.connect(forwardedFor("203.0.113.1"));
+    await s.connect(forwardedFor("203.0.113.2"));
+    // Made-up addresses all count as the socket's own: the third is refused.
+    await expectRefusedConnection(await s.connect(forwardedFor("203.0.113.3")));
+    expect(s.server.debugStats().addresses.sockets).toBe(1);
+  });
+
   it("is off at 0", async () => {
     const s = await start({ maxSocketsPerAddress: 0 });
     const clients = await Promise.all(Array.from({ length: 60 }, () => s.connect()));
@@ -141,6 +156,30 @@ describe("JOIN_ATTEMPTS_PER_MINUTE and FAILED_JOINS_PER_MINUTE", () => {
     expect(await outcome(a, "join", { roomCode: "NOPE22" })).toBe("no_such_room");
     expect(await outcome(a, "join", { roomCode: "NOPE22" })).toBe("rate_limited");
     expect(await outcome(b, "join", { roomCode: "NOPE22" })).toBe("no_such_room");
+  });
+
+  it("counts the 256 /64s of one IPv6 /56 as one address", async () => {
+    const s = await start({ failedJoinsPerMinute: 3, trustedProxies: 1 });
+    const replies = [];
+    for (let i = 0; i < 6; i++) {
+      // A different /64 (and address) every time, all in 2001:db8:aa:bb00::/56.
+      const client = await s.connect(
+        forwardedFor(`2001:db8:aa:bb${(i * 40).toString(16).padStart(2, "0")}::${i + 1}`),
+      );
+      replies.push(await outcome(client, "join", { roomCode: "NOPE22" }));
+    }
+    expect(replies).toEqual([
+      "no_such_room",
+      "no_such_room",
+      "no_such_room",
+      "rate_limited",
+      "rate_limited",
+      "rate_limited",
+    ]);
+    // The next /56 is another address.
+    expect(
+      await outcome(await s.connect(forwardedFor("2001:db8:aa:bc00::1")), "join", { roomCode: "NOPE22" }),
+    ).toBe("no_such_room");
   });
 
   it("lets joins through again as the minute passes", async () => {
