@@ -3,6 +3,8 @@ import { parseProxyAddress } from "./client-address.js";
 
 export type LogLevel = "info" | "silent";
 
+export type CorsOrigin = "*" | "same-host" | string[];
+
 export interface SignalingConfig {
   port: number;
   host: string;
@@ -19,8 +21,12 @@ export interface SignalingConfig {
   eventBurst: number;
   roomCodeLength: number;
   iceServers: IceServer[];
-  /** "*" or a list of allowed origins. */
-  corsOrigin: "*" | string[];
+  /**
+   * Which web pages may connect (browsers send their origin; Node clients send none and are
+   * always allowed). "same-host": pages on localhost, 127.0.0.1 or [::1], or on the host name the
+   * request was addressed to, any port; "*": every page; a list: exactly those origins.
+   */
+  corsOrigin: CorsOrigin;
   logLevel: LogLevel;
   /**
    * Reverse proxies in front of the server whose X-Forwarded-For entries are believed (0: none, so
@@ -77,7 +83,8 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   eventBurst: 200,
   roomCodeLength: 6,
   iceServers: [],
-  corsOrigin: "*",
+  // Not "*": a deployment must say which other sites' pages may use it (and its ICE_SERVERS).
+  corsOrigin: "same-host",
   logLevel: "info",
   trustedProxies: 0,
   // A proxy on the same machine (nginx or Caddy in front of 127.0.0.1:8787) is the common case.
@@ -303,9 +310,10 @@ class EnvReader {
     return defaultConfig.logLevel;
   }
 
-  corsOrigin(name: string): "*" | string[] {
+  corsOrigin(name: string): CorsOrigin {
     const value = this.raw(name);
-    if (value === undefined || value === "*") return "*";
+    if (value === undefined) return defaultConfig.corsOrigin;
+    if (value === "*") return "*";
     const origins = value
       .split(",")
       .map((origin) => origin.trim())
@@ -315,7 +323,7 @@ class EnvReader {
       this.problems.push(
         `${name} must be "*" or a comma-separated list of origins like https://game.example.com, got "${value}"`,
       );
-      return "*";
+      return defaultConfig.corsOrigin;
     }
     return origins;
   }

@@ -1,8 +1,8 @@
-import { createServer, type Server as HttpServer, type IncomingMessage } from "node:http";
+import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { AddressLimits } from "./address-limits.js";
-import type { SignalingConfig } from "./config.js";
+import type { CorsOrigin, SignalingConfig } from "./config.js";
 import { createHttpHandler } from "./http-routes.js";
 import { consoleLogger, type Logger, silentLogger } from "./logger.js";
 import { RoomRegistry } from "./rooms.js";
@@ -43,8 +43,15 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
   const io: SignalingIo = new Server(httpServer, {
     maxHttpBufferSize: config.maxPayloadBytes,
     serveClient: false,
-    cors: { origin: config.corsOrigin },
-    allowRequest: (request, callback) => callback(null, isOriginAllowed(config, request)),
+    // Allowed pages get their origin back in Access-Control-Allow-Origin; others get no CORS header.
+    cors:
+      config.corsOrigin === "*"
+        ? { origin: "*" }
+        : (request, callback) => callback(null, { origin: isOriginAllowed(config.corsOrigin, request) }),
+    allowRequest: (request, callback) => {
+      if (isOriginAllowed(config.corsOrigin, request)) return callback(null, true);
+      callback("this page's origin may not use this signaling server (CORS_ORIGIN)", false);
+    },
   });
   const events = attachSignalingEvents(io, registry, addressLimits, config, log, tokens);
 
@@ -83,15 +90,39 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
   };
 }
 
+/** Host names of this machine: pages served from them are the developer's own. */
+const LOOPBACK_HOSTNAMES: ReadonlySet<string> = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
 /**
  * CORS only governs what browsers let pages read over HTTP long-polling; WebSocket handshakes are
- * not subject to it. So with an origin list configured, refuse handshakes from other origins here.
+ * not subject to it. So handshakes from origins that are not allowed are refused here too.
  * Requests without an Origin header (Node clients, such as a headless host) are not from a page.
+ *
+ * "same-host" (the default) allows pages on this machine (localhost, any port: `npm start`'s Vite
+ * server, the test harnesses) and pages served from the host name the request was addressed to,
+ * any port (the demo on a phone at http://192.168.1.5:5173 talking to :8787 on the same machine,
+ * or a game and its signaling behind one domain). Any other site's page is refused.
  */
-function isOriginAllowed(config: SignalingConfig, request: IncomingMessage): boolean {
-  if (config.corsOrigin === "*") return true;
-  const origin = request.headers.origin;
-  return origin === undefined || config.corsOrigin.includes(origin);
+export function isOriginAllowed(
+  allowed: CorsOrigin,
+  request: { headers: { origin?: string | undefined; host?: string | undefined } },
+): boolean {
+  const { origin } = request.headers;
+  if (origin === undefined || allowed === "*") return true;
+  if (Array.isArray(allowed)) return allowed.includes(origin);
+  const page = parseUrl(origin);
+  if (page === undefined || (page.protocol !== "http:" && page.protocol !== "https:")) return false;
+  if (LOOPBACK_HOSTNAMES.has(page.hostname)) return true;
+  const host = request.headers.host;
+  return host !== undefined && parseUrl(`http://${host}`)?.hostname === page.hostname;
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function hostForUrl(host: string): string {

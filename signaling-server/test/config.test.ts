@@ -25,7 +25,7 @@ describe("configFromEnv", () => {
       eventBurst: 200,
       roomCodeLength: 6,
       iceServers: [],
-      corsOrigin: "*",
+      corsOrigin: "same-host",
       logLevel: "info",
       trustedProxies: 0,
       trustedProxyAddresses: ["127.0.0.1", "::1"],
@@ -167,6 +167,14 @@ describe("configFromEnv", () => {
     const problems = problemsOf({ PORT: "x", MAX_ROOMS: "y", LOG_LEVEL: "loud" });
     expect(problems.map((p) => p.split(" ")[0])).toEqual(["PORT", "MAX_ROOMS", "LOG_LEVEL"]);
     expect(() => configFromEnv({ PORT: "x" })).toThrow(/Invalid signaling server configuration:\n {2}- PORT/);
+  });
+
+  it("reads CORS_ORIGIN: unset is same-host, * is every origin, else a list", () => {
+    expect(configFromEnv({}).corsOrigin).toBe("same-host");
+    expect(configFromEnv({ CORS_ORIGIN: "*" }).corsOrigin).toBe("*");
+    expect(configFromEnv({ CORS_ORIGIN: "https://a.example.com" }).corsOrigin).toEqual([
+      "https://a.example.com",
+    ]);
   });
 
   it("reads TRUST_PROXY as the number of proxies in front", () => {
