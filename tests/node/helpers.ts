@@ -1,9 +1,9 @@
 import { MultiplayerAPI, NetNode, WebRTCMultiplayerPeer } from "starwire/node";
-import { defaultConfig } from "../../signaling-server/src/config.js";
+import { defaultConfig, type SignalingConfig } from "../../signaling-server/src/config.js";
 import { createSignalingServer } from "../../signaling-server/src/server.js";
 
 /** A real signaling server on 127.0.0.1, generous limits so many Node peers can signal at once. */
-export async function startSignaling() {
+export async function startSignaling(overrides: Partial<SignalingConfig> = {}) {
   const server = createSignalingServer({
     ...defaultConfig,
     port: 0,
@@ -16,6 +16,7 @@ export async function startSignaling() {
     roomCreatesPerMinute: 0,
     joinAttemptsPerMinute: 0,
     failedJoinsPerMinute: 0,
+    ...overrides,
   });
   const { url } = await server.listen();
   return { url, close: () => server.close() };

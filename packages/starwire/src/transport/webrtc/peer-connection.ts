@@ -1,7 +1,7 @@
 import type { SessionDescriptionSignal, SignalData } from "../../signaling/protocol.js";
 import type { TransferMode } from "../multiplayer-peer.js";
 import { ChannelOverflowError, ChannelSender } from "./channel-sender.js";
-import { Reassembler } from "./fragments.js";
+import { FRAGMENT_CHUNK_BYTES, Reassembler } from "./fragments.js";
 
 /** The part of simple-peer's instance Starwire uses. */
 export interface SimplePeerInstance {
@@ -159,6 +159,9 @@ export class PeerConnection {
 
   signal(data: SignalData): void {
     if (this.#ended || data.type === "renegotiate") return;
+    // One offer per connection (channels are negotiated, nothing is renegotiated): answering a
+    // second would spend our signaling budget for whoever sent it.
+    if (data.type === "offer" && this.#channels.length > 0) return;
     try {
       this.#peer.signal(data);
       if (data.type === "offer" && this.#channels.length === 0) this.#createChannels();
@@ -226,10 +229,15 @@ export class PeerConnection {
     if (this.#ended) return;
     const raw = toBytes(data);
     if (!raw) return; // text frames are not part of the protocol
-    const bytes = reassembler ? reassembler.accept(raw) : raw;
+    const bytes = reassembler
+      ? reassembler.accept(raw)
+      : raw.length > FRAGMENT_CHUNK_BYTES
+        ? `an unreliable message of ${raw.length} bytes (senders keep them within ${FRAGMENT_CHUNK_BYTES})`
+        : raw;
     if (bytes === null) return;
     if (typeof bytes === "string") {
-      // Broken framing cannot be resynchronised on a reliable channel: the peer goes.
+      // Broken framing cannot be resynchronised on a reliable channel, and no Starwire peer sends
+      // an oversized unreliable message: either way the peer goes.
       this.#end({ kind: "violation", message: `protocol violation: ${bytes}` });
       return;
     }

@@ -1,4 +1,10 @@
-import { HOST_PEER_ID, type IceServer, type SignalData } from "../../signaling/protocol.js";
+import { EventPacer } from "../../signaling/event-pacer.js";
+import {
+  type ClientToServerEvents,
+  HOST_PEER_ID,
+  type IceServer,
+  type SignalData,
+} from "../../signaling/protocol.js";
 import {
   abandonSignaling,
   connectSignaling,
@@ -7,6 +13,8 @@ import {
   request,
   type SignalingSocket,
 } from "../../signaling/signaling-client.js";
+import { getOrCreate } from "../../util/memo.js";
+import { TokenBucket } from "../../util/token-bucket.js";
 import { ConnectionError, type ConnectionFailedReason, type TransferMode } from "../multiplayer-peer.js";
 import { type ClientOptions, type CreatedRoom, type ServerOptions, StarPeer } from "../star-peer.js";
 import {
@@ -49,6 +57,9 @@ const DEFAULT_RECONNECT_GRACE_MS = 60_000;
 const ATTEMPT_TIMEOUT_MS = 5000;
 /** A join negotiates at most this many connections before it fails. */
 const MAX_JOIN_ATTEMPTS = 3;
+/** Host: a client may start this many connections at once, then one every 2 s (a join takes 3 at most). */
+const NEW_CONNECTION_BURST = 5;
+const NEW_CONNECTIONS_PER_SECOND = 0.5;
 /** How long a signaling socket may take to answer a probe before it is replaced. */
 const PROBE_TIMEOUT_MS = 1000;
 /** A replacement socket: a fresh connect attempt this often while earlier ones are pending… */
@@ -132,6 +143,13 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   #networkChangedAt = 0;
   /** Host: clients it dropped while the server could not hear it; it frees their places once it can. */
   readonly #pendingKicks = new Set<number>();
+  /** Keeps this peer's signaling events within the server's per-socket budget. */
+  readonly #pacer = new EventPacer();
+  /**
+   * Host: how often each client may start a new connection. Each one costs the host a
+   * connection and an answer from its signaling budget, so a client cannot spend it all.
+   */
+  readonly #newConnectionBudgets = new Map<number, TokenBucket>();
 
   constructor(options: WebRTCPeerOptions) {
     super();
@@ -249,6 +267,9 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       failedAttempts: this.#failedAttempts,
       connectTimers: this.#deadlines.size + this.#retryTimers.size + (this.#ticker ? 1 : 0),
       signalingOpen: this.#socket?.connected ?? false,
+      /** Signaling events waiting for the server's budget, and the server's rate refusals. */
+      signalingWaiting: this.#pacer.stats.waiting,
+      signalingRefusals: this.#pacer.stats.refusals,
       unreliableDropped,
       reliableQueuedBytes,
       /** Reliable messages kept until the other side confirms them (resent after a reconnect). */
@@ -289,6 +310,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#retryTimers.clear();
     this.#settleAttempt = null;
     this.#pendingKicks.clear();
+    this.#pacer.close();
     this.#closeSignaling();
     this.dropPendingEvents();
     this.setState("disconnected");
@@ -322,6 +344,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     socket.on("peerJoined", ({ peerId }) => this.#acceptClient(peerId));
     socket.on("peerLeft", ({ peerId }) => this.#dropClient(peerId, false));
     socket.on("signal", ({ from, data, connection }) => this.#hostSignal(from, data, connection ?? 0));
+    this.#listenForRefusals(socket);
     socket.on("disconnect", (reason) => {
       // Our own disconnect() says "io client disconnect"; anything else is the server going away.
       if (reason !== "io client disconnect" && socket === this.#socket) this.#repairHostSignaling(true);
@@ -415,6 +438,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     if (!session || !Number.isInteger(number) || number < session.connectionNumber) return;
     if (data.type === "renegotiate") return;
     if (number === session.connectionNumber) return session.connection?.signal(data);
+    if (data.type === "offer" && !this.#mayConnectAgain(from)) return;
     if (data.type !== "offer") {
       const stash = this.#stashedSignals.get(from);
       if (stash?.number === number) {
@@ -428,7 +452,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#stashedSignals.delete(from);
     const connection = session.connect(number, (callbacks) =>
       this.#newConnection(false, callbacks, (signal) =>
-        this.#socket?.emit("signal", { to: from, data: signal, connection: number }),
+        this.#emitPaced("signal", { to: from, data: signal, connection: number }),
       ),
     );
     connection.signal(data);
@@ -439,7 +463,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   #askForOffers(): void {
     for (const session of this.#sessions.values()) {
       if (session.state === "reconnecting") {
-        this.#socket?.emit("signal", {
+        this.#emitPaced("signal", {
           to: session.remoteId,
           data: { type: "renegotiate" },
           connection: session.connectionNumber + 1,
@@ -489,17 +513,40 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   /** Has the server free a client's place; remembered until a socket of ours confirms it. */
   #kick(peerId: number): void {
     this.#pendingKicks.add(peerId);
-    const socket = this.#socket;
-    if (!socket?.connected) return;
-    socket.timeout(SIGNALING_REQUEST_TIMEOUT_MS).emit("kick", { peerId }, (error: unknown) => {
-      // A refusal (unknown_peer: already gone) is as good as done; only silence keeps it pending.
-      if (!error) this.#pendingKicks.delete(peerId);
+    this.#pacer.send(() => {
+      const socket = this.#socket;
+      if (!socket?.connected || !this.#pendingKicks.has(peerId)) return;
+      socket.timeout(SIGNALING_REQUEST_TIMEOUT_MS).emit("kick", { peerId }, (error: unknown) => {
+        // A refusal (unknown_peer: already gone) is as good as done; only silence keeps it pending.
+        if (!error) this.#pendingKicks.delete(peerId);
+      });
+    });
+  }
+
+  /** Host: whether a client may open yet another connection now (a few at once, then one in 2 s). */
+  #mayConnectAgain(peerId: number): boolean {
+    return getOrCreate(
+      this.#newConnectionBudgets,
+      peerId,
+      () => new TokenBucket(NEW_CONNECTIONS_PER_SECOND, NEW_CONNECTION_BURST),
+    ).take();
+  }
+
+  #emitPaced(event: "signal", payload: Parameters<ClientToServerEvents["signal"]>[0]): void {
+    this.#pacer.send(() => this.#socket?.emit(event, payload));
+  }
+
+  /** The server refused one of our events for its rate: the pacer slows down. */
+  #listenForRefusals(socket: SignalingSocket): void {
+    socket.on("signalingError", (error) => {
+      if (error.code === "rate_limited" && error.event !== "connection") this.#pacer.refused();
     });
   }
 
   // ─── client ────────────────────────────────────────────────────────────────────────────────
 
   #listenAsClient(socket: SignalingSocket): void {
+    this.#listenForRefusals(socket);
     socket.on("signal", ({ from, data, connection }) => {
       const session = this.#sessions.get(HOST_PEER_ID);
       if (from !== HOST_PEER_ID || !session) return;
@@ -561,7 +608,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       this.#settleAttempt = settle;
       session.connect(number, (callbacks) =>
         this.#newConnection(true, callbacks, (signal) =>
-          this.#socket?.emit("signal", { data: signal, connection: number }),
+          this.#emitPaced("signal", { data: signal, connection: number }),
         ),
       );
     });
@@ -723,6 +770,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   #removeSession(remoteId: number, sayBye: boolean): void {
     this.#sessions.get(remoteId)?.close(sayBye);
     this.#stashedSignals.delete(remoteId);
+    this.#newConnectionBudgets.delete(remoteId);
     this.#sessions.delete(remoteId);
     this.#clearDeadline(remoteId);
     if (this.#sessions.size === 0 && this.#ticker) {
