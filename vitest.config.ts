@@ -7,7 +7,11 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["packages/*/test/**/*.test.ts", "signaling-server/test/**/*.test.ts"],
+          include: [
+            "packages/*/test/**/*.test.ts",
+            "signaling-server/test/**/*.test.ts",
+            "apps/*/test/**/*.test.ts",
+          ],
           testTimeout: 20_000,
         },
       },

@@ -1,10 +1,14 @@
+import { chooseSignalingUrl } from "./signaling-url.js";
+
 const params = new URLSearchParams(location.search);
 
-/** The signaling server: `?signal=` (tests), VITE_SIGNALING_URL (a deployment), else port 8787 beside the page. */
-export const signalingUrl =
-  params.get("signal") ??
-  import.meta.env.VITE_SIGNALING_URL ??
-  `${location.protocol}//${location.hostname}:${import.meta.env.VITE_SIGNALING_PORT ?? "8787"}`;
+export const signalingUrl = chooseSignalingUrl(params.get("signal"), location, {
+  url: import.meta.env.VITE_SIGNALING_URL,
+  port: import.meta.env.VITE_SIGNALING_PORT,
+});
+
+/** Whether this page was told its signaling server by the link (tests, local development). */
+const linkNamesServer = params.has("signal") && signalingUrl === params.get("signal");
 
 /** The room code of a join link (`?room=CODE`), if the page was opened through one. */
 export const invitedRoom = params.get("room");
@@ -13,6 +17,11 @@ export const invitedRoom = params.get("room");
 export function joinLink(roomCode: string): string {
   const link = new URL(location.pathname, location.origin);
   link.searchParams.set("room", roomCode);
-  if (params.has("signal")) link.searchParams.set("signal", signalingUrl);
+  if (linkNamesServer) link.searchParams.set("signal", signalingUrl);
   return link.toString();
+}
+
+/** The page's address without a room, keeping a test's `?signal=`. */
+export function homeLink(): string {
+  return location.pathname + (linkNamesServer ? `?signal=${encodeURIComponent(signalingUrl)}` : "");
 }

@@ -1,5 +1,5 @@
 import { type ConnectionError, Lobby, multiplayer, WebRTCMultiplayerPeer } from "starwire";
-import { invitedRoom, signalingUrl } from "./config.js";
+import { homeLink, invitedRoom, signalingUrl } from "./config.js";
 import { byId } from "./dom.js";
 import { type PlayerInfo, playerInfoSchema } from "./player-info.js";
 import type {} from "./test-hooks.js";
@@ -31,12 +31,7 @@ function show(next: Screen, notice: string | null = null): void {
 
 function goHome(notice: string | null): void {
   lobby.leave();
-  history.replaceState(
-    null,
-    "",
-    location.pathname +
-      (location.search.includes("signal=") ? `?signal=${encodeURIComponent(signalingUrl)}` : ""),
-  );
+  history.replaceState(null, "", homeLink());
   home.showCreate();
   show("home", notice);
 }

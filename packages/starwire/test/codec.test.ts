@@ -3,6 +3,27 @@ import { Color, Vector2, Vector3 } from "../src/common.js";
 import { DecodeError, decodeArguments, encodeArguments } from "../src/wire/codec.js";
 
 describe("argument codec", () => {
+  it("refuses objects with keys that shadow what every object inherits", () => {
+    for (const key of [
+      "toString",
+      "valueOf",
+      "hasOwnProperty",
+      "__proto__",
+      "constructor",
+      "prototype",
+      "isPrototypeOf",
+    ]) {
+      // msgpack fixmap of one entry: the key as a fixstr, the value 1
+      const name = new TextEncoder().encode(key);
+      const bytes = Uint8Array.of(0x81, 0xa0 | name.length, ...name, 1);
+      expect(() => decodeArguments(bytes), key).toThrow(DecodeError);
+    }
+    // Keys that merely look alike are data.
+    expect(decodeArguments(encodeArguments([{ tostring: 1, value: 2, hasOwn: 3 }]))).toEqual([
+      { tostring: 1, value: 2, hasOwn: 3 },
+    ]);
+  });
+
   it("round-trips values far bigger than its scratch buffer", () => {
     const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
     const floats = Array.from({ length: 20_000 }, (_, i) => i * 1.5 + 0.1);

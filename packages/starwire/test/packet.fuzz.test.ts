@@ -98,7 +98,10 @@ const hostileValue = fc.letrec((tie) => ({
     fc.uint8Array({ maxLength: 8 }),
     fc.array(tie("value"), { maxLength: 4 }),
     fc.dictionary(
-      fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom("__proto__", "constructor", "prototype")),
+      fc.oneof(
+        fc.string({ maxLength: 6 }),
+        fc.constantFrom("__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty"),
+      ),
       tie("value"),
       { maxKeys: 4 },
     ),
@@ -169,7 +172,7 @@ const isPlainData = (value: unknown): boolean => {
   if (Array.isArray(value)) return value.every(isPlainData);
   if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     return (
-      Object.keys(value).every((key) => !["__proto__", "constructor", "prototype"].includes(key)) &&
+      Object.keys(value).every((key) => key !== "prototype" && !(key in Object.prototype)) &&
       Object.values(value).every(isPlainData)
     );
   }

@@ -8,8 +8,8 @@ import { Vector3 } from "../math/vector3.js";
  * is implied by the packet's length). Everything is standard msgpack; Starwire only chooses the
  * compact float32 form for numbers it represents exactly, and adds extension types.
  *
- * Decoding yields plain data only: objects (never with `__proto__`, `constructor` or `prototype`
- * keys), arrays, strings, numbers, booleans, null, Uint8Array, and registered extension types.
+ * Decoding yields plain data only: objects (never with `prototype` or a key that shadows a member
+ * every object inherits, like `__proto__`, `constructor`, `toString`), arrays, strings, numbers, booleans, null, Uint8Array, and registered extension types.
  */
 
 /** A game class sent as a msgpack extension: `encode` turns it into plain data, `decode` back. */
@@ -24,7 +24,12 @@ export interface TypeCodec<T, Data = unknown> {
 export const BUILTIN_TYPES = { Vector2: 1, Vector3: 2, Color: 3 } as const;
 const FIRST_USER_TYPE = 16;
 const LAST_TYPE = 127;
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+/**
+ * Keys a decoded object may not have: `prototype`, and every member objects inherit
+ * (`__proto__`, `constructor`, `toString`, `valueOf`, `hasOwnProperty`…). An own key shadowing
+ * one of those would make ordinary handler code (`String(x)`, `x.hasOwnProperty(k)`) throw.
+ */
+const FORBIDDEN_KEYS = new Set(["prototype", ...Object.getOwnPropertyNames(Object.prototype)]);
 
 /** Thrown for bytes that do not decode to acceptable data; the message says why. */
 export class DecodeError extends Error {
