@@ -192,16 +192,23 @@ export class PeerConnection {
     }
   }
 
-  /** Unreliable messages dropped in favour of newer ones, and reliable bytes waiting to be sent. */
-  get sendStats(): { unreliableDropped: number; reliableQueuedBytes: number; bufferedBytes: number } {
+  /** Unreliable messages dropped or waiting (newest wins), and reliable bytes waiting to be sent. */
+  get sendStats(): {
+    unreliableDropped: number;
+    unreliableWaitingBytes: number;
+    reliableQueuedBytes: number;
+    bufferedBytes: number;
+  } {
     let unreliableDropped = 0;
+    let unreliableWaitingBytes = 0;
     let reliableQueuedBytes = 0;
     for (const sender of this.#senders) {
       unreliableDropped += sender.dropped;
+      unreliableWaitingBytes += sender.waitingUnreliable.bytes;
       reliableQueuedBytes += sender.queuedBytes;
     }
     const bufferedBytes = this.#channels.reduce((sum, channel) => sum + channel.bufferedAmount, 0);
-    return { unreliableDropped, reliableQueuedBytes, bufferedBytes };
+    return { unreliableDropped, unreliableWaitingBytes, reliableQueuedBytes, bufferedBytes };
   }
 
   /** Ends the connection as the other side's fault (a bad link frame, say) and reports it. */

@@ -248,6 +248,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   /** What this peer holds, for leak checks: sessions, pending timers, the signaling socket. */
   debugStats() {
     let unreliableDropped = 0;
+    let unreliableWaitingBytes = 0;
     let reliableQueuedBytes = 0;
     let bufferedBytes = 0;
     let unacknowledgedBytes = 0;
@@ -258,6 +259,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       const stats = session.connection?.sendStats;
       if (!stats) continue;
       unreliableDropped += stats.unreliableDropped;
+      unreliableWaitingBytes += stats.unreliableWaitingBytes;
       reliableQueuedBytes += stats.reliableQueuedBytes;
       bufferedBytes += stats.bufferedBytes;
     }
@@ -271,6 +273,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       signalingWaiting: this.#pacer.stats.waiting,
       signalingRefusals: this.#pacer.stats.refusals,
       unreliableDropped,
+      /** Unreliable messages waiting for a congested channel (only the newest of each kind). */
+      unreliableWaitingBytes,
       reliableQueuedBytes,
       /** Reliable messages kept until the other side confirms them (resent after a reconnect). */
       unacknowledgedBytes,
