@@ -1,7 +1,8 @@
 import { DEFAULT_MAX_RECONNECT_GRACE_MS, type IceServer } from "starwire/signaling-protocol";
 import { parseProxyAddress } from "./client-address.js";
+import type { LogLevel } from "./logger.js";
 
-export type LogLevel = "info" | "silent";
+export type { LogLevel } from "./logger.js";
 
 export type CorsOrigin = "*" | "same-host" | string[];
 
@@ -305,8 +306,8 @@ class EnvReader {
   logLevel(name: string): LogLevel {
     const value = this.raw(name);
     if (value === undefined) return defaultConfig.logLevel;
-    if (value === "info" || value === "silent") return value;
-    this.problems.push(`${name} must be "info" or "silent", got "${value}"`);
+    if (value === "debug" || value === "info" || value === "silent") return value;
+    this.problems.push(`${name} must be "debug", "info" or "silent", got "${value}"`);
     return defaultConfig.logLevel;
   }
 

@@ -433,7 +433,9 @@ export class RoomRegistry {
       const id = this.randomPeerId();
       if (isClientId(id) && !room.clients.has(id) && !room.reserved.has(id)) return id;
     }
-    throw new Error(`no free peer id in room ${room.code} after ${PEER_ID_ATTEMPTS} attempts`);
+    throw new Error(
+      `no free peer id in room #${room.instance.slice(0, 8)} after ${PEER_ID_ATTEMPTS} attempts`,
+    );
   }
 }
 

@@ -4,7 +4,7 @@ import { Server } from "socket.io";
 import { AddressLimits } from "./address-limits.js";
 import type { CorsOrigin, SignalingConfig } from "./config.js";
 import { createHttpHandler } from "./http-routes.js";
-import { consoleLogger, type Logger, silentLogger } from "./logger.js";
+import { consoleLogger, type Logger, SignalingLog } from "./logger.js";
 import { RoomRegistry } from "./rooms.js";
 import { attachSignalingEvents, type SignalingIo } from "./socket-events.js";
 import { RoomTokens } from "./tokens.js";
@@ -31,7 +31,7 @@ export interface SignalingDebugStats {
 }
 
 export function createSignalingServer(config: SignalingConfig, logger?: Logger): SignalingServer {
-  const log = config.logLevel === "silent" ? silentLogger : (logger ?? consoleLogger);
+  const log = new SignalingLog(logger ?? consoleLogger, config.logLevel);
   const registry = new RoomRegistry({ maxRooms: config.maxRooms, roomCodeLength: config.roomCodeLength });
   const addressLimits = new AddressLimits(config);
   // Without ROOM_SECRET, a random key: host and resume tokens then only hold while this process runs.
@@ -50,6 +50,11 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
         : (request, callback) => callback(null, { origin: isOriginAllowed(config.corsOrigin, request) }),
     allowRequest: (request, callback) => {
       if (isOriginAllowed(config.corsOrigin, request)) return callback(null, true);
+      // The origin is a website, not a player: worth telling an operator who forgot CORS_ORIGIN.
+      log.refusal(
+        "handshake refused (origin)",
+        `handshake refused: pages from ${JSON.stringify(request.headers.origin)} may not connect; list that origin in CORS_ORIGIN if they should`,
+      );
       callback("this page's origin may not use this signaling server (CORS_ORIGIN)", false);
     },
   });
@@ -74,6 +79,7 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
     close() {
       // Places kept for dropped sockets die with the server: no countdown outlives it.
       events.close();
+      log.close();
       // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
       closing ??= io.close();
       return closing;

@@ -16,7 +16,7 @@ import { clientAddress, ProxyAddresses } from "./client-address.js";
 import type { SignalingConfig } from "./config.js";
 import { GraceTimers } from "./grace-timers.js";
 import { IdleSockets } from "./idle-sockets.js";
-import type { Logger } from "./logger.js";
+import type { SignalingLog } from "./logger.js";
 import { TokenBucket } from "./rate-limit.js";
 import type { LeaveOutcome, Result, Room, RoomRegistry, Takeover } from "./rooms.js";
 import type { RoomTokens } from "./tokens.js";
@@ -105,15 +105,12 @@ export function attachSignalingEvents(
   registry: RoomRegistry,
   addressLimits: AddressLimits,
   config: SignalingConfig,
-  logger: Logger,
+  logs: SignalingLog,
   tokens: RoomTokens,
 ): SignalingEvents {
-  // A logger that throws (a full disk, a closed stream) must not turn into a failed request.
-  const log: Logger = (line) => {
-    try {
-      logger(line);
-    } catch {}
-  };
+  // Room codes never appear in logs (a code is all it takes to join a room without a password):
+  // rooms are named by `tag`. Client addresses only at debug level.
+  const log = (line: string): void => logs.info(line);
   const handlers = new Map<string, EventHandler>([
     ["create", create],
     ["join", join],
@@ -130,6 +127,7 @@ export function attachSignalingEvents(
     const seconds = config.idleSocketTimeoutMs / 1000;
     closeConnection(
       socket,
+      "socket closed (idle)",
       `idle: no room created or joined within ${seconds} s; connect again when you are ready to play`,
     );
   });
@@ -153,11 +151,24 @@ export function attachSignalingEvents(
           "warning: a connection came with X-Forwarded-For but TRUST_PROXY=0, so per-address limits count the proxy's address for everyone behind it; set TRUST_PROXY to the number of proxies in front if there are any (logged once)",
         );
       }
+      if (
+        config.trustedProxies > 0 &&
+        headers["x-forwarded-for"] !== undefined &&
+        !proxies.has(socket.handshake.address)
+      ) {
+        logs.refusal(
+          "X-Forwarded-For ignored",
+          "X-Forwarded-For ignored: the connection does not come from TRUSTED_PROXY_ADDRESSES, so it counts under its own address (a client reaching the server directly, or a proxy missing from that list)",
+          `address=${socket.handshake.address}`,
+        );
+      }
       address = clientAddress(socket.handshake.address, headers, config.trustedProxies, proxies);
       if (!addressLimits.openSocket(address)) {
         closeConnection(
           socket,
+          "socket closed (too many connections)",
           `too many connections from your address (at most ${config.maxSocketsPerAddress}); close some first`,
+          address,
         );
         return;
       }
@@ -224,12 +235,17 @@ export function attachSignalingEvents(
    * Tells the socket why (a signalingError with code rate_limited: the protocol has no better
    * code) and closes its whole connection, so the client cannot keep the transport open.
    */
-  function closeConnection(socket: SignalingSocket, message: string): void {
+  function closeConnection(socket: SignalingSocket, kind: string, message: string, address?: string): void {
     const socketId = socket.id;
     try {
       socket.emit("signalingError", { ...errorOf("rate_limited", message), event: CONNECTION_EVENT });
       socket.disconnect(true);
-      log(`socket ${socketId} closed: ${message.split(";")[0]}`);
+      // Anyone can open sockets to be closed, as fast as it likes: aggregated.
+      logs.refusal(
+        kind,
+        `socket ${socketId} closed: ${message.split(";")[0]}`,
+        address === undefined ? undefined : `address=${address}`,
+      );
     } catch (error) {
       log(`error closing ${socketId}: ${describeError(error)}`);
     }
@@ -316,9 +332,11 @@ export function attachSignalingEvents(
           );
     if (!result.ok) {
       if (result.code === "reclaim_refused") {
-        // Never the token: it is what proves the room is this host's.
-        log(
-          `room ${reclaim?.roomCode} reclaim refused socket=${socketId} address=${address}: ${result.message}`,
+        // Never the token (it is what proves the room is this host's), nor the code it was for.
+        logs.refusal(
+          "reclaim refused",
+          `reclaim refused socket=${socketId}: ${result.message}`,
+          `address=${address}`,
         );
       }
       return result;
@@ -341,16 +359,16 @@ export function attachSignalingEvents(
       respond(reply);
       for (const peerId of takeover.unlistedPeers) socket.emit("peerJoined", { peerId });
       if (takeover.replacedSocketId !== undefined) dropReplaced(takeover.replacedSocketId);
-      log(`room ${room.code} taken over host=${socketId}`);
+      log(`room ${tag(room)} taken over host=${socketId}`);
       return reply;
     }
     const locked = room.password === undefined ? "" : " password=yes";
     const graceNote = room.reconnectGraceMs === 0 ? "" : ` grace=${room.reconnectGraceMs}ms`;
     if (reclaim === undefined) {
-      log(`room ${room.code} created host=${socketId} maxPlayers=${room.maxPlayers}${locked}${graceNote}`);
+      log(`room ${tag(room)} created host=${socketId} maxPlayers=${room.maxPlayers}${locked}${graceNote}`);
     } else {
       log(
-        `room ${room.code} reclaimed host=${socketId} reserved=${room.reserved.size} maxPlayers=${room.maxPlayers}${locked}${graceNote}`,
+        `room ${tag(room)} reclaimed host=${socketId} reserved=${room.reserved.size} maxPlayers=${room.maxPlayers}${locked}${graceNote}`,
       );
     }
     return reply;
@@ -383,8 +401,11 @@ export function attachSignalingEvents(
       if (result.code === "wrong_password") {
         // Never the attempt itself: a near miss in a log is most of a password.
         const given = password === undefined ? "none given" : "wrong";
-        log(
-          `room ${normalizeRoomCode(roomCode)} refused socket=${socketId} address=${address} password=${given}`,
+        const room = registry.room(roomCode);
+        logs.refusal(
+          "join refused (password)",
+          `room ${room === undefined ? "?" : tag(room)} refused socket=${socketId} password=${given}`,
+          `address=${address}`,
         );
       }
       return result;
@@ -397,7 +418,7 @@ export function attachSignalingEvents(
     respond(reply);
     toHost(room)?.emit("peerJoined", { peerId });
     log(
-      `room ${room.code} joined peer=${peerId} socket=${socketId} players=${room.clients.size}/${room.maxPlayers}`,
+      `room ${tag(room)} joined peer=${peerId} socket=${socketId} players=${room.clients.size}/${room.maxPlayers}`,
     );
     return reply;
   }
@@ -442,10 +463,12 @@ export function attachSignalingEvents(
     if (!result.ok) {
       if (result.code === "invalid_request") {
         addressLimits.failedJoins.take(address);
-        // Never the token. Only a live room's code is worth a line (and is not arbitrary input).
-        if (registry.room(roomCode) !== undefined) {
-          log(`room ${roomCode} resume refused peer=${peerId} socket=${socketId} address=${address}`);
-        }
+        // Never the token, nor the code it was for.
+        logs.refusal(
+          "resume refused",
+          `resume refused peer=${peerId} socket=${socketId}: ${result.message}`,
+          `address=${address}`,
+        );
       }
       return result;
     }
@@ -457,7 +480,7 @@ export function attachSignalingEvents(
     // owns both sees the reply first (ordering across two connections is not guaranteed, but likely).
     respond(reply);
     if (result.replacedSocketId !== undefined) dropReplaced(result.replacedSocketId);
-    log(`room ${room.code} resumed peer=${peerId} socket=${socketId}`);
+    log(`room ${tag(room)} resumed peer=${peerId} socket=${socketId}`);
     return reply;
   }
 
@@ -490,7 +513,7 @@ export function attachSignalingEvents(
     if (!request.ok) return invalid(request.message);
     const result = registry.setRefusing(socketId, request.value.refusing);
     if (!result.ok) return result;
-    if (result.changed) log(`room ${result.room.code} refusing=${result.room.refusing}`);
+    if (result.changed) log(`room ${tag(result.room)} refusing=${result.room.refusing}`);
     return { ok: true };
   }
 
@@ -502,7 +525,7 @@ export function attachSignalingEvents(
     if (!result.ok) return result;
     if (result.kind === "reserved") {
       // A reserved id from a reclaim: no socket to tell, and the host already knows it is gone.
-      log(`room ${result.room.code} released reserved peer=${peerId}`);
+      log(`room ${tag(result.room)} released reserved peer=${peerId}`);
       return { ok: true };
     }
     if (result.kind === "detached") {
@@ -510,14 +533,14 @@ export function attachSignalingEvents(
       // session_expired.
       graceTimers.stop(result.room, peerId);
       socket.emit("peerLeft", { peerId });
-      log(`room ${result.room.code} kicked peer=${peerId} (detached)`);
+      log(`room ${tag(result.room)} kicked peer=${peerId} (detached)`);
       return { ok: true };
     }
     io.to(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
     outOfRoom(result.clientSocketId);
     // peerLeft goes out before the reply, so when the host's kick settles its peer list is current.
     socket.emit("peerLeft", { peerId });
-    log(`room ${result.room.code} kicked peer=${peerId} socket=${result.clientSocketId}`);
+    log(`room ${tag(result.room)} kicked peer=${peerId} socket=${result.clientSocketId}`);
     return { ok: true };
   }
 
@@ -534,7 +557,7 @@ export function attachSignalingEvents(
   /** A socket dropped in a room with a grace: its place waits for it, and nobody is told yet. */
   function detached(room: Room, peerId: number, socketId: string): void {
     graceTimers.start(room, peerId, room.reconnectGraceMs, () => expire(room, peerId));
-    log(`room ${room.code} detached peer=${peerId} socket=${socketId} grace=${room.reconnectGraceMs}ms`);
+    log(`room ${tag(room)} detached peer=${peerId} socket=${socketId} grace=${room.reconnectGraceMs}ms`);
   }
 
   /** A detached place's grace ran out: it goes as if it had left then. Runs from a timer. */
@@ -543,12 +566,12 @@ export function attachSignalingEvents(
       const outcome = registry.expire(room, peerId);
       if (outcome?.kind === "client_left") {
         toHost(room)?.emit("peerLeft", { peerId });
-        log(`room ${room.code} expired peer=${peerId}`);
+        log(`room ${tag(room)} expired peer=${peerId}`);
         return;
       }
       announceLeave(outcome, "expired");
     } catch (error) {
-      log(`error expiring peer ${peerId} of room ${room.code}: ${describeError(error)}`);
+      log(`error expiring peer ${peerId} of room ${tag(room)}: ${describeError(error)}`);
     }
   }
 
@@ -558,7 +581,7 @@ export function attachSignalingEvents(
     if (outcome.kind === "client_left") {
       graceTimers.stop(room, outcome.peerId);
       toHost(room)?.emit("peerLeft", { peerId: outcome.peerId });
-      log(`room ${room.code} left peer=${outcome.peerId} (${how})`);
+      log(`room ${tag(room)} left peer=${outcome.peerId} (${how})`);
       return;
     }
     graceTimers.stopRoom(room);
@@ -567,8 +590,16 @@ export function attachSignalingEvents(
       io.to(clientSocketId).emit("roomClosed", { reason: "host_left" });
       outOfRoom(clientSocketId);
     }
-    log(`room ${room.code} closed reason=host_left (host ${how}) clients=${outcome.clientSocketIds.length}`);
+    log(`room ${tag(room)} closed reason=host_left (host ${how}) clients=${outcome.clientSocketIds.length}`);
   }
+}
+
+/**
+ * How logs name a room: `#` and the first 8 characters of its instance (tokens.ts), which are
+ * random and say nothing about its code. The same room keeps its tag across a reclaim.
+ */
+export function tag(room: Room): string {
+  return `#${room.instance.slice(0, 8)}`;
 }
 
 /**

@@ -129,7 +129,7 @@ describe("configFromEnv", () => {
     ["EVENT_BURST", "1.5"],
     ["ROOM_CODE_LENGTH", "3"],
     ["ROOM_CODE_LENGTH", "13"],
-    ["LOG_LEVEL", "debug"],
+    ["LOG_LEVEL", "verbose"],
     ["CORS_ORIGIN", "not a url"],
     ["CORS_ORIGIN", "https://a.example.com/path"],
     ["CORS_ORIGIN", ","],

@@ -78,8 +78,10 @@ export interface TestServer {
   logs: string[];
   connect(options?: Partial<ManagerOptions & SocketOptions>): Promise<TestClient>;
   health(): Promise<{ status: string; rooms: number; sockets: number }>;
-  /** A host with a fresh room. */
-  createRoom(maxPlayers?: number): Promise<{ host: TestClient; roomCode: string; hostToken: string }>;
+  /** A host with a fresh room; `tag` is how logs name it (never by its code). */
+  createRoom(
+    maxPlayers?: number,
+  ): Promise<{ host: TestClient; roomCode: string; hostToken: string; tag: string }>;
   /** A client that joined `roomCode`, after its host has heard of it. */
   joinRoom(roomCode: string, host?: TestClient): Promise<{ client: TestClient; peerId: number }>;
   close(): Promise<void>;
@@ -129,7 +131,7 @@ export async function startServer(overrides: Partial<SignalingConfig> = {}): Pro
       const host = await connect();
       const reply = await host.request<Reply<CreateReply>>("create", { maxPlayers });
       if (!reply.ok) throw new Error(`create failed: ${reply.code}`);
-      return { host, roomCode: reply.roomCode, hostToken: reply.hostToken! };
+      return { host, roomCode: reply.roomCode, hostToken: reply.hostToken!, tag: tagOf(reply.hostToken!) };
     },
     async joinRoom(roomCode, host) {
       const client = await connect();
@@ -148,6 +150,11 @@ export async function startServer(overrides: Partial<SignalingConfig> = {}): Pro
     },
   };
   return testServer;
+}
+
+/** How logs name the room a host or resume token belongs to: `#` and 8 characters of its instance. */
+export function tagOf(token: string): string {
+  return `#${token.slice(0, 8)}`;
 }
 
 /** Resolves with the disconnect reason; rejects if the socket is still connected after `timeoutMs`. */

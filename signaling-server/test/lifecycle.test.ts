@@ -13,11 +13,11 @@ const start = serverPerTest();
 describe("clients leaving", () => {
   it("tells the host at once when a client's socket drops", async () => {
     const s = await start();
-    const { host, roomCode } = await s.createRoom();
+    const { host, roomCode, tag } = await s.createRoom();
     const { client, peerId } = await s.joinRoom(roomCode, host);
     client.raw.disconnect();
     expect(await host.inbox.next("peerLeft", PROMPTLY_MS)).toEqual({ peerId });
-    expect(s.logs).toContain(`room ${roomCode} left peer=${peerId} (disconnected)`);
+    expect(s.logs).toContain(`room ${tag} left peer=${peerId} (disconnected)`);
   });
 
   it("tells the host when a client leaves, and lets that socket join again with a new id", async () => {
@@ -47,7 +47,7 @@ describe("the host leaving", () => {
   for (const how of ["disconnects", "leaves"] as const) {
     it(`closes the room when the host ${how}: every client gets roomClosed host_left at once`, async () => {
       const s = await start();
-      const { host, roomCode } = await s.createRoom();
+      const { host, roomCode, tag } = await s.createRoom();
       const clients = [];
       for (let i = 0; i < 3; i++) clients.push(await s.joinRoom(roomCode, host));
       const bystander = await s.createRoom();
@@ -67,7 +67,7 @@ describe("the host leaving", () => {
         ok: true,
       });
       expect(s.logs).toContainEqual(
-        expect.stringMatching(`^room ${roomCode} closed reason=host_left .*clients=3$`),
+        expect.stringMatching(`^room ${tag} closed reason=host_left .*clients=3$`),
       );
     });
   }
@@ -85,7 +85,7 @@ describe("the host leaving", () => {
 describe("kick", () => {
   it("removes the client: it gets roomClosed kicked, the host peerLeft before its reply", async () => {
     const s = await start();
-    const { host, roomCode } = await s.createRoom();
+    const { host, roomCode, tag } = await s.createRoom();
     const { client, peerId } = await s.joinRoom(roomCode, host);
     const other = await s.joinRoom(roomCode, host);
     expect(await host.request("kick", { peerId })).toEqual({ ok: true });
@@ -96,7 +96,7 @@ describe("kick", () => {
     expect(other.client.inbox.pending("roomClosed")).toEqual([]);
     expect(await client.request("signal", { data: OFFER })).toMatchObject({ code: "not_in_room" });
     expect(await host.request("kick", { peerId })).toMatchObject({ code: "unknown_peer" });
-    expect(s.logs).toContainEqual(expect.stringMatching(`^room ${roomCode} kicked peer=${peerId} `));
+    expect(s.logs).toContainEqual(expect.stringMatching(`^room ${tag} kicked peer=${peerId} `));
     // A kicked client's later disconnect is not reported a second time.
     client.raw.disconnect();
     other.client.raw.disconnect();

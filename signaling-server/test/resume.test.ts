@@ -16,6 +16,7 @@ import {
   startServer,
   type TestClient,
   type TestServer,
+  tagOf,
   WAIT_MS,
 } from "./helpers.js";
 
@@ -113,7 +114,9 @@ describe("without a grace (the default)", () => {
 
     first.client.raw.io.engine.close();
     expect(await host.inbox.next("peerLeft", PROMPTLY_MS)).toEqual({ peerId: first.reply.peerId });
-    expect(s.logs).toContain(`room ${reply.roomCode} left peer=${first.reply.peerId} (disconnected)`);
+    expect(s.logs).toContain(
+      `room ${tagOf(reply.hostToken!)} left peer=${first.reply.peerId} (disconnected)`,
+    );
 
     host.raw.io.engine.close();
     expect(await second.client.inbox.next("roomClosed", PROMPTLY_MS)).toEqual({ reason: "host_left" });
@@ -135,7 +138,7 @@ describe("a client's dropped socket, with a grace", () => {
     await dropAbruptly(
       s,
       client,
-      `room ${roomCode} detached peer=${reply.peerId} socket=${serverSide.id} grace=${GRACE_MS}ms`,
+      `room ${tagOf(created.hostToken!)} detached peer=${reply.peerId} socket=${serverSide.id} grace=${GRACE_MS}ms`,
     );
     // The server saw a drop, not a deliberate disconnect.
     expect(await reason).toBe("transport close");
@@ -146,7 +149,9 @@ describe("a client's dropped socket, with a grace", () => {
     const again = await s.connect();
     const resumed = await resumeWith(again, roomCode.toLowerCase(), reply.peerId, reply.resumeToken!);
     expect(resumed).toEqual({ ...reply, ok: true });
-    expect(s.logs).toContain(`room ${roomCode} resumed peer=${reply.peerId} socket=${again.raw.id}`);
+    expect(s.logs).toContain(
+      `room ${tagOf(created.hostToken!)} resumed peer=${reply.peerId} socket=${again.raw.id}`,
+    );
     expect(s.server.debugStats()).toMatchObject({ graceTimers: 0, idleTimers: 0 });
     await expectSignalsFlow(host, again, reply.peerId);
 
@@ -178,7 +183,7 @@ describe("a client's dropped socket, with a grace", () => {
     expect(await host.inbox.next("peerLeft", GRACE_MS + WAIT_MS)).toEqual({ peerId: reply.peerId });
     // Timers never fire early; allow a little for the drop reaching the server.
     expect(Date.now() - droppedAt).toBeGreaterThanOrEqual(GRACE_MS - 50);
-    expect(s.logs).toContain(`room ${roomCode} expired peer=${reply.peerId}`);
+    expect(s.logs).toContain(`room ${tagOf(created.hostToken!)} expired peer=${reply.peerId}`);
     expect(s.server.debugStats().graceTimers).toBe(0);
 
     const again = await s.connect();
@@ -216,7 +221,7 @@ describe("a client's dropped socket, with a grace", () => {
 
     expect(await host.request("kick", { peerId: reply.peerId })).toEqual({ ok: true });
     expect(host.inbox.pending("peerLeft")).toEqual([{ peerId: reply.peerId }]);
-    expect(s.logs).toContain(`room ${created.roomCode} kicked peer=${reply.peerId} (detached)`);
+    expect(s.logs).toContain(`room ${tagOf(created.hostToken!)} kicked peer=${reply.peerId} (detached)`);
     expect(s.server.debugStats().graceTimers).toBe(0);
     const again = await s.connect();
     expect(await resumeWith(again, created.roomCode, reply.peerId, reply.resumeToken!)).toMatchObject({
@@ -273,11 +278,14 @@ describe("resume", () => {
     expect(await resumeWith(other, "ZZZZZZ", 5, tokenFor("ZZZZZZ", 5))).toMatchObject({
       code: "no_such_room",
     });
-    // Nothing changed hands; refusals are logged without the token.
+    // Nothing changed hands; refusals are logged without the token or the code, once a minute.
     expect(a.client.raw.connected && b.client.raw.connected).toBe(true);
-    expect(s.logs.filter((line) => line.includes("resume refused"))).toHaveLength(3);
+    expect(s.logs.filter((line) => line.includes("resume refused"))).toEqual([
+      `resume refused peer=${a.reply.peerId} socket=${other.raw.id}: this resume token does not belong to this room and peer`,
+    ]);
     expect(s.logs.join("\n")).not.toContain(token);
     expect(s.logs.join("\n")).not.toContain(flipped);
+    expect(s.logs.join("\n")).not.toContain(roomCode);
   });
 
   it("counts wrong tokens as failed joins, but not a real token for a room that is not live", async () => {
@@ -303,7 +311,7 @@ describe("a host's dropped socket, with a grace", () => {
     const { host, reply: created } = await hostOf(s);
     const { roomCode, hostToken } = created;
     const stayed = await clientOf(s, roomCode, host);
-    await dropAbruptly(s, host, new RegExp(`^room ${roomCode} detached peer=1 `));
+    await dropAbruptly(s, host, new RegExp(`^room ${tagOf(hostToken!)} detached peer=1 `));
 
     // The room is live: a new client joins; the away host's signals go nowhere, without an error.
     const late = await clientOf(s, roomCode, undefined);
@@ -325,7 +333,7 @@ describe("a host's dropped socket, with a grace", () => {
     });
     // The host missed the late join: it hears of it now (after its reply), and of nobody else.
     expect(await newHost.inbox.next("peerJoined")).toEqual({ peerId: late.reply.peerId });
-    expect(s.logs).toContain(`room ${roomCode} taken over host=${newHost.raw.id}`);
+    expect(s.logs).toContain(`room ${tagOf(hostToken!)} taken over host=${newHost.raw.id}`);
     expect(s.server.debugStats()).toMatchObject({ rooms: 1, graceTimers: 0 });
 
     await expectSignalsFlow(newHost, stayed.client, stayed.reply.peerId);
@@ -344,12 +352,14 @@ describe("a host's dropped socket, with a grace", () => {
     const s = await serverWith();
     const { host, reply: created } = await hostOf(s);
     const { client } = await clientOf(s, created.roomCode, host);
-    await dropAbruptly(s, host, new RegExp(`^room ${created.roomCode} detached peer=1 `));
+    await dropAbruptly(s, host, new RegExp(`^room ${tagOf(created.hostToken!)} detached peer=1 `));
     await delay(GRACE_MS / 4);
     expect(client.inbox.pending("roomClosed")).toEqual([]);
 
     expect(await client.inbox.next("roomClosed", GRACE_MS + WAIT_MS)).toEqual({ reason: "host_left" });
-    expect(s.logs).toContain(`room ${created.roomCode} closed reason=host_left (host expired) clients=1`);
+    expect(s.logs).toContain(
+      `room ${tagOf(created.hostToken!)} closed reason=host_left (host expired) clients=1`,
+    );
     expect(s.server.debugStats()).toMatchObject({ rooms: 0, graceTimers: 0 });
     // Too late: the code is free, so a reclaim opens it afresh.
     const newHost = await s.connect();
@@ -358,7 +368,7 @@ describe("a host's dropped socket, with a grace", () => {
       reclaim: { roomCode: created.roomCode, hostToken: created.hostToken, peers: [] },
     });
     expect(reclaimed).toMatchObject({ ok: true, roomCode: created.roomCode });
-    expect(s.logs.at(-1)).toMatch(`room ${created.roomCode} reclaimed `);
+    expect(s.logs.at(-1)).toMatch(`room ${tagOf(created.hostToken!)} reclaimed `);
   });
 
   it("a takeover while the old host socket is still attached closes that socket and tells no client", async () => {
@@ -442,7 +452,9 @@ describe("the grace a room gets", () => {
     expect(reply.reconnectGraceMs).toBe(500);
     const joined = await clientOf(s, reply.roomCode, host);
     expect(joined.reply.reconnectGraceMs).toBe(500);
-    expect(s.logs).toContainEqual(expect.stringMatching(`^room ${reply.roomCode} created .* grace=500ms$`));
+    expect(s.logs).toContainEqual(
+      expect.stringMatching(`^room ${tagOf(reply.hostToken!)} created .* grace=500ms$`),
+    );
 
     const off = await serverWith({ maxReconnectGraceMs: 0 });
     const { host: offHost, reply: offReply } = await hostOf(off, { maxPlayers: 4, reconnectGraceMs: 60_000 });
