@@ -1,6 +1,6 @@
 // Game callbacks run on what strangers send: when they throw, that input (or that peer) is
 // refused, and nothing escapes to take the host down.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   MemoryMultiplayerPeer,
   MultiplayerAPI,
@@ -89,6 +89,49 @@ describe("a throwing schema", () => {
         reason: "invalid_arguments",
         message: expect.stringContaining("the schema threw: not a string at all"),
       },
+    ]);
+  });
+});
+
+describe("a throwing handler", () => {
+  it("is logged, and the next call runs", async () => {
+    const network = new MemoryNetwork();
+    const host = await hostGame(network);
+    const client = await joinGame(network, host.roomCode);
+    class Chat extends NetNode<Chat> {
+      readonly said: string[] = [];
+      constructor() {
+        super("chat");
+        this.rpcConfig("say", ["any_peer"]);
+        this.rpcConfig("sayLater", ["any_peer"]);
+      }
+      say(line: string): void {
+        if (line === "boom") throw new Error("handler bug");
+        this.said.push(line);
+      }
+      async sayLater(line: string): Promise<void> {
+        await Promise.resolve();
+        if (line === "boom") throw new Error("async handler bug");
+        this.said.push(line);
+      }
+    }
+    const hostChat = host.api.root.addChild(new Chat());
+    const clientChat = client.api.root.addChild(new Chat());
+    const logged: unknown[][] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((...args) => logged.push(args));
+    try {
+      clientChat.rpcId(1, "say", "boom");
+      clientChat.rpcId(1, "sayLater", "boom");
+      clientChat.rpcId(1, "say", "after");
+      clientChat.rpcId(1, "sayLater", "after later");
+      await until(() => hostChat.said.length === 2 && logged.length === 2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(hostChat.said).toEqual(["after", "after later"]);
+    expect(logged.map((args) => `${args[0]} ${(args[1] as Error).message}`)).toEqual([
+      "starwire: /root/chat.say threw handler bug",
+      "starwire: /root/chat.sayLater threw async handler bug",
     ]);
   });
 });
