@@ -58,6 +58,11 @@ export interface SignalingConfig {
    * server picks a random one at start, so tokens only hold for that process's lifetime.
    */
   roomSecret: string | undefined;
+  /**
+   * How long a host or resume token works after it was issued, in seconds. A connected host or
+   * client gets a fresh one every third of it, so a token in hand always has two thirds left.
+   */
+  tokenTtlSeconds: number;
 }
 
 export const MIN_ROOM_CODE_LENGTH = 4;
@@ -71,6 +76,10 @@ export const MAX_IDLE_SOCKET_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 export const MAX_RECONNECT_GRACE_LIMIT_MS = 60 * 60 * 1000;
 /** Shorter secrets are too easy to guess offline from one host token. */
 export const MIN_ROOM_SECRET_LENGTH = 16;
+/** A refresh every 20 s at least; below that tokens churn for nothing. */
+export const MIN_TOKEN_TTL_SECONDS = 60;
+/** A week: a leaked token should not outlive that. */
+export const MAX_TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   port: 8787,
@@ -100,6 +109,8 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   idleSocketTimeoutMs: 30_000,
   maxReconnectGraceMs: DEFAULT_MAX_RECONNECT_GRACE_MS,
   roomSecret: undefined,
+  // Ten minutes: a token in hand has at least 400 s left, past MAX_RECONNECT_GRACE_MS's 120 s.
+  tokenTtlSeconds: 600,
 });
 
 /** Thrown by `configFromEnv`; the message lists every bad variable so one restart fixes them all. */
@@ -188,6 +199,12 @@ export function configFromEnv(env: Env): SignalingConfig {
       MAX_RECONNECT_GRACE_LIMIT_MS,
     ),
     roomSecret: reader.secret("ROOM_SECRET", MIN_ROOM_SECRET_LENGTH),
+    tokenTtlSeconds: reader.integer(
+      "TOKEN_TTL_SECONDS",
+      defaultConfig.tokenTtlSeconds,
+      MIN_TOKEN_TTL_SECONDS,
+      MAX_TOKEN_TTL_SECONDS,
+    ),
   };
 
   // A cap above the transport limit could never be reached; saying so beats a silent surprise.
@@ -199,6 +216,13 @@ export function configFromEnv(env: Env): SignalingConfig {
   if (config.maxCandidateBytes > config.maxPayloadBytes) {
     problems.push(
       `MAX_CANDIDATE_BYTES (${config.maxCandidateBytes}) must not exceed MAX_PAYLOAD_BYTES (${config.maxPayloadBytes})`,
+    );
+  }
+
+  // A player away for the whole grace must still hold a live token: it has two thirds of the TTL.
+  if ((config.tokenTtlSeconds * 1000 * 2) / 3 < config.maxReconnectGraceMs) {
+    problems.push(
+      `TOKEN_TTL_SECONDS (${config.tokenTtlSeconds}) must be at least 1.5 × MAX_RECONNECT_GRACE_MS in seconds (${Math.ceil((config.maxReconnectGraceMs * 1.5) / 1000)}), or a player away for the whole grace comes back with an expired token`,
     );
   }
 

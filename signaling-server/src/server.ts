@@ -26,6 +26,8 @@ export interface SignalingDebugStats {
   idleTimers: number;
   /** Places kept for dropped sockets, each with its countdown. */
   graceTimers: number;
+  /** Per-room timers (token refreshes, empty-room countdowns): none once every room closed. */
+  roomTimers: number;
   /** Addresses each per-address map remembers; each falls back to 0 once its addresses go quiet. */
   addresses: ReturnType<AddressLimits["trackedAddresses"]>;
 }
@@ -35,7 +37,7 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
   const registry = new RoomRegistry({ maxRooms: config.maxRooms, roomCodeLength: config.roomCodeLength });
   const addressLimits = new AddressLimits(config);
   // Without ROOM_SECRET, a random key: host and resume tokens then only hold while this process runs.
-  const tokens = new RoomTokens(config.roomSecret);
+  const tokens = new RoomTokens(config.roomSecret, config.tokenTtlSeconds);
 
   const httpServer = createServer(
     createHttpHandler(() => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size })),
@@ -90,6 +92,7 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
         sockets: io.of("/").sockets.size,
         idleTimers: events.idleTimers,
         graceTimers: events.graceTimers,
+        roomTimers: events.roomTimers,
         addresses: addressLimits.trackedAddresses(),
       };
     },

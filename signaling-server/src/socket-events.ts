@@ -18,8 +18,9 @@ import { GraceTimers } from "./grace-timers.js";
 import { IdleSockets } from "./idle-sockets.js";
 import type { SignalingLog } from "./logger.js";
 import { TokenBucket } from "./rate-limit.js";
+import { RoomTimers } from "./room-timers.js";
 import type { LeaveOutcome, Result, Room, RoomRegistry, Takeover } from "./rooms.js";
-import type { RoomTokens } from "./tokens.js";
+import { ClosedInstances, type RoomTokens } from "./tokens.js";
 import {
   splitArguments,
   validateCreate,
@@ -92,6 +93,8 @@ export interface SignalingEvents {
   readonly idleTimers: number;
   /** Grace countdowns running now: one per place whose socket dropped. */
   readonly graceTimers: number;
+  /** Per-room timers running now: token refreshes and empty-room countdowns. */
+  readonly roomTimers: number;
   /** Stops every grace countdown, and keeps no place for sockets that drop from now on. */
   close(): void;
 }
@@ -133,6 +136,11 @@ export function attachSignalingEvents(
   });
 
   const graceTimers = new GraceTimers<Room>();
+  // Every live room: its members get fresh tokens every third of their lifetime.
+  const tokenRefreshes = new RoomTimers<Room>();
+  const refreshMs = (config.tokenTtlSeconds * 1000) / 3;
+  // Rooms that closed here, so their tokens cannot reopen them while they last.
+  const closedInstances = new ClosedInstances(config.tokenTtlSeconds * 1000);
   let closed = false;
 
   let warnedAboutProxy = false;
@@ -224,9 +232,13 @@ export function attachSignalingEvents(
     get graceTimers() {
       return graceTimers.size;
     },
+    get roomTimers() {
+      return tokenRefreshes.size;
+    },
     close() {
       closed = true;
       graceTimers.stopAll();
+      tokenRefreshes.stopAll();
     },
   };
   return events;
@@ -310,8 +322,12 @@ export function attachSignalingEvents(
       );
     }
     const { maxPlayers, password, reclaim } = request.value;
+    // A refused reclaim counts as a failed join: trying tokens against codes is guessing, like
+    // trying codes, and must not tell quickly which codes are live.
+    if (reclaim !== undefined && !addressLimits.failedJoins.allows(address)) return tooManyFailures();
     // A token names one room: it reopens that room after a restart, or takes it over while it is
-    // live, but never a later room that got the same code.
+    // live, but never a later room that got the same code, never once it expired, and never a room
+    // that closed on this process (its host left, or its grace or emptiness ran out).
     const claimed = reclaim && tokens.hostInstance(reclaim.roomCode, reclaim.hostToken);
     const live = reclaim && registry.room(reclaim.roomCode);
     const grace = Math.min(request.value.reconnectGraceMs ?? 0, config.maxReconnectGraceMs);
@@ -324,7 +340,8 @@ export function attachSignalingEvents(
             password,
             {
               roomCode: reclaim.roomCode,
-              tokenMatches: !!claimed && (live === undefined || live.instance === claimed),
+              tokenMatches:
+                !!claimed && (live === undefined ? !closedInstances.has(claimed) : live.instance === claimed),
               ...(claimed ? { instance: claimed } : {}),
               peers: reclaim.peers,
             },
@@ -332,6 +349,7 @@ export function attachSignalingEvents(
           );
     if (!result.ok) {
       if (result.code === "reclaim_refused") {
+        addressLimits.failedJoins.take(address);
         // Never the token (it is what proves the room is this host's), nor the code it was for.
         logs.refusal(
           "reclaim refused",
@@ -362,6 +380,7 @@ export function attachSignalingEvents(
       log(`room ${tag(room)} taken over host=${socketId}`);
       return reply;
     }
+    tokenRefreshes.every(room, refreshMs, () => refreshTokens(room));
     const locked = room.password === undefined ? "" : " password=yes";
     const graceNote = room.reconnectGraceMs === 0 ? "" : ` grace=${room.reconnectGraceMs}ms`;
     if (reclaim === undefined) {
@@ -380,12 +399,7 @@ export function attachSignalingEvents(
     if (!hasReply) return invalid("join needs a reply callback to receive the peer id");
     // Failures first: an address that used them up is guessing codes or passwords, and is
     // refused before its attempt is counted or a password is hashed.
-    if (!addressLimits.failedJoins.allows(address)) {
-      return errorOf(
-        "rate_limited",
-        `too many failed joins from your address (at most ${config.failedJoinsPerMinute} a minute); wait before trying again`,
-      );
-    }
+    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures();
     if (!addressLimits.joinAttempts.take(address)) {
       return errorOf(
         "rate_limited",
@@ -423,6 +437,45 @@ export function attachSignalingEvents(
     return reply;
   }
 
+  /** The answer once an address used up FAILED_JOINS_PER_MINUTE (joins, resumes and reclaims). */
+  function tooManyFailures(): SignalingError {
+    return errorOf(
+      "rate_limited",
+      `too many failed joins from your address (at most ${config.failedJoinsPerMinute} a minute); wait before trying again`,
+    );
+  }
+
+  /**
+   * Fresh tokens for everyone in a live room who has a socket (a detached place keeps the token it
+   * has, with at least two thirds of its lifetime left). Runs from a timer.
+   */
+  function refreshTokens(room: Room): void {
+    try {
+      if (registry.room(room.code) !== room) {
+        tokenRefreshes.stop(room);
+        return;
+      }
+      if (room.hostSocketId !== undefined) {
+        io.to(room.hostSocketId).emit("hostToken", { hostToken: tokens.issueHost(room.code, room.instance) });
+      }
+      for (const [peerId, socketId] of room.clients) {
+        if (socketId === undefined) continue;
+        io.to(socketId).emit("resumeToken", {
+          resumeToken: tokens.issueResume(room.code, room.instance, peerId),
+        });
+      }
+    } catch (error) {
+      log(`error refreshing the tokens of room ${tag(room)}: ${describeError(error)}`);
+    }
+  }
+
+  /** Whatever a room held beyond the registry goes with it; its tokens can no longer reopen it. */
+  function roomEnded(room: Room): void {
+    graceTimers.stopRoom(room);
+    tokenRefreshes.stop(room);
+    closedInstances.add(room.instance);
+  }
+
   /** A client's place, as join and resume answer it. */
   function placeReply(room: Room, peerId: number): Reply<JoinReply> {
     return {
@@ -443,13 +496,8 @@ export function attachSignalingEvents(
     const request = validateResume(payload);
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("resume needs a reply callback to receive its place back");
-    // A wrong token counts as a failed join: it is guessing, like a wrong code or password.
-    if (!addressLimits.failedJoins.allows(address)) {
-      return errorOf(
-        "rate_limited",
-        `too many failed joins from your address (at most ${config.failedJoinsPerMinute} a minute); wait before trying again`,
-      );
-    }
+    // A wrong or expired token counts as a failed join: it is guessing, like a wrong code or password.
+    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures();
     const { peerId, resumeToken } = request.value;
     const roomCode = normalizeRoomCode(request.value.roomCode);
     const claimed = tokens.resumeInstance(roomCode, peerId, resumeToken);
@@ -584,7 +632,7 @@ export function attachSignalingEvents(
       log(`room ${tag(room)} left peer=${outcome.peerId} (${how})`);
       return;
     }
-    graceTimers.stopRoom(room);
+    roomEnded(room);
     // One emit per socket: io.to([]) with an empty list would broadcast to every socket.
     for (const clientSocketId of outcome.clientSocketIds) {
       io.to(clientSocketId).emit("roomClosed", { reason: "host_left" });

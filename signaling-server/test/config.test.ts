@@ -36,6 +36,7 @@ describe("configFromEnv", () => {
       idleSocketTimeoutMs: 30_000,
       maxReconnectGraceMs: 120_000,
       roomSecret: undefined,
+      tokenTtlSeconds: 600,
     });
     expect(configFromEnv({})).toEqual(defaultConfig);
     expect(Object.hasOwn(defaultConfig, "roomSecret")).toBe(true);
@@ -75,6 +76,7 @@ describe("configFromEnv", () => {
       FAILED_JOINS_PER_MINUTE: "4",
       IDLE_SOCKET_TIMEOUT_MS: "5000",
       MAX_RECONNECT_GRACE_MS: "30000",
+      TOKEN_TTL_SECONDS: "3600",
     });
     expect(config).toEqual({
       port: 0,
@@ -105,6 +107,7 @@ describe("configFromEnv", () => {
       failedJoinsPerMinute: 4,
       idleSocketTimeoutMs: 5000,
       maxReconnectGraceMs: 30_000,
+      tokenTtlSeconds: 3600,
     });
   });
 
@@ -157,6 +160,9 @@ describe("configFromEnv", () => {
     ["MAX_RECONNECT_GRACE_MS", "3600001"],
     ["MAX_RECONNECT_GRACE_MS", "2m"],
     ["MAX_RECONNECT_GRACE_MS", "1.5"],
+    ["TOKEN_TTL_SECONDS", "59"],
+    ["TOKEN_TTL_SECONDS", "604801"],
+    ["TOKEN_TTL_SECONDS", "10m"],
   ])("rejects %s=%s with a message naming the variable", (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
@@ -208,10 +214,23 @@ describe("configFromEnv", () => {
 
   it("reads MAX_RECONNECT_GRACE_MS: 0 (no grace) to an hour", () => {
     expect(configFromEnv({ MAX_RECONNECT_GRACE_MS: "0" }).maxReconnectGraceMs).toBe(0);
-    expect(configFromEnv({ MAX_RECONNECT_GRACE_MS: "3600000" }).maxReconnectGraceMs).toBe(3_600_000);
+    expect(
+      configFromEnv({ MAX_RECONNECT_GRACE_MS: "3600000", TOKEN_TTL_SECONDS: "5400" }).maxReconnectGraceMs,
+    ).toBe(3_600_000);
     expect(problemsOf({ MAX_RECONNECT_GRACE_MS: "3600001" })).toEqual([
       'MAX_RECONNECT_GRACE_MS must be an integer from 0 to 3600000, got "3600001"',
     ]);
+  });
+
+  it("reads TOKEN_TTL_SECONDS, at least 1.5 × the longest grace", () => {
+    expect(configFromEnv({ TOKEN_TTL_SECONDS: "60", MAX_RECONNECT_GRACE_MS: "40000" }).tokenTtlSeconds).toBe(
+      60,
+    );
+    expect(problemsOf({ TOKEN_TTL_SECONDS: "60", MAX_RECONNECT_GRACE_MS: "40001" })).toEqual([
+      "TOKEN_TTL_SECONDS (60) must be at least 1.5 × MAX_RECONNECT_GRACE_MS in seconds (61), or a player away for the whole grace comes back with an expired token",
+    ]);
+    // The longest grace needs a longer lifetime than the default.
+    expect(problemsOf({ MAX_RECONNECT_GRACE_MS: "3600000" })[0]).toMatch(/^TOKEN_TTL_SECONDS \(600\)/);
   });
 
   it("reads ROOM_SECRET, at least 16 characters, and never quotes it back", () => {

@@ -48,18 +48,24 @@ export function knowLiveRoom(roomCode: string, hostToken: string): void {
   liveInstances.set(roomCode, hostToken.split(".")[0]!);
 }
 
-/** A host token as the README defines it: instance.HMAC-SHA256(ROOM_SECRET, host NUL code NUL instance). */
+/** Tokens' expiry: TOKEN_TTL_SECONDS (600) after the fuzz run started, so they hold for the whole run. */
+const FUZZ_EXPIRES_AT = Math.floor(Date.now() / 1000) + 600;
+
+/** A host token as the README defines it: instance.expiresAt.HMAC-SHA256(ROOM_SECRET, host NUL code NUL instance NUL expiresAt). */
 export function hostTokenFor(roomCode: string, secret = FUZZ_ROOM_SECRET): string {
-  const mac = createHmac("sha256", secret).update(`host\0${roomCode}\0${FUZZ_INSTANCE}`).digest("base64url");
-  return `${FUZZ_INSTANCE}.${mac}`;
+  const mac = createHmac("sha256", secret)
+    .update(`host\0${roomCode}\0${FUZZ_INSTANCE}\0${FUZZ_EXPIRES_AT}`)
+    .digest("base64url");
+  return `${FUZZ_INSTANCE}.${FUZZ_EXPIRES_AT}.${mac}`;
 }
 
-/** A resume token as the README defines it: instance.HMAC-SHA256(ROOM_SECRET, peer NUL code NUL instance NUL peerId). */
+/** A resume token as the README defines it: instance.expiresAt.HMAC-SHA256(ROOM_SECRET, peer NUL code NUL instance NUL peerId NUL expiresAt). */
 export function resumeTokenFor(roomCode: string, peerId: unknown, secret = FUZZ_ROOM_SECRET): string {
+  const instance = liveInstances.get(roomCode) ?? FUZZ_INSTANCE;
   const mac = createHmac("sha256", secret)
-    .update(`peer\0${roomCode}\0${liveInstances.get(roomCode) ?? FUZZ_INSTANCE}\0${String(peerId)}`)
+    .update(`peer\0${roomCode}\0${instance}\0${String(peerId)}\0${FUZZ_EXPIRES_AT}`)
     .digest("base64url");
-  return `${liveInstances.get(roomCode) ?? FUZZ_INSTANCE}.${mac}`;
+  return `${instance}.${FUZZ_EXPIRES_AT}.${mac}`;
 }
 
 /** Names socket.io-client refuses to emit; they can only be fuzzed in-process. */
@@ -218,7 +224,7 @@ export function allowedByProtocol(event: ClientEvent, payload: readonly unknown[
 
 /** The codes a valid request may still be refused with, given the README's error table. */
 export const CODES_FOR_VALID: Record<ClientEvent, readonly string[]> = {
-  // reclaim_refused: a token that is not the code's, or a code that is live.
+  // reclaim_refused: a token that is not the code's, or a code that is live, or a room that closed.
   create: ["already_in_room", "reclaim_refused"],
   join: ["no_such_room", "wrong_password", "already_in_room"],
   // invalid_request: a well-formed token that is not this room's and peer's.

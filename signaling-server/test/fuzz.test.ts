@@ -453,6 +453,7 @@ describe("the live server", () => {
           sockets: 0,
           idleTimers: 0,
           graceTimers: 0,
+          roomTimers: 0,
           addresses: { sockets: 0, roomCreates: 0, joinAttempts: 0, failedJoins: 0 },
         });
     });

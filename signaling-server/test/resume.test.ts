@@ -75,16 +75,33 @@ function resumeWith(client: TestClient, roomCode: string, peerId: number, resume
   return client.request<Reply<JoinReply>>("resume", { roomCode, peerId, resumeToken });
 }
 
-/** A resume token as the server issues it (tokens.ts) for `peerId` in room `code`, instance `instance`. */
-function tokenFor(code: string, peerId: number, instance = "AAAAAAAAAAAAAAAAAAAAAA"): string {
+/**
+ * A resume token as the server issues it (tokens.ts) for `peerId` in room `code`, instance
+ * `instance`, expiring at `expiresAt` (Unix seconds; 5 minutes from now by default).
+ */
+function tokenFor(
+  code: string,
+  peerId: number,
+  instance = "AAAAAAAAAAAAAAAAAAAAAA",
+  expiresAt = Math.floor(Date.now() / 1000) + 300,
+): string {
   const mac = createHmac("sha256", SECRET)
-    .update(`peer\0${code}\0${instance}\0${peerId}`)
+    .update(`peer\0${code}\0${instance}\0${peerId}\0${expiresAt}`)
     .digest("base64url");
-  return `${instance}.${mac}`;
+  return `${instance}.${expiresAt}.${mac}`;
 }
 
-/** The room instance a host token names (the part before the dot). */
-const instanceOf = (hostToken: string | undefined) => hostToken!.split(".")[0]!;
+/** The room instance a token names (the part before the first dot). */
+const instanceOf = (token: string | undefined) => token!.split(".")[0]!;
+/** A token's expiry (Unix seconds). */
+const expiryOf = (token: string | undefined) => Number(token!.split(".")[1]);
+
+/** A place as `join` answered it, as `resume` answers it again: with a fresh token of the same room. */
+const samePlace = (reply: JoinReply) => ({
+  ...reply,
+  ok: true,
+  resumeToken: expect.stringMatching(`^${instanceOf(reply.resumeToken)}\\.`),
+});
 
 /** Both directions work: the host reaches `peerId` on `client`, and `client` reaches the host. */
 async function expectSignalsFlow(host: TestClient, client: TestClient, peerId: number): Promise<void> {
@@ -107,7 +124,12 @@ describe("without a grace (the default)", () => {
       roomCode: reply.roomCode,
       peerId: first.reply.peerId,
       iceServers: [],
-      resumeToken: tokenFor(reply.roomCode, first.reply.peerId, instanceOf(reply.hostToken)),
+      resumeToken: tokenFor(
+        reply.roomCode,
+        first.reply.peerId,
+        instanceOf(reply.hostToken),
+        expiryOf(first.reply.resumeToken),
+      ),
       reconnectGraceMs: 0,
     });
     const second = await clientOf(s, reply.roomCode, host);
@@ -148,7 +170,7 @@ describe("a client's dropped socket, with a grace", () => {
 
     const again = await s.connect();
     const resumed = await resumeWith(again, roomCode.toLowerCase(), reply.peerId, reply.resumeToken!);
-    expect(resumed).toEqual({ ...reply, ok: true });
+    expect(resumed).toEqual(samePlace(reply));
     expect(s.logs).toContain(
       `room ${tagOf(created.hostToken!)} resumed peer=${reply.peerId} socket=${again.raw.id}`,
     );
@@ -305,6 +327,41 @@ describe("resume", () => {
   });
 });
 
+describe("resume tokens", () => {
+  it("expire: one kept past its lifetime is refused like a wrong one, and counts as a failed join", async () => {
+    const s = await serverWith({ failedJoinsPerMinute: 1, tokenTtlSeconds: 1 });
+    const { host, reply: created } = await hostOf(s);
+    const { client, reply } = await clientOf(s, created.roomCode, host);
+    // Someone got hold of the token from the join reply, and tries it once it is old.
+    await delay(2100);
+    const thief = await s.connect();
+    expect(await resumeWith(thief, created.roomCode, reply.peerId, reply.resumeToken!)).toEqual({
+      ok: false,
+      code: "invalid_request",
+      message: "this resume token does not belong to this room and peer",
+    });
+    expect(client.raw.connected).toBe(true);
+    expect(await resumeWith(thief, created.roomCode, reply.peerId, reply.resumeToken!)).toMatchObject({
+      code: "rate_limited",
+    });
+  });
+
+  it("are refreshed for a connected client every third of TOKEN_TTL_SECONDS; the fresh one resumes", async () => {
+    const s = await serverWith({ tokenTtlSeconds: 3 });
+    const { host, reply: created } = await hostOf(s);
+    const { client, reply } = await clientOf(s, created.roomCode, host);
+    const { resumeToken } = await client.inbox.next<{ resumeToken: string }>("resumeToken", 1000 + WAIT_MS);
+    expect(instanceOf(resumeToken)).toBe(instanceOf(reply.resumeToken));
+    expect(expiryOf(resumeToken)).toBeGreaterThan(expiryOf(reply.resumeToken));
+    await dropAbruptly(s, client, new RegExp(`detached peer=${reply.peerId} `));
+    const again = await s.connect();
+    expect(await resumeWith(again, created.roomCode, reply.peerId, resumeToken)).toEqual(samePlace(reply));
+    // The host got its own: host tokens, never resume tokens.
+    expect(host.inbox.pending("resumeToken")).toEqual([]);
+    expect(host.inbox.pending("hostToken").length).toBeGreaterThan(0);
+  });
+});
+
 describe("a host's dropped socket, with a grace", () => {
   it("keeps the room live and tells nobody; the host takes it over from a new socket", async () => {
     const s = await serverWith();
@@ -328,7 +385,7 @@ describe("a host's dropped socket, with a grace", () => {
       roomCode,
       peerId: 1,
       iceServers: [],
-      hostToken,
+      hostToken: expect.stringMatching(`^${instanceOf(hostToken)}\\.`),
       reconnectGraceMs: GRACE_MS,
     });
     // The host missed the late join: it hears of it now (after its reply), and of nobody else.
@@ -361,14 +418,14 @@ describe("a host's dropped socket, with a grace", () => {
       `room ${tagOf(created.hostToken!)} closed reason=host_left (host expired) clients=1`,
     );
     expect(s.server.debugStats()).toMatchObject({ rooms: 0, graceTimers: 0 });
-    // Too late: the code is free, so a reclaim opens it afresh.
+    // Too late: the room closed on this server, and its token no longer opens it.
     const newHost = await s.connect();
     const reclaimed = await newHost.request("create", {
       maxPlayers: 4,
       reclaim: { roomCode: created.roomCode, hostToken: created.hostToken, peers: [] },
     });
-    expect(reclaimed).toMatchObject({ ok: true, roomCode: created.roomCode });
-    expect(s.logs.at(-1)).toMatch(`room ${tagOf(created.hostToken!)} reclaimed `);
+    expect(reclaimed).toMatchObject({ ok: false, code: "reclaim_refused" });
+    expect(s.server.debugStats().rooms).toBe(0);
   });
 
   it("a takeover while the old host socket is still attached closes that socket and tells no client", async () => {
@@ -415,10 +472,9 @@ describe("after a restart", () => {
           reclaim: { roomCode: created.roomCode, hostToken: created.hostToken, peers: [reply.peerId] },
         }),
       ).toMatchObject({ ok: true, roomCode: created.roomCode, reconnectGraceMs: GRACE_MS });
-      expect(await resumeWith(client, created.roomCode, reply.peerId, reply.resumeToken!)).toEqual({
-        ...reply,
-        ok: true,
-      });
+      expect(await resumeWith(client, created.roomCode, reply.peerId, reply.resumeToken!)).toEqual(
+        samePlace(reply),
+      );
       await expectSignalsFlow(newHost, client, reply.peerId);
       expect(newHost.inbox.pending("peerJoined")).toEqual([]);
     } finally {

@@ -27,7 +27,9 @@ export type SignalingErrorCode =
   | "unknown_peer"
   | "wrong_password"
   | "reclaim_refused"
-  | "session_expired";
+  | "session_expired"
+  /** `create`: the address already holds as many live rooms as the server allows (MAX_ROOMS_PER_ADDRESS). */
+  | "too_many_rooms";
 
 export interface SignalingError {
   ok: false;
@@ -97,7 +99,11 @@ export interface CreateReply {
   roomCode: string;
   peerId: typeof HOST_PEER_ID;
   iceServers: IceServer[];
-  /** Proves ownership of `roomCode` when reclaiming it; valid across restarts when the server has a fixed ROOM_SECRET. */
+  /**
+   * Proves ownership of `roomCode` when reclaiming it; valid across restarts when the server has a
+   * fixed ROOM_SECRET. It expires (the server's TOKEN_TTL_SECONDS): while the host stays connected
+   * the server sends a fresh one in a `hostToken` event well before that, which replaces this one.
+   */
   hostToken?: string;
   /** The grace the server applies to this room: the one asked for, capped by the server's limit. */
   reconnectGraceMs?: number;
@@ -110,7 +116,11 @@ export interface JoinReply {
   roomCode: string;
   peerId: number;
   iceServers: IceServer[];
-  /** Proves this client owns `peerId` in `roomCode` when it `resume`s; like the host token, valid across restarts with a fixed ROOM_SECRET. */
+  /**
+   * Proves this client owns `peerId` in `roomCode` when it `resume`s; like the host token, valid
+   * across restarts with a fixed ROOM_SECRET, and it expires: a fresh one comes in a `resumeToken`
+   * event while the client stays connected, and replaces this one.
+   */
   resumeToken?: string;
   /** The room's grace (CreateReply.reconnectGraceMs); a client keeps trying to come back this long. */
   reconnectGraceMs?: number;
@@ -151,6 +161,12 @@ export const MAX_CONNECTION_NUMBER = 2 ** 31 - 1;
 /** `session_expired`: a client's reconnect grace ran out on the server before it resumed. */
 export type RoomClosedReason = "host_left" | "kicked" | "session_expired";
 
+/**
+ * Why the server closed a host's room under it. `empty_room`: the room had no client (and no
+ * reserved id) for the server's EMPTY_ROOM_TIMEOUT_MS.
+ */
+export type RoomExpiredReason = "empty_room";
+
 export interface ClientToServerEvents {
   create(request: CreateRequest, reply: (reply: Reply<CreateReply>) => void): void;
   join(request: JoinRequest, reply: (reply: Reply<JoinReply>) => void): void;
@@ -173,6 +189,24 @@ export interface ServerToClientEvents {
   signal(signal: IncomingSignal): void;
   /** To a client: it is no longer in the room. */
   roomClosed(event: { reason: RoomClosedReason }): void;
+  /**
+   * To the host: the server closed its room (see RoomExpiredReason). The code and every token of
+   * the room are spent (a reclaim with its host token is `reclaim_refused`), and the host's socket is
+   * outside any room: it may `create` a new one, or is closed after IDLE_SOCKET_TIMEOUT_MS.
+   */
+  roomExpired(event: { reason: RoomExpiredReason }): void;
+  /**
+   * To the host, every third of the server's token lifetime while it is connected: a fresh host
+   * token for its room. Store it in place of the one from `create` (or the previous event) and
+   * reclaim with the newest: an old one expires, and then a reclaim with it is `reclaim_refused`.
+   */
+  hostToken(event: { hostToken: string }): void;
+  /**
+   * To each client, every third of the server's token lifetime while it is connected: a fresh
+   * resume token for its place. Store it in place of the one from `join`/`resume` (or the previous
+   * event) and resume with the newest: an old one expires, and then a resume with it is refused.
+   */
+  resumeToken(event: { resumeToken: string }): void;
   /** A reply to an event that carried no reply callback (signal, or a request sent without one). */
   signalingError(error: SignalingError & { event: string }): void;
 }
