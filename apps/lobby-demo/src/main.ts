@@ -95,6 +95,8 @@ function describeFailure(reason: string): string {
       return "That room is locked.";
     case "signaling_unreachable":
       return "Cannot reach the signaling server.";
+    case "room_expired":
+      return "Your room closed: nobody joined it for a long while.";
     default:
       return `Could not connect (${reason}).`;
   }

@@ -39,7 +39,7 @@ export interface MultiplayerEvents {
   peerReconnected: [id: number];
   /** Client only: the connection to the host is up (fires before `peerConnected(1)`). */
   connectedToServer: [];
-  /** Client only: the connection never came up. */
+  /** A client's connection never came up; or a host lost its room for good (`room_expired`). */
   connectionFailed: [reason: ConnectionFailedReason, message: string];
   /** Client only: the host is gone (after `peerDisconnected(1)`). */
   serverDisconnected: [];

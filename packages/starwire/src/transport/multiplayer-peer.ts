@@ -21,7 +21,9 @@ export type ConnectionFailedReason =
   | "timeout"
   | "host_left"
   | "kicked"
-  | "auth_failed";
+  | "auth_failed"
+  /** Host: the signaling server closed its room, which nobody had joined for a long while. */
+  | "room_expired";
 
 /** What a transport reports. A client's connection to the host is peer 1 connecting. */
 export interface PeerEventHandler {

@@ -348,6 +348,13 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     socket.on("peerJoined", ({ peerId }) => this.#acceptClient(peerId));
     socket.on("peerLeft", ({ peerId }) => this.#dropClient(peerId, false));
     socket.on("signal", ({ from, data, connection }) => this.#hostSignal(from, data, connection ?? 0));
+    // Tokens expire; the server sends fresh ones while we are connected, and a reclaim needs the newest.
+    socket.on("hostToken", ({ hostToken }) => {
+      if (typeof hostToken === "string") room.hostToken = hostToken;
+    });
+    socket.on("roomExpired", () => {
+      if (socket === this.#socket) this.#roomExpired();
+    });
     this.#listenForRefusals(socket);
     socket.on("disconnect", (reason) => {
       // Our own disconnect() says "io client disconnect"; anything else is the server going away.
@@ -367,6 +374,18 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     if (this.refuseNewConnections) socket.emit("setRefusing", { refusing: true });
     for (const peerId of this.#pendingKicks) this.#kick(peerId);
     this.#askForOffers();
+  }
+
+  /**
+   * The server closed the room: nobody was in it for the server's empty-room timeout. Its code is
+   * spent, and a host nobody joins stops holding one (making a new room would defeat the point).
+   */
+  #roomExpired(): void {
+    this.close();
+    this.reportConnectionFailed(
+      "room_expired",
+      "the signaling server closed this room: nobody was in it for the server's empty-room timeout",
+    );
   }
 
   /**
@@ -551,6 +570,9 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
 
   #listenAsClient(socket: SignalingSocket): void {
     this.#listenForRefusals(socket);
+    socket.on("resumeToken", ({ resumeToken }) => {
+      if (this.#seat && typeof resumeToken === "string") this.#seat.resumeToken = resumeToken;
+    });
     socket.on("signal", ({ from, data, connection }) => {
       const session = this.#sessions.get(HOST_PEER_ID);
       if (from !== HOST_PEER_ID || !session) return;
@@ -690,6 +712,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
         return null;
       }
       this.#iceServers = reply.iceServers;
+      if (reply.resumeToken) this.#seat!.resumeToken = reply.resumeToken;
       if (this.#socket === null) {
         this.#socket = socket;
         this.#listenAsClient(socket);
