@@ -57,6 +57,7 @@ const server = spawn("taskset", ["-c", "0", process.execPath, "signaling-server/
     ROOM_CREATES_PER_MINUTE: "0",
     JOIN_ATTEMPTS_PER_MINUTE: "0",
     FAILED_JOINS_PER_MINUTE: "0",
+    MAX_ROOMS_PER_ADDRESS: "0",
     IDLE_SOCKET_TIMEOUT_MS: "0",
   },
   stdio: "ignore",

@@ -46,6 +46,7 @@ export default defineConfig({
         ROOM_CREATES_PER_MINUTE: "0",
         JOIN_ATTEMPTS_PER_MINUTE: "0",
         FAILED_JOINS_PER_MINUTE: "0",
+        MAX_ROOMS_PER_ADDRESS: "0",
         EVENTS_PER_SECOND: "5000",
         EVENT_BURST: "10000",
       },

@@ -44,8 +44,15 @@ export interface SignalingConfig {
   roomCreatesPerMinute: number;
   /** Every join attempt counts, so room codes cannot be guessed quickly. */
   joinAttemptsPerMinute: number;
-  /** Only joins that failed with no_such_room or wrong_password count. */
+  /** Only joins that failed with no_such_room or wrong_password count (and refused resumes and reclaims). */
   failedJoinsPerMinute: number;
+  /** Live rooms one address may hold at once; 0 turns it off. */
+  maxRoomsPerAddress: number;
+  /**
+   * A room that has had no client (and no reserved id) this long while its host is connected is
+   * closed; 0 turns it off.
+   */
+  emptyRoomTimeoutMs: number;
   /** A socket outside a room for this long is disconnected; 0 turns it off. */
   idleSocketTimeoutMs: number;
   /**
@@ -72,6 +79,9 @@ export const MAX_TRUSTED_PROXIES = 10;
 /** Below a second a client could not even connect and create before being dropped. */
 export const MIN_IDLE_SOCKET_TIMEOUT_MS = 1000;
 export const MAX_IDLE_SOCKET_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+/** A room gets at least a second to be joined, and at most a week without anyone in it. */
+export const MIN_EMPTY_ROOM_TIMEOUT_MS = 1000;
+export const MAX_EMPTY_ROOM_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
 /** An hour: a place held longer than that is a place nobody is coming back to. */
 export const MAX_RECONNECT_GRACE_LIMIT_MS = 60 * 60 * 1000;
 /** Shorter secrets are too easy to guess offline from one host token. */
@@ -106,6 +116,10 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   // Every wrong code is a failed join, so this caps guessing: 20 guesses a minute against
   // 30^6 ≈ 729 million codes hit one of 1000 live rooms about once in 25 days per address.
   failedJoinsPerMinute: 20,
+  // A host has one or two rooms open; ten leaves room for a household behind one address.
+  maxRoomsPerAddress: 10,
+  // Half an hour with nobody: a tab left open, not a lobby still filling.
+  emptyRoomTimeoutMs: 30 * 60 * 1000,
   idleSocketTimeoutMs: 30_000,
   maxReconnectGraceMs: DEFAULT_MAX_RECONNECT_GRACE_MS,
   roomSecret: undefined,
@@ -185,6 +199,13 @@ export function configFromEnv(env: Env): SignalingConfig {
       defaultConfig.failedJoinsPerMinute,
       1,
       1_000_000,
+    ),
+    maxRoomsPerAddress: reader.limit("MAX_ROOMS_PER_ADDRESS", defaultConfig.maxRoomsPerAddress, 1, 1_000_000),
+    emptyRoomTimeoutMs: reader.limit(
+      "EMPTY_ROOM_TIMEOUT_MS",
+      defaultConfig.emptyRoomTimeoutMs,
+      MIN_EMPTY_ROOM_TIMEOUT_MS,
+      MAX_EMPTY_ROOM_TIMEOUT_MS,
     ),
     idleSocketTimeoutMs: reader.limit(
       "IDLE_SOCKET_TIMEOUT_MS",

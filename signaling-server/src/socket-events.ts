@@ -141,6 +141,10 @@ export function attachSignalingEvents(
   const refreshMs = (config.tokenTtlSeconds * 1000) / 3;
   // Rooms that closed here, so their tokens cannot reopen them while they last.
   const closedInstances = new ClosedInstances(config.tokenTtlSeconds * 1000);
+  // Rooms without a client: closed after EMPTY_ROOM_TIMEOUT_MS.
+  const emptyRooms = new RoomTimers<Room>();
+  // The address each live room counts against (MAX_ROOMS_PER_ADDRESS): its host's.
+  const roomHolders = new Map<Room, string>();
   let closed = false;
 
   let warnedAboutProxy = false;
@@ -233,12 +237,13 @@ export function attachSignalingEvents(
       return graceTimers.size;
     },
     get roomTimers() {
-      return tokenRefreshes.size;
+      return tokenRefreshes.size + emptyRooms.size;
     },
     close() {
       closed = true;
       graceTimers.stopAll();
       tokenRefreshes.stopAll();
+      emptyRooms.stopAll();
     },
   };
   return events;
@@ -330,6 +335,22 @@ export function attachSignalingEvents(
     // that closed on this process (its host left, or its grace or emptiness ran out).
     const claimed = reclaim && tokens.hostInstance(reclaim.roomCode, reclaim.hostToken);
     const live = reclaim && registry.room(reclaim.roomCode);
+    const tokenMatches =
+      !!claimed && (live === undefined ? !closedInstances.has(claimed) : live.instance === claimed);
+    // A create, or a reclaim that will succeed, needs room under the address's cap (a takeover by
+    // the address already holding the room changes nothing). A bad token is answered
+    // reclaim_refused whatever the address holds.
+    const takesOver = reclaim !== undefined && tokenMatches && live !== undefined;
+    if (
+      (reclaim === undefined || tokenMatches) &&
+      !(takesOver && roomHolders.get(live) === address) &&
+      !addressLimits.mayOpenRoom(address)
+    ) {
+      return errorOf(
+        "too_many_rooms",
+        `your address already holds ${config.maxRoomsPerAddress} live rooms, the most this server allows; close one first`,
+      );
+    }
     const grace = Math.min(request.value.reconnectGraceMs ?? 0, config.maxReconnectGraceMs);
     const result: Result<{ room: Room; takeover?: Takeover | undefined }> =
       reclaim === undefined
@@ -340,8 +361,7 @@ export function attachSignalingEvents(
             password,
             {
               roomCode: reclaim.roomCode,
-              tokenMatches:
-                !!claimed && (live === undefined ? !closedInstances.has(claimed) : live.instance === claimed),
+              tokenMatches,
               ...(claimed ? { instance: claimed } : {}),
               peers: reclaim.peers,
             },
@@ -362,6 +382,8 @@ export function attachSignalingEvents(
     addressLimits.roomCreates.take(address);
     idleSockets.stop(socketId);
     const { room } = result;
+    holdRoom(room, address);
+    watchOccupancy(room);
     const reply: Reply<CreateReply> = {
       ok: true,
       roomCode: room.code,
@@ -426,6 +448,7 @@ export function attachSignalingEvents(
     }
     idleSockets.stop(socketId);
     const { room, peerId } = result;
+    watchOccupancy(room);
     const reply = placeReply(room, peerId);
     // The client learns its id before the host hears of it. A host that is away hears of it when
     // it takes its room back (see create).
@@ -473,7 +496,58 @@ export function attachSignalingEvents(
   function roomEnded(room: Room): void {
     graceTimers.stopRoom(room);
     tokenRefreshes.stop(room);
+    emptyRooms.stop(room);
     closedInstances.add(room.instance);
+    const holder = roomHolders.get(room);
+    if (holder !== undefined) {
+      addressLimits.closeRoom(holder);
+      roomHolders.delete(room);
+    }
+  }
+
+  /** A room counts against its host's address; a takeover from elsewhere moves it there. */
+  function holdRoom(room: Room, address: string): void {
+    const holder = roomHolders.get(room);
+    if (holder === address) return;
+    if (holder !== undefined) addressLimits.closeRoom(holder);
+    addressLimits.openRoom(address);
+    roomHolders.set(room, address);
+  }
+
+  /**
+   * Starts the empty-room countdown when a live room has no client and no reserved id (reserved
+   * ids are players still connected to the host over WebRTC), stops it when it has one. Called
+   * after everything that changes a room's clients.
+   */
+  function watchOccupancy(room: Room): void {
+    if (config.emptyRoomTimeoutMs === 0) return;
+    if (registry.room(room.code) !== room || room.clients.size > 0 || room.reserved.size > 0) {
+      emptyRooms.stop(room);
+      return;
+    }
+    if (!emptyRooms.has(room)) emptyRooms.after(room, config.emptyRoomTimeoutMs, () => closeEmpty(room));
+  }
+
+  /**
+   * A room nobody joined (or everyone left) for EMPTY_ROOM_TIMEOUT_MS closes: its host is told
+   * with `roomExpired` and is outside any room again, so the idle countdown runs for its socket.
+   * A host that is away is left to its grace (a takeover starts the countdown over). Runs from a
+   * timer.
+   */
+  function closeEmpty(room: Room): void {
+    try {
+      const hostSocketId = room.hostSocketId;
+      if (registry.room(room.code) !== room || room.clients.size > 0 || room.reserved.size > 0) return;
+      if (hostSocketId === undefined) return;
+      const outcome = registry.leave(hostSocketId);
+      if (outcome?.kind !== "room_closed") return;
+      roomEnded(room);
+      io.to(hostSocketId).emit("roomExpired", { reason: "empty_room" });
+      outOfRoom(hostSocketId);
+      log(`room ${tag(room)} closed reason=empty_room (no client for ${config.emptyRoomTimeoutMs} ms)`);
+    } catch (error) {
+      log(`error closing empty room ${tag(room)}: ${describeError(error)}`);
+    }
   }
 
   /** A client's place, as join and resume answer it. */
@@ -522,6 +596,7 @@ export function attachSignalingEvents(
     }
     const { room } = result;
     graceTimers.stop(room, peerId);
+    watchOccupancy(room);
     idleSockets.stop(socketId);
     const reply = placeReply(room, peerId);
     // The new socket hears that it has the place before the old one is closed, so a client that
@@ -571,6 +646,7 @@ export function attachSignalingEvents(
     const { peerId } = request.value;
     const result = registry.kick(socketId, peerId);
     if (!result.ok) return result;
+    watchOccupancy(result.room);
     if (result.kind === "reserved") {
       // A reserved id from a reclaim: no socket to tell, and the host already knows it is gone.
       log(`room ${tag(result.room)} released reserved peer=${peerId}`);
@@ -613,6 +689,7 @@ export function attachSignalingEvents(
     try {
       const outcome = registry.expire(room, peerId);
       if (outcome?.kind === "client_left") {
+        watchOccupancy(room);
         toHost(room)?.emit("peerLeft", { peerId });
         log(`room ${tag(room)} expired peer=${peerId}`);
         return;
@@ -628,6 +705,7 @@ export function attachSignalingEvents(
     const { room } = outcome;
     if (outcome.kind === "client_left") {
       graceTimers.stop(room, outcome.peerId);
+      watchOccupancy(room);
       toHost(room)?.emit("peerLeft", { peerId: outcome.peerId });
       log(`room ${tag(room)} left peer=${outcome.peerId} (${how})`);
       return;

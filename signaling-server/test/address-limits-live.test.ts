@@ -204,6 +204,7 @@ describe("per-address state", () => {
     for (const client of clients) await client.request("join", { roomCode: "NOPE22" });
     expect(s.server.debugStats().addresses).toEqual({
       sockets: 5,
+      rooms: 0,
       roomCreates: 0,
       joinAttempts: 5,
       failedJoins: 5,

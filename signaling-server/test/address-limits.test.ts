@@ -6,9 +6,27 @@ const settings: AddressLimitSettings = {
   roomCreatesPerMinute: 3,
   joinAttemptsPerMinute: 4,
   failedJoinsPerMinute: 5,
+  maxRoomsPerAddress: 2,
 };
 
 describe("AddressLimits", () => {
+  it("counts live rooms per address up to the cap, and forgets an address at zero", () => {
+    const limits = new AddressLimits(settings);
+    expect(limits.mayOpenRoom("1.1.1.1")).toBe(true);
+    limits.openRoom("1.1.1.1");
+    limits.openRoom("1.1.1.1");
+    expect(limits.mayOpenRoom("1.1.1.1")).toBe(false);
+    expect(limits.mayOpenRoom("2.2.2.2")).toBe(true);
+    limits.closeRoom("1.1.1.1");
+    expect(limits.mayOpenRoom("1.1.1.1")).toBe(true);
+    limits.closeRoom("1.1.1.1");
+    limits.closeRoom("3.3.3.3");
+    expect(limits.trackedAddresses().rooms).toBe(0);
+    const off = new AddressLimits({ ...settings, maxRoomsPerAddress: 0 });
+    for (let i = 0; i < 100; i++) off.openRoom("1.1.1.1");
+    expect(off.mayOpenRoom("1.1.1.1")).toBe(true);
+  });
+
   it("counts open sockets per address up to the cap, and forgets an address at zero", () => {
     const limits = new AddressLimits(settings);
     expect(limits.openSocket("1.1.1.1")).toBe(true);
@@ -24,6 +42,7 @@ describe("AddressLimits", () => {
     limits.closeSocket("3.3.3.3");
     expect(limits.trackedAddresses()).toEqual({
       sockets: 0,
+      rooms: 0,
       roomCreates: 0,
       joinAttempts: 0,
       failedJoins: 0,
@@ -43,6 +62,7 @@ describe("AddressLimits", () => {
     expect(count(() => limits.failedJoins.take("a"))).toBe(5);
     expect(limits.trackedAddresses()).toEqual({
       sockets: 0,
+      rooms: 0,
       roomCreates: 1,
       joinAttempts: 1,
       failedJoins: 1,

@@ -233,6 +233,7 @@ describe("the live server", () => {
       roomCreatesPerMinute: 0,
       joinAttemptsPerMinute: 0,
       failedJoinsPerMinute: 0,
+      maxRoomsPerAddress: 0,
       idleSocketTimeoutMs: 0,
     });
     let openToken: string;
@@ -454,7 +455,7 @@ describe("the live server", () => {
           idleTimers: 0,
           graceTimers: 0,
           roomTimers: 0,
-          addresses: { sockets: 0, roomCreates: 0, joinAttempts: 0, failedJoins: 0 },
+          addresses: { sockets: 0, rooms: 0, roomCreates: 0, joinAttempts: 0, failedJoins: 0 },
         });
     });
   });
