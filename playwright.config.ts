@@ -45,6 +45,7 @@ export default defineConfig({
         ROOM_CREATES_PER_MINUTE: "0",
         JOIN_ATTEMPTS_PER_MINUTE: "0",
         FAILED_JOINS_PER_MINUTE: "0",
+        MAX_ROOMS_PER_ADDRESS: "0",
       },
       url: `http://127.0.0.1:${ports.signaling}/health`,
       reuseExistingServer: false,
