@@ -84,6 +84,7 @@ export async function startSignalingServer(port: number): Promise<ChildProcess> 
       ROOM_CREATES_PER_MINUTE: "0",
       JOIN_ATTEMPTS_PER_MINUTE: "0",
       FAILED_JOINS_PER_MINUTE: "0",
+      MAX_ROOMS_PER_ADDRESS: "0",
     },
     stdio: "ignore",
   });

@@ -16,6 +16,7 @@ export async function startSignaling(overrides: Partial<SignalingConfig> = {}) {
     roomCreatesPerMinute: 0,
     joinAttemptsPerMinute: 0,
     failedJoinsPerMinute: 0,
+    maxRoomsPerAddress: 0,
     ...overrides,
   });
   const { url } = await server.listen();
