@@ -51,4 +51,14 @@ export async function joinGame(network: MemoryNetwork, roomCode: string) {
   return { api, log, peer, id: peer.uniqueId };
 }
 
+/** A host and `clients` clients on one memory network, each knowing all the others. */
+export async function gameOf(clients: number) {
+  const network = new MemoryNetwork();
+  const host = await hostGame(network);
+  const joined: Awaited<ReturnType<typeof joinGame>>[] = [];
+  for (let i = 0; i < clients; i++) joined.push(await joinGame(network, host.roomCode));
+  await until(() => joined.every((c) => c.api.getPeers().length === clients));
+  return { network, host, joined, peers: [host, ...joined] };
+}
+
 export { MemoryNetwork };

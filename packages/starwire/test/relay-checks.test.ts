@@ -6,7 +6,7 @@ import { encodeRelay } from "../src/multiplayer/system-messages.js";
 import { encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { encodeCall } from "../src/wire/rpc-packet.js";
-import { hostGame, joinGame, MemoryNetwork, until } from "./helpers.js";
+import { gameOf, until } from "./helpers.js";
 
 const shortText: StandardSchemaV1<string> = {
   "~standard": {
@@ -32,13 +32,8 @@ class Arena extends NetNode<Arena> {
   }
 }
 
-async function gameOf(clients: number) {
-  const network = new MemoryNetwork();
-  const host = await hostGame(network);
-  const joined: Awaited<ReturnType<typeof joinGame>>[] = [];
-  for (let i = 0; i < clients; i++) joined.push(await joinGame(network, host.roomCode));
-  await until(() => joined.every((c) => c.api.getPeers().length === clients));
-  const peers = [host, ...joined];
+async function arenaGame(clients: number) {
+  const { peers } = await gameOf(clients);
   const arenas = peers.map((p) => p.api.root.addChild(new Arena(p.api)));
   const rejected = peers.map((p) => {
     const list: Rejection[] = [];
@@ -51,7 +46,7 @@ async function gameOf(clients: number) {
 
 describe("the host checks a relayed call before forwarding it", () => {
   it("a forbidden or malformed call is rejected by the host and reaches no honest client", async () => {
-    const { peers, arenas, rejected, settle } = await gameOf(5);
+    const { peers, arenas, rejected, settle } = await arenaGame(5);
     const hostile = arenas[1]!;
     const honest = arenas.slice(2);
     const call = (hostile.rpcId as (target: number, method: string, ...args: unknown[]) => void).bind(
@@ -92,7 +87,7 @@ describe("the host checks a relayed call before forwarding it", () => {
   });
 
   it("a relay costs the sender's byte budget once per recipient", async () => {
-    const { peers, rejected, settle } = await gameOf(4);
+    const { peers, rejected, settle } = await arenaGame(4);
     const host = peers[0]!.api;
     host.rateLimits = { ...host.rateLimits, bytesPerSecond: 100_000, byteBurst: 400_000 };
     const received = peers.slice(2).map((p) => {

@@ -14,7 +14,7 @@ import { networkTableOf } from "../src/rpc/network-table.js";
 import { encodeArguments, registerType } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { encodeCall } from "../src/wire/rpc-packet.js";
-import { hostGame, joinGame, MemoryNetwork, until } from "./helpers.js";
+import { gameOf, until } from "./helpers.js";
 
 type Call = { peer: number; method: string; sender: number; args: unknown[] };
 
@@ -97,12 +97,7 @@ const nameSchema: StandardSchemaV1<string> = {
 };
 
 async function game(clients = 2) {
-  const network = new MemoryNetwork();
-  const host = await hostGame(network);
-  const joined: Awaited<ReturnType<typeof joinGame>>[] = [];
-  for (let i = 0; i < clients; i++) joined.push(await joinGame(network, host.roomCode));
-  await until(() => joined.every((c) => c.api.getPeers().length === clients));
-  const peers = [host, ...joined];
+  const { peers } = await gameOf(clients);
   const boards = peers.map((p) => p.api.root.addChild(new Board(p.api)));
   const rejections: Rejection[][] = peers.map((p) => {
     const list: Rejection[] = [];
