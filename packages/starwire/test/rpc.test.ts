@@ -266,17 +266,17 @@ describe("rset", () => {
     expect(boards.map((b) => b.score)).toEqual([42, 7, 42]);
     expect(() => boards[0]!.rset("secret", "x")).toThrow(/not a @networked member/);
 
-    // A forged rset of member #1 (there is only "score") is rejected.
+    // A forged rset of member #1 (there is only "score"), with the node's true digest, is rejected.
     const forged = encodeCall({
       command: Command.RSET,
       cacheId: 99,
-      inline: { path: "/root/board", digest: 0 },
+      inline: { path: "/root/board", digest: networkTableOf(boards[0]!).digest },
       index: 1,
       args: encodeArguments(["x"]),
     });
     boards[1]!.api.peer.send(1, forged, "reliable", 0);
     await settle();
-    expect(rejections[0]!.at(-1)?.reason).toBe("config_mismatch");
+    expect(rejections[0]!.at(-1)).toMatchObject({ reason: "unknown_method", node: "/root/board" });
     expect(boards[0]!.secret).toBe("not networked");
   });
 });
