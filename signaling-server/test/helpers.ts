@@ -61,6 +61,40 @@ export class Inbox {
   pending(name: string): unknown[] {
     return this.received.filter((event) => event.name === name).map((event) => event.args[0]);
   }
+
+  /**
+   * Waits for a marker (the oldest unconsumed `name` event whose first argument passes `isMarker`),
+   * then consumes it and every unconsumed event received before it, and returns those earlier ones
+   * as `[name, first argument]`. A connection delivers in order, so when the marker was sent after
+   * an event that must not arrive, an empty answer proves that event never came.
+   */
+  before(
+    name: string,
+    isMarker: (arg: unknown) => boolean,
+    timeoutMs = WAIT_MS,
+  ): Promise<[name: string, arg: unknown][]> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const index = this.received.findIndex((event) => event.name === name && isMarker(event.args[0]));
+        if (index === -1) return false;
+        const earlier = this.received.splice(0, index + 1).slice(0, index);
+        resolve(earlier.map((event) => [event.name, event.args[0]]));
+        return true;
+      };
+      if (check()) return;
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for a "${name}" marker`));
+      }, timeoutMs);
+      const wake = (): void => {
+        if (check()) {
+          clearTimeout(timer);
+          this.waiters.delete(wake);
+        }
+      };
+      this.waiters.add(wake);
+    });
+  }
 }
 
 export interface TestClient {
