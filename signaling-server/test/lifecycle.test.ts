@@ -10,6 +10,15 @@ const PROMPTLY_MS = 500;
 
 const start = serverPerTest();
 
+/** A signal no test sends otherwise, to mark a point in a socket's stream (`Inbox.before`). */
+const MARKER = { type: "answer", sdp: "v=0\r\no=- 5 6 IN IP4 127.0.0.1\r\n" } as const;
+const isMarker = (arg: unknown) => (arg as { data?: { sdp?: string } }).data?.sdp === MARKER.sdp;
+/** The answer to a marker `signal` sent from outside any room. */
+const isNotInRoom = (arg: unknown) => {
+  const error = arg as SignalingError & { event: string };
+  return error.code === "not_in_room" && error.event === "signal";
+};
+
 describe("clients leaving", () => {
   it("tells the host at once when a client's socket drops", async () => {
     const s = await start();
@@ -38,8 +47,9 @@ describe("clients leaving", () => {
     const loner = await s.connect();
     expect(await loner.request("leave")).toEqual({ ok: true });
     loner.raw.emit("leave");
-    expect(await loner.request("leave")).toEqual({ ok: true });
-    expect(loner.inbox.pending("signalingError")).toEqual([]);
+    // A marker over the same socket: an error for the leave above would arrive before it.
+    loner.raw.emit("signal", { data: OFFER });
+    expect(await loner.inbox.before("signalingError", isNotInRoom)).toEqual([]);
   });
 });
 
@@ -58,14 +68,22 @@ describe("the host leaving", () => {
       for (const { client } of clients) {
         expect(await client.inbox.next("roomClosed", PROMPTLY_MS)).toEqual({ reason: "host_left" });
       }
-      expect(bystander.host.inbox.pending("roomClosed")).toEqual([]);
       expect(await s.health()).toMatchObject({ rooms: 1 });
       const late = await s.connect();
       expect(await late.request("join", { roomCode })).toMatchObject({ code: "no_such_room" });
       // The former clients are free to join elsewhere.
-      expect(await clients[0]!.client.request("join", { roomCode: bystander.roomCode })).toMatchObject({
-        ok: true,
+      const joined = await clients[0]!.client.request<{ ok: true; peerId: number }>("join", {
+        roomCode: bystander.roomCode,
       });
+      expect(joined).toMatchObject({ ok: true });
+      // That join was handled after the room closed (its clients had heard): its peerJoined is a
+      // marker on the bystander's socket, and nothing (no roomClosed) came before it.
+      expect(
+        await bystander.host.inbox.before(
+          "peerJoined",
+          (e) => (e as { peerId: number }).peerId === joined.peerId,
+        ),
+      ).toEqual([]);
       expect(s.logs).toContainEqual(
         expect.stringMatching(`^room ${tag} closed reason=host_left .*clients=3$`),
       );
@@ -78,7 +96,9 @@ describe("the host leaving", () => {
     const bystander = await s.connect();
     host.raw.disconnect();
     await expect.poll(() => s.health().then((h) => h.rooms)).toBe(0);
-    expect(bystander.inbox.pending("roomClosed")).toEqual([]);
+    // Sent after the room closed: a roomClosed for the bystander would arrive before the answer.
+    bystander.raw.emit("signal", { data: OFFER });
+    expect(await bystander.inbox.before("signalingError", isNotInRoom)).toEqual([]);
   });
 });
 
@@ -93,12 +113,19 @@ describe("kick", () => {
     expect(host.inbox.pending("peerLeft")).toEqual([{ peerId }]);
     await host.inbox.next("peerLeft");
     expect(await client.inbox.next("roomClosed")).toEqual({ reason: "kicked" });
-    expect(other.client.inbox.pending("roomClosed")).toEqual([]);
+    // A marker from the host, sent after the kick was handled: nothing came to the other client first.
+    host.raw.emit("signal", { to: other.peerId, data: MARKER });
+    expect(await other.client.inbox.before("signal", isMarker)).toEqual([]);
     expect(await client.request("signal", { data: OFFER })).toMatchObject({ code: "not_in_room" });
     expect(await host.request("kick", { peerId })).toMatchObject({ code: "unknown_peer" });
     expect(s.logs).toContainEqual(expect.stringMatching(`^room ${tag} kicked peer=${peerId} `));
-    // A kicked client's later disconnect is not reported a second time.
+    // A kicked client's later disconnect is not reported a second time: once the server has let
+    // go of its socket, a marker from the other client reaches the host with nothing before it.
+    const { sockets } = await s.health();
     client.raw.disconnect();
+    await expect.poll(() => s.health().then((h) => h.sockets)).toBe(sockets - 1);
+    other.client.raw.emit("signal", { data: MARKER });
+    expect(await host.inbox.before("signal", isMarker)).toEqual([]);
     other.client.raw.disconnect();
     expect(await host.inbox.next("peerLeft")).toEqual({ peerId: other.peerId });
   });

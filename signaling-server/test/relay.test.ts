@@ -1,4 +1,4 @@
-import type { IncomingSignal, SignalingError } from "starwire/signaling-protocol";
+import type { SignalingError } from "starwire/signaling-protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ANSWER, CANDIDATE, OFFER, startServer, type TestClient, type TestServer } from "./helpers.js";
 
@@ -18,14 +18,32 @@ afterEach(async () => {
   await server.close();
 });
 
+let markers = 0;
+
+/** A signal no test sends otherwise, and a test for it (`Inbox.before`). */
+function newMarker() {
+  const data = { type: "answer", sdp: `marker-${++markers}` } as const;
+  const isMarker = (arg: unknown) => (arg as { data?: { sdp?: string } }).data?.sdp === data.sdp;
+  return { data, isMarker };
+}
+
 /**
- * Proves `client` got nothing before `marker`: the host's events are handled in order and each
- * client's events arrive in order, so a stray signal sent earlier would arrive before the marker.
+ * Proves `client` got nothing (of any event) before a marker signal from its host `from`. Call it
+ * once the server has handled whatever must not reach `client` (its sender had its answer): the
+ * server emits to a socket in the order it handles events, and a connection delivers in order,
+ * so anything sent to `client` earlier would arrive before the marker.
  */
-async function expectOnlyMarkerNext(client: TestClient, peerId: number) {
-  const marker = { type: "answer", sdp: `marker-${peerId}` } as const;
-  host.raw.emit("signal", { to: peerId, data: marker });
-  expect(await client.inbox.next<IncomingSignal>("signal")).toEqual({ from: 1, data: marker });
+async function expectNothingBeforeMarker(client: TestClient, peerId: number, from: TestClient = host) {
+  const marker = newMarker();
+  from.raw.emit("signal", { to: peerId, data: marker.data });
+  expect(await client.inbox.before("signal", marker.isMarker)).toEqual([]);
+}
+
+/** The same for a host: a marker signal from one of its clients. */
+async function expectHostGotNothingBeforeMarker(roomHost: TestClient, client: TestClient) {
+  const marker = newMarker();
+  client.raw.emit("signal", { data: marker.data });
+  expect(await roomHost.inbox.before("signal", marker.isMarker)).toEqual([]);
 }
 
 describe("signal relay", () => {
@@ -39,13 +57,15 @@ describe("signal relay", () => {
     alice.client.raw.emit("signal", { to: 1, data: OFFER });
     expect(await host.inbox.next("signal")).toEqual({ from: alice.peerId, data: CANDIDATE });
     expect(await host.inbox.next("signal")).toEqual({ from: alice.peerId, data: OFFER });
-    await expectOnlyMarkerNext(bob.client, bob.peerId);
+    await expectNothingBeforeMarker(bob.client, bob.peerId);
+    await expectNothingBeforeMarker(alice.client, alice.peerId);
   });
 
   it("forwards a host's signal only to the addressed client, from peer 1", async () => {
     host.raw.emit("signal", { to: alice.peerId, data: ANSWER });
     expect(await alice.client.inbox.next("signal")).toEqual({ from: 1, data: ANSWER });
-    await expectOnlyMarkerNext(bob.client, bob.peerId);
+    await expectNothingBeforeMarker(bob.client, bob.peerId);
+    await expectHostGotNothingBeforeMarker(host, alice.client);
   });
 
   it("forwards candidates field for field, nulls and the end-of-candidates empty string included", async () => {
@@ -71,8 +91,11 @@ describe("signal relay", () => {
       host.raw.emit("signal", to === undefined ? { data: OFFER } : { to, data: OFFER });
       expect(await error).toMatchObject({ ok: false, code: "unknown_peer", event: "signal" });
     }
-    expect(stranger.client.inbox.pending("signal")).toEqual([]);
-    expect(other.host.inbox.pending("signal")).toEqual([]);
+    // Every refused signal was handled before its error came back: none reached the other room,
+    // nor the host itself (`to: 1`).
+    await expectNothingBeforeMarker(stranger.client, stranger.peerId, other.host);
+    await expectHostGotNothingBeforeMarker(other.host, stranger.client);
+    await expectHostGotNothingBeforeMarker(host, alice.client);
   });
 
   it("answers not_in_room for a signal from a socket in no room", async () => {
@@ -80,6 +103,8 @@ describe("signal relay", () => {
     const error = loner.inbox.next("signalingError");
     loner.raw.emit("signal", { to: alice.peerId, data: OFFER });
     expect(await error).toMatchObject({ code: "not_in_room", event: "signal" });
+    await expectNothingBeforeMarker(alice.client, alice.peerId);
+    await expectHostGotNothingBeforeMarker(host, bob.client);
   });
 
   it("answers through a reply callback when the sender gave one", async () => {
@@ -96,9 +121,12 @@ describe("host-only requests", () => {
     const error = alice.client.inbox.next("signalingError");
     alice.client.raw.emit("kick", { peerId: bob.peerId });
     expect(await error).toMatchObject({ code: "not_host", event: "kick" });
-    // Bob is still in: the host can still reach him.
-    await expectOnlyMarkerNext(bob.client, bob.peerId);
-    expect(bob.client.inbox.pending("roomClosed")).toEqual([]);
+    // Bob is still in (the host can still reach him) and heard nothing: no roomClosed came first.
+    await expectNothingBeforeMarker(bob.client, bob.peerId);
+    // Nor did the host lose him: no peerLeft before a marker from him.
+    await expectHostGotNothingBeforeMarker(host, bob.client);
+    // And the room still takes players.
+    await server.joinRoom(roomCode, host);
   });
 
   it("answers unknown_peer when the host kicks an id that is not in its room", async () => {
