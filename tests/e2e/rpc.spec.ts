@@ -64,10 +64,18 @@ test("RPCs between real tabs: order, relay, call_local, authority and channels",
   });
 
   // remoteSenderId survives await in an async handler, also with calls from two peers interleaved.
-  await a.page.evaluate(() => window.harness.arena.rpcId(1, "later", 50));
-  await b.page.evaluate(() => window.harness.arena.rpcId(1, "later", 5));
+  // Both calls wait in the host at once; they go on in the opposite order to their arrival.
+  await a.page.evaluate(() => window.harness.arena.rpcId(1, "later", "a"));
+  await b.page.evaluate(() => window.harness.arena.rpcId(1, "later", "b"));
+  await host.waitForFunction(() => window.harness.arena.lateArrivals === 2);
+  await host.evaluate(() => window.harness.arena.openGate("b"));
+  await host.waitForFunction(() => window.harness.arena.lateSenders.length === 1);
+  await host.evaluate(() => window.harness.arena.openGate("a"));
   await host.waitForFunction(() => window.harness.arena.lateSenders.length === 2);
-  expect(await host.evaluate(() => window.harness.arena.lateSenders)).toEqual([b.id, a.id]);
+  expect(await host.evaluate(() => window.harness.arena.lateSenders)).toEqual([
+    [b.id, "b"],
+    [a.id, "a"],
+  ]);
   expect(await host.evaluate(() => window.harness.api.remoteSenderId)).toBe(0);
 
   // An RPC declared on channel 1 travels on the extra data channel and arrives.

@@ -36,14 +36,26 @@ export class Arena extends NetNode {
     this.hostOnlyCalls.push(this.multiplayer.remoteSenderId);
   }
 
-  readonly lateSenders: number[] = [];
+  readonly lateSenders: Array<[sender: number, gate: string]> = [];
+  lateArrivals = 0;
+  readonly #gates = new Map<string, () => void>();
 
-  /** Reads the sender after two awaits: Starwire keeps it (Godot loses it, godot#86719). */
+  /**
+   * Reads the sender after awaiting a gate the test opens, then one more await: Starwire keeps it
+   * (Godot loses it, godot#86719), also while calls from several peers are suspended at once.
+   */
   @rpc("any_peer")
-  async later(delayMs: number): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  async later(gate: string): Promise<void> {
+    this.lateArrivals++;
+    await new Promise<void>((resolve) => this.#gates.set(gate, resolve));
     await Promise.resolve();
-    this.lateSenders.push(this.multiplayer.remoteSenderId);
+    this.lateSenders.push([this.multiplayer.remoteSenderId, gate]);
+  }
+
+  /** Lets the `later` call waiting at `gate` go on (not an RPC: the test calls it in the tab). */
+  openGate(gate: string): void {
+    this.#gates.get(gate)?.();
+    this.#gates.delete(gate);
   }
 
   readonly bigPayloads: Array<{ sender: number; length: number; sum: number }> = [];
