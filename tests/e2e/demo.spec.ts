@@ -142,8 +142,8 @@ test("four players: lobby, chat, ready, the game, leaving", async ({ browser }, 
   }
   for (const player of PLAYERS) expect(await pixelsOfColor(c, player.color)).toBeGreaterThan(100);
 
-  // Bob's arrow key moves Bob's circle on everyone else's screen. Circles start anywhere: he
-  // heads for the far side, so the wall cannot stop him short.
+  // Bob's arrow key moves Bob's circle on everyone else's screen. Circles start at least 150
+  // units from the side walls (simulation.test.ts), and he heads for the farther one.
   const before = await Promise.all([a, c, d].map(async (tab) => (await positions(tab))[bId]!));
   const right = before[0]!.x < ARENA.width / 2 ? 1 : -1;
   await b.locator("#arena-canvas").click();

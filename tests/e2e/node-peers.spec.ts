@@ -64,7 +64,7 @@ test("a Node dedicated host runs the demo game for three Chromium players", asyn
     const start = await Promise.all(
       [ben, cy].map((tab) => tab.evaluate(() => window.starwireDemo.positions())),
     );
-    // Circles start anywhere: she heads for the far side, so no wall stops her short.
+    // Circles start at least 150 units from the side walls; she heads for the farther one.
     const key = start[0]![annId]!.x > ARENA.width / 2 ? "ArrowLeft" : "ArrowRight";
     const sign = key === "ArrowLeft" ? -1 : 1;
     await ann.locator("#arena-canvas").click();

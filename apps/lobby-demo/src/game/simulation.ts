@@ -4,6 +4,12 @@ export const PLAYER_RADIUS = 18;
 export const COIN_RADIUS = 9;
 const SPEED = 240; // units per second
 const COINS = 5;
+/**
+ * Players start on an ellipse around the middle, one slot after another: never on top of each
+ * other (up to 8), never against a wall, wherever they are in the join order.
+ */
+const SPAWN_SLOTS = 8;
+const SPAWN_RADII = { x: ARENA.width / 2 - 150, y: ARENA.height / 2 - 100 };
 
 export interface Body {
   x: number;
@@ -22,14 +28,14 @@ export class Simulation {
   readonly bodies = new Map<number, Body>();
   readonly coins: Coin[] = [];
   #scoresChanged = false;
+  #spawned = 0;
 
   constructor(readonly random: () => number = Math.random) {
     for (let i = 0; i < COINS; i++) this.coins.push(this.#randomSpot(COIN_RADIUS));
   }
 
   addPlayer(id: number): void {
-    if (!this.bodies.has(id))
-      this.bodies.set(id, { ...this.#randomSpot(PLAYER_RADIUS), dx: 0, dy: 0, score: 0 });
+    if (!this.bodies.has(id)) this.bodies.set(id, { ...this.#nextSpawn(), dx: 0, dy: 0, score: 0 });
   }
 
   removePlayer(id: number): void {
@@ -73,6 +79,14 @@ export class Simulation {
 
   scores(): Record<number, number> {
     return Object.fromEntries([...this.bodies].map(([id, body]) => [id, body.score]));
+  }
+
+  #nextSpawn(): { x: number; y: number } {
+    const angle = Math.PI + ((this.#spawned++ % SPAWN_SLOTS) * 2 * Math.PI) / SPAWN_SLOTS;
+    return {
+      x: Math.round(ARENA.width / 2 + SPAWN_RADII.x * Math.cos(angle)),
+      y: Math.round(ARENA.height / 2 + SPAWN_RADII.y * Math.sin(angle)),
+    };
   }
 
   #randomSpot(radius: number): Coin {
