@@ -195,7 +195,13 @@ export function attachSignalingEvents(
       try {
         idleSockets.stop(socketId);
         addressLimits.closeSocket(address);
-        const dropped = !closed && !DELIBERATE_DISCONNECTS.has(reason);
+        if (closed) {
+          // The server is going away, not the player: nobody is told anyone left (games go on over
+          // their data channels, and hosts and players come back to the next server).
+          registry.leave(socketId);
+          return;
+        }
+        const dropped = !DELIBERATE_DISCONNECTS.has(reason);
         const outcome = dropped ? registry.drop(socketId) : registry.leave(socketId);
         if (outcome?.kind === "detached") detached(outcome.room, outcome.peerId, socketId);
         else announceLeave(outcome, "disconnected");
