@@ -11,6 +11,7 @@ export default defineConfig({
             "packages/*/test/**/*.test.ts",
             "signaling-server/test/**/*.test.ts",
             "apps/*/test/**/*.test.ts",
+            "scripts/test/**/*.test.mjs",
           ],
           testTimeout: 20_000,
         },
