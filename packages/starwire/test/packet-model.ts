@@ -34,11 +34,6 @@ const strict = (name: string) => STRICT.includes("1") || STRICT.includes(name);
  */
 export const deviations = {
   /**
-   * WIRE.md: "bits 4–7 must be 0 (a packet with them set is rejected)". src/ checks them for RPC
-   * and RSET only: RAW, CONFIRM_PATH and SYS (relays included) with those bits set are acted on.
-   */
-  flagBitsIgnoredOutsideCalls: !strict("flagBitsIgnoredOutsideCalls"),
-  /**
    * WIRE.md: a cached call names the path the sender announced for that cache id. src/ remembers
    * the node a cached id resolved to (rpc-interface.ts #resolved) and does not drop that entry when
    * the sender announces the id again with another path (the receiver stores and confirms the new
@@ -675,8 +670,11 @@ export class StarModel {
     return null;
   }
 
+  /** WIRE.md: bits 4–7 must be 0; bit 3 is RPC's and RSET's flag, 0 for the other commands. */
   #flagBits(bytes: Uint8Array): boolean {
-    return !deviations.flagBitsIgnoredOutsideCalls && (bytes[0]! & 0xf0) !== 0;
+    const command = bytes[0]! & 7;
+    const call = command === COMMAND.RPC || command === COMMAND.RSET;
+    return (bytes[0]! & (call ? 0xf0 : 0xf8)) !== 0;
   }
 
   /** SECURITY.md: rate limits on the host, per client, before any decoding. */

@@ -12,7 +12,7 @@ import {
   type TransferMode,
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
-import { COMMAND_MASK, Command } from "../wire/commands.js";
+import { COMMAND_MASK, Command, hasUnknownFlags } from "../wire/commands.js";
 import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
 import { type AuthCallback, Authenticator } from "./authentication.js";
@@ -359,6 +359,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   #onPacket(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
     if (this.isServer() && !this.#limiter.allow(from, data.length)) return this.#overLimit(from);
     if (data.length === 0) return this.#reject(from, "malformed", "empty packet");
+    if (hasUnknownFlags(data[0]!)) return this.#reject(from, "malformed", `unknown flags in ${data[0]}`);
     if (this.#auth.isPending(from)) return this.#onPendingPacket(from, data);
     if ((data[0]! & COMMAND_MASK) === Command.SYS)
       return this.#onSystemMessage(from, data, transfer, channel);
@@ -446,6 +447,10 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
 
   /** What a packet from `from` would do here, once checked; null when it was rejected. */
   #check(from: number, packet: Uint8Array): (() => void) | null {
+    if (hasUnknownFlags(packet[0]!)) {
+      this.#reject(from, "malformed", `unknown flags in ${packet[0]}`);
+      return null;
+    }
     switch (packet[0]! & COMMAND_MASK) {
       case Command.RAW:
         return () => this.emit("peerPacket", from, packet.subarray(1));

@@ -16,3 +16,14 @@ export const Command = {
 } as const;
 
 export const COMMAND_MASK = 0b111;
+
+/** Bit 3 of an RPC or RSET: the node's path is inline. */
+export const INLINE_FLAG = 0b1000;
+
+/** Whether a packet's first byte sets bits its command does not use (WIRE.md: then it is rejected). */
+export function hasUnknownFlags(head: number): boolean {
+  const command = head & COMMAND_MASK;
+  const allowed =
+    command === Command.RPC || command === Command.RSET ? COMMAND_MASK | INLINE_FLAG : COMMAND_MASK;
+  return (head & ~allowed) !== 0;
+}
