@@ -15,7 +15,14 @@ export { multiplayer } from "./multiplayer/default-instance.js";
 export { MultiplayerAPI, type MultiplayerEvents, type SendOptions } from "./multiplayer/multiplayer-api.js";
 export type { Rejection } from "./multiplayer/rejection.js";
 export { type FieldDecorator, type MethodDecorator, networked, rpc } from "./rpc/decorators.js";
-export type { MemberOptions, RpcMode, RpcOptions, RpcSetting, RpcSync } from "./rpc/rpc-config.js";
+export type {
+  Godot3RpcMode,
+  MemberOptions,
+  RpcMode,
+  RpcOptions,
+  RpcSetting,
+  RpcSync,
+} from "./rpc/rpc-config.js";
 export type { StandardSchemaV1 } from "./rpc/standard-schema.js";
 export { type MemberName, NetNode, type RpcArgs, type RpcMethodName } from "./scene/net-node.js";
 export { normalizeRoomCode } from "./signaling/protocol.js";

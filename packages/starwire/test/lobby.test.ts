@@ -49,6 +49,12 @@ function newLobby(network: MemoryNetwork) {
   return { api, lobby, log, chat, rejected };
 }
 
+/** The lobby's node as a modified client sees it: any RPC by name. */
+type ModifiedClient = {
+  rpc(method: string, ...args: unknown[]): void;
+  rpcId(peer: number, method: string, ...args: unknown[]): void;
+};
+
 const info = (name: string): Info => ({ name, favoriteColor: Color8(255, 0, 255) });
 const roster = (lobby: Lobby<Info>) =>
   [...lobby.players.values()].map((p) => `${p.id}:${p.info.name}:${p.ready}`).sort();
@@ -69,11 +75,16 @@ async function lobbyOf(count: number) {
 }
 
 describe("Lobby", () => {
-  it("is one per MultiplayerAPI, at /root/lobby", () => {
+  it("is one per MultiplayerAPI, at /root/lobby, with its RPC handlers off its API", () => {
     const { api, lobby } = newLobby(new Network());
     expect(Lobby.of(undefined, api)).toBe(lobby);
-    expect(api.root.getNode("lobby")).toBe(lobby);
-    expect(lobby.getPath()).toBe("/root/lobby");
+    expect(api.root.getNode("lobby")?.getPath()).toBe("/root/lobby");
+    // The handlers live on the lobby's own node (typed-calls.typecheck.ts checks the types).
+    for (const handler of ["registerPlayer", "ping", "pong", "sharePings", "rpc", "getPath"]) {
+      expect(handler in lobby).toBe(false);
+    }
+    lobby.dispose();
+    expect(api.root.getNode("lobby")).toBeNull();
   });
 
   it("keeps the same players on every peer, late joiners and the host included", async () => {
@@ -132,7 +143,7 @@ describe("Lobby", () => {
     expect(host.rejected.map((r) => r.reason)).toEqual(["invalid_arguments"]);
   });
 
-  it("runs Godot 4's loadGame / playerLoaded flow and tells the host when all are loaded", async () => {
+  it("runs Godot 4's load_game / player_loaded flow (loadGame, reportLoaded) and tells the host when all are loaded", async () => {
     const { host, clients, all } = await lobbyOf(2);
     const loading: string[] = [];
     for (const peer of all)
@@ -178,13 +189,14 @@ describe("Lobby", () => {
     // A modified client that sends the RPC anyway is rejected by the host, which forwards nothing.
     let loads = 0;
     host.lobby.events.on("loadGame", () => loads++);
-    a.lobby.rpc("startLoading", "arena");
-    a.lobby.rpcId(clients[1]!.api.uniqueId, "shareRoundTrips", { 1: 999 });
+    const node = a.api.root.getNode("lobby") as unknown as ModifiedClient;
+    node.rpc("loadGame", "arena");
+    node.rpcId(clients[1]!.api.uniqueId, "sharePings", { 1: 999 });
     await settle();
     expect(loads).toBe(0);
     expect(host.rejected.map((r) => [r.reason, r.method])).toEqual([
-      ["forbidden", "startLoading"],
-      ["forbidden", "shareRoundTrips"],
+      ["forbidden", "loadGame"],
+      ["forbidden", "sharePings"],
     ]);
     expect(clients[1]!.rejected).toEqual([]);
   });

@@ -9,7 +9,7 @@ const STATE_INTERVAL_MS = 50; // 20 Hz state broadcast over the unreliable chann
  * The game node, "/root/arena" on every peer. The host simulates; clients send their input and
  * draw interpolated state. Scores and the return to the lobby go over the reliable channel.
  */
-export class Arena extends NetNode<Arena> {
+export class Arena extends NetNode {
   readonly snapshots = new SnapshotBuffer();
   scores = new Map<number, number>();
   onScores: () => void = () => {};

@@ -57,7 +57,7 @@ const lobbies = new WeakMap<MultiplayerAPI, Lobby<object>>();
  * Info travels the seed's way: when a peer connects, every peer sends it its own info with
  * `rpcId(id, "registerPlayer", info)`, and the receiver files it under `remoteSenderId`.
  */
-export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
+export class Lobby<Info extends object> {
   readonly events = new Emitter<LobbyEvents<Info>>();
   readonly #api: MultiplayerAPI;
   readonly #options: Required<Omit<LobbyOptions<Info>, "infoSchema">> &
@@ -70,6 +70,87 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
   #myInfo: Info | null = null;
   #hosting = false;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
+
+  /**
+   * The lobby's network side: the node at `/root/lobby`, whose methods are the RPC handlers. They
+   * run on the receiving peer, with the caller in `remoteSenderId`; each is named after the Lobby
+   * method that sends it. A class of its own, so that the handlers are no part of Lobby's API,
+   * declared here so that it reaches the lobby's private state.
+   */
+  readonly #node = new (class LobbyNode extends NetNode {
+    readonly #lobby: Lobby<Info>;
+
+    constructor(lobby: Lobby<Info>) {
+      super("lobby");
+      this.#lobby = lobby;
+    }
+
+    registerPlayer(info: Info): void {
+      const lobby = this.#lobby;
+      const from = lobby.#api.remoteSenderId;
+      if (!lobby.#players.has(from)) lobby.#addPlayer(from, info);
+    }
+
+    setInfo(info: Info): void {
+      const lobby = this.#lobby;
+      const id = lobby.#api.remoteSenderId;
+      const player = lobby.#players.get(id);
+      if (!player) return;
+      lobby.#players.set(id, { ...player, info });
+      lobby.events.emit("playersChanged");
+    }
+
+    setReady(ready: boolean): void {
+      const lobby = this.#lobby;
+      const id = lobby.#api.remoteSenderId;
+      const player = lobby.#players.get(id);
+      if (!player || typeof ready !== "boolean") return;
+      lobby.#players.set(id, { ...player, ready });
+      lobby.events.emit("playersChanged");
+    }
+
+    sendChat(text: string): void {
+      const lobby = this.#lobby;
+      const from = lobby.#api.remoteSenderId;
+      const clean = sanitizeChat(text, lobby.#options.maxChatLength);
+      if (clean && lobby.#players.has(from)) lobby.events.emit("chat", from, clean);
+    }
+
+    loadGame(scene: string): void {
+      const lobby = this.#lobby;
+      if (typeof scene !== "string") return;
+      for (const [id, player] of lobby.#players) lobby.#players.set(id, { ...player, ready: false });
+      lobby.events.emit("playersChanged");
+      lobby.events.emit("loadGame", scene);
+    }
+
+    reportLoaded(): void {
+      const lobby = this.#lobby;
+      if (!lobby.#api.isServer()) return;
+      lobby.#loaded.add(lobby.#api.remoteSenderId);
+      lobby.#checkAllLoaded();
+    }
+
+    ping(sentAt: number): void {
+      this.rpcId(HOST_PEER_ID, "pong", sentAt);
+    }
+
+    pong(sentAt: number): void {
+      const lobby = this.#lobby;
+      const from = lobby.#api.remoteSenderId;
+      if (typeof sentAt !== "number" || !lobby.#players.has(from)) return;
+      lobby.#pings.set(from, Math.max(0, Math.round(now() - sentAt)));
+    }
+
+    sharePings(pings: Record<string, number>): void {
+      const lobby = this.#lobby;
+      lobby.#pings.clear();
+      for (const [id, ms] of Object.entries(pings)) {
+        if (lobby.#players.has(Number(id)) && typeof ms === "number") lobby.#pings.set(Number(id), ms);
+      }
+      lobby.events.emit("pingsChanged");
+    }
+  })(this);
 
   /** The lobby of `api` (default: the global `multiplayer`), created at `/root/lobby` on first use. */
   static of<Info extends object>(
@@ -85,20 +166,20 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
   }
 
   private constructor(api: MultiplayerAPI, options: LobbyOptions<Info>) {
-    super("lobby");
     this.#api = api;
     this.#options = { maxChatLength: 200, pingIntervalMs: 1000, ...options };
     const info = options.infoSchema ? [options.infoSchema] : undefined;
-    this.rpcConfig("registerPlayer", { mode: "any_peer", ...(info && { args: info }) });
-    this.rpcConfig("updatePlayer", { mode: "any_peer", sync: "call_local", ...(info && { args: info }) });
-    this.rpcConfig("setPlayerReady", ["any_peer", "call_local"]);
-    this.rpcConfig("chatMessage", ["any_peer", "call_local"]);
-    this.rpcConfig("startLoading", ["authority", "call_local"]);
-    this.rpcConfig("playerLoaded", ["any_peer", "call_local"]);
-    this.rpcConfig("ping", ["authority", "unreliable"]);
-    this.rpcConfig("pong", ["any_peer", "unreliable"]);
-    this.rpcConfig("shareRoundTrips", ["authority", "unreliable"]);
-    api.root.addChild(this);
+    const node = this.#node;
+    node.rpcConfig("registerPlayer", { mode: "any_peer", ...(info && { args: info }) });
+    node.rpcConfig("setInfo", { mode: "any_peer", sync: "call_local", ...(info && { args: info }) });
+    node.rpcConfig("setReady", ["any_peer", "call_local"]);
+    node.rpcConfig("sendChat", ["any_peer", "call_local"]);
+    node.rpcConfig("loadGame", ["authority", "call_local"]);
+    node.rpcConfig("reportLoaded", ["any_peer", "call_local"]);
+    node.rpcConfig("ping", ["authority", "unreliable"]);
+    node.rpcConfig("pong", ["any_peer", "unreliable"]);
+    node.rpcConfig("sharePings", ["authority", "unreliable"]);
+    api.root.addChild(node);
     this.#unsubscribe = [
       api.on("peerConnected", (id) => this.#peerConnected(id)),
       api.on("peerDisconnected", (id) => this.#removePlayer(id)),
@@ -169,27 +250,27 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
   /** Changes your name, colour or anything else in your info; everyone sees it. */
   setInfo(info: Info): void {
     this.#myInfo = info;
-    this.rpc("updatePlayer", info);
+    this.#node.rpc("setInfo", info);
   }
 
   setReady(ready: boolean): void {
-    this.rpc("setPlayerReady", ready);
+    this.#node.rpc("setReady", ready);
   }
 
   sendChat(text: string): void {
-    this.rpc("chatMessage", text);
+    this.#node.rpc("sendChat", text);
   }
 
   /** Host only: everyone loads `scene` (you too); each reports `reportLoaded()`; then `allPlayersLoaded`. */
   loadGame(scene: string): void {
     this.#requireHost("loadGame");
     this.#loaded.clear();
-    this.rpc("startLoading", scene);
+    this.#node.rpc("loadGame", scene);
   }
 
   /** Tells the host that this peer finished loading the scene from `loadGame`. */
   reportLoaded(): void {
-    this.rpcId(HOST_PEER_ID, "playerLoaded");
+    this.#node.rpcId(HOST_PEER_ID, "reportLoaded");
   }
 
   /** Host only: removes a player from the game. */
@@ -217,72 +298,12 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
   dispose(): void {
     this.leave();
     for (const off of this.#unsubscribe) off();
-    this.parent?.removeChild(this);
+    this.#node.parent?.removeChild(this.#node);
     lobbies.delete(this.#api);
   }
 
-  // RPC handlers: run on the receiving peer, with the caller in remoteSenderId.
-
-  registerPlayer(info: Info): void {
-    const from = this.#api.remoteSenderId;
-    if (!this.#players.has(from)) this.#addPlayer(from, info);
-  }
-
-  updatePlayer(info: Info): void {
-    const id = this.#api.remoteSenderId;
-    const player = this.#players.get(id);
-    if (!player) return;
-    this.#players.set(id, { ...player, info });
-    this.events.emit("playersChanged");
-  }
-
-  setPlayerReady(ready: boolean): void {
-    const id = this.#api.remoteSenderId;
-    const player = this.#players.get(id);
-    if (!player || typeof ready !== "boolean") return;
-    this.#players.set(id, { ...player, ready });
-    this.events.emit("playersChanged");
-  }
-
-  chatMessage(text: string): void {
-    const from = this.#api.remoteSenderId;
-    const clean = sanitizeChat(text, this.#options.maxChatLength);
-    if (clean && this.#players.has(from)) this.events.emit("chat", from, clean);
-  }
-
-  startLoading(scene: string): void {
-    if (typeof scene !== "string") return;
-    for (const [id, player] of this.#players) this.#players.set(id, { ...player, ready: false });
-    this.events.emit("playersChanged");
-    this.events.emit("loadGame", scene);
-  }
-
-  playerLoaded(): void {
-    if (!this.#api.isServer()) return;
-    this.#loaded.add(this.#api.remoteSenderId);
-    this.#checkAllLoaded();
-  }
-
-  ping(sentAt: number): void {
-    this.rpcId(HOST_PEER_ID, "pong", sentAt);
-  }
-
-  pong(sentAt: number): void {
-    const from = this.#api.remoteSenderId;
-    if (typeof sentAt !== "number" || !this.#players.has(from)) return;
-    this.#pings.set(from, Math.max(0, Math.round(now() - sentAt)));
-  }
-
-  shareRoundTrips(pings: Record<string, number>): void {
-    this.#pings.clear();
-    for (const [id, ms] of Object.entries(pings)) {
-      if (this.#players.has(Number(id)) && typeof ms === "number") this.#pings.set(Number(id), ms);
-    }
-    this.events.emit("pingsChanged");
-  }
-
   #peerConnected(id: number): void {
-    if (this.#myInfo) this.rpcId(id, "registerPlayer", this.#myInfo);
+    if (this.#myInfo) this.#node.rpcId(id, "registerPlayer", this.#myInfo);
   }
 
   #addPlayer(id: number, info: Info): void {
@@ -322,8 +343,8 @@ export class Lobby<Info extends object> extends NetNode<Lobby<Info>> {
     this.#pings.set(HOST_PEER_ID, 0);
     this.#pingTimer = setInterval(() => {
       if (this.#api.getPeers().length === 0) return;
-      this.rpc("ping", now());
-      this.rpc("shareRoundTrips", Object.fromEntries(this.#pings));
+      this.#node.rpc("ping", now());
+      this.#node.rpc("sharePings", Object.fromEntries(this.#pings));
       this.events.emit("pingsChanged");
     }, interval);
   }

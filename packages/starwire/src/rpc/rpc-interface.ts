@@ -72,11 +72,20 @@ export class RpcInterface {
       );
     }
     const self = this.#host.uniqueId;
-    const local = config.sync === "call_local";
-    if (target === self && !local)
-      throw new RangeError(`cannot call "${name}" on yourself without "call_local"`);
+    const runsHere = runsOn(config, node, self);
+    // Godot 3's master and puppet run wherever their role matches, the caller included.
+    const local = config.sync === "call_local" || (config.runsOn !== "anywhere" && runsHere);
+    if (target === self && !local) {
+      throw new RangeError(
+        runsHere
+          ? `cannot call "${name}" on yourself without "call_local"`
+          : `"${name}" does not run here: it runs only ${config.runsOn === "authority" ? "on" : "off"} the node's authority (peer ${node.getMultiplayerAuthority()})`,
+      );
+    }
+    // Godot 3: a master function called on the master runs there and goes nowhere else.
+    const othersRunIt = !(config.runsOn === "authority" && runsHere);
     const reachesOthers =
-      target > 0 ? target !== self && this.#host.hasPeer(target) : this.#hasRemote(target);
+      othersRunIt && (target > 0 ? target !== self && this.#host.hasPeer(target) : this.#hasRemote(target));
     if (reachesOthers) {
       const path = node.getPath();
       const cacheId = this.#paths.outgoingId(path);
@@ -89,7 +98,7 @@ export class RpcInterface {
         args: encodeArguments(args),
       });
       this.#host.send(packet, target, forceUnreliable ? "unreliable" : config.transfer, config.channel);
-    } else if (target > 0 && target !== self) {
+    } else if (othersRunIt && target > 0 && target !== self) {
       console.warn(`starwire: peer ${target} is not in the game; ${node.getPath()}.${name} dropped`);
     }
     if (local && (target === 0 || target === self || (target < 0 && target !== -self))) {
@@ -138,7 +147,12 @@ export class RpcInterface {
       );
     }
     const args = this.#decodeArgs(from, node, kind, name, config, call.args);
-    return args && (() => this.#invoke(node, kind, name, args, from));
+    if (!args) return null;
+    return () => {
+      // Godot 3's master / puppet: accepted, but run only where the node's role matches (a
+      // broadcast reaches everyone; relays are checked by the host, which may not run it itself).
+      if (runsOn(config, node, this.#host.uniqueId)) this.#invoke(node, kind, name, args, from);
+    };
   }
 
   #resolveNode(from: number, call: CallPacket): NetNode | null {
@@ -263,6 +277,12 @@ export class RpcInterface {
     this.#reject(from, reason, message, node, method);
     return null;
   }
+}
+
+/** Whether a call configured by `config` runs on peer `self` (Godot 3's master and puppet run on one side only). */
+function runsOn(config: RpcConfig, node: NetNode, self: number): boolean {
+  if (config.runsOn === "anywhere") return true;
+  return (node.getMultiplayerAuthority() === self) === (config.runsOn === "authority");
 }
 
 function configOf(table: NetworkTable, kind: Kind, name: string): RpcConfig | undefined {

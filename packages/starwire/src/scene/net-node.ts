@@ -4,39 +4,54 @@ import { type MemberOptions, type RpcOptions, type RpcSetting, toRpcConfig } fro
 import { HOST_PEER_ID } from "../signaling/protocol.js";
 
 type AnyMethod = (...args: never[]) => unknown;
-type BaseMember = keyof NetNode<never>;
+/** NetNode's own members, and ES `#private` ones (which TypeScript lists under names with a "#"). */
+type BaseMember = keyof NetNode | `${string}#${string}`;
 
 /**
- * The class whose members `rpc` and `rset` check: `Self` when a node names itself
- * (`class Arena extends NetNode<Arena>`), which lets calls inside its own methods be checked too;
- * otherwise the type of the node the call is made on.
+ * Names of a node's own methods (NetNode's are excluded): what `rpc` accepts, checked at compile
+ * time. TypeScript `private` and `protected` methods count (they are called by name at runtime),
+ * ES `#private` ones do not.
  */
-export type NodeType<Self, This> = [Self] extends [never] ? This : Self;
-
-/** Names of a node's own methods (NetNode's are excluded): what `rpc` accepts, checked at compile time. */
-export type RpcMethodName<T> = {
-  [K in keyof T]-?: K extends BaseMember
+export type RpcMethodName<T> = keyof {
+  [K in keyof T as K extends BaseMember
     ? never
     : K extends string
       ? T[K] extends AnyMethod
         ? K
         : never
-      : never;
-}[keyof T];
+      : never]: 0;
+};
 
 /** The parameter list of method `K` of `T`. */
-export type RpcArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown ? A : never;
+export type RpcArgs<T, K> = T[K & keyof T] extends (...args: infer A) => unknown ? A : never;
 
 /** Names of a node's own non-method members: what `rset` accepts. */
-export type MemberName<T> = {
-  [K in keyof T]-?: K extends BaseMember
+export type MemberName<T> = keyof {
+  [K in keyof T as K extends BaseMember
     ? never
     : K extends string
       ? T[K] extends AnyMethod
         ? never
         : K
-      : never;
-}[keyof T];
+      : never]: 0;
+};
+
+/**
+ * The node a call is made on, as a plain object type. `rpc` and `rset` read the node's type from
+ * their `this` parameter, typed `NetNode | NodeShape<T>`: TypeScript infers `T` from the class a
+ * call is made on, and inside the class's own methods, where `this` is still generic, from the
+ * class too (a bare `this` type leaves the names unknown there: "Argument of type 'string' is not
+ * assignable to parameter of type 'RpcMethodName<this>'"). `NetNode |` keeps every node
+ * assignable, also a class with TypeScript-private members, which the plain shape lists as public.
+ */
+type NodeShape<T> = { [K in keyof T]: T[K] };
+
+/** What `rpc` says when the node's type has no methods of its own (e.g. `NetNode` from `getNode`). */
+type NoRpcMethods = "(this type has no RPC methods: type the node as its class, e.g. getNode(path) as Chat)";
+type NoMembers = "(this type has no members to rset: type the node as its class, e.g. getNode(path) as Chat)";
+type MethodParam<T> = [RpcMethodName<T>] extends [never] ? NoRpcMethods : RpcMethodName<T>;
+type MemberParam<T> = [MemberName<T>] extends [never] ? NoMembers : MemberName<T>;
+type MemberValue<T, K> = T[K & keyof T];
 
 /** @internal What a node needs from the MultiplayerAPI whose tree it is in. */
 export interface NodeTree {
@@ -71,11 +86,15 @@ export function currentTreeVersion(): number {
 /**
  * A named node in a MultiplayerAPI's tree (`/root/...`). Nodes with the same path on different
  * peers are the same network object: RPCs and rsets address them by path.
+ *
+ * `rpc` and `rset` calls are checked against the class they are made on, inside its own methods
+ * too: `class Chat extends NetNode { greet() { this.rpc("say", "hi") } }`. The type parameter is
+ * not needed; `extends NetNode<Chat>`, which earlier versions asked for, still compiles.
  */
-export class NetNode<Self = never> {
+export class NetNode<_Self = never> {
   readonly name: string;
-  #parent: NetNode<never> | null = null;
-  readonly #children = new Map<string, NetNode<never>>();
+  #parent: NetNode | null = null;
+  readonly #children = new Map<string, NetNode>();
   #authority = HOST_PEER_ID;
   #path = "";
   #pathVersion = -1;
@@ -93,7 +112,7 @@ export class NetNode<Self = never> {
     return [...this.#children.values()];
   }
 
-  addChild<T extends NetNode<never>>(child: T): T {
+  addChild<T extends NetNode>(child: T): T {
     if (child.#parent) throw new Error(`${child.name} already has a parent (${child.#parent.getPath()})`);
     if (this.#children.has(child.name))
       throw new Error(`${this.getPath()} already has a child named "${child.name}"`);
@@ -168,73 +187,85 @@ export class NetNode<Self = never> {
   /**
    * Godot's `rpc_config`: declares one of this node's methods an RPC, or one of its fields a
    * `@networked` member, without decorators (call it in the constructor, identically on every peer).
+   * Takes what `@rpc` takes: `rpcConfig("say", ["any_peer", "call_local"])`, an options object, or
+   * one setting as Godot 3's `rpc_config(method, mode)` did: `rpcConfig("registerPlayer", "remote")`.
    */
-  rpcConfig(name: string, config: RpcOptions | MemberOptions | readonly RpcSetting[]): void {
+  rpcConfig(name: string, config: RpcOptions | MemberOptions | RpcSetting | readonly RpcSetting[]): void {
     const value = (this as unknown as Record<string, unknown>)[name];
     if (!(name in this)) throw new TypeError(`${this.constructor.name} has no member "${name}" to configure`);
     const kind = typeof value === "function" ? "method" : "member";
-    declareNetworked(this, kind, name, toRpcConfig(Array.isArray(config) ? config : [config as RpcOptions]));
+    const settings: readonly (RpcSetting | RpcOptions | MemberOptions)[] = Array.isArray(config)
+      ? config
+      : [config as RpcSetting | RpcOptions];
+    declareNetworked(this, kind, name, toRpcConfig(settings));
   }
 
   /** Calls `method` on this node on every peer (target 0), as configured by its `@rpc`. */
-  rpc<K extends RpcMethodName<NodeType<Self, this>>>(
-    method: K,
-    ...args: RpcArgs<NodeType<Self, this>, K>
-  ): void {
-    this.#tree().call(this, "method", method, args, 0, false);
+  rpc<T, K extends MethodParam<T>>(this: NetNode | NodeShape<T>, method: K, ...args: RpcArgs<T, K>): void {
+    (this as NetNode).#call("method", method as string, args, 0, false);
   }
 
   /** Calls `method` on one peer; a negative id calls it on everyone but that peer. */
-  rpcId<K extends RpcMethodName<NodeType<Self, this>>>(
+  rpcId<T, K extends MethodParam<T>>(
+    this: NetNode | NodeShape<T>,
     peer: number,
     method: K,
-    ...args: RpcArgs<NodeType<Self, this>, K>
+    ...args: RpcArgs<T, K>
   ): void {
-    this.#tree().call(this, "method", method, args, peer, false);
+    (this as NetNode).#call("method", method as string, args, peer, false);
   }
 
   /** As `rpc`, forced over the unreliable channel. */
-  rpcUnreliable<K extends RpcMethodName<NodeType<Self, this>>>(
+  rpcUnreliable<T, K extends MethodParam<T>>(
+    this: NetNode | NodeShape<T>,
     method: K,
-    ...args: RpcArgs<NodeType<Self, this>, K>
+    ...args: RpcArgs<T, K>
   ): void {
-    this.#tree().call(this, "method", method, args, 0, true);
+    (this as NetNode).#call("method", method as string, args, 0, true);
   }
 
-  rpcUnreliableId<K extends RpcMethodName<NodeType<Self, this>>>(
+  rpcUnreliableId<T, K extends MethodParam<T>>(
+    this: NetNode | NodeShape<T>,
     peer: number,
     method: K,
-    ...args: RpcArgs<NodeType<Self, this>, K>
+    ...args: RpcArgs<T, K>
   ): void {
-    this.#tree().call(this, "method", method, args, peer, true);
+    (this as NetNode).#call("method", method as string, args, peer, true);
   }
 
   /** Sets a `@networked` member on every peer. */
-  rset<K extends MemberName<NodeType<Self, this>>>(member: K, value: NodeType<Self, this>[K]): void {
-    this.#tree().call(this, "member", member, [value], 0, false);
+  rset<T, K extends MemberParam<T>>(this: NetNode | NodeShape<T>, member: K, value: MemberValue<T, K>): void {
+    (this as NetNode).#call("member", member as string, [value], 0, false);
   }
 
-  rsetId<K extends MemberName<NodeType<Self, this>>>(
+  rsetId<T, K extends MemberParam<T>>(
+    this: NetNode | NodeShape<T>,
     peer: number,
     member: K,
-    value: NodeType<Self, this>[K],
+    value: MemberValue<T, K>,
   ): void {
-    this.#tree().call(this, "member", member, [value], peer, false);
+    (this as NetNode).#call("member", member as string, [value], peer, false);
   }
 
-  rsetUnreliable<K extends MemberName<NodeType<Self, this>>>(
+  rsetUnreliable<T, K extends MemberParam<T>>(
+    this: NetNode | NodeShape<T>,
     member: K,
-    value: NodeType<Self, this>[K],
+    value: MemberValue<T, K>,
   ): void {
-    this.#tree().call(this, "member", member, [value], 0, true);
+    (this as NetNode).#call("member", member as string, [value], 0, true);
   }
 
-  rsetUnreliableId<K extends MemberName<NodeType<Self, this>>>(
+  rsetUnreliableId<T, K extends MemberParam<T>>(
+    this: NetNode | NodeShape<T>,
     peer: number,
     member: K,
-    value: NodeType<Self, this>[K],
+    value: MemberValue<T, K>,
   ): void {
-    this.#tree().call(this, "member", member, [value], peer, true);
+    (this as NetNode).#call("member", member as string, [value], peer, true);
+  }
+
+  #call(kind: "method" | "member", name: string, args: unknown[], target: number, unreliable: boolean): void {
+    this.#tree().call(this, kind, name, args, target, unreliable);
   }
 
   #root(): NetNode {
