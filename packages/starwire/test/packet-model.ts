@@ -23,25 +23,6 @@ import { Color } from "../src/math/color.js";
 import { Vector2 } from "../src/math/vector2.js";
 import { Vector3 } from "../src/math/vector3.js";
 
-/** FUZZ_STRICT=1 (or a comma-separated list of `deviations` names): follow WIRE.md there. */
-const STRICT = (process.env.FUZZ_STRICT ?? "").split(",");
-const strict = (name: string) => STRICT.includes("1") || STRICT.includes(name);
-
-/**
- * Where src/ currently departs from WIRE.md. Reported, not fixed by the fuzzer (it does not edit
- * src/). The model follows today's behaviour for these so that `npm test` stays green;
- * FUZZ_STRICT=1 (or FUZZ_STRICT=<name>) makes it follow WIRE.md, and the fuzzer then finds them.
- */
-export const deviations = {
-  /**
-   * WIRE.md: a cached call names the path the sender announced for that cache id. src/ remembers
-   * the node a cached id resolved to (rpc-interface.ts #resolved) and does not drop that entry when
-   * the sender announces the id again with another path (the receiver stores and confirms the new
-   * path), so later cached calls still reach the old node until the node tree changes.
-   */
-  staleCachedNode: !strict("staleCachedNode"),
-};
-
 export const HOST = 1;
 export const ATTACKER = 2;
 /** The honest clients are 3 (which sends calls of its own, `clientSteps`) and 4 (which only receives). */
@@ -565,8 +546,6 @@ export class StarModel {
   readonly #trees = new Map([1, 3, 4].map((peer) => [peer, treeOf(peer)]));
   /** receiver → sender → cache id → path */
   readonly #incoming = new Map<number, Map<number, Map<number, string>>>();
-  /** receiver → sender → cache id → node a cached call found (deviations.staleCachedNode) */
-  readonly #resolved = new Map<number, Map<number, Map<number, NodeSpec>>>();
   /** An honest peer's own cache ids, and who confirmed which. */
   readonly #outgoing = new Map<number, string[]>([
     [HOST, ["/root/arena"]],
@@ -796,19 +775,12 @@ export class StarModel {
 
   /** The node a call addresses, learning (and confirming) an announced path; null when rejected. */
   #resolve(at: number, from: number, call: CallHeader): NodeSpec | null {
-    const resolved = this.#table(this.#resolved, at, from);
-    if (deviations.staleCachedNode && !call.inline && resolved.has(call.cacheId)) {
-      return resolved.get(call.cacheId)!;
-    }
     const paths = this.#table(this.#incoming, at, from);
     const path = call.inline ? call.inline.path : paths.get(call.cacheId);
     if (path === undefined) return this.#reject(at, from, "unknown_node");
     const node = getNode(this.#trees.get(at)!, path);
     if (!node) return this.#reject(at, from, "unknown_node", path);
-    if (!call.inline) {
-      resolved.set(call.cacheId, node);
-      return node;
-    }
+    if (!call.inline) return node;
     if (call.inline.digest !== digestOf(node.cls)) return this.#reject(at, from, "config_mismatch", path);
     if (paths.get(call.cacheId) !== path) {
       if (!paths.has(call.cacheId) && paths.size >= MAX_PATHS_PER_SENDER) {

@@ -12,8 +12,7 @@
 // checks before forwarding, per-recipient relay charges, the plain-data rules for arguments.
 //
 // `npm test` runs 3 × 17,000 sessions (~9 s); `npm run fuzz` (FUZZ_LONG=1) 3 × 350,000 (~3 min).
-// FUZZ_SEED=<n> replays a run. FUZZ_STRICT=1 makes the model follow WIRE.md where src/ is known to
-// depart from it (packet-model.ts `deviations`), and the fuzzer then fails on them.
+// FUZZ_SEED=<n> replays a run.
 //
 // Mutation check (not run in CI): `sh scripts/mutation-check.sh` copies the repository to a
 // temporary directory, breaks src/ there one way at a time (the authority check switched off,

@@ -192,7 +192,11 @@ export class RpcInterface {
         this.#reject(from, "malformed", `peer ${from} announced too many node paths`, path);
         return null;
       }
-      if (learned === "new") this.#host.send(encodeConfirmPath(call.cacheId), from, "reliable", 0);
+      if (learned === "new") {
+        // The sender may give an id a new path: what the old one resolved to is no longer it.
+        this.#resolved.get(from)?.delete(call.cacheId);
+        this.#host.send(encodeConfirmPath(call.cacheId), from, "reliable", 0);
+      }
     }
     return node;
   }
