@@ -28,14 +28,19 @@ export { type MemberName, NetNode, type RpcArgs, type RpcMethodName } from "./sc
 export { normalizeRoomCode } from "./signaling/protocol.js";
 export { MemoryMultiplayerPeer, MemoryNetwork } from "./transport/memory-peer.js";
 export {
+  type CandidateType,
   ConnectionError,
   type ConnectionFailedReason,
+  type ConnectionPath,
+  type ConnectionStats,
   type ConnectionStatus,
+  type DirectionStats,
   type MultiplayerPeer,
   type PeerEventHandler,
   type TransferMode,
 } from "./transport/multiplayer-peer.js";
 export { OfflineMultiplayerPeer } from "./transport/offline-peer.js";
 export type { ClientOptions, CreatedRoom, ServerOptions } from "./transport/star-peer.js";
+export type { NetworkConditions } from "./transport/webrtc/conditioner.js";
 export type { WebRTCPeerOptions } from "./transport/webrtc/webrtc-peer.js";
 export { registerType, type TypeCodec } from "./wire/codec.js";

@@ -16,9 +16,28 @@ type Message = [data: Uint8Array, transfer: TransferMode, channel: number];
 class FakeConnection {
   readonly outbox: Message[] = [];
   destroyed = false;
+  unreliableSent = 0;
+  unreliableReceived = 0;
+  conditions: unknown = null;
   constructor(readonly callbacks: Omit<ConnectionCallbacks, "signal">) {}
   send(data: Uint8Array, transfer: TransferMode, channel: number): void {
-    if (!this.destroyed) this.outbox.push([data, transfer, channel]);
+    if (this.destroyed) return;
+    if (transfer !== "reliable") this.unreliableSent++;
+    this.outbox.push([data, transfer, channel]);
+  }
+  traffic() {
+    return {
+      sentBytes: 0,
+      sentMessages: 0,
+      receivedBytes: 0,
+      receivedMessages: 0,
+      unreliableSent: this.unreliableSent,
+      unreliableReceived: this.unreliableReceived,
+      unreliableDropped: 0,
+    };
+  }
+  async ice() {
+    return { rttMs: null, path: null };
   }
   destroy(): void {
     this.destroyed = true;
@@ -62,6 +81,7 @@ class Side implements SessionOwner {
 function deliver(from: Side, to: Side, count = Number.POSITIVE_INFINITY): void {
   const outbox = from.connection!.outbox;
   for (const [data, transfer, channel] of outbox.splice(0, count)) {
+    if (to.connection && transfer !== "reliable") to.connection.unreliableReceived++;
     to.connection?.callbacks.packet(data, transfer, channel);
   }
 }

@@ -6,6 +6,7 @@ import { HOST_PEER_ID, MAX_PEER_ID } from "../signaling/protocol.js";
 import {
   ConnectionError,
   type ConnectionFailedReason,
+  type ConnectionStats,
   type ConnectionStatus,
   type MultiplayerPeer,
   type PeerEventHandler,
@@ -51,6 +52,11 @@ export interface MultiplayerEvents {
   peerAuthenticating: [id: number];
   /** A pending peer timed out or left before both sides completed authentication. */
   peerAuthenticationFailed: [id: number];
+  /**
+   * Once a second per direct connection (each client on the host, the host on a client): its
+   * statistics, as `getStats(id)` returns them. WebRTC peers only.
+   */
+  stats: [id: number, stats: ConnectionStats];
 }
 
 export interface SendOptions {
@@ -105,6 +111,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     peerReconnected: (id) => this.#onReconnectNotice("peerReconnected", id),
     packet: (from, data, transfer, channel) => this.#onPacket(from, data, transfer, channel),
     connectionFailed: (reason, message) => this.emit("connectionFailed", reason, message),
+    statsUpdated: (id) => {
+      if (this.listenerCount("stats") === 0 || !this.#peers.has(id)) return;
+      const stats = this.#peer.getStats?.(id);
+      if (stats) this.emit("stats", id, stats);
+    },
   };
 
   /** The transport; an offline peer (a lone server, id 1) when none was set. */
@@ -148,6 +159,17 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       rateLimitedPeers: this.#limiter.trackedPeers,
       authenticating: this.#auth.pendingCount,
     };
+  }
+
+  /**
+   * The statistics of the direct connection to `peerId`: round trip, jitter, rates and unreliable
+   * loss each way, the network path, reconnects (README, "Connection statistics"). On the host for
+   * each client, on a client for the host (1); null for anyone else, or on a transport that does
+   * not measure (in-memory, offline).
+   */
+  getStats(peerId: number): ConnectionStats | null {
+    if (!this.#peers.has(peerId)) return null;
+    return this.#peer.getStats?.(peerId) ?? null;
   }
 
   /** How many packets from `peer` were rejected since it connected. */

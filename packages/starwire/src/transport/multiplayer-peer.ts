@@ -38,6 +38,69 @@ export interface PeerEventHandler {
   peerReconnected(id: number): void;
   packet(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void;
   connectionFailed(reason: ConnectionFailedReason, message: string): void;
+  /**
+   * A direct peer's connection statistics were updated (about once a second): read them with
+   * `MultiplayerPeer.getStats(id)`. Never held for a handler attached later.
+   */
+  statsUpdated?(id: number): void;
+}
+
+/** An ICE candidate's type: a local address, one seen through NAT (server or peer reflexive), a TURN relay. */
+export type CandidateType = "host" | "srflx" | "prflx" | "relay";
+
+/** The network path a connection uses: the ICE candidate pair WebRTC selected. */
+export interface ConnectionPath {
+  /** `"relay"` when either end goes through a TURN server; otherwise this side's own candidate type. */
+  type: CandidateType;
+  local: CandidateType;
+  remote: CandidateType;
+  /**
+   * How this side reaches its TURN server when `local` is `"relay"`: `"udp"`, `"tcp"` or `"tls"`;
+   * null otherwise, or where the platform does not say (Node).
+   */
+  relayProtocol: "udp" | "tcp" | "tls" | null;
+}
+
+/** One direction of a connection, measured over the last second (loss: over the last 5 s). */
+export interface DirectionStats {
+  /** Bytes of data-channel messages (Starwire's own headers and link frames included; no IP, UDP, DTLS or SCTP overhead). */
+  bytesPerSecond: number;
+  /** Data-channel messages (a reliable message over 16 KiB counts once per piece). */
+  messagesPerSecond: number;
+  /**
+   * Fraction (0–1) of the unreliable messages sent this way that did not arrive, over the last 5 s;
+   * null until two heartbeats have measured it.
+   */
+  unreliableLoss: number | null;
+}
+
+/** A direct connection's statistics (`multiplayer.getStats(id)`, the `stats` event). */
+export interface ConnectionStats {
+  /** The remote peer: a client on the host, 1 on a client. */
+  peerId: number;
+  /** The connection is down and being replaced; the figures are the last connection's. */
+  reconnecting: boolean;
+  /**
+   * Round trip of Starwire's heartbeats over the data channels (a timestamp echo, twice a second),
+   * smoothed, in ms; what an RPC's round trip costs, the network conditioner included. Null until
+   * measured.
+   */
+  rttMs: number | null;
+  /** ICE's own round trip on the selected candidate pair, in ms (no conditioner); null where not reported. */
+  iceRttMs: number | null;
+  /** Variation in how long the other side's heartbeats take to arrive (RFC 3550 interarrival jitter), in ms. */
+  jitterMs: number | null;
+  /** What this side sent: rates, and how much of its unreliable traffic was lost on the way. */
+  sent: DirectionStats & {
+    /** Unreliable messages per second dropped before sending: a congested channel keeps only the newest of each kind. */
+    droppedPerSecond: number;
+  };
+  /** What this side received from the other, and how much of the other's unreliable traffic was lost. */
+  received: DirectionStats;
+  /** The network path in use; null until WebRTC reports it. */
+  path: ConnectionPath | null;
+  /** How many times this peer's connection was replaced after a drop (each `peerReconnected`). */
+  reconnects: number;
 }
 
 export interface MultiplayerPeer {
@@ -54,6 +117,11 @@ export interface MultiplayerPeer {
   send(to: number, data: Uint8Array, transfer: TransferMode, channel: number, key?: string | null): void;
   /** Host only: drops a client; reports `peerDisconnected(id)` like any other disconnect. */
   disconnectPeer(id: number): void;
+  /**
+   * The statistics of the direct connection to `id` (a client on the host, 1 on a client); null
+   * when there is none, or the transport does not measure (the in-memory and offline peers).
+   */
+  getStats?(id: number): ConnectionStats | null;
   /** Ends every connection without reporting them; the peer cannot be reused. */
   close(): void;
   /**

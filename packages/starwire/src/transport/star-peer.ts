@@ -22,9 +22,10 @@ export interface CreatedRoom {
   roomCode: string;
 }
 
+/** The events that wait in the backlog (statistics never do). */
 type PeerEvent = {
-  [K in keyof PeerEventHandler]: [K, ...Parameters<PeerEventHandler[K]>];
-}[keyof PeerEventHandler];
+  [K in Exclude<keyof PeerEventHandler, "statsUpdated">]: [K, ...Parameters<PeerEventHandler[K]>];
+}[Exclude<keyof PeerEventHandler, "statsUpdated">];
 
 /**
  * What every star transport shares: id and status bookkeeping, and holding events until a
@@ -105,6 +106,11 @@ export abstract class StarPeer implements MultiplayerPeer {
     // The hot path: no event tuple when it can go straight to the handler.
     if (this.#handler && this.#pending.length === 0) this.#handler.packet(from, data, transfer, channel);
     else this.#report(["packet", from, data, transfer, channel]);
+  }
+
+  /** Statistics are news only while someone listens: never held in the backlog. */
+  protected reportStatsUpdated(id: number): void {
+    if (this.#handler && this.#pending.length === 0) this.#handler.statsUpdated?.(id);
   }
 
   protected reportConnectionFailed(reason: ConnectionFailedReason, message: string): void {

@@ -38,19 +38,33 @@ export class ChannelOverflowError extends Error {
  * message per key (node and method) is kept, older ones are dropped and counted.
  */
 export class ChannelSender {
-  readonly #channel: SendableChannel;
+  #channel: SendableChannel;
   readonly #reliable: boolean;
   readonly #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   readonly #latest = new Map<string, Uint8Array>();
   #latestBytes = 0;
   #dropped = 0;
+  /** Messages (pieces, for fragmented ones) and bytes handed to the channel. */
+  sentMessages = 0;
+  sentBytes = 0;
 
   constructor(channel: SendableChannel, reliable: boolean) {
-    this.#channel = channel;
     this.#reliable = reliable;
-    channel.bufferedAmountLowThreshold = reliable ? RELIABLE_LOW_WATER : UNRELIABLE_LOW_WATER;
+    this.#channel = channel;
+    this.useChannel(channel);
+  }
+
+  get channel(): SendableChannel {
+    return this.#channel;
+  }
+
+  /** Sends through `channel` from now on (the network conditioner stands in for the data channel, or steps out). */
+  useChannel(channel: SendableChannel): void {
+    this.#channel = channel;
+    channel.bufferedAmountLowThreshold = this.#reliable ? RELIABLE_LOW_WATER : UNRELIABLE_LOW_WATER;
     channel.onbufferedamountlow = () => this.#drain();
+    this.#drain();
   }
 
   /** Unreliable messages dropped because a newer one of the same kind replaced them, or had no kind. */
@@ -80,7 +94,7 @@ export class ChannelSender {
       );
     }
     if (this.#channel.bufferedAmount <= UNRELIABLE_HIGH_WATER && this.#latest.size === 0) {
-      this.#channel.send(data as Uint8Array<ArrayBuffer>);
+      this.#put(data);
       return;
     }
     if (key === null) {
@@ -109,7 +123,7 @@ export class ChannelSender {
 
   #sendReliable(data: Uint8Array): void {
     if (this.#queue.length === 0 && this.#channel.bufferedAmount + data.length <= RELIABLE_HIGH_WATER) {
-      this.#channel.send(data as Uint8Array<ArrayBuffer>);
+      this.#put(data);
       return;
     }
     if (this.#queuedBytes + data.length > RELIABLE_QUEUE_LIMIT) {
@@ -127,12 +141,18 @@ export class ChannelSender {
     ) {
       const next = this.#queue.shift()!;
       this.#queuedBytes -= next.length;
-      this.#channel.send(next as Uint8Array<ArrayBuffer>);
+      this.#put(next);
     }
     for (const [key, data] of this.#latest) {
       if (this.#channel.bufferedAmount > UNRELIABLE_HIGH_WATER) break;
       this.#unqueue(key);
-      this.#channel.send(data as Uint8Array<ArrayBuffer>);
+      this.#put(data);
     }
+  }
+
+  #put(data: Uint8Array): void {
+    this.#channel.send(data as Uint8Array<ArrayBuffer>);
+    this.sentMessages++;
+    this.sentBytes += data.length;
   }
 }

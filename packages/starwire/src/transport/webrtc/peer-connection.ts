@@ -1,7 +1,9 @@
 import type { SessionDescriptionSignal, SignalData } from "../../signaling/protocol.js";
-import type { TransferMode } from "../multiplayer-peer.js";
+import type { CandidateType, ConnectionPath, TransferMode } from "../multiplayer-peer.js";
 import { ChannelOverflowError, ChannelSender } from "./channel-sender.js";
+import { type ConditionedChannel, LinkConditioner, type NetworkConditions } from "./conditioner.js";
 import { FRAGMENT_CHUNK_BYTES, Reassembler } from "./fragments.js";
+import type { IceReport, TrafficCounters } from "./link-stats.js";
 
 /** The part of simple-peer's instance Starwire uses. */
 export interface SimplePeerInstance {
@@ -78,6 +80,12 @@ export class PeerConnection {
   #holdingCandidates: SignalData[] | null;
   #held: Array<[Uint8Array, Lane]> | null = [];
   #ended = false;
+  /** The network conditioner, only while conditions are set (nothing stands in the way otherwise). */
+  #conditioner: LinkConditioner | null = null;
+  #conditions: NetworkConditions | null = null;
+  #receivedMessages = 0;
+  #receivedBytes = 0;
+  #unreliableReceived = 0;
 
   constructor(
     SimplePeer: SimplePeerConstructor,
@@ -150,6 +158,78 @@ export class PeerConnection {
       this.#channels.push(channel);
       this.#senders.push(new ChannelSender(channel, reliable));
     });
+    if (this.#conditions) this.conditions = this.#conditions;
+  }
+
+  /**
+   * Emulated network conditions for what this side sends (`normalizeConditions`d; null: none).
+   * Removing them delivers what they held at once, in order.
+   */
+  set conditions(conditions: NetworkConditions | null) {
+    this.#conditions = conditions;
+    if (this.#ended || this.#channels.length === 0) return;
+    if (conditions && this.#conditioner) {
+      this.#conditioner.conditions = conditions;
+    } else if (conditions) {
+      const conditioner = new LinkConditioner(conditions, (message) =>
+        this.#end({ kind: "failed", ice: false, message }),
+      );
+      this.#conditioner = conditioner;
+      this.#senders.forEach((sender, index) => {
+        sender.useChannel(conditioner.wrap(sender.channel, this.#lanes[index]!.transfer));
+      });
+    } else if (this.#conditioner) {
+      const conditioner = this.#conditioner;
+      this.#conditioner = null;
+      conditioner.flush();
+      for (const sender of this.#senders) sender.useChannel((sender.channel as ConditionedChannel).channel);
+    }
+  }
+
+  /** What this connection has carried so far. */
+  traffic(): TrafficCounters {
+    let sentBytes = this.#conditioner?.duplicatedBytes ?? 0;
+    let sentMessages = this.#conditioner?.duplicatedMessages ?? 0;
+    let unreliableSent = sentMessages;
+    let unreliableDropped = 0;
+    this.#senders.forEach((sender, index) => {
+      sentBytes += sender.sentBytes;
+      sentMessages += sender.sentMessages;
+      if (this.#lanes[index]!.transfer !== "reliable") {
+        unreliableSent += sender.sentMessages;
+        unreliableDropped += sender.dropped;
+      }
+    });
+    return {
+      sentBytes,
+      sentMessages,
+      receivedBytes: this.#receivedBytes,
+      receivedMessages: this.#receivedMessages,
+      unreliableSent,
+      unreliableReceived: this.#unreliableReceived,
+      unreliableDropped,
+    };
+  }
+
+  /** Unreliable messages sent so far (for a heartbeat: cheaper than the whole `traffic()`). */
+  get unreliableSent(): number {
+    let sent = this.#conditioner?.duplicatedMessages ?? 0;
+    this.#senders.forEach((sender, index) => {
+      if (this.#lanes[index]!.transfer !== "reliable") sent += sender.sentMessages;
+    });
+    return sent;
+  }
+
+  get unreliableReceived(): number {
+    return this.#unreliableReceived;
+  }
+
+  /** The selected candidate pair, from the platform's getStats(); nothing when it has none yet. */
+  async ice(): Promise<IceReport> {
+    const pc = this.#peer._pc;
+    if (this.#ended || typeof pc.getStats !== "function") return { rttMs: null, path: null };
+    const report = await pc.getStats();
+    return readIceReport(report, isNodeDataChannel(pc));
   }
 
   /** Whether every channel opened at some point; stays true after the connection ends. */
@@ -236,6 +316,9 @@ export class PeerConnection {
     if (this.#ended) return;
     const raw = toBytes(data);
     if (!raw) return; // text frames are not part of the protocol
+    this.#receivedMessages++;
+    this.#receivedBytes += raw.length;
+    if (!reassembler) this.#unreliableReceived++;
     const bytes = reassembler
       ? reassembler.accept(raw)
       : raw.length > FRAGMENT_CHUNK_BYTES
@@ -260,6 +343,8 @@ export class PeerConnection {
   }
 
   #teardown(): void {
+    this.#conditioner?.destroy();
+    this.#conditioner = null;
     for (const channel of this.#channels) {
       channel.onopen = channel.onclose = channel.onmessage = null;
       channel.close();
@@ -276,6 +361,56 @@ function withoutCandidates(sdp: string): string {
     .split("\r\n")
     .filter((line) => !line.startsWith("a=candidate:") && line !== "a=end-of-candidates")
     .join("\r\n");
+}
+
+/** node-datachannel's polyfill: its pair's round trip is SCTP's, in ms rather than the standard's seconds. */
+function isNodeDataChannel(pc: RTCPeerConnection): boolean {
+  return typeof (pc as { selectedCandidatePair?: unknown }).selectedCandidatePair === "function";
+}
+
+const CANDIDATE_TYPES: readonly string[] = ["host", "srflx", "prflx", "relay"];
+const RELAY_PROTOCOLS: readonly string[] = ["udp", "tcp", "tls"];
+
+/** The selected candidate pair of a getStats() report: its round trip and the path. */
+export function readIceReport(report: RTCStatsReport, roundTripInMs = false): IceReport {
+  // biome-ignore lint/suspicious/noExplicitAny: stats entries are loosely typed dictionaries
+  const entries = new Map<string, any>();
+  report.forEach((entry, id) => {
+    entries.set(id, entry);
+  });
+  let pair:
+    | { localCandidateId?: string; remoteCandidateId?: string; currentRoundTripTime?: number }
+    | undefined;
+  for (const entry of entries.values()) {
+    if (entry.type === "transport" && entry.selectedCandidatePairId)
+      pair = entries.get(entry.selectedCandidatePairId);
+  }
+  // Firefox marks the pair itself; others only say which pair succeeded and was nominated.
+  pair ??= [...entries.values()].find((entry) => entry.type === "candidate-pair" && entry.selected);
+  pair ??= [...entries.values()].find(
+    (entry) => entry.type === "candidate-pair" && entry.nominated && entry.state === "succeeded",
+  );
+  if (!pair) return { rttMs: null, path: null };
+  const seconds = pair.currentRoundTripTime;
+  const rttMs =
+    typeof seconds === "number" && seconds >= 0
+      ? Math.round((roundTripInMs ? seconds : seconds * 1000) * 1000) / 1000
+      : null;
+  const local = entries.get(pair.localCandidateId ?? "");
+  const remote = entries.get(pair.remoteCandidateId ?? "");
+  const localType = String(local?.candidateType ?? "");
+  const remoteType = String(remote?.candidateType ?? "");
+  if (!CANDIDATE_TYPES.includes(localType) || !CANDIDATE_TYPES.includes(remoteType))
+    return { rttMs, path: null };
+  const relayProtocol = String(local?.relayProtocol ?? "").toLowerCase();
+  const path: ConnectionPath = {
+    type: remoteType === "relay" ? "relay" : (localType as CandidateType),
+    local: localType as CandidateType,
+    remote: remoteType as CandidateType,
+    relayProtocol:
+      localType === "relay" && RELAY_PROTOCOLS.includes(relayProtocol) ? (relayProtocol as "udp") : null,
+  };
+  return { rttMs, path };
 }
 
 function toBytes(data: unknown): Uint8Array | null {

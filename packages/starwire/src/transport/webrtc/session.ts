@@ -1,5 +1,7 @@
-import type { TransferMode } from "../multiplayer-peer.js";
+import type { ConnectionStats, TransferMode } from "../multiplayer-peer.js";
+import type { NetworkConditions } from "./conditioner.js";
 import { decodeLinkFrame, encodeLinkFrame, LINK_FRAME, LinkFrameKind } from "./link-frames.js";
+import { LinkStats } from "./link-stats.js";
 import type { ConnectionCallbacks, ConnectionEnd, PeerConnection } from "./peer-connection.js";
 import { ResendLog } from "./resend-log.js";
 
@@ -16,6 +18,8 @@ const ACKNOWLEDGE_EVERY = 128;
 export const SUSPECT_TIMEOUT_MS = 1000;
 /** The heartbeat's key for newest-wins: under load only the latest heartbeat waits to go out. */
 const HEARTBEAT_KEY = "\0link";
+/** ICE's view (path, its round trip) is asked for once a second while someone read the stats this recently. */
+const ICE_INTEREST_MS = 10_000;
 
 /**
  * connecting: no connection has completed yet. open: one has, and carries traffic. reconnecting: it
@@ -76,6 +80,11 @@ export class Session {
   #unacknowledgedReceived = 0;
   /** When the network changed under this side with nothing heard since; 0 when nothing is suspected. */
   #suspectedAt = 0;
+  readonly #stats = new LinkStats();
+  #conditions: NetworkConditions | null = null;
+  /** When `stats()` was last called (ICE is only asked while someone looks). */
+  #statsReadAt = Number.NEGATIVE_INFINITY;
+  #icePending = false;
 
   constructor(
     remoteId: number,
@@ -105,6 +114,26 @@ export class Session {
     return this.#logs.reduce((sum, log) => sum + log.bytes, 0);
   }
 
+  /** Emulated network conditions for what this side sends to the remote (null: none), on every connection. */
+  get conditions(): NetworkConditions | null {
+    return this.#conditions;
+  }
+
+  set conditions(conditions: NetworkConditions | null) {
+    this.#conditions = conditions;
+    if (this.#connection) this.#connection.conditions = conditions;
+  }
+
+  /** The connection's statistics; null before the first connection completed. */
+  stats(): ConnectionStats | null {
+    if (this.#state === "connecting" || this.#state === "closed") return null;
+    const now = performance.now();
+    const firstLook = this.#statsReadAt < now - ICE_INTEREST_MS;
+    this.#statsReadAt = now;
+    if (firstLook) this.#askIce();
+    return this.#stats.snapshot(this.remoteId, this.#state === "reconnecting", now);
+  }
+
   /** Replaces the current connection (dropped without a report) with a new attempt. */
   connect(number: number, create: ConnectionFactory): PeerConnection {
     this.#dropConnection();
@@ -122,6 +151,7 @@ export class Session {
       },
     });
     this.#connection = connection;
+    if (this.#conditions) connection.conditions = this.#conditions;
     return connection;
   }
 
@@ -147,10 +177,14 @@ export class Session {
 
   /**
    * Sends a heartbeat when one is due; takes a silent connection for dead. `stalled`: this side
-   * was too busy to hear anything lately, so silence starts counting now.
+   * was too busy to hear anything lately, so silence starts counting now. True when the
+   * statistics were updated (once a second while the connection is up).
    */
-  tick(now: number, stalled = false): void {
-    if (!this.#handshaken) return;
+  tick(now: number, stalled = false): boolean {
+    if (!this.#handshaken) return false;
+    const clock = performance.now();
+    const rolled = this.#stats.due(clock) && this.#stats.roll(clock, this.#connection!.traffic());
+    if (rolled && clock - this.#statsReadAt < ICE_INTEREST_MS) this.#askIce();
     // Heard since the last tick: at the last tick at the earliest, so silence is never overstated.
     if (stalled) this.#lastHeard = now;
     else if (this.#heard) this.#lastHeard = Math.max(this.#lastHeard, this.#lastTick);
@@ -159,13 +193,34 @@ export class Session {
     if (this.#suspectedAt !== 0 && now - this.#suspectedAt > SUSPECT_TIMEOUT_MS) {
       this.#suspectedAt = 0;
       this.#dropConnection();
-      return this.#lose({ kind: "silence" });
+      this.#lose({ kind: "silence" });
+      return false;
     }
     this.#heartbeatIfDue(now);
     if (this.#watchSilence && now - this.#lastHeard > SILENCE_TIMEOUT_MS) {
       this.#dropConnection();
       this.#lose({ kind: "silence" });
+      return false;
     }
+    return rolled;
+  }
+
+  /** Asks the connection's ICE for its path and round trip, one question at a time. */
+  #askIce(): void {
+    const connection = this.#connection;
+    if (!connection || !this.#handshaken || this.#icePending) return;
+    this.#icePending = true;
+    connection
+      .ice()
+      .then(
+        (report) => {
+          if (connection === this.#connection) this.#stats.ice = report;
+        },
+        () => {}, // a connection closing under getStats(): nothing to report
+      )
+      .finally(() => {
+        this.#icePending = false;
+      });
   }
 
   /** Drops the current connection without reporting it (an attempt that took too long). */
@@ -194,10 +249,16 @@ export class Session {
   }
 
   #sendHeartbeat(now: number): void {
+    const connection = this.#connection;
+    if (!connection) return;
     this.#lastSaid = now;
     this.#unacknowledgedReceived = 0;
-    const heartbeat = encodeLinkFrame({ kind: LinkFrameKind.HEARTBEAT, counts: this.#received });
-    this.#connection?.send(heartbeat, "unreliable", 0, HEARTBEAT_KEY);
+    const heartbeat = encodeLinkFrame({
+      kind: LinkFrameKind.HEARTBEAT,
+      counts: this.#received,
+      ...this.#stats.outgoing(performance.now(), connection.unreliableSent),
+    });
+    connection.send(heartbeat, "unreliable", 0, HEARTBEAT_KEY);
   }
 
   /** Ends the session; `sayBye` tells the other side first that this is on purpose. */
@@ -242,12 +303,14 @@ export class Session {
       if (!this.#handshaken) return;
       if (!this.#acknowledge(frame.counts))
         return connection.violated("heartbeat acknowledges messages never sent");
+      this.#stats.incoming(performance.now(), frame, connection.unreliableReceived);
       return this.#heartbeatIfDue(Date.now());
     }
     if (this.#handshaken) return connection.violated("a second HELLO on one connection");
     if (!this.#acknowledge(frame.counts)) return connection.violated("HELLO does not match this session");
     this.#handshaken = true;
     this.#lastSaid = 0;
+    this.#stats.restart(performance.now());
     // What the last connection did not deliver goes first, in its order.
     this.#logs.forEach((log, lane) => {
       for (const message of log.unacknowledged()) {
@@ -255,6 +318,7 @@ export class Session {
       }
     });
     const resumed = this.#state !== "connecting";
+    if (resumed) this.#stats.reconnects++;
     this.#state = "open";
     this.#owner.opened(this, resumed);
     const early = this.#early;

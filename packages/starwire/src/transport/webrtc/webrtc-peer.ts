@@ -15,8 +15,14 @@ import {
 } from "../../signaling/signaling-client.js";
 import { getOrCreate } from "../../util/memo.js";
 import { TokenBucket } from "../../util/token-bucket.js";
-import { ConnectionError, type ConnectionFailedReason, type TransferMode } from "../multiplayer-peer.js";
+import {
+  ConnectionError,
+  type ConnectionFailedReason,
+  type ConnectionStats,
+  type TransferMode,
+} from "../multiplayer-peer.js";
 import { type ClientOptions, type CreatedRoom, type ServerOptions, StarPeer } from "../star-peer.js";
+import { type NetworkConditions, normalizeConditions } from "./conditioner.js";
 import {
   type ConnectionCallbacks,
   PeerConnection,
@@ -150,6 +156,9 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
    * connection and an answer from its signaling budget, so a client cannot spend it all.
    */
   readonly #newConnectionBudgets = new Map<number, TokenBucket>();
+  #conditions: NetworkConditions | null = null;
+  /** Conditions for one remote, overriding `#conditions`. */
+  readonly #peerConditions = new Map<number, NetworkConditions | null>();
 
   constructor(options: WebRTCPeerOptions) {
     super();
@@ -243,6 +252,37 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#networkChangedAt = now;
     this.#replacementAttempts.abort();
     this.#replacementAttempts = new AbortController();
+  }
+
+  /**
+   * The network conditioner (README, "Network conditions"): latency, jitter, loss, duplication and
+   * a bandwidth cap applied to everything this peer sends, to every peer; null (the default) is off
+   * and costs nothing. Takes effect at once, on open connections too.
+   */
+  get conditions(): NetworkConditions | null {
+    return this.#conditions;
+  }
+
+  set conditions(conditions: NetworkConditions | null) {
+    this.#conditions = normalizeConditions(conditions);
+    for (const [id, session] of this.#sessions) session.conditions = this.#conditionsFor(id);
+  }
+
+  /** Conditions for what this peer sends to `peerId` alone, over `conditions`; null follows `conditions` again. */
+  setConditions(peerId: number, conditions: NetworkConditions | null): void {
+    if (conditions === null) this.#peerConditions.delete(peerId);
+    else this.#peerConditions.set(peerId, normalizeConditions(conditions));
+    const session = this.#sessions.get(peerId);
+    if (session) session.conditions = this.#conditionsFor(peerId);
+  }
+
+  #conditionsFor(peerId: number): NetworkConditions | null {
+    return this.#peerConditions.has(peerId) ? this.#peerConditions.get(peerId)! : this.#conditions;
+  }
+
+  /** The direct connection's statistics: a client's on the host, the host's (1) on a client. */
+  getStats(peerId: number): ConnectionStats | null {
+    return this.#sessions.get(peerId)?.stats() ?? null;
   }
 
   /** What this peer holds, for leak checks: sessions, pending timers, the signaling socket. */
@@ -779,6 +819,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       if (transfer === "reliable") reliableChannels.push(index + 1);
     });
     const session = new Session(remoteId, reliableChannels, RESEND_LIMIT_BYTES, this.#graceMs > 0, owner);
+    session.conditions = this.#conditionsFor(remoteId);
     this.#sessions.set(remoteId, session);
     if (!this.#ticker) {
       let last = Date.now();
@@ -788,7 +829,9 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
         // went quiet: their messages may still wait in our queue. Silence counts from here.
         const stalled = now - last > TICK_MS + STALL_MS;
         last = now;
-        for (const each of this.#sessions.values()) each.tick(now, stalled);
+        for (const each of this.#sessions.values()) {
+          if (each.tick(now, stalled)) this.reportStatsUpdated(each.remoteId);
+        }
       }, TICK_MS);
     }
     return session;
@@ -798,6 +841,7 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#sessions.get(remoteId)?.close(sayBye);
     this.#stashedSignals.delete(remoteId);
     this.#newConnectionBudgets.delete(remoteId);
+    this.#peerConditions.delete(remoteId);
     this.#sessions.delete(remoteId);
     this.#clearDeadline(remoteId);
     if (this.#sessions.size === 0 && this.#ticker) {
