@@ -154,6 +154,26 @@ if (reconnect) {
   );
 }
 
+const relay = read("turn-relay");
+if (relay) {
+  out();
+  out("## TURN relay versus direct (Node peers on loopback, relay-only through coturn)");
+  out();
+  out("| | direct median | relay median | ratio | direct p99 | relay p99 |");
+  out("|---|---|---|---|---|---|");
+  const { rpcRoundTrip: rtt, connect: join } = relay;
+  out(
+    `| reliable RPC round trip, ms | ${rtt.direct.median} | ${rtt.relay.median} | ${rtt.ratio.median} | ${rtt.direct.p99} | ${rtt.relay.p99} |`,
+  );
+  out(
+    `| connect (createClient → connectedToServer), ms | ${join.direct.median} | ${join.relay.median} | ${join.ratio.median} | ${join.direct.max} (max) | ${join.relay.max} (max) |`,
+  );
+  out();
+  out(
+    "Loopback has no network delay: this is the relay hop itself (coturn forwarding each way) and the allocation a join adds.",
+  );
+}
+
 const summary = `${lines.join("\n")}\n`;
 writeFileSync(join(RESULTS_DIR, "SUMMARY.md"), summary);
 console.log(`\n${summary}`);

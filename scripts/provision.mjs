@@ -1,6 +1,6 @@
 // Installs what `npm test` needs beyond npm packages, saying what it does: a Chromium (Debian's
-// where apt and root are at hand, else Playwright's download) and, on Linux, the tools of the
-// loopback-only network namespace. Does nothing on a machine that has them.
+// where apt and root are at hand, else Playwright's download), coturn (the TURN tests' server) and,
+// on Linux, the tools of the loopback-only network namespace. Does nothing on a machine that has them.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chromium } from "@playwright/test";
@@ -27,6 +27,7 @@ const plan = provisionPlan({
   ip: has("ip"),
   tc: has("tc"),
   unshare: has("unshare"),
+  turnserver: existsSync("/usr/bin/turnserver") || has("turnserver"),
 });
 
 if (plan.apt.length > 0) {

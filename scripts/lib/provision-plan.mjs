@@ -3,7 +3,7 @@
 
 /**
  * @param {{ linux: boolean, apt: boolean, root: boolean, sudo: boolean, debianChromium: boolean,
- *   bundledChromium: boolean, ip: boolean, tc: boolean, unshare: boolean }} machine
+ *   bundledChromium: boolean, ip: boolean, tc: boolean, unshare: boolean, turnserver: boolean }} machine
  * @returns {{ apt: string[], playwright: boolean, problems: string[] }}
  */
 export function provisionPlan(machine) {
@@ -30,6 +30,14 @@ export function provisionPlan(machine) {
       } else
         problems.push(`${tool} is missing (Debian package ${debianPackage}) and cannot be installed here`);
     }
+  }
+  // The TURN tests start coturn's turnserver on loopback (tests/node/turn-server.ts).
+  if (!machine.turnserver) {
+    if (canApt) apt.push("coturn");
+    else
+      problems.push(
+        "turnserver is missing (Debian package coturn; Homebrew: coturn) and cannot be installed here: the TURN tests need it",
+      );
   }
   return { apt, playwright, problems };
 }

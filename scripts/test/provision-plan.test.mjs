@@ -11,6 +11,7 @@ const ready = {
   ip: true,
   tc: true,
   unshare: true,
+  turnserver: true,
 };
 
 describe("what npm test installs first", () => {
@@ -20,13 +21,13 @@ describe("what npm test installs first", () => {
   });
 
   it("Debian's chromium and the namespace tools where apt and root (or sudo) are at hand", () => {
-    const fresh = { ...ready, debianChromium: false, ip: false, tc: false };
+    const fresh = { ...ready, debianChromium: false, ip: false, tc: false, turnserver: false };
     expect(provisionPlan({ ...fresh, root: true })).toEqual({
-      apt: ["chromium", "iproute2"],
+      apt: ["chromium", "iproute2", "coturn"],
       playwright: false,
       problems: [],
     });
-    expect(provisionPlan({ ...fresh, sudo: true }).apt).toEqual(["chromium", "iproute2"]);
+    expect(provisionPlan({ ...fresh, sudo: true }).apt).toEqual(["chromium", "iproute2", "coturn"]);
   });
 
   it("Playwright's Chromium elsewhere, and a clear problem for tools it cannot install", () => {
@@ -42,6 +43,9 @@ describe("what npm test installs first", () => {
     });
     expect(provisionPlan({ ...ready, unshare: false }).problems).toEqual([
       "unshare is missing (Debian package util-linux) and cannot be installed here",
+    ]);
+    expect(provisionPlan({ ...ready, linux: false, apt: false, turnserver: false }).problems).toEqual([
+      "turnserver is missing (Debian package coturn; Homebrew: coturn) and cannot be installed here: the TURN tests need it",
     ]);
   });
 });

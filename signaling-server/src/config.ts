@@ -70,6 +70,18 @@ export interface SignalingConfig {
    * client gets a fresh one every third of it, so a token in hand always has two thirds left.
    */
   tokenTtlSeconds: number;
+  /**
+   * TURN servers (turn:/turns: URLs) for which the server mints credentials per player, with the
+   * TURN REST scheme that coturn's `use-auth-secret` checks (turn-credentials.ts). Empty: none.
+   */
+  turnUrls: string[];
+  /** The secret shared with the TURN servers (coturn's `static-auth-secret`); set with `turnUrls`. */
+  turnSecret: string | undefined;
+  /**
+   * How long a minted TURN credential is accepted for a new relay, in seconds. Connected peers get
+   * fresh ones every third of it, so the one in hand always has two thirds left.
+   */
+  turnTtlSeconds: number;
 }
 
 export const MIN_ROOM_CODE_LENGTH = 4;
@@ -90,6 +102,11 @@ export const MIN_ROOM_SECRET_LENGTH = 16;
 export const MIN_TOKEN_TTL_SECONDS = 60;
 /** A week: a leaked token should not outlive that. */
 export const MAX_TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60;
+/** A TURN secret shorter than this could be found offline from one credential (an HMAC of a known username). */
+export const MIN_TURN_SECRET_LENGTH = 16;
+/** TURN credentials: a refresh every 20 s at least, and a leaked one is good for a week at most. */
+export const MIN_TURN_TTL_SECONDS = 60;
+export const MAX_TURN_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   port: 8787,
@@ -125,6 +142,11 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   roomSecret: undefined,
   // Ten minutes: a token in hand has at least 400 s left, past MAX_RECONNECT_GRACE_MS's 120 s.
   tokenTtlSeconds: 600,
+  turnUrls: [],
+  turnSecret: undefined,
+  // A day, as the TURN REST API draft recommends: refreshed every 8 h, so a relay allocated with
+  // it outlives any game even on a TURN server that checks expiry on refreshes too (coturn does not).
+  turnTtlSeconds: 86_400,
 });
 
 /** Thrown by `configFromEnv`; the message lists every bad variable so one restart fixes them all. */
@@ -226,7 +248,26 @@ export function configFromEnv(env: Env): SignalingConfig {
       MIN_TOKEN_TTL_SECONDS,
       MAX_TOKEN_TTL_SECONDS,
     ),
+    turnUrls: reader.turnUrls("TURN_URLS"),
+    turnSecret: reader.secret("TURN_SECRET", MIN_TURN_SECRET_LENGTH),
+    turnTtlSeconds: reader.integer(
+      "TURN_TTL_SECONDS",
+      defaultConfig.turnTtlSeconds,
+      MIN_TURN_TTL_SECONDS,
+      MAX_TURN_TTL_SECONDS,
+    ),
   };
+
+  // Credentials need both: where to use them, and the secret the TURN servers check them with.
+  // (One that is set but malformed has been reported already.)
+  const isSet = (name: string) => (env[name]?.trim() ?? "") !== "";
+  if (isSet("TURN_URLS") !== isSet("TURN_SECRET")) {
+    problems.push(
+      isSet("TURN_URLS")
+        ? "TURN_URLS is set but TURN_SECRET is not: the TURN servers' shared secret (coturn's static-auth-secret) is needed to mint credentials"
+        : "TURN_SECRET is set but TURN_URLS is not: say which TURN servers the credentials are for",
+    );
+  }
 
   // A cap above the transport limit could never be reached; saying so beats a silent surprise.
   if (config.maxSdpBytes > config.maxPayloadBytes) {
@@ -348,6 +389,24 @@ class EnvReader {
     return value;
   }
 
+  /** A comma-separated list of turn: and turns: URLs. */
+  turnUrls(name: string): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    const urls = value
+      .split(",")
+      .map((url) => url.trim())
+      .filter((url) => url !== "");
+    const bad = urls.find((url) => !TURN_URL.test(url));
+    if (bad !== undefined || urls.length === 0) {
+      this.problems.push(
+        `${name} must be a comma-separated list of turn: or turns: URLs (turn:turn.example.com:3478?transport=udp), got "${bad ?? value}"`,
+      );
+      return [];
+    }
+    return urls;
+  }
+
   logLevel(name: string): LogLevel {
     const value = this.raw(name);
     if (value === undefined) return defaultConfig.logLevel;
@@ -404,6 +463,7 @@ function isOrigin(value: string): boolean {
 }
 
 const ICE_URL_SCHEME = /^(stun|stuns|turn|turns):\S+$/i;
+const TURN_URL = /^turns?:\S+$/i;
 const ICE_SERVER_KEYS = new Set(["urls", "username", "credential"]);
 
 /**

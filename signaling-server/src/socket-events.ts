@@ -3,6 +3,7 @@ import {
   type ClientToServerEvents,
   type CreateReply,
   HOST_PEER_ID,
+  type IceServer,
   type IncomingSignal,
   type JoinReply,
   normalizeRoomCode,
@@ -21,6 +22,7 @@ import { TokenBucket } from "./rate-limit.js";
 import { RoomTimers } from "./room-timers.js";
 import type { LeaveOutcome, Result, Room, RoomRegistry, Takeover } from "./rooms.js";
 import { ClosedInstances, type RoomTokens } from "./tokens.js";
+import { mintTurnCredentials, type TurnSettings } from "./turn-credentials.js";
 import {
   splitArguments,
   validateCreate,
@@ -141,6 +143,13 @@ export function attachSignalingEvents(
   const refreshMs = (config.tokenTtlSeconds * 1000) / 3;
   // Rooms that closed here, so their tokens cannot reopen them while they last.
   const closedInstances = new ClosedInstances(config.tokenTtlSeconds * 1000);
+  // With TURN credentials to mint: every live room's members get fresh ones every third of their
+  // lifetime, so new connections (a late joiner, a reconnect) never allocate with an expired one.
+  const turn: TurnSettings | null =
+    config.turnUrls.length > 0 && config.turnSecret !== undefined
+      ? { urls: config.turnUrls, secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds }
+      : null;
+  const turnRefreshes = new RoomTimers<Room>();
   // Rooms without a client: closed after EMPTY_ROOM_TIMEOUT_MS.
   const emptyRooms = new RoomTimers<Room>();
   // The address each live room counts against (MAX_ROOMS_PER_ADDRESS): its host's.
@@ -243,12 +252,13 @@ export function attachSignalingEvents(
       return graceTimers.size;
     },
     get roomTimers() {
-      return tokenRefreshes.size + emptyRooms.size;
+      return tokenRefreshes.size + turnRefreshes.size + emptyRooms.size;
     },
     close() {
       closed = true;
       graceTimers.stopAll();
       tokenRefreshes.stopAll();
+      turnRefreshes.stopAll();
       emptyRooms.stopAll();
     },
   };
@@ -394,7 +404,7 @@ export function attachSignalingEvents(
       ok: true,
       roomCode: room.code,
       peerId: HOST_PEER_ID,
-      iceServers: config.iceServers,
+      iceServers: iceServersFor(room, HOST_PEER_ID),
       hostToken: tokens.issueHost(room.code, room.instance),
       reconnectGraceMs: room.reconnectGraceMs,
     };
@@ -409,6 +419,7 @@ export function attachSignalingEvents(
       return reply;
     }
     tokenRefreshes.every(room, refreshMs, () => refreshTokens(room));
+    if (turn) turnRefreshes.every(room, (turn.ttlSeconds * 1000) / 3, () => refreshTurnCredentials(room));
     const locked = room.password === undefined ? "" : " password=yes";
     const graceNote = room.reconnectGraceMs === 0 ? "" : ` grace=${room.reconnectGraceMs}ms`;
     if (reclaim === undefined) {
@@ -498,10 +509,40 @@ export function attachSignalingEvents(
     }
   }
 
+  /** The ICE servers for one member of a room: the configured ones, and TURN with its own credentials. */
+  function iceServersFor(room: Room, peerId: number): IceServer[] {
+    if (!turn) return config.iceServers;
+    // The label names the player in the TURN server's logs, as the room's tag does in ours.
+    return [...config.iceServers, mintTurnCredentials(turn, `${room.instance.slice(0, 8)}.${peerId}`)];
+  }
+
+  /**
+   * Fresh TURN credentials for everyone in a live room who has a socket (a detached place gets
+   * fresh ones when it resumes or reclaims). Runs from a timer.
+   */
+  function refreshTurnCredentials(room: Room): void {
+    try {
+      if (registry.room(room.code) !== room) {
+        turnRefreshes.stop(room);
+        return;
+      }
+      if (room.hostSocketId !== undefined) {
+        io.to(room.hostSocketId).emit("iceServers", { iceServers: iceServersFor(room, HOST_PEER_ID) });
+      }
+      for (const [peerId, socketId] of room.clients) {
+        if (socketId !== undefined)
+          io.to(socketId).emit("iceServers", { iceServers: iceServersFor(room, peerId) });
+      }
+    } catch (error) {
+      log(`error refreshing the TURN credentials of room ${tag(room)}: ${describeError(error)}`);
+    }
+  }
+
   /** Whatever a room held beyond the registry goes with it; its tokens can no longer reopen it. */
   function roomEnded(room: Room): void {
     graceTimers.stopRoom(room);
     tokenRefreshes.stop(room);
+    turnRefreshes.stop(room);
     emptyRooms.stop(room);
     closedInstances.add(room.instance);
     const holder = roomHolders.get(room);
@@ -562,7 +603,7 @@ export function attachSignalingEvents(
       ok: true,
       roomCode: room.code,
       peerId,
-      iceServers: config.iceServers,
+      iceServers: iceServersFor(room, peerId),
       resumeToken: tokens.issueResume(room.code, room.instance, peerId),
       reconnectGraceMs: room.reconnectGraceMs,
     };

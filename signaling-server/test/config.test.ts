@@ -39,6 +39,9 @@ describe("configFromEnv", () => {
       maxReconnectGraceMs: 120_000,
       roomSecret: undefined,
       tokenTtlSeconds: 600,
+      turnUrls: [],
+      turnSecret: undefined,
+      turnTtlSeconds: 86_400,
     });
     expect(configFromEnv({})).toEqual(defaultConfig);
     expect(Object.hasOwn(defaultConfig, "roomSecret")).toBe(true);
@@ -81,6 +84,9 @@ describe("configFromEnv", () => {
       IDLE_SOCKET_TIMEOUT_MS: "5000",
       MAX_RECONNECT_GRACE_MS: "30000",
       TOKEN_TTL_SECONDS: "3600",
+      TURN_URLS: "turn:turn.example.com:3478?transport=udp, turns:turn.example.com:5349?transport=tcp",
+      TURN_SECRET: "0123456789abcdef",
+      TURN_TTL_SECONDS: "7200",
     });
     expect(config).toEqual({
       port: 0,
@@ -114,6 +120,9 @@ describe("configFromEnv", () => {
       idleSocketTimeoutMs: 5000,
       maxReconnectGraceMs: 30_000,
       tokenTtlSeconds: 3600,
+      turnUrls: ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349?transport=tcp"],
+      turnSecret: "0123456789abcdef",
+      turnTtlSeconds: 7200,
     });
   });
 
@@ -174,6 +183,9 @@ describe("configFromEnv", () => {
     ["TOKEN_TTL_SECONDS", "59"],
     ["TOKEN_TTL_SECONDS", "604801"],
     ["TOKEN_TTL_SECONDS", "10m"],
+    ["TURN_TTL_SECONDS", "59"],
+    ["TURN_TTL_SECONDS", "604801"],
+    ["TURN_TTL_SECONDS", "1d"],
   ])("rejects %s=%s with a message naming the variable", (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
@@ -254,6 +266,30 @@ describe("configFromEnv", () => {
     const problems = problemsOf({ ROOM_SECRET: "short-secret" });
     expect(problems).toEqual(["ROOM_SECRET must be at least 16 characters, got 12"]);
     expect(problems.join()).not.toContain("short-secret");
+  });
+
+  it("reads TURN_URLS and TURN_SECRET together, the secret at least 16 characters and never quoted back", () => {
+    const secret = "0123456789abcdef";
+    expect(configFromEnv({ TURN_URLS: "turn:127.0.0.1:3478", TURN_SECRET: secret })).toMatchObject({
+      turnUrls: ["turn:127.0.0.1:3478"],
+      turnSecret: secret,
+      turnTtlSeconds: 86_400,
+    });
+    expect(problemsOf({ TURN_URLS: "turn:127.0.0.1:3478" })).toEqual([
+      "TURN_URLS is set but TURN_SECRET is not: the TURN servers' shared secret (coturn's static-auth-secret) is needed to mint credentials",
+    ]);
+    expect(problemsOf({ TURN_SECRET: secret })).toEqual([
+      "TURN_SECRET is set but TURN_URLS is not: say which TURN servers the credentials are for",
+    ]);
+    const short = problemsOf({ TURN_URLS: "turn:127.0.0.1:3478", TURN_SECRET: "too-short" });
+    expect(short).toEqual(["TURN_SECRET must be at least 16 characters, got 9"]);
+    expect(short.join()).not.toContain("too-short");
+    // STUN belongs in ICE_SERVERS: these URLs get credentials.
+    expect(problemsOf({ TURN_URLS: "stun:127.0.0.1:3478", TURN_SECRET: secret })).toEqual([
+      'TURN_URLS must be a comma-separated list of turn: or turns: URLs (turn:turn.example.com:3478?transport=udp), got "stun:127.0.0.1:3478"',
+    ]);
+    expect(problemsOf({ TURN_URLS: " , ", TURN_SECRET: secret })[0]).toMatch(/^TURN_URLS must be/);
+    expect(configFromEnv({ TURN_TTL_SECONDS: "60" }).turnTtlSeconds).toBe(60);
   });
 
   it("rejects caps that exceed the payload limit", () => {

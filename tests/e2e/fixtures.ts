@@ -70,9 +70,13 @@ export async function expectHostLostAfterGrace(page: Page, timeout: number): Pro
 
 /**
  * A signaling server of the test's own, on `port`, that the test can kill and start again: the
- * same ROOM_SECRET each time, so hosts can reclaim their rooms and players resume.
+ * same ROOM_SECRET each time, so hosts can reclaim their rooms and players resume. `env` adds or
+ * overrides settings (TURN_URLS, say).
  */
-export async function startSignalingServer(port: number): Promise<ChildProcess> {
+export async function startSignalingServer(
+  port: number,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["signaling-server/dist/main.js"], {
     env: {
       ...process.env,
@@ -85,6 +89,7 @@ export async function startSignalingServer(port: number): Promise<ChildProcess> 
       JOIN_ATTEMPTS_PER_MINUTE: "0",
       FAILED_JOINS_PER_MINUTE: "0",
       MAX_ROOMS_PER_ADDRESS: "0",
+      ...env,
     },
     stdio: "ignore",
   });

@@ -31,6 +31,10 @@ export interface Harness {
   stats(): ReturnType<Starwire.WebRTCMultiplayerPeer["debugStats"]> | null;
   /** Event log as "peerConnected 123" lines, packets left out. */
   names(): string[];
+  /** The candidate types of the pair each open connection of this tab selected (getStats). */
+  selectedPairs(): Promise<Array<{ local: string; remote: string }>>;
+  /** The types of every ICE candidate this tab's open connections gathered or were sent (getStats). */
+  candidateTypes(): Promise<string[]>;
 }
 
 declare global {

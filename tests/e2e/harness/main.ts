@@ -5,13 +5,48 @@ import type { DataChannelRecord, Harness, HarnessEvent, JoinOptions } from "./ha
 
 const events: HarnessEvent[] = [];
 const channels: DataChannelRecord[] = [];
+/** Every connection the SDK made (both sides create their negotiated channels), for getStats. */
+const connections = new Set<RTCPeerConnection>();
 
 // Records how the SDK configures its data channels, so a test can check them.
 const createDataChannel = RTCPeerConnection.prototype.createDataChannel;
 RTCPeerConnection.prototype.createDataChannel = function (label: string, init?: RTCDataChannelInit) {
   channels.push({ label, ...init });
+  connections.add(this);
   return createDataChannel.call(this, label, init);
 };
+
+/** The statistics of each open connection. */
+async function openStats(): Promise<RTCStatsReport[]> {
+  const open = [...connections].filter((pc) => pc.connectionState === "connected");
+  return Promise.all(open.map((pc) => pc.getStats()));
+}
+
+async function selectedPairs(): Promise<Array<{ local: string; remote: string }>> {
+  const pairs: Array<{ local: string; remote: string }> = [];
+  for (const report of await openStats()) {
+    report.forEach((stats) => {
+      if (stats.type !== "transport" || !stats.selectedCandidatePairId) return;
+      const pair = report.get(stats.selectedCandidatePairId);
+      pairs.push({
+        local: report.get(pair.localCandidateId).candidateType,
+        remote: report.get(pair.remoteCandidateId).candidateType,
+      });
+    });
+  }
+  return pairs;
+}
+
+async function candidateTypes(): Promise<string[]> {
+  const types: string[] = [];
+  for (const report of await openStats()) {
+    report.forEach((stats) => {
+      if (stats.type === "local-candidate" || stats.type === "remote-candidate")
+        types.push(stats.candidateType);
+    });
+  }
+  return types;
+}
 
 /** Corrupts the DTLS fingerprint of every remote description, so the handshake must fail. */
 function breakDtls(): void {
@@ -78,6 +113,8 @@ const harness: Harness = {
   },
   breakDtls,
   stats: () => (api.peer instanceof starwire.WebRTCMultiplayerPeer ? api.peer.debugStats() : null),
+  selectedPairs,
+  candidateTypes,
   names: () =>
     events
       .filter((e) => e.name !== "peerPacket" && e.name !== "rejected")

@@ -207,6 +207,13 @@ export interface ServerToClientEvents {
    * event) and resume with the newest: an old one expires, and then a resume with it is refused.
    */
   resumeToken(event: { resumeToken: string }): void;
+  /**
+   * To the host and each client, every third of the server's TURN credential lifetime
+   * (TURN_TTL_SECONDS) while it is connected, when the server mints TURN credentials: the ICE
+   * servers with fresh ones. New connections use the newest (a connection already open keeps its
+   * relay: the TURN server checks a credential's expiry when a relay is allocated).
+   */
+  iceServers(event: { iceServers: IceServer[] }): void;
   /** A reply to an event that carried no reply callback (signal, or a request sent without one). */
   signalingError(error: SignalingError & { event: string }): void;
 }

@@ -18,6 +18,8 @@ export type ConnectionFailedReason =
   | "signaling_unreachable"
   | "signaling_error"
   | "ice_failed"
+  /** The TURN server refused this peer's credentials (wrong or expired) where the platform says so (browsers). */
+  | "turn_auth_failed"
   | "timeout"
   | "host_left"
   | "kicked"

@@ -23,6 +23,7 @@ import {
 } from "../multiplayer-peer.js";
 import { type ClientOptions, type CreatedRoom, type ServerOptions, StarPeer } from "../star-peer.js";
 import { type NetworkConditions, normalizeConditions } from "./conditioner.js";
+import { expiredCredentials, type GatheringFailure, IceWatch } from "./ice-watch.js";
 import {
   type ConnectionCallbacks,
   PeerConnection,
@@ -46,6 +47,14 @@ export interface WebRTCPeerOptions {
   iceServers?: IceServer[];
   /** Further RTCPeerConnection settings, e.g. `iceTransportPolicy: "relay"`. */
   rtcConfiguration?: RTCConfiguration;
+  /**
+   * `"relay"`: connect only through TURN servers, never directly (default `"all"`). A privacy
+   * option: the other side (a client's host, the host's clients) only ever sees the TURN server's
+   * address, never this peer's IP. Needs TURN servers (the signaling server's TURN_URLS). A
+   * connection that gets no relay candidate fails at once: `turn_auth_failed` when the TURN server
+   * refused the credentials and the platform says so (browsers), `ice_failed` otherwise (Node).
+   */
+  iceTransportPolicy?: RTCIceTransportPolicy;
   /**
    * Extra channels 1, 2, … with their transfer modes (Godot's `channels_config`). Every peer of
    * a game must declare the same list; an RPC with `channel: n` travels on channel n.
@@ -91,8 +100,13 @@ const RESEND_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Matches MultiplayerAPI's default send limit, plus room for headers. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 1024;
 
-/** How a connection attempt ended: it opened, it made no progress in time, the host asked for a new one, or it died. */
-type AttemptOutcome = "opened" | "timeout" | "redo" | LostCause;
+/** How a connection attempt ended: it opened, it made no progress in time, the host asked for a new one, it died, or it gathered nothing to connect with. */
+type AttemptOutcome =
+  | "opened"
+  | "timeout"
+  | "redo"
+  | LostCause
+  | { kind: "gathering"; failure: GatheringFailure };
 
 /** Every peer not closed yet, so a page that goes away can say goodbye for all of them. */
 const livePeers = new Set<WebRTCMultiplayerPeerBase>();
@@ -132,6 +146,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   #graceMs = 0;
   #webrtc: WebRTCImplementation | undefined;
   #iceServers: IceServer[] = [];
+  /** A TURN server that refused this peer's credentials (the URL), when the platform said so. */
+  #turnRefusal: string | null = null;
   #roomCode: string | null = null;
   #used = false;
   #closed = false;
@@ -181,7 +197,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
 
   /** RTCPeerConnection settings beyond the ICE servers. */
   protected rtcConfiguration(): RTCConfiguration {
-    return { ...this.#options.rtcConfiguration };
+    const policy = this.#options.iceTransportPolicy;
+    return { ...this.#options.rtcConfiguration, ...(policy && { iceTransportPolicy: policy }) };
   }
 
   get #connectTimeoutMs(): number {
@@ -392,6 +409,10 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     socket.on("hostToken", ({ hostToken }) => {
       if (typeof hostToken === "string") room.hostToken = hostToken;
     });
+    // So do TURN credentials: new connections use the newest.
+    socket.on("iceServers", ({ iceServers }) => {
+      if (Array.isArray(iceServers)) this.#iceServers = iceServers;
+    });
     socket.on("roomExpired", () => {
       if (socket === this.#socket) this.#roomExpired();
     });
@@ -514,8 +535,12 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     const stash = this.#stashedSignals.get(from);
     this.#stashedSignals.delete(from);
     const connection = session.connect(number, (callbacks) =>
-      this.#newConnection(false, callbacks, (signal) =>
-        this.#emitPaced("signal", { to: from, data: signal, connection: number }),
+      this.#newConnection(
+        false,
+        callbacks,
+        (signal) => this.#emitPaced("signal", { to: from, data: signal, connection: number }),
+        // The client's attempt times out; only the host can tell why.
+        (failure) => console.warn(`starwire: client ${from} cannot connect to this host: ${failure.message}`),
       ),
     );
     connection.signal(data);
@@ -613,6 +638,9 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     socket.on("resumeToken", ({ resumeToken }) => {
       if (this.#seat && typeof resumeToken === "string") this.#seat.resumeToken = resumeToken;
     });
+    socket.on("iceServers", ({ iceServers }) => {
+      if (Array.isArray(iceServers)) this.#iceServers = iceServers;
+    });
     socket.on("signal", ({ from, data, connection }) => {
       const session = this.#sessions.get(HOST_PEER_ID);
       if (from !== HOST_PEER_ID || !session) return;
@@ -639,17 +667,26 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   /** Negotiates connections with the host until one opens, a few times at most. */
   async #join(session: Session): Promise<void> {
     const deadline = Date.now() + this.#connectTimeoutMs;
-    let last: Exclude<AttemptOutcome, "opened" | "redo"> = "timeout";
+    let last: "timeout" | LostCause = "timeout";
     for (let attempt = 0; attempt < MAX_JOIN_ATTEMPTS; attempt++) {
       if (attempt > 0) await this.#sleep(RETRY_FIRST_DELAY_MS * 2 ** (attempt - 1));
       const remaining = deadline - Date.now();
       if (remaining <= 0 || this.connectionStatus !== "connecting") break;
       const outcome = await this.#attempt(session, Math.min(ATTEMPT_TIMEOUT_MS, remaining));
       if (outcome === "opened") return;
+      // No candidate to connect with: another attempt would gather none either.
+      if (typeof outcome === "object" && outcome.kind === "gathering") {
+        return this.#fail(outcome.failure.reason, outcome.failure.message);
+      }
       last = outcome === "redo" ? "timeout" : outcome;
       if (typeof last !== "string" && isFinal(last)) break;
     }
     if (this.connectionStatus !== "connecting") return;
+    if (this.#turnRefusal !== null) {
+      const expired = expiredCredentials(this.#options.iceServers ?? this.#iceServers);
+      const refused = `the TURN server refused this peer's credentials (401 from ${this.#turnRefusal})${expired}`;
+      return this.#fail("turn_auth_failed", `not connected: ${refused}`);
+    }
     if (last === "timeout") return this.#fail("timeout", `not connected after ${this.#connectTimeoutMs} ms`);
     const ice = last.kind === "ended" && last.end.kind === "failed" && last.end.ice;
     this.#fail(ice ? "ice_failed" : "signaling_error", describe(last));
@@ -673,8 +710,15 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       };
       this.#settleAttempt = settle;
       session.connect(number, (callbacks) =>
-        this.#newConnection(true, callbacks, (signal) =>
-          this.#emitPaced("signal", { data: signal, connection: number }),
+        this.#newConnection(
+          true,
+          callbacks,
+          (signal) => this.#emitPaced("signal", { data: signal, connection: number }),
+          (failure) => {
+            if (this.#settleAttempt !== settle) return;
+            session.abandonConnection();
+            settle({ kind: "gathering", failure });
+          },
         ),
       );
     });
@@ -854,14 +898,22 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     initiator: boolean,
     callbacks: Omit<ConnectionCallbacks, "signal">,
     signal: (data: SignalData) => void,
+    gatheringFailed: (failure: GatheringFailure) => void,
   ): PeerConnection {
     const config: RTCConfiguration = {
       ...this.rtcConfiguration(),
       iceServers: this.#options.iceServers ?? this.#iceServers,
     };
+    const watch = new IceWatch(config, {
+      failed: gatheringFailed,
+      turnRefused: (url) => {
+        this.#turnRefusal = url;
+      },
+    });
+    const wrtc = watch.wrap(this.#webrtc);
     return new PeerConnection(
       this.simplePeer,
-      { initiator, config, trickle: true, ...(this.#webrtc ? { wrtc: this.#webrtc } : {}) },
+      { initiator, config, trickle: true, ...(wrtc ? { wrtc } : {}) },
       this.#options.channels ?? [],
       this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       { ...callbacks, signal },

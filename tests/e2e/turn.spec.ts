@@ -1,0 +1,181 @@
+// Relay-only games through a real coturn on loopback (started by this spec inside the run's
+// namespace), with TURN credentials minted by the signaling server (TURN_URLS, TURN_SECRET).
+import type { ChildProcess } from "node:child_process";
+import { type Browser, expect, type Page, test } from "@playwright/test";
+import { MultiplayerAPI, NetNode, WebRTCMultiplayerPeer } from "starwire/node";
+import { type RecordingWebRTC, recordingWebRTC, selectedPair } from "../node/recording-webrtc.js";
+import { startTurnServer, type TurnServer } from "../node/turn-server.js";
+import { harnessUrl, killSignalingServer, startSignalingServer, waitForPeerCount } from "./fixtures.js";
+
+const PORT = 18792;
+const signal = `http://127.0.0.1:${PORT}`;
+
+let turn: TurnServer;
+let signaling: ChildProcess;
+test.beforeAll(async () => {
+  turn = await startTurnServer();
+  signaling = await startSignalingServer(PORT, {
+    TURN_URLS: turn.urls.join(","),
+    TURN_SECRET: turn.secret,
+    TURN_TTL_SECONDS: "3600",
+  });
+});
+test.afterAll(async () => {
+  if (signaling) await killSignalingServer(signaling);
+  await turn?.stop();
+});
+
+async function relayTab(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ permissions: ["microphone"] });
+  const page = await context.newPage();
+  await page.goto(harnessUrl(signal));
+  await page.waitForFunction(() => window.harness !== undefined);
+  return page;
+}
+
+/** Joins relay-only and waits for the outcome: connected, or the failure with its reason. */
+async function joinRelayOnly(page: Page, roomCode: string, iceServers?: unknown[]) {
+  const result = await page.evaluate(
+    ([code, servers]) =>
+      window.harness.join(code, {
+        iceTransportPolicy: "relay",
+        connectTimeoutMs: 60_000,
+        ...(servers ? { iceServers: servers as RTCIceServer[] } : {}),
+      }),
+    [roomCode, iceServers] as const,
+  );
+  if (!result.ok) throw new Error(`the signaling server refused the join: ${result.reason}`);
+  await page.waitForFunction(() =>
+    window.harness.events.some((e) => e.name === "connectedToServer" || e.name === "connectionFailed"),
+  );
+  return page.evaluate(() => window.harness.events.find((e) => e.name === "connectionFailed")?.args ?? null);
+}
+
+/** The harness Arena's networked names, declared without decorators, recording what arrives. */
+class NodeArena extends NetNode<NodeArena> {
+  readonly log: Array<[method: string, sender: number, value?: unknown]> = [];
+  newestState = 0;
+  constructor(readonly api: MultiplayerAPI) {
+    super("arena");
+    for (const name of ["count", "whisper", "cheer", "later", "onChannel", "big"])
+      this.rpcConfig(name, ["any_peer"]);
+    this.rpcConfig("blip", ["any_peer", "unreliable"]);
+    this.rpcConfig("hostOnly", []);
+    this.rpcConfig("state", ["authority", "unreliable"]);
+  }
+  count(seq: number) {
+    this.log.push(["count", this.api.remoteSenderId, seq]);
+  }
+  blip(_seq: number) {}
+  whisper(text: string) {
+    this.log.push(["whisper", this.api.remoteSenderId, text]);
+  }
+  cheer() {
+    this.log.push(["cheer", this.api.remoteSenderId]);
+  }
+  hostOnly() {}
+  big(_data: Uint8Array) {}
+  state(sentAt: number, _filler: Uint8Array) {
+    this.newestState = Math.max(this.newestState, sentAt);
+  }
+  later(_gate: string) {}
+  onChannel(_value: number) {}
+}
+
+test("three Chromium tabs and a Node client, all relay-only through coturn", async ({ browser }) => {
+  const host = await relayTab(browser);
+  const roomCode = await host.evaluate(() => window.harness.host(8, { iceTransportPolicy: "relay" }));
+  const tabs = [await relayTab(browser), await relayTab(browser)];
+  for (const [i, tab] of tabs.entries()) {
+    expect(await joinRelayOnly(tab, roomCode)).toBeNull();
+    await waitForPeerCount(host, i + 1);
+  }
+
+  const api = new MultiplayerAPI();
+  const arena = api.root.addChild(new NodeArena(api));
+  const recorder: RecordingWebRTC = recordingWebRTC();
+  const peer = new WebRTCMultiplayerPeer({
+    signalingUrl: signal,
+    bindAddress: "127.0.0.1",
+    iceTransportPolicy: "relay",
+    channels: ["unreliable_ordered"],
+    wrtc: recorder.wrtc,
+  });
+  api.peer = peer;
+  try {
+    await peer.createClient(roomCode);
+    await api.whenConnected(); // or rejects with the join's failure
+    for (const page of [host, ...tabs]) await waitForPeerCount(page, 3);
+    await expect.poll(() => api.getPeers().length).toBe(3);
+    const nodeId = api.uniqueId;
+    const [ann, ben] = tabs as [Page, Page];
+    const annId = await ann.evaluate(() => window.harness.api.uniqueId);
+
+    // Tab → host, host → everyone, Node → tab through the host, tab → Node through the host.
+    await ann.evaluate(() => {
+      for (let seq = 0; seq < 100; seq++) window.harness.arena.rpcId(1, "count", seq);
+    });
+    await host.waitForFunction(() => window.harness.arena.counted.length === 100);
+    expect(await host.evaluate(() => [...window.harness.arena.countSenders])).toEqual([annId]);
+    await host.evaluate(() => window.harness.arena.rpc("cheer"));
+    arena.rpcId(annId, "whisper", "from Node");
+    await ben.evaluate((id) => window.harness.arena.rpcId(id, "whisper", "from a tab"), nodeId);
+    for (const tab of tabs) await tab.waitForFunction(() => window.harness.arena.cheers.includes(1));
+    await ann.waitForFunction(() => window.harness.arena.heard.length === 1);
+    expect(await ann.evaluate(() => window.harness.arena.heard)).toEqual([[nodeId, "from Node"]]);
+    const benId = await ben.evaluate(() => window.harness.api.uniqueId);
+    await expect
+      .poll(() => arena.log.filter(([m]) => m === "whisper"))
+      .toEqual([["whisper", benId, "from a tab"]]);
+    await expect.poll(() => arena.log.some(([m]) => m === "cheer")).toBe(true);
+
+    // Unreliable state from the host, 20 times a second, reaches everyone.
+    const sentAt = await host.evaluate(async () => {
+      const filler = new Uint8Array(3000);
+      let last = 0;
+      for (let i = 0; i < 10; i++) {
+        last = Date.now();
+        window.harness.arena.rpc("state", last, filler);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return last;
+    });
+    for (const tab of tabs) await tab.waitForFunction((t) => window.harness.arena.newestState === t, sentAt);
+    await expect.poll(() => arena.newestState).toBe(sentAt);
+
+    // Every connection, at both ends, is relayed by coturn; no side was offered any other candidate.
+    for (const page of [host, ...tabs]) {
+      const pairs = await page.evaluate(() => window.harness.selectedPairs());
+      expect(pairs).toHaveLength(page === host ? 3 : 1);
+      for (const pair of pairs) expect(pair).toEqual({ local: "relay", remote: "relay" });
+      expect(new Set(await page.evaluate(() => window.harness.candidateTypes()))).toEqual(new Set(["relay"]));
+    }
+    const nodeConnections = recorder.open();
+    expect(nodeConnections).toHaveLength(1);
+    expect(await selectedPair(nodeConnections[0]!.pc)).toEqual({ local: "relay", remote: "relay" });
+  } finally {
+    api.peer = null;
+  }
+});
+
+test("a wrong and an expired TURN credential fail a Chromium join with turn_auth_failed", async ({
+  browser,
+}) => {
+  const host = await relayTab(browser);
+  const roomCode = await host.evaluate(() => window.harness.host(8, { iceTransportPolicy: "relay" }));
+
+  const wrong = await joinRelayOnly(await relayTab(browser), roomCode, [
+    turn.credentials(3600, "test.2", "not-the-turn-secret-0123456789"),
+  ]);
+  expect(wrong?.[0]).toBe("turn_auth_failed");
+  expect(wrong?.[1]).toMatch(
+    /^the TURN server refused this peer's credentials \(401 from turn:127\.0\.0\.1:\d+/,
+  );
+  expect(wrong?.[1]).not.toContain("expired");
+
+  const expired = await joinRelayOnly(await relayTab(browser), roomCode, [turn.credentials(-60)]);
+  expect(expired?.[0]).toBe("turn_auth_failed");
+  expect(expired?.[1]).toMatch(/\(401 from turn:.*\); its credential expired at \d{4}-\d\d-\d\dT/);
+  // The host never heard of either.
+  expect(await host.evaluate(() => window.harness.names())).toEqual([]);
+});
