@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConnectionError, MemoryMultiplayerPeer, MultiplayerAPI, type Rejection } from "../src/common.js";
-import { encodePeerNotice, encodeRelay } from "../src/multiplayer/system-messages.js";
 import { Command } from "../src/wire/commands.js";
+import { encodePeerNotice, encodeRelay } from "../src/wire/system-packet.js";
 import { hostGame, joinGame, MemoryNetwork, recordEvents, until } from "./helpers.js";
 
 const sorted = (ids: number[]) => [...ids].sort((a, b) => a - b);

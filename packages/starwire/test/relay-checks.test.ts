@@ -2,10 +2,10 @@
 // accept itself, and a relay to many costs the sender as much as it costs the host's uplink.
 import { describe, expect, it } from "vitest";
 import { type MultiplayerAPI, NetNode, type Rejection, type StandardSchemaV1 } from "../src/common.js";
-import { encodeRelay } from "../src/multiplayer/system-messages.js";
 import { encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { encodeCall } from "../src/wire/rpc-packet.js";
+import { encodeRelay } from "../src/wire/system-packet.js";
 import { gameOf, until } from "./helpers.js";
 
 const shortText: StandardSchemaV1<string> = {

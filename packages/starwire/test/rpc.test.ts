@@ -12,7 +12,7 @@ import {
 } from "../src/common.js";
 import { networkTableOf } from "../src/rpc/network-table.js";
 import { encodeArguments, registerType } from "../src/wire/codec.js";
-import { Command } from "../src/wire/commands.js";
+import { COMMAND_MASK, Command } from "../src/wire/commands.js";
 import { encodeCall } from "../src/wire/rpc-packet.js";
 import { gameOf, until } from "./helpers.js";
 
@@ -136,7 +136,7 @@ describe("@rpc options: every mode × sync × transfer", () => {
           expect(ran(bBoard, name).map((c) => c.sender)).toEqual([1]);
           // the direct call above ran once with sender 0; call_local adds one with the host's own id
           expect(ran(hostBoard, name).map((c) => c.sender)).toEqual(sync === "call_local" ? [0, 1] : [0]);
-          const hostCalls = sent.filter((s) => s.from === 1 && (s.bytes[0]! & 7) === Command.RPC);
+          const hostCalls = sent.filter((s) => s.from === 1 && (s.bytes[0]! & COMMAND_MASK) === Command.RPC);
           expect(hostCalls.map((s) => s.transfer)).toEqual([transfer, transfer]);
 
           // From a client: any_peer reaches host and the other client; authority is rejected by
@@ -288,7 +288,9 @@ describe("path cache", () => {
     await settle();
     boards[0]!.rpc("ping");
     await settle();
-    const calls = sent.filter((s) => s.from === 1 && (s.bytes[0]! & 7) === Command.RPC).map((s) => s.bytes);
+    const calls = sent
+      .filter((s) => s.from === 1 && (s.bytes[0]! & COMMAND_MASK) === Command.RPC)
+      .map((s) => s.bytes);
     const confirmations = sent.filter((s) => s.from !== 1 && s.bytes[0] === Command.CONFIRM_PATH);
     expect(calls[0]![0]).toBe(Command.RPC | 0x08);
     expect(new TextDecoder().decode(calls[0]!)).toContain("/root/board");

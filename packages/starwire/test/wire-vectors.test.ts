@@ -2,17 +2,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Color8, Vector2, Vector3 } from "../src/common.js";
-import {
-  decodeSystemMessage,
-  encodeAuth,
-  encodePeerNotice,
-  encodeRelay,
-} from "../src/multiplayer/system-messages.js";
 import { decodeLinkFrame, encodeLinkFrame } from "../src/transport/webrtc/link-frames.js";
 import { decodeArguments, encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { encodeRaw } from "../src/wire/raw-packet.js";
 import { decodeCall, decodeConfirmPath, encodeCall, encodeConfirmPath } from "../src/wire/rpc-packet.js";
+import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../src/wire/system-packet.js";
 
 type VectorPacket =
   | {

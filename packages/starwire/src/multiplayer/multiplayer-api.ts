@@ -16,10 +16,10 @@ import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
 import { COMMAND_MASK, Command, hasUnknownFlags } from "../wire/commands.js";
 import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
+import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../wire/system-packet.js";
 import { type AuthCallback, Authenticator } from "./authentication.js";
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
-import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "./system-messages.js";
 
 export type { Rejection };
 

@@ -1,6 +1,6 @@
 /**
- * The first byte of every packet between MultiplayerAPIs names what follows (WIRE.md).
- * The low three bits are the command; the RPC layer uses bit 3 as a flag.
+ * Every value a packet's first byte (and a system packet's second byte) can take, in one place
+ * (WIRE.md). The low three bits are the command; the RPC layer uses bit 3 as a flag.
  */
 export const Command = {
   /** A call of an @rpc method: see rpc-packet.ts. */
@@ -11,7 +11,7 @@ export const Command = {
   CONFIRM_PATH: 2,
   /** Raw bytes from `multiplayer.sendBytes`: `[RAW, ...payload]`. */
   RAW: 3,
-  /** Peer bookkeeping and relay, see system-messages.ts: `[SYS, subcommand, ...]`. */
+  /** Peer bookkeeping and relay, see system-packet.ts: `[SYS, subcommand, ...]`. */
   SYS: 4,
 } as const;
 
@@ -27,3 +27,28 @@ export function hasUnknownFlags(head: number): boolean {
     command === Command.RPC || command === Command.RSET ? COMMAND_MASK | INLINE_FLAG : COMMAND_MASK;
   return (head & ~allowed) !== 0;
 }
+
+/** The second byte of a SYS packet (system-packet.ts has the layouts). */
+export const SystemCommand = {
+  ADD_PEER: 0,
+  DEL_PEER: 1,
+  RELAY: 2,
+  AUTH: 3,
+  PEER_RECONNECTING: 4,
+  PEER_RECONNECTED: 5,
+} as const;
+
+/** `[SYS, RELAY, peer:i32le, ...packet]`: where the peer id sits and where the packet starts. */
+export const RELAY_PEER_OFFSET = 2;
+export const RELAY_HEADER_BYTES = 6;
+
+/**
+ * First bytes that belong to the WebRTC transport and never reach the MultiplayerAPI: a big
+ * message's pieces (fragments.ts; the further piece is 5 with bit 3 set) and link frames
+ * (link-frames.ts).
+ */
+export const TransportCommand = {
+  FRAGMENT_FIRST: 0x05,
+  FRAGMENT_MORE: 0x0d,
+  LINK_FRAME: 0x06,
+} as const;

@@ -1,14 +1,20 @@
-import { Command } from "./commands.js";
+import {
+  COMMAND_MASK,
+  Command,
+  INLINE_FLAG,
+  RELAY_HEADER_BYTES,
+  RELAY_PEER_OFFSET,
+  SystemCommand,
+} from "./commands.js";
 import { readVarint, VarintReader, varintLength, writeVarint } from "./varint.js";
 
 /**
  * RPC, RSET and CONFIRM_PATH packets (WIRE.md has the byte layouts and test vectors).
  *
  *   RPC / RSET, cached:  [cmd][cacheId varint][index varint][args…]
- *   RPC / RSET, inline:  [cmd|INLINE_PATH][cacheId varint][pathLength varint][path utf8][digest u16be][index varint][args…]
+ *   RPC / RSET, inline:  [cmd|INLINE_FLAG][cacheId varint][pathLength varint][path utf8][digest u16be][index varint][args…]
  *   CONFIRM_PATH:        [CONFIRM_PATH][cacheId varint]
  */
-export const INLINE_PATH = 0x08;
 export const MAX_PATH_BYTES = 1024;
 
 export interface CallPacket {
@@ -32,7 +38,7 @@ export function encodeCall(packet: CallPacket): Uint8Array {
     varintLength(packet.index) +
     packet.args.length;
   const bytes = new Uint8Array(length);
-  bytes[0] = packet.command | (path ? INLINE_PATH : 0);
+  bytes[0] = packet.command | (path ? INLINE_FLAG : 0);
   let offset = writeVarint(bytes, 1, packet.cacheId);
   if (path && packet.inline) {
     offset = writeVarint(bytes, offset, path.length);
@@ -48,13 +54,13 @@ export function encodeCall(packet: CallPacket): Uint8Array {
 
 /** Decodes an RPC or RSET packet; a string says what is malformed. Arguments stay encoded. */
 export function decodeCall(bytes: Uint8Array): CallPacket | string {
-  const command = (bytes[0]! & 0b111) as CallPacket["command"];
-  if ((bytes[0]! & ~(0b111 | INLINE_PATH)) !== 0) return `unknown flags in command byte ${bytes[0]}`;
+  const command = (bytes[0]! & COMMAND_MASK) as CallPacket["command"];
+  if ((bytes[0]! & ~(COMMAND_MASK | INLINE_FLAG)) !== 0) return `unknown flags in command byte ${bytes[0]}`;
   const reader = new VarintReader(bytes, 1);
   const cacheId = reader.next();
   if (cacheId < 0) return "truncated node reference";
   let inline: CallPacket["inline"] = null;
-  if (bytes[0]! & INLINE_PATH) {
+  if (bytes[0]! & INLINE_FLAG) {
     const length = reader.next();
     if (length < 0) return "truncated path length";
     if (length > MAX_PATH_BYTES) return `path longer than ${MAX_PATH_BYTES} bytes`;
@@ -92,15 +98,15 @@ export function decodeConfirmPath(bytes: Uint8Array): number | string {
  * member (and, for a relay, the same peer) make the same key. Null for anything else.
  */
 export function latestKey(packet: Uint8Array): string | null {
-  const command = packet[0]! & 0b111;
-  if (command === Command.SYS && packet[1] === RELAY_SUBCOMMAND && packet.length > 6) {
-    const inner = latestKey(packet.subarray(6));
-    return inner && `${new DataView(packet.buffer, packet.byteOffset + 2, 4).getInt32(0, true)}>${inner}`;
+  const command = packet[0]! & COMMAND_MASK;
+  if (command === Command.SYS && packet[1] === SystemCommand.RELAY && packet.length > RELAY_HEADER_BYTES) {
+    const inner = latestKey(packet.subarray(RELAY_HEADER_BYTES));
+    return (
+      inner &&
+      `${new DataView(packet.buffer, packet.byteOffset + RELAY_PEER_OFFSET, 4).getInt32(0, true)}>${inner}`
+    );
   }
   if (command !== Command.RPC && command !== Command.RSET) return null;
   const call = decodeCall(packet);
   return typeof call === "string" ? null : `${command}:${call.cacheId}:${call.index}`;
 }
-
-/** SystemCommand.RELAY (system-messages.ts), repeated here to keep the wire layer free of it. */
-const RELAY_SUBCOMMAND = 2;

@@ -1,3 +1,4 @@
+import { TransportCommand } from "../../wire/commands.js";
 import { readVarint, varintLength, writeVarint } from "../../wire/varint.js";
 
 /**
@@ -7,8 +8,8 @@ import { readVarint, varintLength, writeVarint } from "../../wire/varint.js";
  * reliable channel the pieces arrive in order and nothing comes between them.
  */
 export const FRAGMENT_CHUNK_BYTES = 16 * 1024;
-export const FRAGMENT_FIRST = 0x05;
-export const FRAGMENT_MORE = 0x0d;
+export const FRAGMENT_FIRST = TransportCommand.FRAGMENT_FIRST;
+export const FRAGMENT_MORE = TransportCommand.FRAGMENT_MORE;
 
 export function fragment(data: Uint8Array): Uint8Array[] {
   const header = 1 + varintLength(data.length);

@@ -1,3 +1,4 @@
+import { TransportCommand } from "../../wire/commands.js";
 import { readVarint, varintLength, writeVarint } from "../../wire/varint.js";
 
 /**
@@ -9,7 +10,7 @@ import { readVarint, varintLength, writeVarint } from "../../wire/varint.js";
  * other side resends exactly what is missing; HEARTBEAT repeats them as an acknowledgement, and
  * carries what the connection statistics need (`HeartbeatProbe`).
  */
-export const LINK_FRAME = 0x06;
+export const LINK_FRAME = TransportCommand.LINK_FRAME;
 
 export const LinkFrameKind = {
   /** Unreliable, every heartbeat interval: "I am here, and I have received this much". */

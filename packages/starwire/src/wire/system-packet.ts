@@ -1,4 +1,4 @@
-import { Command } from "../wire/commands.js";
+import { Command, RELAY_HEADER_BYTES, RELAY_PEER_OFFSET, SystemCommand } from "./commands.js";
 
 /**
  * System messages: the host telling clients who else is in the game, and relaying packets
@@ -12,15 +12,9 @@ import { Command } from "../wire/commands.js";
  *   [SYS, AUTH, 1]                          either way, before admission: "I completed authentication"
  *   [SYS, PEER_RECONNECTING, id:u32le]     host → client: peer `id` lost its connection and is coming back
  *   [SYS, PEER_RECONNECTED, id:u32le]      host → client: peer `id` is back
+ *
+ * The subcommand values are in commands.ts.
  */
-export const SystemCommand = {
-  ADD_PEER: 0,
-  DEL_PEER: 1,
-  RELAY: 2,
-  AUTH: 3,
-  PEER_RECONNECTING: 4,
-  PEER_RECONNECTED: 5,
-} as const;
 
 /** What the host announces about one peer. */
 export type PeerNoticeKind = "addPeer" | "delPeer" | "peerReconnecting" | "peerReconnected";
@@ -49,8 +43,8 @@ export function encodeAuth(complete: boolean, data: Uint8Array): Uint8Array {
   return bytes;
 }
 
-const HEADER = 2;
-const ID_BYTES = 4;
+const HEADER = RELAY_PEER_OFFSET;
+const ID_BYTES = RELAY_HEADER_BYTES - RELAY_PEER_OFFSET;
 
 export function encodePeerNotice(kind: PeerNoticeKind, id: number): Uint8Array {
   const bytes = new Uint8Array(HEADER + ID_BYTES);
