@@ -7,5 +7,6 @@ npx tsc -b
 node bench/dist/bytes-per-rpc.js
 node bench/dist/codec-node.js
 node bench/dist/signaling-load.js
+sh scripts/in-netns.sh node bench/dist/stats-cost.js
 sh scripts/in-netns.sh npx playwright test --config bench/browser/playwright.config.ts "$@"
 node bench/dist/summary.js

@@ -141,20 +141,27 @@ export class LinkConditioner {
       this.duplicatedBytes += data.length;
     }
     const now = this.#now();
+    let waiting = false;
     for (let copy = 0; copy < copies; copy++) {
       const lost = unreliable && lossPercent > 0 && lane.random() * 100 < lossPercent;
       const wobble = jitterMs > 0 ? (lane.random() * 2 - 1) * jitterMs : 0;
       // A lost message still used the link: it was sent, the network dropped it.
       const departAt = this.#depart(now, data.length);
-      if (departAt > now) lane.holdDeparture(departAt, data.length);
+      if (departAt > now) {
+        lane.holdDeparture(departAt, data.length);
+        waiting = true;
+      }
       if (lost) continue;
       let arriveAt = Math.max(departAt, departAt + latencyMs + wobble);
       if (lane.ordered) arriveAt = Math.max(arriveAt, lane.lastArrival);
       lane.lastArrival = arriveAt;
       if (arriveAt <= now && lane.held.length === 0) lane.deliver(data);
-      else lane.hold({ data, arriveAt });
+      else {
+        lane.hold({ data, arriveAt });
+        waiting = true;
+      }
     }
-    this.#schedule();
+    if (waiting) this.#schedule();
   }
 
   /** Delivers everything held at once, in order, and lets go of the channels (conditions removed). */
