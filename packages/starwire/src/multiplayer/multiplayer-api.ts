@@ -20,6 +20,7 @@ import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "
 import { type AuthCallback, Authenticator } from "./authentication.js";
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
+import { targetIncludes, targetPeers } from "./targets.js";
 
 export type { Rejection };
 
@@ -289,7 +290,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     }
     if (this.isServer()) {
       const key = transfer === "reliable" ? null : latestKey(packet);
-      for (const id of this.#targets(target, HOST_PEER_ID))
+      for (const id of targetPeers(target, this.#peers, HOST_PEER_ID))
         this.#peer.send(id, packet, transfer, channel, key);
     } else {
       const outgoing = target === HOST_PEER_ID ? packet : encodeRelay(target, packet);
@@ -301,15 +302,6 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
         transfer === "reliable" ? null : latestKey(outgoing),
       );
     }
-  }
-
-  /** Who a target reaches on the host, never including `sender`. */
-  *#targets(target: number, sender: number): Iterable<number> {
-    if (target > 0) {
-      if (target !== sender) yield target;
-      return;
-    }
-    for (const id of this.#peers) if (id !== sender && id !== -target) yield id;
   }
 
   #onPeerConnected(id: number): void {
@@ -445,9 +437,9 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     }
     const run = this.#check(from, packet);
     if (!run) return;
-    if (target === HOST_PEER_ID || target === 0 || (target < 0 && target !== -HOST_PEER_ID)) run();
+    if (targetIncludes(target, HOST_PEER_ID)) run();
     if (target === HOST_PEER_ID) return;
-    const recipients = [...this.#targets(target, from)];
+    const recipients = [...targetPeers(target, this.#peers, from)];
     // The packet itself was charged when it arrived; every further copy costs the host's uplink too.
     this.#limiter.charge(from, packet.length * (recipients.length - 1));
     const stamped = encodeRelay(from, packet);
@@ -504,7 +496,6 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       },
       root: this.root,
       peers: () => this.#peers,
-      hasPeer: (id) => this.#peers.has(id),
       send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
       reject: (rejection) => this.#onRejected(rejection),
     });

@@ -1,4 +1,5 @@
 import type { Rejection } from "../multiplayer/rejection.js";
+import { reachesAny, targetIncludes, targetPeers } from "../multiplayer/targets.js";
 import { currentTreeVersion, type NetNode } from "../scene/net-node.js";
 import type { TransferMode } from "../transport/multiplayer-peer.js";
 import { getOrCreate } from "../util/memo.js";
@@ -26,7 +27,6 @@ export interface RpcHost {
   readonly root: NetNode;
   /** Every peer a target of 0 reaches from here, self excluded. */
   peers(): Iterable<number>;
-  hasPeer(id: number): boolean;
   /** Sends to a target with the API's fan-out and relay rules. */
   send(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void;
   reject(rejection: Rejection): void;
@@ -84,12 +84,11 @@ export class RpcInterface {
     }
     // Godot 3: a master function called on the master runs there and goes nowhere else.
     const othersRunIt = !(config.runsOn === "authority" && runsHere);
-    const reachesOthers =
-      othersRunIt && (target > 0 ? target !== self && this.#host.hasPeer(target) : this.#hasRemote(target));
+    const reachesOthers = othersRunIt && reachesAny(target, this.#host.peers(), self);
     if (reachesOthers) {
       const path = node.getPath();
       const cacheId = this.#paths.outgoingId(path);
-      const cached = this.#allConfirmed(target, cacheId);
+      const cached = this.#allConfirmed(target, cacheId, self);
       const packet = encodeCall({
         command: kind === "method" ? Command.RPC : Command.RSET,
         cacheId,
@@ -101,7 +100,7 @@ export class RpcInterface {
     } else if (othersRunIt && target > 0 && target !== self) {
       console.warn(`starwire: peer ${target} is not in the game; ${node.getPath()}.${name} dropped`);
     }
-    if (local && (target === 0 || target === self || (target < 0 && target !== -self))) {
+    if (local && targetIncludes(target, self)) {
       this.#invoke(node, kind, name, args, self);
     }
   }
@@ -252,17 +251,10 @@ export class RpcInterface {
     }
   }
 
-  /** Whether target 0 / -n reaches anyone but this peer. */
-  #hasRemote(target: number): boolean {
-    for (const id of this.#host.peers()) if (id !== -target) return true;
-    return false;
-  }
-
   /** Whether every peer `target` reaches has confirmed `cacheId`. */
-  #allConfirmed(target: number, cacheId: number): boolean {
-    if (target > 0) return this.#paths.isConfirmed(target, cacheId);
-    for (const id of this.#host.peers()) {
-      if (id !== -target && !this.#paths.isConfirmed(id, cacheId)) return false;
+  #allConfirmed(target: number, cacheId: number, self: number): boolean {
+    for (const id of targetPeers(target, this.#host.peers(), self)) {
+      if (!this.#paths.isConfirmed(id, cacheId)) return false;
     }
     return true;
   }
