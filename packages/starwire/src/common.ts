@@ -24,7 +24,13 @@ export type {
   RpcSync,
 } from "./rpc/rpc-config.js";
 export type { StandardSchemaV1 } from "./rpc/standard-schema.js";
-export { type MemberName, NetNode, type RpcArgs, type RpcMethodName } from "./scene/net-node.js";
+export {
+  type MemberName,
+  NetNode,
+  type NodeEvents,
+  type RpcArgs,
+  type RpcMethodName,
+} from "./scene/net-node.js";
 export { normalizeRoomCode } from "./signaling/protocol.js";
 export { MemoryMultiplayerPeer, MemoryNetwork } from "./transport/memory-peer.js";
 export {

@@ -1,3 +1,4 @@
+import { Emitter } from "../events/emitter.js";
 import type { MultiplayerAPI } from "../multiplayer/multiplayer-api.js";
 import { declareNetworked } from "../rpc/network-table.js";
 import { type MemberOptions, type RpcOptions, type RpcSetting, toRpcConfig } from "../rpc/rpc-config.js";
@@ -53,6 +54,14 @@ type MethodParam<T> = [RpcMethodName<T>] extends [never] ? NoRpcMethods : RpcMet
 type MemberParam<T> = [MemberName<T>] extends [never] ? NoMembers : MemberName<T>;
 type MemberValue<T, K> = T[K & keyof T];
 
+/** A node's events (Godot's `child_entered_tree` / `child_exiting_tree` signals). */
+export interface NodeEvents {
+  /** A child was added with `addChild`; it is already in place (its parent and path are set). */
+  childEnteredTree: [child: NetNode];
+  /** A child is being removed with `removeChild`; it is still in place while listeners run. */
+  childExitingTree: [child: NetNode];
+}
+
 /** @internal What a node needs from the MultiplayerAPI whose tree it is in. */
 export interface NodeTree {
   readonly api: MultiplayerAPI;
@@ -98,10 +107,19 @@ export class NetNode<_Self = never> {
   #authority = HOST_PEER_ID;
   #path = "";
   #pathVersion = -1;
+  #events: Emitter<NodeEvents> | null = null;
+  /** Set while this node's parent runs childExitingTree listeners for it. */
+  #exiting = false;
 
   constructor(name: string) {
     if (!VALID_NAME.test(name)) throw new TypeError(`invalid node name "${name}": 1-128 characters, no "/"`);
     this.name = name;
+  }
+
+  /** `node.events.on("childEnteredTree", (child) => …)`: see `NodeEvents`. A throwing listener is reported, not rethrown. */
+  get events(): Emitter<NodeEvents> {
+    this.#events ??= new Emitter<NodeEvents>();
+    return this.#events;
   }
 
   get parent(): NetNode | null {
@@ -122,11 +140,22 @@ export class NetNode<_Self = never> {
     this.#children.set(child.name, child);
     child.#parent = this;
     treeVersion++;
+    this.#events?.emit("childEnteredTree", child);
     return child;
   }
 
   removeChild(child: NetNode): void {
     if (child.#parent !== this) throw new Error(`${child.name} is not a child of ${this.getPath()}`);
+    if (this.#events && !child.#exiting) {
+      child.#exiting = true;
+      try {
+        this.#events.emit("childExitingTree", child);
+      } finally {
+        child.#exiting = false;
+      }
+      // A listener may have removed the child itself meanwhile.
+      if (child.#parent !== this) return;
+    }
     this.#children.delete(child.name);
     child.#parent = null;
     treeVersion++;
