@@ -1,4 +1,4 @@
-// The load generator for signaling-load.ts, run as its own process on its own core. Every loop
+// The load generator for signaling-load.ts, run as one or more processes on their own core. Every loop
 // is bounded in count and time; it talks only to the server URL it is given (loopback).
 import { io, type Socket } from "socket.io-client";
 
@@ -14,7 +14,8 @@ function connect(): Promise<Socket> {
   });
 }
 
-const report = (data: object) => process.stdout.write(`${JSON.stringify(data)}\n`);
+/** Writes one JSON line; `then` runs once it is flushed (a pipe write is asynchronous). */
+const report = (data: object, then?: () => void) => process.stdout.write(`${JSON.stringify(data)}\n`, then);
 
 if (mode === "idle") {
   // Open `count` sockets in batches, report, hold them until told to stop (stdin closes).
@@ -34,14 +35,18 @@ if (mode === "idle") {
     process.exit(0);
   });
 } else {
-  // `count` workers, each repeatedly: a host creates a room, a client joins it, both leave.
+  // `count` workers, each repeatedly: a host creates a room, a client joins it, both leave. The
+  // hosts connect first; the process reports {ready}, and starts when a line arrives on stdin, so
+  // several generator processes load the server over the same window.
   const latencies: number[] = [];
   let creates = 0;
   let joins = 0;
   let errors = 0;
+  const hosts = await Promise.all(Array.from({ length: count }, connect));
+  report({ ready: true });
+  await new Promise((resolve) => process.stdin.once("data", resolve));
   const deadline = Date.now() + seconds * 1000;
-  const worker = async () => {
-    const host = await connect();
+  const worker = async (host: Socket) => {
     while (Date.now() < deadline) {
       const client = await connect();
       const created = await host.timeout(5000).emitWithAck("create", { maxPlayers: 4 });
@@ -61,8 +66,19 @@ if (mode === "idle") {
     }
     host.close();
   };
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  await Promise.all(Array.from({ length: count }, worker));
-  report({ seconds: (performance.now() - started) / 1000, creates, joins, errors, latencies });
-  process.exit(0);
+  await Promise.all(hosts.map(worker));
+  const cpu = process.cpuUsage(cpuBefore);
+  report(
+    {
+      seconds: (performance.now() - started) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      creates,
+      joins,
+      errors,
+      latencies,
+    },
+    () => process.exit(0),
+  );
 }

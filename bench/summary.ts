@@ -27,6 +27,12 @@ if (machine) {
     "Ratios are SDK / raw, measured side by side in the same run; absolute numbers vary with machine load.",
   );
 }
+const started = Number(process.env.BENCH_STARTED);
+if (started) {
+  const seconds = Math.round(Date.now() / 1000 - started);
+  out();
+  out(`This run of \`npm run bench\` took ${Math.floor(seconds / 60)} min ${seconds % 60} s.`);
+}
 
 const rtt = read("rpc-round-trip");
 if (rtt) {
@@ -34,13 +40,17 @@ if (rtt) {
   out(`## 1. RPC round trip, client → host → client (ms, ${rtt.clockResolution} clock)`);
   out();
   out(
-    "| channel | SDK median | raw median | ratio | SDK p95 | raw p95 | SDK p99 | raw p99 | ratio p99 | targets (≤ 1.10 median, ≤ 1.25 p99) |",
+    "SDK and raw round trips alternate (SDK first on even iterations, raw first on odd); medians are the mean of the two middle values, p95/p99 by nearest rank. Lost: no answer within 1 s.",
   );
-  out("|---|---|---|---|---|---|---|---|---|---|");
+  out();
+  out(
+    "| channel | SDK median | raw median | ratio | SDK p95 | raw p95 | SDK p99 | raw p99 | ratio p99 | lost SDK / raw | targets (≤ 1.10 median, ≤ 1.25 p99) |",
+  );
+  out("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const lane of ["reliable", "unreliable"]) {
     const l = rtt[lane];
     out(
-      `| ${lane} | ${l.sdk.median} | ${l.raw.median} | ${l.ratio.median} | ${l.sdk.p95} | ${l.raw.p95} | ${l.sdk.p99} | ${l.raw.p99} | ${l.ratio.p99} | ${verdict(l.ratio.median <= 1.1)} / ${verdict(l.ratio.p99 <= 1.25)} |`,
+      `| ${lane} | ${l.sdk.median} | ${l.raw.median} | ${l.ratio.median} | ${l.sdk.p95} | ${l.raw.p95} | ${l.sdk.p99} | ${l.raw.p99} | ${l.ratio.p99} | ${l.lost.sdk} / ${l.lost.raw} of ${rtt.roundTrips} | ${verdict(l.ratio.median <= 1.1)} / ${verdict(l.ratio.p99 <= 1.25)} |`,
     );
   }
   writeFileSync(join(RESULTS_DIR, "rpc-round-trip.svg"), histogramChart(rtt.reliable.samples));
@@ -50,20 +60,50 @@ if (rtt) {
 
 const throughput = read("throughput");
 if (throughput) {
+  const { ratio, pairs } = throughput;
+  const counted = (pairs as Json[]).filter((pair) => !pair.warmup);
   out();
-  out("## 2. Throughput, small reliable messages client → host (medians of 6 alternating pairs)");
-  out();
-  out("| SDK msgs/s | raw msgs/s | ratio | target ≥ 0.8 |");
-  out("|---|---|---|---|");
   out(
-    `| ${throughput.sdk} | ${throughput.raw} | ${throughput.ratio} | ${verdict(throughput.ratio >= 0.8)} |`,
+    `## 2. Throughput, ${throughput.messages.toLocaleString("en")} small reliable messages client → host (${counted.length} pairs)`,
   );
+  out();
+  out(
+    "Each pair is one SDK run and one raw run back to back, alternating which goes first; the ratio is SDK / raw within the pair. No pair is excluded; pair 0 is a warm-up, shown but not counted.",
+  );
+  out();
+  out("| pair | first | SDK msgs/s | raw msgs/s | ratio |");
+  out("|---|---|---|---|---|");
+  (pairs as Json[]).forEach((pair, i) => {
+    out(
+      `| ${i}${pair.warmup ? " (warm-up)" : ""} | ${pair.first} | ${pair.sdk.toLocaleString("en")} | ${pair.raw.toLocaleString("en")} | ${pair.ratio} |`,
+    );
+  });
+  out();
+  out("| | median | quartiles | range | target ≥ 0.8 (median) |");
+  out("|---|---|---|---|---|");
+  out(
+    `| ratio | ${ratio.median} | ${ratio.q1} – ${ratio.q3} | ${ratio.min} – ${ratio.max} | ${verdict(ratio.median >= 0.8)} |`,
+  );
+  if (throughput.ratioBySideFirst) {
+    for (const side of ["sdk", "raw"]) {
+      const v = throughput.ratioBySideFirst[side];
+      out(
+        `| ratio, ${side === "sdk" ? "SDK" : "raw"} first | ${v.median} | ${v.q1} – ${v.q3} | ${v.min} – ${v.max} | |`,
+      );
+    }
+  }
+  for (const side of ["sdk", "raw"]) {
+    const v = throughput[side];
+    out(
+      `| ${side === "sdk" ? "SDK" : "raw"} msgs/s | ${v.median.toLocaleString("en")} | ${v.q1.toLocaleString("en")} – ${v.q3.toLocaleString("en")} | ${v.min.toLocaleString("en")} – ${v.max.toLocaleString("en")} | |`,
+    );
+  }
 }
 
 const connect = read("connect-time");
 if (connect) {
   out();
-  out("## 3. Connect time (ms)");
+  out(`## 3. Connect time (ms, ${connect.sdk.count} of each, order alternating)`);
   out();
   out("| SDK median | raw simple-peer median | ratio | target ≤ 1.2 |");
   out("|---|---|---|---|");
@@ -77,9 +117,22 @@ if (bytes) {
   out();
   out("## 4. Bytes on the wire per RPC (path cache confirmed)");
   out();
-  out("| arguments | Starwire | Godot 4 |");
-  out("|---|---|---|");
-  for (const row of bytes.results) out(`| ${row.arguments} | ${row.starwire} | ${row.godot ?? "—"} |`);
+  out(
+    "Starwire: measured from the SDK's encoder. Godot 4: computed by `bench/lib/godot-wire.ts` from Godot's rules (`SceneRPCInterface::_send_rpc`, `MultiplayerAPI::encode_and_compress_variant`, `encode_variant`). Relay: a client-to-client call minus the same call to the host, on each leg.",
+  );
+  out();
+  out("| arguments | Starwire | Godot 4 | Starwire relay adds (→ host, → client) |");
+  out("|---|---|---|---|");
+  for (const row of bytes.results)
+    out(
+      `| ${row.arguments} | ${row.starwire} | ${row.godot ?? "—"} | ${row.relay ? `${row.relay.clientToHost}, ${row.relay.hostToClient}` : "—"} |`,
+    );
+  if (typeof bytes.relayOverhead === "object") {
+    out();
+    out(
+      `Relay overhead: Starwire ${bytes.relayOverhead.starwire} bytes per leg (measured), Godot 4 ${bytes.relayOverhead.godot} (SceneMultiplayer::send_command / _process_sys).`,
+    );
+  }
 }
 
 const codecNode = read("codec-node");
@@ -87,6 +140,10 @@ const codecChromium = read("codec-chromium");
 if (codecNode || codecChromium) {
   out();
   out("## 5. Codec: encode + decode operations per second (bytes per payload)");
+  out();
+  out(
+    "Each codec runs twice per payload, in a rotating order and then its reverse; the mean is shown. @msgpack/msgpack reuses one Encoder and one Decoder.",
+  );
   out();
   out("| payload | codec | Node | Chromium | bytes |");
   out("|---|---|---|---|---|");
@@ -107,12 +164,17 @@ if (scaling) {
   out("## 6. Host scaling: Chromium host, N Node clients, state of N entities at 30 Hz (unreliable)");
   out();
   out(
-    "| clients | host ms/tick p50 | p95 | state age p50 ms | p95 ms | states received / sent | host CPU % | host heap MB |",
+    "State age: host send call → client handler, the host's clock calibrated to the client's (min-RTT ping-pong before and after; ± is the calibration's error bound). Browser CPU: every Chromium process (browser, renderers, GPU, utility), 100 % = one core; main thread: the host tab's renderer main thread only; Node: the one process running all clients.",
   );
-  out("|---|---|---|---|---|---|---|---|");
+  out();
+  out(
+    "| clients | host ms/tick p50 | p95 | state age p50 ms | p95 ms | states received / sent | browser CPU % | host main thread % | Node clients CPU % | host heap MB |",
+  );
+  out("|---|---|---|---|---|---|---|---|---|---|");
   for (const r of scaling.rows) {
+    const bound = r.clock ? ` ± ${r.clock.errorBoundMs}` : "";
     out(
-      `| ${r.clients} | ${r.tickMs.p50} | ${r.tickMs.p95} | ${r.stateAgeMs.p50} | ${r.stateAgeMs.p95} | ${r.statesReceived} / ${r.statesSent} | ${r.hostCpuPercent} | ${r.hostHeapMb} |`,
+      `| ${r.clients} | ${r.tickMs.p50} | ${r.tickMs.p95} | ${r.stateAgeMs.p50}${bound} | ${r.stateAgeMs.p95}${bound} | ${r.statesReceived} / ${r.statesSent} | ${r.browserCpuPercent ?? "—"} | ${r.hostMainThreadBusyPercent ?? r.hostCpuPercent} | ${r.nodeClientsCpuPercent ?? "—"} | ${r.hostHeapMb} |`,
     );
   }
   writeFileSync(join(RESULTS_DIR, "host-scaling.svg"), scalingChart(scaling.rows));
@@ -125,14 +187,22 @@ if (signaling) {
   out();
   out("## 7. Signaling server on one core");
   out();
+  const { idle } = signaling;
   out(
-    "| idle sockets held | KB per idle socket | creates/s | joins/s | join p50 ms | p99 ms | server CPU % |",
+    `Idle: ${idle.socketsHeld} sockets held (${idle.failed} failed), ${idle.kbPerIdleSocket} KB of server memory each.`,
   );
-  out("|---|---|---|---|---|---|---|");
-  const { idle, churn } = signaling;
+  out();
+  if (signaling.churnMethod) out(`Churn: ${signaling.churnMethod}.`);
+  out();
   out(
-    `| ${idle.socketsHeld} | ${idle.kbPerIdleSocket} | ${churn.createsPerSecond} | ${churn.joinsPerSecond} | ${churn.joinLatencyMs.p50} | ${churn.joinLatencyMs.p99} | ${churn.serverCpuPercent} |`,
+    "| generator processes (cores, nice) | creates/s | joins/s | join p50 ms | p99 ms | errors | server CPU % | generators CPU % | server CPU ms per join | limited by |",
   );
+  out("|---|---|---|---|---|---|---|---|---|---|");
+  for (const run of (signaling.churnRuns as Json[] | undefined) ?? [signaling.churn]) {
+    out(
+      `| ${run.generatorProcesses ?? 1} (${run.generatorCores ?? "1"}, ${run.generatorNice ?? 0}) | ${run.createsPerSecond} | ${run.joinsPerSecond} | ${run.joinLatencyMs.p50} | ${run.joinLatencyMs.p99} | ${run.errors} | ${run.serverCpuPercent} | ${run.generatorCpuPercent ?? "—"} | ${run.serverCpuMsPerJoin ?? "—"} | ${run.limitedBy ?? "—"} |`,
+    );
+  }
 }
 
 const reconnect = read("reconnect");

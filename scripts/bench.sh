@@ -3,6 +3,8 @@
 # report; they never fail on a threshold. Browser benchmarks run in the loopback-only namespace.
 set -eu
 cd "$(dirname "$0")/.."
+BENCH_STARTED=$(date +%s)
+export BENCH_STARTED
 npx tsc -b
 node bench/dist/bytes-per-rpc.js
 node bench/dist/codec-node.js

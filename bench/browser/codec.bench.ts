@@ -11,4 +11,5 @@ test("codec throughput in Chromium", async ({ browser }) => {
     { runtime: "chromium", unit: "encode+decode operations per second", rows },
     chromiumVersion(browser),
   );
+  await page.context().close();
 });

@@ -1,4 +1,4 @@
-/** Order statistics of a sample, in the sample's unit. */
+/** Order statistics of a sample, in the sample's unit (p95 and p99 by nearest rank). */
 export interface Summary {
   count: number;
   min: number;
@@ -16,7 +16,7 @@ export function summarize(samples: readonly number[]): Summary {
   return {
     count: sorted.length,
     min: sorted[0]!,
-    median: at(0.5),
+    median: quartiles(sorted).median, // the mean of the two middle values when the count is even
     p95: at(0.95),
     p99: at(0.99),
     max: sorted.at(-1)!,
@@ -39,3 +39,25 @@ export function histogram(
 }
 
 export const round = (value: number, digits = 3) => Number(value.toFixed(digits));
+
+/**
+ * Median and quartiles by linear interpolation between order statistics (the usual "type 7"
+ * definition: the median of an even-sized sample is the mean of the two middle values).
+ */
+export function quartiles(samples: readonly number[]): {
+  min: number;
+  q1: number;
+  median: number;
+  q3: number;
+  max: number;
+} {
+  if (samples.length === 0) throw new Error("no samples");
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const position = q * (sorted.length - 1);
+    const low = Math.floor(position);
+    const high = Math.min(sorted.length - 1, low + 1);
+    return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+  };
+  return { min: sorted[0]!, q1: at(0.25), median: at(0.5), q3: at(0.75), max: sorted.at(-1)! };
+}

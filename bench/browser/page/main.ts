@@ -93,18 +93,30 @@ function rpcRoundTrip(lane: Lane, seq: number, timeoutMs: number): Promise<numbe
   });
 }
 
-/** Interleaved round trips, SDK then raw, `count` of each: both see the same machine noise. */
+/**
+ * Interleaved round trips, `count` of each: both see the same machine noise. The SDK goes first on
+ * even iterations and the raw channel on odd ones. A round trip without an answer within a second
+ * counts as lost, on either side.
+ */
 async function roundTrips(lane: Lane, count: number, warmup = 200) {
   const sdk: number[] = [];
   const rawSamples: number[] = [];
-  let lost = 0;
+  const lost = { sdk: 0, raw: 0 };
   for (let i = 0; i < warmup + count; i++) {
-    const a = await rpcRoundTrip(lane, i, 1000);
-    const b = await rawRoundTrip(lane, i, 1000);
+    let a: number | null;
+    let b: number | null;
+    if (i % 2 === 0) {
+      a = await rpcRoundTrip(lane, i, 1000);
+      b = await rawRoundTrip(lane, i, 1000);
+    } else {
+      b = await rawRoundTrip(lane, i, 1000);
+      a = await rpcRoundTrip(lane, i, 1000);
+    }
     if (i < warmup) continue;
-    if (a === null) lost++;
+    if (a === null) lost.sdk++;
     else sdk.push(a);
-    if (b !== null) rawSamples.push(b);
+    if (b === null) lost.raw++;
+    else rawSamples.push(b);
   }
   return { sdk, raw: rawSamples, lost };
 }

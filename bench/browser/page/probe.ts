@@ -1,6 +1,6 @@
 import { NetNode, rpc } from "starwire";
 
-/** The node the browser benchmarks call: echoes, a sink for throughput, and state for scaling. */
+/** The node the browser benchmarks call: echoes, a sink for throughput, state and clock pings for scaling. */
 export class Probe extends NetNode<Probe> {
   readonly waiting = new Map<number, () => void>();
   sunk = 0;
@@ -43,4 +43,19 @@ export class Probe extends NetNode<Probe> {
 
   @rpc("authority", "unreliable")
   state(_sentAt: number, _entities: number[]): void {}
+
+  /** Clock calibration for the scaling benchmark: answers with this tab's clock (ms since the epoch). */
+  @rpc("any_peer")
+  clockPing(seq: number, clientSentAt: number): void {
+    this.rpcId(
+      this.multiplayer.remoteSenderId,
+      "clockPong",
+      seq,
+      clientSentAt,
+      performance.timeOrigin + performance.now(),
+    );
+  }
+
+  @rpc("any_peer")
+  clockPong(_seq: number, _clientSentAt: number, _hostTime: number): void {}
 }
