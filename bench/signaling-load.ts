@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { cpuSeconds } from "./lib/proc.js";
+import { cpuSeconds, machineBusySeconds } from "./lib/proc.js";
 import { writeResult } from "./lib/results.js";
 import { round, summarize } from "./lib/stats.js";
 
@@ -74,24 +74,32 @@ async function churn(serverPid: number, setup: (typeof CHURN_SETUPS)[number]) {
   });
   for (const g of generators) await g.next(); // {ready}: every host socket is connected
   const cpuBefore = cpuSeconds(serverPid);
+  const machineBefore = machineBusySeconds();
   const started = performance.now();
   for (const g of generators) g.child.stdin!.write("go\n");
   const reports = (await Promise.all(generators.map((g) => g.next()))) as unknown as ChurnReport[];
   const seconds = (performance.now() - started) / 1000;
   const serverCpu = cpuSeconds(serverPid) - cpuBefore;
+  const machineCpu = machineBusySeconds() - machineBefore;
   const sum = (key: "creates" | "joins" | "errors" | "cpuSeconds") =>
     reports.reduce((total, r) => total + r[key], 0);
   const latency = summarize(reports.flatMap((r) => r.latencies));
   const serverCpuPercent = round((serverCpu / seconds) * 100, 1);
   const generatorCpuPercent = round((sum("cpuSeconds") / seconds) * 100, 1);
+  // Whatever else ran on the (shared) machine meanwhile: busy time of all cores minus ours.
+  const otherCpuPercent = round((Math.max(0, machineCpu - serverCpu - sum("cpuSeconds")) / seconds) * 100, 1);
   const limitedBy =
     serverCpuPercent >= SATURATED_PERCENT
       ? "server (its core saturated)"
       : cores === "1" && generatorCpuPercent >= SATURATED_PERCENT
         ? "load generators (core 1 saturated)"
-        : serverCpuPercent + generatorCpuPercent >= 2 * SATURATED_PERCENT
-          ? "the machine (both cores busy)"
-          : "no core saturated";
+        : serverCpuPercent + generatorCpuPercent + otherCpuPercent >= 2 * SATURATED_PERCENT
+          ? otherCpuPercent >= 20
+            ? "the machine (both cores busy, partly with other processes)"
+            : "the machine (both cores busy)"
+          : otherCpuPercent >= 20
+            ? "no core saturated; other processes on the machine took CPU"
+            : "no core saturated";
   return {
     generatorProcesses: processes,
     generatorCores: cores,
@@ -108,6 +116,7 @@ async function churn(serverPid: number, setup: (typeof CHURN_SETUPS)[number]) {
     },
     serverCpuPercent,
     generatorCpuPercent,
+    otherCpuPercent,
     /** Server CPU per create + join + leave cycle (with the sockets' connects and closes). */
     serverCpuMsPerJoin: round((serverCpu * 1000) / Math.max(1, sum("joins")), 3),
     generatorCpuMsPerJoin: round((sum("cpuSeconds") * 1000) / Math.max(1, sum("joins")), 3),
@@ -168,7 +177,7 @@ try {
       serverRssLoadedMb: round(loadedRss / 1024, 1),
       kbPerIdleSocket: round((loadedRss - baseRss) / held.held, 2),
     },
-    churnMethod: `${CHURN_WORKERS} concurrent loops (new client socket, create, join, leave) split evenly over the generator processes; generators on core 1 only, or on both cores at nice 19 (below the server); CPU % is of one core (generators on two cores can exceed 100); a core counts as saturated from ${SATURATED_PERCENT} %; the headline is the run with the most joins/s`,
+    churnMethod: `${CHURN_WORKERS} concurrent loops (new client socket, create, join, leave) split evenly over the generator processes; generators on core 1 only, or on both cores at nice 19 (below the server); CPU % is of one core (generators on two cores can exceed 100); a core counts as saturated from ${SATURATED_PERCENT} %; other CPU % is the machine's busy time (/proc/stat) minus server and generators; the headline is the run with the most joins/s`,
     churn: best,
     churnRuns: runs,
   };

@@ -27,6 +27,24 @@ if (machine) {
     "Ratios are SDK / raw, measured side by side in the same run; absolute numbers vary with machine load.",
   );
 }
+const loads = [
+  "bytes-per-rpc",
+  "codec-node",
+  "signaling-load",
+  "codec-chromium",
+  "reconnect",
+  "host-scaling",
+  "rpc-round-trip",
+  "throughput",
+  "connect-time",
+]
+  .map((name) => [name, read(name)?.machine?.loadAverage] as const)
+  .filter(([, load]) => typeof load === "number");
+if (loads.length > 0) {
+  out(
+    `The machine is shared; its 1-minute load average as each result was written: ${loads.map(([name, load]) => `${name} ${load}`).join(", ")}.`,
+  );
+}
 const started = Number(process.env.BENCH_STARTED);
 if (started) {
   const seconds = Math.round(Date.now() / 1000 - started);
@@ -50,7 +68,7 @@ if (rtt) {
   for (const lane of ["reliable", "unreliable"]) {
     const l = rtt[lane];
     out(
-      `| ${lane} | ${l.sdk.median} | ${l.raw.median} | ${l.ratio.median} | ${l.sdk.p95} | ${l.raw.p95} | ${l.sdk.p99} | ${l.raw.p99} | ${l.ratio.p99} | ${l.lost.sdk} / ${l.lost.raw} of ${rtt.roundTrips} | ${verdict(l.ratio.median <= 1.1)} / ${verdict(l.ratio.p99 <= 1.25)} |`,
+      `| ${lane} | ${l.sdk.median} | ${l.raw.median} | ${l.ratio.median} | ${l.sdk.p95} | ${l.raw.p95} | ${l.sdk.p99} | ${l.raw.p99} | ${l.ratio.p99} | ${l.lost.sdk} / ${l.lost.raw} of ${rtt.roundTrips ?? l.sdk.count + l.lost.sdk} | ${verdict(l.ratio.median <= 1.1)} / ${verdict(l.ratio.p99 <= 1.25)} |`,
     );
   }
   writeFileSync(join(RESULTS_DIR, "rpc-round-trip.svg"), histogramChart(rtt.reliable.samples));
@@ -195,12 +213,12 @@ if (signaling) {
   if (signaling.churnMethod) out(`Churn: ${signaling.churnMethod}.`);
   out();
   out(
-    "| generator processes (cores, nice) | creates/s | joins/s | join p50 ms | p99 ms | errors | server CPU % | generators CPU % | server CPU ms per join | limited by |",
+    "| generator processes (cores, nice) | creates/s | joins/s | join p50 ms | p99 ms | errors | server CPU % | generators CPU % | other processes CPU % | server CPU ms per join | limited by |",
   );
-  out("|---|---|---|---|---|---|---|---|---|---|");
+  out("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const run of (signaling.churnRuns as Json[] | undefined) ?? [signaling.churn]) {
     out(
-      `| ${run.generatorProcesses ?? 1} (${run.generatorCores ?? "1"}, ${run.generatorNice ?? 0}) | ${run.createsPerSecond} | ${run.joinsPerSecond} | ${run.joinLatencyMs.p50} | ${run.joinLatencyMs.p99} | ${run.errors} | ${run.serverCpuPercent} | ${run.generatorCpuPercent ?? "—"} | ${run.serverCpuMsPerJoin ?? "—"} | ${run.limitedBy ?? "—"} |`,
+      `| ${run.generatorProcesses ?? 1} (${run.generatorCores ?? "1"}, ${run.generatorNice ?? 0}) | ${run.createsPerSecond} | ${run.joinsPerSecond} | ${run.joinLatencyMs.p50} | ${run.joinLatencyMs.p99} | ${run.errors} | ${run.serverCpuPercent} | ${run.generatorCpuPercent ?? "—"} | ${run.otherCpuPercent ?? "—"} | ${run.serverCpuMsPerJoin ?? "—"} | ${run.limitedBy ?? "—"} |`,
     );
   }
 }

@@ -47,6 +47,7 @@ test("RPC round trip and throughput versus the raw data channel", async ({ brows
     {
       unit: "ms, client → host → client",
       clockResolution: isolated ? "5 µs (cross-origin isolated)" : "100 µs",
+      roundTrips: ROUND_TRIPS,
       order:
         "alternating: SDK first on even iterations, raw first on odd; 200 warm-up iterations not counted",
       lostMeans: "no answer within 1 s; lost round trips are not in the samples",

@@ -76,3 +76,12 @@ export function treeCpu(before: ProcStat[], after: ProcStat[]): { cpuSeconds: nu
     processes: after.length,
   };
 }
+
+/** CPU seconds the whole machine has spent busy (all cores; /proc/stat, everything but idle and iowait). */
+export function machineBusySeconds(): number {
+  const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number) as number[];
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicks()
+  );
+}

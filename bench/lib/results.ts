@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 
 /** Benchmarks run from the repository root (npm run bench); results land in bench/results. */
@@ -12,6 +12,8 @@ export interface MachineInfo {
   node: string;
   chromium: string | null;
   date: string;
+  /** The machine's 1-minute load average when the result was written (it is shared). */
+  loadAverage: number;
 }
 
 export function machineInfo(chromium: string | null = null): MachineInfo {
@@ -21,6 +23,7 @@ export function machineInfo(chromium: string | null = null): MachineInfo {
     node: process.version,
     chromium: chromium ?? chromiumVersion(),
     date: new Date().toISOString(),
+    loadAverage: Number(loadavg()[0]!.toFixed(2)),
   };
 }
 
