@@ -10,6 +10,9 @@ export const signalingUrl = chooseSignalingUrl(params.get("signal"), location, {
 /** Whether this page was told its signaling server by the link (tests, local development). */
 const linkNamesServer = params.has("signal") && signalingUrl === params.get("signal");
 
+/** `?debug`: the network conditioner's panel is open from the start (backquote toggles it anyway). */
+export const debugRequested = params.has("debug");
+
 /** The room code of a join link (`?room=CODE`), if the page was opened through one. */
 export const invitedRoom = params.get("room");
 

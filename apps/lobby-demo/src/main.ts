@@ -1,18 +1,29 @@
 import { type ConnectionError, Lobby, multiplayer, WebRTCMultiplayerPeer } from "starwire";
-import { homeLink, invitedRoom, signalingUrl } from "./config.js";
+import { debugRequested, homeLink, invitedRoom, signalingUrl } from "./config.js";
 import { byId } from "./dom.js";
+import { NetStats } from "./net-stats.js";
 import { type PlayerInfo, playerInfoSchema } from "./player-info.js";
 import type {} from "./test-hooks.js";
+import { DebugPanel } from "./views/debug-panel.js";
 import { GameView } from "./views/game-view.js";
 import { HomeView } from "./views/home-view.js";
 import { LobbyView } from "./views/lobby-view.js";
+import { NetOverlay } from "./views/net-overlay.js";
 
 const GAME_SCENE = "arena";
 
+const debugPanel = new DebugPanel(multiplayer, debugRequested);
 const lobby = Lobby.of<PlayerInfo>({
-  createPeer: () => new WebRTCMultiplayerPeer({ signalingUrl }),
+  createPeer: () => {
+    const peer = new WebRTCMultiplayerPeer({ signalingUrl });
+    debugPanel.apply(peer);
+    return peer;
+  },
   infoSchema: playerInfoSchema,
 });
+const netStats = multiplayer.root.addChild(new NetStats());
+netStats.start();
+const netOverlay = new NetOverlay(netStats, lobby);
 
 type Screen = "home" | "lobby" | "game";
 let screen: Screen = "home";
@@ -21,6 +32,7 @@ function show(next: Screen, notice: string | null = null): void {
   if (screen === "game" && next !== "game") game.exit();
   screen = next;
   for (const id of ["home", "lobby", "game"] as const) byId(id).hidden = id !== next;
+  netOverlay.visible = next !== "home";
   document.body.classList.toggle("is-host", lobby.isHost);
   const banner = byId("notice");
   banner.hidden = notice === null;
@@ -104,6 +116,8 @@ function describeFailure(reason: string): string {
 
 window.starwireDemo = {
   positions: () => Object.fromEntries(game.drawn),
+  netRows: () => Object.fromEntries(netStats.rows),
+  conditions: () => debugPanel.conditions,
   myId: () => multiplayer.uniqueId,
   screen: () => screen,
 };

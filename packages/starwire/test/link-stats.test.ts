@@ -152,6 +152,19 @@ describe("LinkStats", () => {
     expect(b.snapshot(t).received.unreliableLoss).toBeCloseTo(3 / 250, 4);
   });
 
+  it("a flood of heartbeats narrows the window but does not grow memory", () => {
+    const a = new End(0);
+    const b = new End(0);
+    // 10,000 heartbeats in 100 ms, each answered.
+    for (let i = 0; i < 10_000; i++) {
+      b.hears(i * 0.01, a.heartbeat(i * 0.01));
+      a.hears(i * 0.01 + 0.005, b.heartbeat(i * 0.01 + 0.002));
+    }
+    expect(a.stats.lossSamples).toBeLessThanOrEqual(128);
+    expect(b.stats.lossSamples).toBeLessThanOrEqual(128);
+    expect(b.snapshot(100).received.unreliableLoss).toBe(0);
+  });
+
   it("rates per second, taken once an interval has passed", () => {
     const stats = new LinkStats();
     stats.restart(0);

@@ -1,5 +1,6 @@
 import { Lobby, MultiplayerAPI, WebRTCMultiplayerPeer } from "starwire";
 import { Arena } from "../game/arena.js";
+import { NetStats } from "../net-stats.js";
 import { type PlayerInfo, playerInfoSchema } from "../player-info.js";
 
 export interface DedicatedHostOptions {
@@ -33,6 +34,8 @@ export async function startDedicatedHost(options: DedicatedHostOptions) {
     api,
   );
   const arena = api.root.addChild(new Arena());
+  // Players see each other's ping, loss and traffic in the overlay: the host measures and shares them.
+  const netStats = api.root.addChild(new NetStats());
   let playing = false;
 
   lobby.events.on("playerConnected", (id, info) => log(`player ${id} joined: ${info.name}`));
@@ -59,12 +62,14 @@ export async function startDedicatedHost(options: DedicatedHostOptions) {
   };
 
   const roomCode = await lobby.createGame({ maxPlayers: options.maxPlayers ?? 8 });
+  netStats.start();
   log(`room ${roomCode} is open`);
   return {
     roomCode,
     lobby,
     arena,
     stop(): void {
+      netStats.stop();
       arena.stop();
       lobby.dispose();
     },

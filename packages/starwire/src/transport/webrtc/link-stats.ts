@@ -7,6 +7,11 @@ export const STATS_INTERVAL_MS = 1000;
 export const LOSS_WINDOW_MS = 5000;
 /** Heartbeats this side remembers sending, to match the other side's echo (two a second). */
 const SENT_MEMORY = 8;
+/**
+ * Loss samples kept per direction: a 5 s window holds about 12 at two heartbeats a second. A peer
+ * that floods heartbeats only narrows its own window; it cannot grow this side's memory.
+ */
+const MAX_LOSS_SAMPLES = 64;
 /** A round trip longer than this is a confused echo, not a measurement. */
 const MAX_RTT_US = 60_000_000;
 /** Smoothing of the round trip: each sample moves it a quarter of the way. */
@@ -84,6 +89,11 @@ export class LinkStats {
   #rolled: TrafficCounters = ZERO;
   #rates = { sentBytes: 0, sentMessages: 0, receivedBytes: 0, receivedMessages: 0, dropped: 0 };
   ice: IceReport = { rttMs: null, path: null };
+
+  /** @internal Loss samples held, both directions (a test checks they stay bounded). */
+  get lossSamples(): number {
+    return this.#outbound.length + this.#inbound.length;
+  }
 
   /** A new connection: nothing measured yet. */
   restart(now: number): void {
@@ -197,6 +207,7 @@ function record(samples: LossSample[], sample: LossSample): void {
   samples.push(sample);
   // One older than the window stays, so the window is always covered end to end.
   while (samples.length > 2 && samples[1]!.at <= sample.at - LOSS_WINDOW_MS) samples.shift();
+  if (samples.length > MAX_LOSS_SAMPLES) samples.shift();
 }
 
 /** Lost / sent between the oldest sample in the window and the newest; null without two samples. */
