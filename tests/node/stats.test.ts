@@ -99,6 +99,12 @@ async function waitFor(what: string, condition: () => boolean, players: Player[]
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Mean ± 4 standard deviations of how many of `n` trials succeed at probability `p`. */
+function binomialBounds(n: number, p: number): [number, number] {
+  const spread = 4 * Math.sqrt(n * p * (1 - p));
+  return [n * p - spread, n * p + spread];
+}
+
 /** The next `count` stats events about `id`, failing if the game breaks meanwhile. */
 async function nextStats(p: Player, id: number, count: number, others: Player[]): Promise<ConnectionStats[]> {
   const seen: ConnectionStats[] = [];
@@ -170,10 +176,10 @@ describe("connection statistics", () => {
     const hostStats = host.api.getStats(client.id)!;
     const clientStats = client.api.getStats(1)!;
     console.log({ sent, received }, JSON.stringify(hostStats.sent), JSON.stringify(clientStats.received));
-    // ~1,000 messages: 4 standard deviations of a binomial at p = 0.1 are about 4 %.
-    const observed = 1 - received / sent;
-    expect(observed).toBeGreaterThan(0.06);
-    expect(observed).toBeLessThan(0.14);
+    // Within 4 standard deviations of a binomial at p = 0.1 (about ±4 % of ~1,000 messages).
+    const [low, high] = binomialBounds(sent, 0.1);
+    expect(sent - received).toBeGreaterThan(low);
+    expect(sent - received).toBeLessThan(high);
     // The 5 s window of what the heartbeats counted, from the sender's side and the receiver's.
     expect(hostStats.sent.unreliableLoss).toBeGreaterThan(0.06);
     expect(hostStats.sent.unreliableLoss).toBeLessThan(0.14);
@@ -238,9 +244,10 @@ describe("the network conditioner", () => {
     const ticks = client.feed.ticks;
     const duplicates = ticks.length - new Set(ticks).size;
     console.log({ sent, received: ticks.length, duplicates });
-    // ~1,000 messages: 4 standard deviations of a binomial at p = 0.2 are about 5 %.
-    expect(duplicates / sent).toBeGreaterThan(0.15);
-    expect(duplicates / sent).toBeLessThan(0.25);
+    // Within 4 standard deviations of a binomial at p = 0.2 (about ±5 % of ~1,000 messages).
+    const [low, high] = binomialBounds(sent, 0.2);
+    expect(duplicates).toBeGreaterThan(low);
+    expect(duplicates).toBeLessThan(high);
     expect(new Set(ticks).size).toBe(sent); // nothing lost
     expect(client.feed.ordered).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
   });
