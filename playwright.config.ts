@@ -1,10 +1,8 @@
-import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
+import { chromiumLaunchOptions } from "./tests/chromium.js";
 
 /** Ports of the servers the e2e run starts (inside its own network namespace on Linux). */
 export const ports = { signaling: 18787, harness: 15174, demo: 15173 } as const;
-
-const debianChromium = "/usr/bin/chromium";
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -19,19 +17,7 @@ export default defineConfig({
   use: {
     // Chrome gathers host candidates (here: loopback) only with a media permission granted.
     permissions: ["microphone"],
-    launchOptions: {
-      ...(existsSync(debianChromium) ? { executablePath: debianChromium } : {}),
-      args: [
-        "--allow-loopback-in-peer-connection",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions(),
   },
   webServer: [
     {

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
+import { chromiumLaunchOptions } from "../../tests/chromium.js";
 
 /** Ports of the servers the benchmark run starts (inside its own network namespace on Linux). */
 export const benchPorts = { signaling: 28787, page: 25175 } as const;
@@ -15,23 +15,12 @@ export default defineConfig({
   reporter: "list",
   use: {
     permissions: ["microphone"],
-    launchOptions: {
-      ...(existsSync("/usr/bin/chromium") ? { executablePath: "/usr/bin/chromium" } : {}),
-      args: [
-        "--allow-loopback-in-peer-connection",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        // Background tabs get their timers throttled; every benchmark tab must run at full speed.
-        "--disable-background-timer-throttling",
-        "--disable-renderer-backgrounding",
-        "--disable-backgrounding-occluded-windows",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions([
+      // Background tabs get their timers throttled; every benchmark tab must run at full speed.
+      "--disable-background-timer-throttling",
+      "--disable-renderer-backgrounding",
+      "--disable-backgrounding-occluded-windows",
+    ]),
   },
   webServer: [
     {

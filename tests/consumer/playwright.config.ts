@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
+import { chromiumLaunchOptions } from "../chromium.js";
 
 /**
  * The consumer test's game (tests/consumer/run.mjs prepares the apps and runs this inside the
@@ -14,7 +14,6 @@ const legacyApp = process.env.STARWIRE_CONSUMER_LEGACY_APP ?? "";
 if (standardApp === "" || legacyApp === "") {
   throw new Error("run the consumer test with `npm run test:consumer` (tests/consumer/run.mjs)");
 }
-const debianChromium = "/usr/bin/chromium";
 const preview = (port: number) => `npx --no vite preview --host 127.0.0.1 --port ${port} --strictPort`;
 
 export default defineConfig({
@@ -29,19 +28,7 @@ export default defineConfig({
   reporter: "list",
   use: {
     permissions: ["microphone"], // Chrome gathers loopback host candidates only with it
-    launchOptions: {
-      ...(existsSync(debianChromium) ? { executablePath: debianChromium } : {}),
-      args: [
-        "--allow-loopback-in-peer-connection",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions(),
   },
   webServer: [
     {

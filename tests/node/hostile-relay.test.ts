@@ -1,9 +1,9 @@
 // A hostile client beside four honest ones, all real WebRTC: what it asks the host to relay reaches
 // nobody unless the host would accept it itself, and its floods cost the host no more than the
 // client's own budget, while the honest clients keep playing.
-import { RTCPeerConnection } from "node-datachannel/polyfill";
 import { expect, it } from "vitest";
-import { type Call, hostOn, joinOn, loopbackPeer, startSignaling, until } from "./helpers.js";
+import { type Call, hostOn, joinOn, startSignaling, until } from "./helpers.js";
+import { rawClient } from "./raw-client.js";
 
 /** SYS RELAY to everyone ([4][2][target i32 LE]), then the packet to relay. */
 const relayToAll = (packet: Uint8Array) => Uint8Array.of(4, 2, 0, 0, 0, 0, ...packet);
@@ -156,27 +156,7 @@ it("an unreliable message bigger than any Starwire peer sends ends that peer's c
   const host = await hostOn(signaling.url);
   const honest = await joinOn(signaling.url, host.roomCode);
   // The hostile client's data channels, reached through the WebRTC implementation it was given.
-  const channels: RTCDataChannel[] = [];
-  class Recording extends RTCPeerConnection {
-    override createDataChannel(label: string, init?: RTCDataChannelInit) {
-      const channel = super.createDataChannel(label, init);
-      channels.push(channel);
-      return channel;
-    }
-    override async createOffer() {
-      const { type, sdp } = await super.createOffer();
-      return { type, sdp } as RTCSessionDescriptionInit;
-    }
-  }
-  const polyfill = await import("node-datachannel/polyfill");
-  const hostilePeer = loopbackPeer(signaling.url, {
-    wrtc: {
-      RTCPeerConnection: Recording as unknown as typeof globalThis.RTCPeerConnection,
-      RTCSessionDescription:
-        polyfill.RTCSessionDescription as unknown as typeof globalThis.RTCSessionDescription,
-      RTCIceCandidate: polyfill.RTCIceCandidate as unknown as typeof globalThis.RTCIceCandidate,
-    },
-  });
+  const { peer: hostilePeer, channels } = rawClient(signaling.url);
   try {
     await hostilePeer.createClient(host.roomCode);
     await until(() => host.api.getPeers().length === 2, 10_000, "the hostile client in the game");
