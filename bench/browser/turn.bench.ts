@@ -2,9 +2,9 @@
 // (node-datachannel), relay-only through a coturn started here versus straight to the host, in the
 // same run, interleaved. Loopback has no network delay, so this is what the extra hop itself costs
 // (coturn's user-space forwarding, twice per round trip) and what allocating a relay adds to a join.
-import { type ChildProcess, spawn } from "node:child_process";
 import { test } from "@playwright/test";
 import { MultiplayerAPI, NetNode, WebRTCMultiplayerPeer } from "starwire/node";
+import { startSignalingServer } from "../../tests/e2e/fixtures.js";
 import { startTurnServer } from "../../tests/node/turn-server.js";
 import { writeResult } from "../lib/results.js";
 import { round, summarize } from "../lib/stats.js";
@@ -77,33 +77,6 @@ function roundTrip(echo: Echo, seq: number): Promise<number> {
   });
 }
 
-async function startSignaling(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["signaling-server/dist/main.js"], {
-    env: {
-      ...process.env,
-      PORT: String(PORT),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      MAX_SOCKETS_PER_ADDRESS: "0",
-      ROOM_CREATES_PER_MINUTE: "0",
-      JOIN_ATTEMPTS_PER_MINUTE: "0",
-      FAILED_JOINS_PER_MINUTE: "0",
-      MAX_ROOMS_PER_ADDRESS: "0",
-      ...env,
-    },
-    stdio: "ignore",
-  });
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`signaling server exited (${child.exitCode})`);
-    try {
-      if ((await fetch(`${URL}/health`)).ok) return child;
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill("SIGKILL");
-  throw new Error("signaling server did not start");
-}
-
 const ms = (samples: number[]) =>
   Object.fromEntries(
     Object.entries(summarize(samples)).map(([key, value]) => [
@@ -114,7 +87,10 @@ const ms = (samples: number[]) =>
 
 test("TURN relay versus direct: RPC round trip and connect time (Node peers, loopback)", async () => {
   const turn = await startTurnServer();
-  const signaling = await startSignaling({ TURN_URLS: turn.urls.join(","), TURN_SECRET: turn.secret });
+  const signaling = await startSignalingServer(PORT, {
+    TURN_URLS: turn.urls.join(","),
+    TURN_SECRET: turn.secret,
+  });
   const apis: MultiplayerAPI[] = [];
   try {
     const hosts = { direct: await host("direct"), relay: await host("relay") };
