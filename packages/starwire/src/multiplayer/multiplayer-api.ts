@@ -20,6 +20,7 @@ import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "
 import { type AuthCallback, Authenticator } from "./authentication.js";
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
+import type { Subsystem } from "./subsystem.js";
 import { targetIncludes, targetPeers } from "./targets.js";
 
 export type { Rejection };
@@ -76,7 +77,22 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   readonly root = new NetNode("root");
   readonly #instanceId = ++instances;
   #peer: MultiplayerPeer = new OfflineMultiplayerPeer();
-  #rpc = this.#createRpcInterface();
+  readonly #rpc = this.#createRpcInterface();
+  /** Raw bytes from `sendBytes`, delivered as `peerPacket`. */
+  readonly #raw: Subsystem = {
+    commands: [Command.RAW],
+    check: (from, packet) => () => this.emit("peerPacket", from, packet.subarray(1)),
+    peerAdded: () => {},
+    peerRemoved: () => {},
+    reset: () => {},
+  };
+  /** Every subsystem, built once; and which one owns each command. */
+  readonly #subsystems: readonly Subsystem[] = [this.#rpc, this.#raw];
+  readonly #byCommand = new Map<number, Subsystem>(
+    this.#subsystems.flatMap((subsystem) =>
+      subsystem.commands.map((command) => [command, subsystem] as const),
+    ),
+  );
   readonly #rejections = new Map<number, number>();
   readonly #limiter = new PeerRateLimiter(DEFAULT_RATE_LIMITS);
   readonly #auth = new Authenticator(
@@ -133,7 +149,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     this.#peers.clear();
     this.#rejections.clear();
     this.#auth.clear();
-    this.#rpc = this.#createRpcInterface();
+    this.#resetSubsystems();
     this.#peer = next;
     previous.close();
     next.attach(this.#handler);
@@ -319,9 +335,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
         this.#peer.send(id, encodePeerNotice("addPeer", other), "reliable", 0);
       }
       this.#peers.add(id);
+      this.#peerAdded(id);
       this.emit("peerConnected", id);
     } else if (id === HOST_PEER_ID) {
       this.#peers.add(id);
+      this.#peerAdded(id);
       this.emit("connectedToServer");
       this.emit("peerConnected", id);
     }
@@ -344,7 +362,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       return this.#auth.lost(id);
     }
     if (!this.#peers.has(id)) return;
-    this.#rpc.forgetPeer(id);
+    this.#peerRemoved(id);
     this.#rejections.delete(id);
     if (this.isServer()) {
       this.#peers.delete(id);
@@ -354,7 +372,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     } else if (id === HOST_PEER_ID) {
       this.#peers.clear();
       this.#rejections.clear();
-      this.#rpc = this.#createRpcInterface();
+      this.#resetSubsystems();
       this.emit("peerDisconnected", id);
       this.emit("serverDisconnected");
     }
@@ -418,9 +436,10 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       if (this.#peers.has(message.id)) this.emit(message.kind, message.id);
     } else if (message.kind === "addPeer" && !this.#peers.has(message.id)) {
       this.#peers.add(message.id);
+      this.#peerAdded(message.id);
       this.emit("peerConnected", message.id);
     } else if (message.kind === "delPeer" && this.#peers.delete(message.id)) {
-      this.#rpc.forgetPeer(message.id);
+      this.#peerRemoved(message.id);
       this.#rejections.delete(message.id);
       this.emit("peerDisconnected", message.id);
     }
@@ -465,17 +484,24 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.#reject(from, "malformed", `unknown flags in ${packet[0]}`);
       return null;
     }
-    switch (packet[0]! & COMMAND_MASK) {
-      case Command.RAW:
-        return () => this.emit("peerPacket", from, packet.subarray(1));
-      case Command.RPC:
-      case Command.RSET:
-      case Command.CONFIRM_PATH:
-        return this.#rpc.check(from, packet);
-      default:
-        this.#reject(from, "malformed", `unknown command ${packet[0]}`);
-        return null;
+    const subsystem = this.#byCommand.get(packet[0]! & COMMAND_MASK);
+    if (!subsystem) {
+      this.#reject(from, "malformed", `unknown command ${packet[0]}`);
+      return null;
     }
+    return subsystem.check(from, packet);
+  }
+
+  #peerAdded(id: number): void {
+    for (const subsystem of this.#subsystems) subsystem.peerAdded(id);
+  }
+
+  #peerRemoved(id: number): void {
+    for (const subsystem of this.#subsystems) subsystem.peerRemoved(id);
+  }
+
+  #resetSubsystems(): void {
+    for (const subsystem of this.#subsystems) subsystem.reset();
   }
 
   #reject(from: number, reason: Rejection["reason"], message: string): void {

@@ -1,4 +1,5 @@
 import type { Rejection } from "../multiplayer/rejection.js";
+import type { Subsystem } from "../multiplayer/subsystem.js";
 import { reachesAny, targetIncludes, targetPeers } from "../multiplayer/targets.js";
 import { currentTreeVersion, type NetNode } from "../scene/net-node.js";
 import type { TransferMode } from "../transport/multiplayer-peer.js";
@@ -35,9 +36,10 @@ export interface RpcHost {
 type Kind = "method" | "member";
 
 /** Sends and runs RPCs and rsets: encoding, path cache, permissions, validation, dispatch. */
-export class RpcInterface {
+export class RpcInterface implements Subsystem {
+  readonly commands = [Command.RPC, Command.RSET, Command.CONFIRM_PATH];
   readonly #host: RpcHost;
-  readonly #paths = new PathCache();
+  #paths = new PathCache();
   /** Nodes found for (sender, cache id), valid while no node was added or removed anywhere. */
   readonly #resolved = new Map<number, Map<number, NetNode>>();
   #resolvedVersion = -1;
@@ -50,9 +52,18 @@ export class RpcInterface {
     return this.#paths.stats;
   }
 
-  forgetPeer(id: number): void {
+  peerAdded(_id: number): void {}
+
+  peerRemoved(id: number): void {
     this.#paths.forget(id);
     this.#resolved.delete(id);
+  }
+
+  /** Forgets every path, this peer's own ids included, and every resolved node. */
+  reset(): void {
+    this.#paths = new PathCache();
+    this.#resolved.clear();
+    this.#resolvedVersion = -1;
   }
 
   call(

@@ -1,0 +1,20 @@
+/**
+ * How a part of the multiplayer layer plugs into MultiplayerAPI: it names the commands it owns,
+ * judges their packets, and hears about peers. The API builds its subsystems once and dispatches
+ * each packet by its command; it never knows what a subsystem does with it.
+ */
+export interface Subsystem {
+  /** The commands (`Command` values, wire/commands.ts) whose packets go to this subsystem. */
+  readonly commands: readonly number[];
+  /**
+   * Every test a packet from `from` (the true sender, relays resolved) must pass, without running
+   * it: returns what running it would do, or null when it was rejected (and reported).
+   */
+  check(from: number, packet: Uint8Array): (() => void) | null;
+  /** A peer joined the game. */
+  peerAdded(id: number): void;
+  /** A peer left the game: forget what was kept about it. */
+  peerRemoved(id: number): void;
+  /** The API changed transport or lost its host: start over as if new. */
+  reset(): void;
+}
