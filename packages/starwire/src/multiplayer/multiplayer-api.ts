@@ -14,6 +14,7 @@ import {
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
 import { COMMAND_MASK, Command, hasUnknownFlags } from "../wire/commands.js";
+import { PathCache } from "../wire/path-cache.js";
 import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
 import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../wire/system-packet.js";
@@ -77,6 +78,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   readonly root = new NetNode("root");
   readonly #instanceId = ++instances;
   #peer: MultiplayerPeer = new OfflineMultiplayerPeer();
+  /** Node paths and their ids, each way: one cache for every subsystem that names nodes. */
+  readonly #paths = new PathCache();
   readonly #rpc = this.#createRpcInterface();
   /** Raw bytes from `sendBytes`, delivered as `peerPacket`. */
   readonly #raw: Subsystem = {
@@ -171,7 +174,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   debugStats() {
     return {
       peers: this.#peers.size,
-      pathCache: this.#rpc.pathCacheStats,
+      pathCache: this.#paths.stats,
       rejectionCounters: this.#rejections.size,
       rateLimitedPeers: this.#limiter.trackedPeers,
       authenticating: this.#auth.pendingCount,
@@ -497,10 +500,12 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   }
 
   #peerRemoved(id: number): void {
+    this.#paths.forget(id);
     for (const subsystem of this.#subsystems) subsystem.peerRemoved(id);
   }
 
   #resetSubsystems(): void {
+    this.#paths.clear();
     for (const subsystem of this.#subsystems) subsystem.reset();
   }
 
@@ -521,6 +526,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
         return api.uniqueId;
       },
       root: this.root,
+      paths: this.#paths,
       peers: () => this.#peers,
       send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
       reject: (rejection) => this.#onRejected(rejection),

@@ -6,7 +6,7 @@ import type { TransferMode } from "../transport/multiplayer-peer.js";
 import { getOrCreate } from "../util/memo.js";
 import { DecodeError, decodeArguments, encodeArguments } from "../wire/codec.js";
 import { COMMAND_MASK, Command } from "../wire/commands.js";
-import { PathCache } from "../wire/path-cache.js";
+import type { PathCache } from "../wire/path-cache.js";
 import {
   type CallPacket,
   decodeCall,
@@ -26,6 +26,8 @@ export interface RpcHost {
   readonly instanceId: number;
   readonly uniqueId: number;
   readonly root: NetNode;
+  /** The API's path cache, shared with whatever else names nodes on the wire. */
+  readonly paths: PathCache;
   /** Every peer a target of 0 reaches from here, self excluded. */
   peers(): Iterable<number>;
   /** Sends to a target with the API's fan-out and relay rules. */
@@ -39,29 +41,25 @@ type Kind = "method" | "member";
 export class RpcInterface implements Subsystem {
   readonly commands = [Command.RPC, Command.RSET, Command.CONFIRM_PATH];
   readonly #host: RpcHost;
-  #paths = new PathCache();
+  readonly #paths: PathCache;
   /** Nodes found for (sender, cache id), valid while no node was added or removed anywhere. */
   readonly #resolved = new Map<number, Map<number, NetNode>>();
   #resolvedVersion = -1;
 
   constructor(host: RpcHost) {
     this.#host = host;
-  }
-
-  get pathCacheStats() {
-    return this.#paths.stats;
+    this.#paths = host.paths;
   }
 
   peerAdded(_id: number): void {}
 
+  /** The path cache itself is the API's: it forgets the peer there. */
   peerRemoved(id: number): void {
-    this.#paths.forget(id);
     this.#resolved.delete(id);
   }
 
-  /** Forgets every path, this peer's own ids included, and every resolved node. */
+  /** Forgets every resolved node (the API clears the path cache). */
   reset(): void {
-    this.#paths = new PathCache();
     this.#resolved.clear();
     this.#resolvedVersion = -1;
   }

@@ -51,6 +51,13 @@ export class PathCache {
     this.#incoming.delete(peer);
   }
 
+  /** Forgets everything, this peer's own ids included (a new transport, or the host is gone). */
+  clear(): void {
+    this.#outgoing.clear();
+    this.#confirmed.clear();
+    this.#incoming.clear();
+  }
+
   /** Entry counts, for leak checks: peers with confirmations, peers with incoming tables. */
   get stats(): { outgoing: number; confirmedPeers: number; incomingPeers: number } {
     return {
