@@ -38,10 +38,15 @@ async function joinWith(url: string, roomCode: string, auth: string) {
   const peer = loopbackPeer(url);
   api.peer = peer;
   await peer.createClient(roomCode);
-  const joined = await api.whenConnected().then(
-    () => "connected",
-    (error: Error) => `failed: ${error.message}`,
-  );
+  const joined = await Promise.race([
+    api.whenConnected().then(
+      () => "connected",
+      (error: Error) => `failed: ${error.message}`,
+    ),
+    new Promise<string>((resolve) =>
+      setTimeout(() => resolve("neither connected nor failed in 20 s"), 20_000),
+    ),
+  ]);
   return { api, chat, joined, id: peer.uniqueId };
 }
 
@@ -64,6 +69,7 @@ it("a throwing authCallback and a throwing schema do not take a Node host down",
 
   // Not JSON: the host's JSON.parse throws inside its authCallback.
   const hostile = await joinWith(signaling.url, roomCode!, "{not json");
+  expect(hostile.joined).toMatch(/^failed/);
   await until(
     () => output.includes(`auth failed ${hostile.id}`) || host.exitCode !== null,
     10_000,
@@ -83,8 +89,12 @@ it("a throwing authCallback and a throwing schema do not take a Node host down",
   expect(host.exitCode).toBeNull();
   honest.api.peer = null;
 
-  const exited = new Promise((resolve) => host.on("exit", resolve));
+  const exited = new Promise<string>((resolve) => host.on("exit", () => resolve("exited")));
   host.kill("SIGTERM");
-  await exited;
+  const ended = await Promise.race([
+    exited,
+    new Promise<string>((resolve) => setTimeout(() => resolve("still running 10 s after SIGTERM"), 10_000)),
+  ]);
+  expect(ended, output).toBe("exited");
   expect(output).toContain("stopped");
 }, 60_000);
