@@ -2,11 +2,12 @@
 // Node peers run in this Playwright process (or a child of it), inside the same loopback namespace.
 import { type ChildProcess, spawn } from "node:child_process";
 import { type Browser, expect, type Page, test } from "@playwright/test";
-import { MultiplayerAPI, NetNode, WebRTCMultiplayerPeer } from "starwire/node";
+import { MultiplayerAPI, WebRTCMultiplayerPeer } from "starwire/node";
 import { ARENA } from "../../apps/lobby-demo/src/game/simulation.js";
 import type {} from "../../apps/lobby-demo/src/test-hooks.js";
 import { ports } from "../../playwright.config.js";
 import { openTab, signalingUrl, waitForPeerCount } from "./fixtures.js";
+import { NodeArena } from "./node-arena.js";
 
 const demoUrl = `http://127.0.0.1:${ports.demo}/?signal=${encodeURIComponent(signalingUrl)}`;
 
@@ -87,38 +88,6 @@ test("a Node dedicated host runs the demo game for three Chromium players", asyn
     if (child.exitCode === null) child.kill("SIGKILL");
   }
 });
-
-/** The same networked names as the harness's Arena (the digest compares names), declared without decorators. */
-class NodeArena extends NetNode<NodeArena> {
-  readonly log: Array<[method: string, sender: number, value?: unknown]> = [];
-  constructor(readonly api: MultiplayerAPI) {
-    super("arena");
-    for (const name of ["count", "whisper", "cheer", "later", "onChannel", "big"])
-      this.rpcConfig(name, ["any_peer"]);
-    this.rpcConfig("blip", ["any_peer", "unreliable"]);
-    this.rpcConfig("hostOnly", []);
-    this.rpcConfig("state", ["authority", "unreliable"]);
-  }
-  count(seq: number) {
-    this.log.push(["count", this.api.remoteSenderId, seq]);
-  }
-  blip(seq: number) {
-    this.log.push(["blip", this.api.remoteSenderId, seq]);
-  }
-  whisper(text: string) {
-    this.log.push(["whisper", this.api.remoteSenderId, text]);
-  }
-  cheer() {
-    this.log.push(["cheer", this.api.remoteSenderId]);
-  }
-  hostOnly() {}
-  big(_data: Uint8Array) {}
-  state(_sentAt: number, _filler: Uint8Array) {}
-  later(_ms: number) {}
-  onChannel(value: number) {
-    this.log.push(["onChannel", this.api.remoteSenderId, value]);
-  }
-}
 
 test("a Chromium host with three Node clients", async ({ browser }) => {
   const host = await openTab(browser);

@@ -2,10 +2,11 @@
 // namespace), with TURN credentials minted by the signaling server (TURN_URLS, TURN_SECRET).
 import type { ChildProcess } from "node:child_process";
 import { type Browser, expect, type Page, test } from "@playwright/test";
-import { MultiplayerAPI, NetNode, WebRTCMultiplayerPeer } from "starwire/node";
+import { MultiplayerAPI, WebRTCMultiplayerPeer } from "starwire/node";
 import { type RecordingWebRTC, recordingWebRTC, selectedPair } from "../node/recording-webrtc.js";
 import { startTurnServer, type TurnServer } from "../node/turn-server.js";
 import { harnessUrl, killSignalingServer, startSignalingServer, waitForPeerCount } from "./fixtures.js";
+import { NodeArena } from "./node-arena.js";
 
 const PORT = 18792;
 const signal = `http://127.0.0.1:${PORT}`;
@@ -49,37 +50,6 @@ async function joinRelayOnly(page: Page, roomCode: string, iceServers?: unknown[
     window.harness.events.some((e) => e.name === "connectedToServer" || e.name === "connectionFailed"),
   );
   return page.evaluate(() => window.harness.events.find((e) => e.name === "connectionFailed")?.args ?? null);
-}
-
-/** The harness Arena's networked names, declared without decorators, recording what arrives. */
-class NodeArena extends NetNode<NodeArena> {
-  readonly log: Array<[method: string, sender: number, value?: unknown]> = [];
-  newestState = 0;
-  constructor(readonly api: MultiplayerAPI) {
-    super("arena");
-    for (const name of ["count", "whisper", "cheer", "later", "onChannel", "big"])
-      this.rpcConfig(name, ["any_peer"]);
-    this.rpcConfig("blip", ["any_peer", "unreliable"]);
-    this.rpcConfig("hostOnly", []);
-    this.rpcConfig("state", ["authority", "unreliable"]);
-  }
-  count(seq: number) {
-    this.log.push(["count", this.api.remoteSenderId, seq]);
-  }
-  blip(_seq: number) {}
-  whisper(text: string) {
-    this.log.push(["whisper", this.api.remoteSenderId, text]);
-  }
-  cheer() {
-    this.log.push(["cheer", this.api.remoteSenderId]);
-  }
-  hostOnly() {}
-  big(_data: Uint8Array) {}
-  state(sentAt: number, _filler: Uint8Array) {
-    this.newestState = Math.max(this.newestState, sentAt);
-  }
-  later(_gate: string) {}
-  onChannel(_value: number) {}
 }
 
 test("three Chromium tabs and a Node client, all relay-only through coturn", async ({ browser }) => {
