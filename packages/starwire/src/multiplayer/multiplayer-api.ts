@@ -13,7 +13,7 @@ import {
   type TransferMode,
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
-import { COMMAND_MASK, Command, hasUnknownFlags } from "../wire/commands.js";
+import { COMMAND_MASK, Command, dispatchKey, hasUnknownFlags } from "../wire/commands.js";
 import { PathCache } from "../wire/path-cache.js";
 import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
@@ -487,7 +487,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.#reject(from, "malformed", `unknown flags in ${packet[0]}`);
       return null;
     }
-    const subsystem = this.#byCommand.get(packet[0]! & COMMAND_MASK);
+    const subsystem = this.#byCommand.get(dispatchKey(packet[0]!));
     if (!subsystem) {
       this.#reject(from, "malformed", `unknown command ${packet[0]}`);
       return null;

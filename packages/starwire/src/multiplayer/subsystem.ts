@@ -4,7 +4,7 @@
  * each packet by its command; it never knows what a subsystem does with it.
  */
 export interface Subsystem {
-  /** The commands (`Command` values, wire/commands.ts) whose packets go to this subsystem. */
+  /** The packets that go to this subsystem, by `dispatchKey` (wire/commands.ts): `Command` values, or whole EXTENDED first bytes. */
   readonly commands: readonly number[];
   /**
    * Every test a packet from `from` (the true sender, relays resolved) must pass, without running

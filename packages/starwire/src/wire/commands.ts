@@ -13,7 +13,45 @@ export const Command = {
   RAW: 3,
   /** Peer bookkeeping and relay, see system-packet.ts: `[SYS, subcommand, ...]`. */
   SYS: 4,
+  /**
+   * Command 7 is a family: bits 3–7 name one of 32 extended commands (`Extended`), so subsystems
+   * added after the first five commands still fit the first byte. Values 5 and 6 are the
+   * transport's (`TransportCommand`).
+   */
+  EXTENDED: 7,
 } as const;
+
+/** Bits 3–7 of an EXTENDED packet's first byte: `[7 | value << 3, …]`. */
+export const Extended = {
+  /** Scene replication: a spawner's authority created a node. */
+  SPAWN: 0,
+  /** Scene replication: a spawned node went away. */
+  DESPAWN: 1,
+  /** Scene replication: synchronized state, unreliable, stamped with a host tick. */
+  SYNC: 2,
+  /** Scene replication: changed on-change properties, reliable. */
+  DELTA: 3,
+  /** Scene replication: the newest SYNC tick a receiver holds (the sender's delta baseline). */
+  SYNC_ACK: 4,
+  /** Network clock: a client asks the host for its time. */
+  CLOCK_PING: 5,
+  /** Network clock: the host's answer. */
+  CLOCK_PONG: 6,
+} as const;
+
+/** The first byte of an EXTENDED packet. */
+export function extendedHead(extended: number): number {
+  return Command.EXTENDED | (extended << 3);
+}
+
+/**
+ * What a packet is dispatched by (and what `Subsystem.commands` lists): its command, or for the
+ * EXTENDED family its whole first byte.
+ */
+export function dispatchKey(head: number): number {
+  const command = head & COMMAND_MASK;
+  return command === Command.EXTENDED ? head : command;
+}
 
 export const COMMAND_MASK = 0b111;
 
@@ -23,6 +61,7 @@ export const INLINE_FLAG = 0b1000;
 /** Whether a packet's first byte sets bits its command does not use (WIRE.md: then it is rejected). */
 export function hasUnknownFlags(head: number): boolean {
   const command = head & COMMAND_MASK;
+  if (command === Command.EXTENDED) return false; // its bits 3–7 are the extended command
   const allowed =
     command === Command.RPC || command === Command.RSET ? COMMAND_MASK | INLINE_FLAG : COMMAND_MASK;
   return (head & ~allowed) !== 0;
