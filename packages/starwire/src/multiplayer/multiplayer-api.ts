@@ -19,6 +19,7 @@ import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
 import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../wire/system-packet.js";
 import { type AuthCallback, Authenticator } from "./authentication.js";
+import { NetworkTick } from "./network-tick.js";
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
 import type { Subsystem } from "./subsystem.js";
@@ -96,6 +97,13 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       subsystem.commands.map((command) => [command, subsystem] as const),
     ),
   );
+  readonly #epoch = performance.now();
+  readonly #tick = new NetworkTick({
+    time: () => this.#networkTime(),
+    poll: (now, tick) => {
+      for (const subsystem of this.#subsystems) subsystem.poll?.(now, tick);
+    },
+  });
   readonly #rejections = new Map<number, number>();
   readonly #limiter = new PeerRateLimiter(DEFAULT_RATE_LIMITS);
   readonly #auth = new Authenticator(
@@ -156,6 +164,39 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     this.#peer = next;
     previous.close();
     next.attach(this.#handler);
+    this.#tick.running = !(next instanceof OfflineMultiplayerPeer);
+  }
+
+  /**
+   * Runs the network layer's per-frame work (Godot's `poll`): sends what is due on a network tick
+   * (`tickRate` a second). Call it from your game loop after setting `autoPoll = false`; otherwise
+   * an automatic scheduler calls it at the tick rate while a transport is set.
+   */
+  poll(): void {
+    this.#tick.poll();
+  }
+
+  /** Network ticks per second, 1–240 (default 30): how often synchronized state is sent. */
+  get tickRate(): number {
+    return this.#tick.rate;
+  }
+
+  set tickRate(hz: number) {
+    this.#tick.rate = hz;
+  }
+
+  /** Whether an automatic scheduler calls `poll()` (default true). Set false when your game loop calls it. */
+  get autoPoll(): boolean {
+    return this.#tick.auto;
+  }
+
+  set autoPoll(auto: boolean) {
+    this.#tick.auto = auto;
+  }
+
+  /** The time network ticks are counted in, ms. */
+  #networkTime(): number {
+    return performance.now() - this.#epoch;
   }
 
   get uniqueId(): number {

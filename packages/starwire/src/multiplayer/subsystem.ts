@@ -17,4 +17,9 @@ export interface Subsystem {
   peerRemoved(id: number): void;
   /** The API changed transport or lost its host: start over as if new. */
   reset(): void;
+  /**
+   * Called by `multiplayer.poll()` (every frame, or by the automatic scheduler): `now` is the
+   * network time in ms, `tick` the tick number when a network tick is due (send then), else null.
+   */
+  poll?(now: number, tick: number | null): void;
 }

@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { NetworkTick } from "../src/multiplayer/network-tick.js";
+import { gameOf } from "./helpers.js";
+
+function ticker(rate = 20) {
+  let time = 0;
+  const polls: Array<[number, number | null]> = [];
+  const tick = new NetworkTick({ time: () => time, poll: (now, due) => polls.push([now, due]) });
+  tick.rate = rate;
+  return {
+    tick,
+    polls,
+    at(ms: number) {
+      time = ms;
+    },
+  };
+}
+
+describe("network tick", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a tick is due once per tick number, however often the game polls", () => {
+    const { tick, polls, at } = ticker(20); // one tick per 50 ms
+    for (const ms of [0, 10, 49, 50, 99, 120, 200]) {
+      at(ms);
+      tick.poll();
+    }
+    expect(polls).toEqual([
+      [0, 0],
+      [10, null],
+      [49, null],
+      [50, 1],
+      [99, null],
+      [120, 2],
+      [200, 4],
+    ]);
+  });
+
+  it("refuses rates that are not whole ticks per second from 1 to 240", () => {
+    const { tick } = ticker();
+    for (const bad of [0, -5, 1.5, 241, Number.NaN]) expect(() => (tick.rate = bad)).toThrow(RangeError);
+    tick.rate = 240;
+    expect(tick.rate).toBe(240);
+  });
+
+  it("the automatic scheduler polls on the tick grid while running, and stops", () => {
+    vi.useFakeTimers();
+    const start = Date.now();
+    const polls: Array<number | null> = [];
+    const tick = new NetworkTick({ time: () => Date.now() - start, poll: (_, due) => polls.push(due) });
+    tick.rate = 10;
+    tick.running = true;
+    vi.advanceTimersByTime(1000);
+    expect(polls).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    tick.running = false;
+    vi.advanceTimersByTime(1000);
+    expect(polls).toHaveLength(10);
+    tick.running = true;
+    tick.auto = false;
+    vi.advanceTimersByTime(1000);
+    expect(polls).toHaveLength(10);
+  });
+
+  it("MultiplayerAPI exposes tickRate, autoPoll and poll()", async () => {
+    const { host } = await gameOf(1);
+    expect(host.api.tickRate).toBe(30);
+    host.api.tickRate = 60;
+    expect(host.api.tickRate).toBe(60);
+    expect(() => (host.api.tickRate = 0)).toThrow(RangeError);
+    expect(host.api.autoPoll).toBe(true);
+    host.api.autoPoll = false;
+    host.api.poll();
+    host.api.peer = null;
+  });
+});
