@@ -1,7 +1,7 @@
 /**
  * TURN credentials minted per player with the TURN REST scheme (coturn's use-auth-secret): their
  * format, where they are handed out, and their refresh. That coturn accepts them (and refuses a
- * wrong or expired one) is tested against a real coturn in tests/e2e/turn.spec.ts.
+ * wrong or expired one) is tested against a real coturn in tests/node/turn.test.ts and tests/e2e/turn.spec.ts.
  */
 import { createHmac } from "node:crypto";
 import type { CreateReply, IceServer, JoinReply, Reply } from "starwire/signaling-protocol";

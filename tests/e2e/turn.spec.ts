@@ -3,6 +3,7 @@
 import type { ChildProcess } from "node:child_process";
 import { type Browser, expect, type Page, test } from "@playwright/test";
 import { MultiplayerAPI, WebRTCMultiplayerPeer } from "starwire/node";
+import { startSignaling } from "../node/helpers.js";
 import { type RecordingWebRTC, recordingWebRTC, selectedPair } from "../node/recording-webrtc.js";
 import { startTurnServer, type TurnServer } from "../node/turn-server.js";
 import { harnessUrl, killSignalingServer, startSignalingServer, waitForPeerCount } from "./fixtures.js";
@@ -26,10 +27,10 @@ test.afterAll(async () => {
   await turn?.stop();
 });
 
-async function relayTab(browser: Browser): Promise<Page> {
+async function relayTab(browser: Browser, signalingUrl = signal): Promise<Page> {
   const context = await browser.newContext({ permissions: ["microphone"] });
   const page = await context.newPage();
-  await page.goto(harnessUrl(signal));
+  await page.goto(harnessUrl(signalingUrl));
   await page.waitForFunction(() => window.harness !== undefined);
   return page;
 }
@@ -123,8 +124,78 @@ test("three Chromium tabs and a Node client, all relay-only through coturn", asy
     const nodeConnections = recorder.open();
     expect(nodeConnections).toHaveLength(1);
     expect(await selectedPair(nodeConnections[0]!.pc)).toEqual({ local: "relay", remote: "relay" });
+    // The Node client is the DTLS client: its offer claimed it and Chromium answered passive (a
+    // relaying libdatachannel DTLS server can deadlock: README, "Relay-only in Node").
+    expect(nodeConnections[0]!.remoteSdp).toContain("a=setup:passive");
   } finally {
     api.peer = null;
+  }
+});
+
+test("past the first credential's lifetime the relay goes on, and a reconnect relays with a fresh credential", async ({
+  browser,
+}) => {
+  // TURN_TTL_SECONDS of 2, fresh credentials every 0.67 s: below the server's minimum of 60, so an
+  // in-process server made for this test.
+  const shortLived = await startSignaling({
+    turnUrls: turn.urls,
+    turnSecret: turn.secret,
+    turnTtlSeconds: 2,
+  });
+  const host = await relayTab(browser, shortLived.url);
+  const api = new MultiplayerAPI();
+  const arena = api.root.addChild(new NodeArena(api));
+  const log: string[] = [];
+  for (const name of [
+    "peerReconnecting",
+    "peerReconnected",
+    "serverDisconnected",
+    "connectionFailed",
+  ] as const)
+    api.on(name, (...args: unknown[]) => log.push([name, ...args.slice(0, 1)].join(" ")));
+  const recorder = recordingWebRTC();
+  try {
+    const roomCode = await host.evaluate(() => window.harness.host(8, { iceTransportPolicy: "relay" }));
+    const peer = new WebRTCMultiplayerPeer({
+      signalingUrl: shortLived.url,
+      bindAddress: "127.0.0.1",
+      iceTransportPolicy: "relay",
+      channels: ["unreliable_ordered"],
+      wrtc: recorder.wrtc,
+    });
+    api.peer = peer;
+    await peer.createClient(roomCode);
+    await api.whenConnected(); // or rejects with the join's failure
+    const first = recorder.connections.at(-1)!;
+    const expiry = Number(/^(\d+)-/.exec(first.config.iceServers![0]!.username!)![1]);
+
+    // coturn checks the expiry when a relay is allocated, not while it is used.
+    await expect.poll(() => Date.now() > expiry * 1000 + 1000, { timeout: 10_000 }).toBe(true);
+    arena.rpcId(1, "count", 1);
+    await host.waitForFunction(() => window.harness.arena.counted.length === 1);
+
+    // The connection dies (as a network change would kill it): the client reconnects under its id.
+    first.pc.close();
+    await expect
+      .poll(() => log.some((line) => line === "peerReconnected 1" || !line.startsWith("peerReconnecting")), {
+        timeout: 20_000,
+      })
+      .toBe(true);
+    expect(log).toEqual(["peerReconnecting 1", "peerReconnected 1"]);
+    const second = recorder.open();
+    expect(second).toHaveLength(1);
+    expect(Number(/^(\d+)-/.exec(second[0]!.config.iceServers![0]!.username!)![1])).toBeGreaterThan(expiry);
+    expect(await selectedPair(second[0]!.pc)).toEqual({ local: "relay", remote: "relay" });
+    // The host allocated a new relay too, which coturn allows only with an unexpired credential.
+    const hostPairs = await host.evaluate(() => window.harness.selectedPairs());
+    expect(hostPairs).toEqual([{ local: "relay", remote: "relay" }]);
+
+    arena.rpcId(1, "count", 2);
+    await host.waitForFunction(() => window.harness.arena.counted.length === 2);
+  } finally {
+    api.peer = null;
+    await host.context().close();
+    await shortLived.close();
   }
 });
 

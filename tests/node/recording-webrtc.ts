@@ -5,6 +5,8 @@ import * as polyfill from "node-datachannel/polyfill";
 export interface Recorded {
   pc: RTCPeerConnection;
   config: RTCConfiguration;
+  /** The description the other side sent, as applied. */
+  remoteSdp?: string;
 }
 
 export interface RecordingWebRTC {
@@ -27,6 +29,11 @@ export function recordingWebRTC(): RecordingWebRTC {
     constructor(config?: RTCConfiguration) {
       super(config);
       connections.push({ pc: this as unknown as RTCPeerConnection, config: structuredClone(config ?? {}) });
+    }
+    override async setRemoteDescription(description: RTCSessionDescriptionInit) {
+      const recorded = connections.find(({ pc }) => pc === (this as unknown as RTCPeerConnection));
+      if (recorded) recorded.remoteSdp = description.sdp;
+      return super.setRemoteDescription(description);
     }
     override async createOffer() {
       const { type, sdp } = await super.createOffer();
@@ -60,13 +67,8 @@ export async function selectedPair(pc: RTCPeerConnection): Promise<{ local: stri
   throw new Error("no selected candidate pair");
 }
 
-/** Every candidate type a connection offered or was offered. */
-export function candidateTypes(pc: RTCPeerConnection): string[] {
-  const ext = pc as unknown as {
-    ext_localCandidates: RTCIceCandidate[];
-    ext_remoteCandidates: RTCIceCandidate[];
-  };
-  return [...ext.ext_localCandidates, ...ext.ext_remoteCandidates].map(
-    (candidate) => /typ (\w+)/.exec(candidate.candidate)?.[1] ?? "?",
-  );
+/** The candidate types a connection offered (its own side's candidates). */
+export function localCandidateTypes(pc: RTCPeerConnection): string[] {
+  const ext = pc as unknown as { ext_localCandidates: RTCIceCandidate[] };
+  return ext.ext_localCandidates.map((candidate) => /typ (\w+)/.exec(candidate.candidate)?.[1] ?? "?");
 }

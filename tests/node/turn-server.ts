@@ -1,5 +1,5 @@
 // A real TURN server for the tests: Debian's coturn (/usr/bin/turnserver), started by the test on
-// loopback inside the run's network namespace and stopped by the pid it started. Used by tests/e2e/turn.spec.ts
+// loopback inside the run's network namespace and stopped by the pid it started. Used by tests/node/turn.test.ts
 // and tests/e2e/turn.spec.ts.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";

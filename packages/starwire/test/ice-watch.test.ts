@@ -1,5 +1,5 @@
 // The ICE gathering watch over a fake RTCPeerConnection that plays what each platform reports
-// (tests/e2e/turn.spec.ts checks the real ones against coturn).
+// (tests/node/turn.test.ts and tests/e2e/turn.spec.ts check the real ones against coturn).
 import { describe, expect, it } from "vitest";
 import type { IceServer } from "../src/signaling/protocol.js";
 import { expiredCredentials, type GatheringFailure, IceWatch } from "../src/transport/webrtc/ice-watch.js";

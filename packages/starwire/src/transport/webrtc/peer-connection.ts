@@ -80,6 +80,8 @@ export class PeerConnection {
   #holdingCandidates: SignalData[] | null;
   #held: Array<[Uint8Array, Lane]> | null = [];
   #ended = false;
+  /** Remote candidates other than relays are ignored (see `signal`). */
+  readonly #relayOnly: boolean;
   /** The network conditioner, only while conditions are set (nothing stands in the way otherwise). */
   #conditioner: LinkConditioner | null = null;
   #conditions: NetworkConditions | null = null;
@@ -110,7 +112,8 @@ export class PeerConnection {
     this.#peer.on("signal", (data) => {
       if (data.type === "offer" || data.type === "answer") {
         const { type, sdp } = data as SessionDescriptionSignal;
-        callbacks.signal({ type, sdp: withoutCandidates(sdp) });
+        const sent = withoutCandidates(sdp);
+        callbacks.signal({ type, sdp: type === "offer" ? claimingDtlsClient(sent) : sent });
       } else if (data.type === "candidate") {
         if (this.#holdingCandidates) this.#holdingCandidates.push(data as SignalData);
         else callbacks.signal(data as SignalData);
@@ -132,6 +135,7 @@ export class PeerConnection {
         this.#end({ kind: "failed", ice: true, message: `connection ${state}` });
       }
     };
+    this.#relayOnly = options.config.iceTransportPolicy === "relay" && isNodeDataChannel(pc);
     pc.addEventListener?.("connectionstatechange", ended);
     pc.addEventListener?.("iceconnectionstatechange", ended);
     // The answering side creates its channels once the offer is applied: created earlier,
@@ -242,6 +246,10 @@ export class PeerConnection {
     // One offer per connection (channels are negotiated, nothing is renegotiated): answering a
     // second would spend our signaling budget for whoever sent it.
     if (data.type === "offer" && this.#channels.length > 0) return;
+    // libdatachannel gathers only relay candidates under iceTransportPolicy "relay" but still
+    // checks pairs from its own address to the other side's direct candidates, which would show
+    // that address to the host. Without them, only the relay can carry the checks.
+    if (data.type === "candidate" && this.#relayOnly && !isRelayCandidate(data)) return;
     try {
       this.#peer.signal(data);
       if (data.type === "offer" && this.#channels.length === 0) this.#createChannels();
@@ -361,6 +369,25 @@ function withoutCandidates(sdp: string): string {
     .split("\r\n")
     .filter((line) => !line.startsWith("a=candidate:") && line !== "a=end-of-candidates")
     .join("\r\n");
+}
+
+/**
+ * The offering side (always a client) takes the DTLS client role, so the host is the DTLS server.
+ * libdatachannel (Node) can deadlock a DTLS server whose own path goes through a TURN relay: its
+ * ICE thread starts the handshake while holding the ICE lock, as a worker thread that already
+ * holds the DTLS lock answers an early ClientHello through the relay and waits for the ICE lock
+ * (libdatachannel PR #1630, not in the node-datachannel we use). A DTLS client receives nothing
+ * before its own ClientHello, so a relaying Node client is safe; the remaining case is a Node host
+ * that relays itself (README, "Relay-only in Node"). The offer says `active` instead of JSEP's
+ * `actpass`: Chromium and libdatachannel then answer `passive`.
+ */
+function claimingDtlsClient(sdp: string): string {
+  return sdp.replaceAll("a=setup:actpass", "a=setup:active");
+}
+
+function isRelayCandidate(data: SignalData): boolean {
+  const { candidate } = data as { candidate?: { candidate?: string } };
+  return / typ relay(?: |$)/.test(candidate?.candidate ?? "");
 }
 
 /** node-datachannel's polyfill: its pair's round trip is SCTP's, in ms rather than the standard's seconds. */
