@@ -131,6 +131,16 @@ describe("Interpolator", () => {
     }
   });
 
+  it("never steps back on a monotone object whose speed varies, under jitter and loss", () => {
+    // Speed between 0.025 and 0.175 units/ms: extrapolating at the last speed could overshoot.
+    const motion = (t: number) => t * SPEED + 30 * Math.sin(t / 400);
+    for (const seed of [21, 22, 23]) {
+      const { frames, stats } = run({ hz: 20, jitter: 20, lossPercent: 5, seed, motion });
+      expect(stats.stalls).toBe(0);
+      for (const step of steps(after(frames, 500))) expect(step).toBeGreaterThan(0);
+    }
+  });
+
   it("raises its delay when jitter and loss appear and lowers it, gradually, when they go", () => {
     const clean = run({ hz: 20, seconds: 30 }).frames.at(-1)!;
     const lossy = run({ hz: 20, seconds: 30, jitter: 20, lossPercent: 5, seed: 3 }).frames.at(-1)!;
@@ -223,7 +233,10 @@ describe("Interpolator", () => {
     expect(interpolator.push(75, 7.5, now)).toBe(false);
     expect(interpolator.push(Number.NaN, 1, now)).toBe(false);
     expect(interpolator.push(300, 30, Number.POSITIVE_INFINITY)).toBe(false);
-    expect(interpolator.stats.dropped).toBe(4);
+    // Stamped 10 s after it arrived: garbage, which would otherwise drag playback into the future.
+    expect(interpolator.push(now + 10_000, 1e6, now)).toBe(false);
+    expect(interpolator.stats.dropped).toBe(5);
+    expect(interpolator.sample(now + FRAME)).toBeLessThan(20); // still showing the real states
   });
 
   it("places states that arrive out of order where they belong", () => {

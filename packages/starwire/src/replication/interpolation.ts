@@ -8,8 +8,8 @@
 // where the peak transit is the highest recent arrival − stamp (latency plus the jitter seen,
 // raised at once, decaying slowly), one interval is the wait for the next state, and `cover` is
 // how many consecutive lost states the buffer absorbs, chosen from the measured loss rate so that
-// a longer burst (which would outlast the extrapolation bound: a stall) stays rarer than
-// STALL_RISK per state. On a clean link the delay is transit + 1.5 intervals. Playback does not
+// a burst too long for buffer and extrapolation together (a stall) stays rarer than STALL_RISK
+// per state. On a clean link the delay is transit + 1.5 intervals. Playback does not
 // jump to a new target: its clock runs up to 10 % fast or slow until it gets there, the rate
 // itself changing gradually, so a moving object never visibly speeds up or stops in one frame.
 import type { Lerp } from "./lerp.js";
@@ -56,7 +56,7 @@ export interface InterpolationStats {
   stalls: number;
   /** Samples that extrapolated past the newest state (within the bound). */
   extrapolated: number;
-  /** States refused: already played past, duplicates, or with a time that is not a finite number. */
+  /** States refused: already played past, duplicates, from the future, or with times that are not finite numbers. */
   dropped: number;
 }
 
@@ -151,10 +151,14 @@ export class Interpolator<T> {
    * A received state. `time`: the host time it describes (host tick × 1000 / tickRate);
    * `arrival`: when it arrived, on the clock later passed to `sample` (the network clock's
    * `now()`, so that arrival − time is the transit). States may come out of order or twice; ones
-   * playback has already passed are dropped. Returns whether the state was kept.
+   * playback has already passed are dropped, and so are ones stamped after their arrival by more
+   * than `maxGap` (feed it once the clock is synchronized). Returns whether the state was kept.
    */
   push(time: number, value: T, arrival: number): boolean {
     if (!Number.isFinite(time) || !Number.isFinite(arrival)) return this.#drop();
+    // A state describes the host's past: one stamped well after its own arrival is garbage (or
+    // the clocks disagree), and taking it would move playback into a future no state fills.
+    if (time > arrival + this.#maxGap) return this.#drop();
     const states = this.#states;
     let at = states.length; // insertion index: after every state older than `time`
     while (at > 0 && states[at - 1]!.time > time) at--;
@@ -307,9 +311,9 @@ export class Interpolator<T> {
 }
 
 /**
- * How many consecutive lost states the buffer absorbs at loss rate `loss`: the smallest number
- * whose failure, a burst two longer (one more is bridged by extrapolation), is rarer than
- * STALL_RISK, at most 8 (maxDelay bounds the delay anyway).
+ * How many consecutive lost states the buffer absorbs at loss rate `loss`. Extrapolation bridges
+ * one more, so a stall takes a burst of cover + 2: the smallest cover that makes such a burst
+ * rarer than STALL_RISK, at most 8 (maxDelay bounds the delay anyway).
  */
 function coverFor(loss: number): number {
   let cover = 0;
