@@ -283,6 +283,22 @@ describe("Interpolator", () => {
     expect(interpolator.sample(1100)).toBeUndefined();
   });
 
+  it("keeps at most `capacity` states against a sender that floods", () => {
+    const interpolator = new Interpolator({ interval: 50, lerp: lerpNumber, capacity: 8 });
+    for (let k = 0; k < 1000; k++) interpolator.push(k * 50, k, 50_000 + LATENCY);
+    expect(interpolator.stats.buffered).toBe(8);
+    expect(interpolator.sample(50_000 + LATENCY)).toBe(992); // the oldest state kept
+  });
+
+  it("waits, and never rewinds, when `now` goes backwards", () => {
+    const interpolator = new Interpolator({ interval: 50, lerp: lerpNumber });
+    for (let k = 0; k < 40; k++) interpolator.push(k * 50, k * 50 * SPEED, k * 50 + LATENCY);
+    const shown = interpolator.sample(1500)!;
+    expect(interpolator.sample(1200)).toBe(shown);
+    expect(interpolator.sample(1300)).toBe(shown); // still behind the latest `now` seen
+    expect(interpolator.sample(1500 + FRAME)!).toBeGreaterThan(shown);
+  });
+
   it("refuses an interval that is not a positive number", () => {
     expect(() => new Interpolator({ interval: 0, lerp: lerpNumber })).toThrow(RangeError);
     expect(() => new Interpolator({ interval: Number.NaN, lerp: lerpNumber })).toThrow(RangeError);
