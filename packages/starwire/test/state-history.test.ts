@@ -20,7 +20,7 @@ const packet = (
   entries: entries.map(([id, n]) => ({ id, state: state(n) })),
 });
 const values = (map: ReadonlyMap<number, EntityState> | undefined) =>
-  map && Object.fromEntries([...map].map(([id, s]) => [id, (s[0] as { q: number[] }).q[0]]));
+  map && Object.fromEntries([...map].map(([id, s]) => [id, (s[0] as { q: readonly number[] }).q[0]]));
 
 describe("ReceivedStates", () => {
   it("holds a tick once its only part arrived, and acknowledges the newest", () => {
