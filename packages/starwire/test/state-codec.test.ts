@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { godotSyncEntrySize, godotSyncTickBytes, godotTransform2D } from "../../../bench/lib/godot-sync.js";
 import { Color, Color8, Vector2, Vector3 } from "../src/common.js";
 import { MAX_QUANTIZED } from "../src/replication/quantize.js";
 import {
@@ -214,6 +215,17 @@ describe("encodeSync", () => {
     const next = { ...moving, id: 202 };
     const [two] = encodeSync({ tick: 1000, baselineTick: 997, entries: [moving, idle, next] });
     expect(two!.length - alone!.length).toBe(6); // the gap to 202 fits the 1-byte prefix
+  });
+
+  // WIRE.md's comparison: Godot's size from Godot's wire format (bench/lib/godot-sync.ts cites it).
+  it("beats Godot 4's 28 bytes per moving transform, and its 28 per idle one", () => {
+    expect(godotSyncEntrySize(godotTransform2D(110, 50, 1.2))).toBe(28);
+    expect(godotSyncEntrySize(godotTransform2D(3, 4, 0))).toBe(28);
+    // 48 entries of 28 bytes fill a 1350-byte packet after its 3-byte header: 200 take 5 packets.
+    expect(godotSyncTickBytes(Array.from({ length: 200 }, () => godotTransform2D(1, 2, 3)))).toBe(
+      200 * 28 + 5 * 3,
+    );
+    expect(wireMd).toMatch(/28 bytes per entity per tick there, moving or idle; here 6 bytes moving/);
   });
 
   it("sends a header-only packet when nothing changed, so the tick is still learned", () => {
