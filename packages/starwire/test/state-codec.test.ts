@@ -333,6 +333,7 @@ describe("encodeSync", () => {
     expect(encode(-1, null, [])).toThrow(RangeError);
     expect(encode(2 ** 32, null, [])).toThrow(RangeError);
     expect(encode(5, 4, [entry, { ...entry }])).toThrow(/appears twice/);
+    expect(() => encodeSync({ tick: 1, baselineTick: null, entries: [] }, 5)).toThrow(/no room/);
     expect(encode(5, 4, [{ ...entry, id: -1 }])).toThrow(/sync id -1/);
     expect(encode(5, 4, [{ ...entry, id: 2 ** 32 }])).toThrow(RangeError);
     expect(encode(5, 4, [{ ...entry, specs: [{}, {}] }])).toThrow(/not captured with these specs/);

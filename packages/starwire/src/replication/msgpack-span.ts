@@ -17,8 +17,7 @@ export function msgpackEnd(bytes: Uint8Array, offset: number): number {
     const head = bytes[offset++]!;
     pending--;
     let skip = 0; // bytes after the head
-    let length = -1; // a length field of 1, 2 or 4 bytes precedes a payload of that many bytes
-    let lengthBytes = 0;
+    let lengthBytes = 0; // a length field of 1, 2 or 4 bytes precedes a payload of that many bytes
     if (head <= 0x7f || head >= 0xe0 || head === 0xc0 || head === 0xc2 || head === 0xc3) skip = 0;
     else if (head <= 0x8f) pending += 2 * (head & 0x0f);
     else if (head <= 0x9f) pending += head & 0x0f;
@@ -106,14 +105,13 @@ export function msgpackEnd(bytes: Uint8Array, offset: number): number {
     }
     if (lengthBytes > 0) {
       if (offset + lengthBytes > bytes.length) return -1;
-      length =
+      skip +=
         lengthBytes === 1
           ? bytes[offset]!
           : lengthBytes === 2
             ? view.getUint16(offset)
             : view.getUint32(offset);
       offset += lengthBytes;
-      skip += length;
     }
     if (skip > bytes.length - offset) return -1;
     offset += skip;

@@ -224,6 +224,8 @@ export function encodeSync(sync: SyncTick, maxPacketBytes = MAX_SYNC_PACKET_BYTE
 
   // Parts are packed with the largest header they can have, so that numbering them never overflows.
   const headerRoom = 1 + varintLength(tick) + varintLength(back) + varintLength(MAX_SYNC_PARTS * 2 - 1);
+  if (!Number.isInteger(maxPacketBytes) || maxPacketBytes <= headerRoom)
+    throw new RangeError(`a packet limit of ${maxPacketBytes} bytes leaves no room after the header`);
   const prefixLength = (body: Body, before: number) =>
     bigVarintLength((body.id - before - 1) * 4 + body.kind);
   const parts: Body[][] = [[]];
