@@ -1,5 +1,6 @@
 // The tick memories of delta encoding (src/replication/state-history.ts): what a receiver holds
 // and may acknowledge, and which baseline a sender may pick for a group.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { captureState, type DecodedSync, type EntityState } from "../src/replication/state-codec.js";
 import { ReceivedStates, SentStates } from "../src/replication/state-history.js";
@@ -106,6 +107,42 @@ describe("ReceivedStates", () => {
     history.clear();
     expect(history.baseline(2)).toBeUndefined();
     expect(history.newestComplete).toBeNull();
+  });
+
+  it("stays bounded and consistent whatever packets arrive, in whatever order", () => {
+    const arbitraryPacket = fc.record({
+      tick: fc.oneof(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 2 ** 32 - 1 })),
+      back: fc.integer({ min: 0, max: 40 }),
+      part: fc.integer({ min: 0, max: 3 }),
+      last: fc.boolean(),
+      ids: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(arbitraryPacket, { maxLength: 60 }), (packets) => {
+        const history = new ReceivedStates(8);
+        const seen = new Set<number>();
+        for (const p of packets) {
+          const baselineTick = p.back === 0 || p.back > p.tick ? null : p.tick - p.back;
+          if (baselineTick !== null && !history.baseline(baselineTick)) continue; // decodeSync's rule
+          history.apply(
+            packet(
+              p.tick,
+              baselineTick,
+              p.ids.map((id) => [id, p.tick]),
+              p.part,
+              p.last,
+            ),
+          );
+          seen.add(p.tick);
+          const newest = history.newestComplete;
+          if (newest !== null) expect(history.baseline(newest)).toBeDefined();
+        }
+        const held = [...seen].filter((tick) => history.baseline(tick) !== undefined);
+        expect(held.length).toBeLessThanOrEqual(8);
+        if (held.length) expect(Math.max(...held) - Math.min(...held)).toBeLessThan(8);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("refuses a size that cannot hold a baseline and a tick", () => {

@@ -47,7 +47,11 @@ export type EntityState = readonly PropertyState[];
 /** SYNC's first byte, 0x17. */
 export const SYNC_HEAD = extendedHead(Extended.SYNC);
 
-/** The transport's limit for one unreliable message (transport/webrtc/fragments.ts). */
+/**
+ * The transport's limit for one unreliable message (transport/webrtc/fragments.ts). A client's
+ * packets reach other clients relayed by the host, which adds RELAY_HEADER_BYTES (wire/commands.ts):
+ * a client passes `MAX_SYNC_PACKET_BYTES - RELAY_HEADER_BYTES` to encodeSync.
+ */
 export const MAX_SYNC_PACKET_BYTES = 16 * 1024;
 
 /** Parts of one tick at most (4 MiB of state at 16 KiB a packet); `part` stays 2 bytes. */

@@ -40,6 +40,7 @@ export class ReceivedStates {
 
   /** A complete tick's states: `SyncLookup.baseline` for decodeSync. */
   baseline(tick: number): ReadonlyMap<number, EntityState> | undefined {
+    if (tick <= this.#newest - this.size) return undefined; // out of the window, even if its slot is intact
     const slot = this.#slots[tick % this.size];
     return slot?.tick === tick && slot.complete ? slot.states : undefined;
   }
