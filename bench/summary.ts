@@ -153,6 +153,21 @@ if (bytes) {
   }
 }
 
+const replication = read("replication-bytes");
+if (replication) {
+  out();
+  out("## 4b. Scene replication: bytes per entity per tick");
+  out();
+  out(
+    `${replication.setup}. Starwire: measured from the SYNC encoder (quantized deltas against the acknowledged tick, idle entities left out). Godot 4: ${replication.godotSource}. Plain msgpack: ${replication.msgpackSource}. Targets: moving ${replication.targets.moving}, idle ${replication.targets.idle}.`,
+  );
+  out();
+  out("| scenario | Starwire | Godot 4 | plain msgpack | Starwire full state |");
+  out("|---|---|---|---|---|");
+  for (const row of replication.rows)
+    out(`| ${row.scenario} | ${row.starwire} | ${row.godot} | ${row.msgpack} | ${row.starwireFullState} |`);
+}
+
 const codecNode = read("codec-node");
 const codecChromium = read("codec-chromium");
 if (codecNode || codecChromium) {
