@@ -41,6 +41,12 @@ export class NetworkTick {
     this.#lastTick = Number.NEGATIVE_INFINITY;
   }
 
+  /** The time jumped (a new session, or the network clock's first synchronization): the next poll is a tick again. */
+  restart(): void {
+    this.#lastTick = Number.NEGATIVE_INFINITY;
+    this.#schedule();
+  }
+
   /** The tick number at `time` (ms). */
   tickAt(time: number): number {
     return Math.floor((time * this.#rate) / 1000);
