@@ -122,8 +122,8 @@ export class MemoryMultiplayerPeer extends StarPeer {
       setTimeout(deliver, delay);
       return;
     }
-    let queue = this.#inFlight.get(to);
-    if (!queue) this.#inFlight.set(to, (queue = []));
+    const queue = this.#inFlight.get(to) ?? [];
+    this.#inFlight.set(to, queue);
     const entry: [number, () => void] = [Math.max(now + delay, queue.at(-1)?.[0] ?? 0), deliver];
     queue.push(entry);
     // Each timer delivers its packet and any earlier one still waiting (timers round their delays).
