@@ -84,9 +84,9 @@ describe("network clock", () => {
     const { client } = await game(10);
     const pings: Array<[number, string]> = [];
     const send = client.peer.send.bind(client.peer);
-    client.peer.send = (to, data, transfer, channel, key) => {
+    client.peer.send = (to, data, transfer, channel) => {
       if (data[0] === 0x2f) pings.push([Math.round(performance.now()), transfer]);
-      send(to, data, transfer, channel, key);
+      send(to, data, transfer, channel);
     };
     await within(2000, () => client.api.clock.synchronized);
     const before = pings.length;
@@ -210,9 +210,9 @@ describe("network clock, hostile input", () => {
     const send = (bytes: Uint8Array) => client.peer.send(1, bytes, "unreliable", 0);
     const pongs: Uint8Array[] = [];
     const hostSend = host.peer.send.bind(host.peer);
-    host.peer.send = (to, data, transfer, channel, key) => {
+    host.peer.send = (to, data, transfer, channel) => {
       if (to === client.id && data[0] === 0x37) pongs.push(data);
-      hostSend(to, data, transfer, channel, key);
+      hostSend(to, data, transfer, channel);
     };
     await advance(5); // the client's own pings in flight settle
     host.rejected.length = 0;
