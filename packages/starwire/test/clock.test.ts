@@ -201,7 +201,7 @@ describe("network clock, hostile input", () => {
   const f64 = (head: number, ...times: number[]) => {
     const bytes = new Uint8Array(1 + 8 * times.length);
     bytes[0] = head;
-    times.forEach((t, i) => new DataView(bytes.buffer).setFloat64(1 + 8 * i, t, true));
+    for (const [i, t] of times.entries()) new DataView(bytes.buffer).setFloat64(1 + 8 * i, t, true);
     return bytes;
   };
 
