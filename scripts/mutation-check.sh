@@ -94,4 +94,8 @@ mutate "only __proto__ and prototype refused as keys" wire/codec.ts \
 mutate "cached ids looked up in any sender's table" wire/path-cache.ts \
   'return this.#incoming.get(sender)?.get(id);' \
   'return this.#incoming.get(sender)?.get(id) ?? [...this.#incoming.values()].find((t) => t.has(id))?.get(id);'
+mutate "clock packets accepted inside a relay" multiplayer/clock.ts \
+  'if (relayed || (ping ?' 'if ((ping ?'
+mutate "absurd clock times accepted" wire/clock-packet.ts \
+  'return time >= 0 && time <= MAX_CLOCK_TIME_MS ? time : null;' 'return time;'
 exit "$status"

@@ -11,6 +11,7 @@ export {
 export { Color, Color8 } from "./math/color.js";
 export { Vector2 } from "./math/vector2.js";
 export { Vector3 } from "./math/vector3.js";
+export type { NetworkClock } from "./multiplayer/clock.js";
 export { multiplayer } from "./multiplayer/default-instance.js";
 export { MultiplayerAPI, type MultiplayerEvents, type SendOptions } from "./multiplayer/multiplayer-api.js";
 export type { Rejection } from "./multiplayer/rejection.js";

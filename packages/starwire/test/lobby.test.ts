@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   Color8,
   Lobby,
@@ -223,6 +223,26 @@ describe("Lobby", () => {
         expect(peer.lobby.pings.get(client.api.uniqueId)).toBeGreaterThanOrEqual(0);
     }
     expect(host.lobby.pings.size).toBe(3);
+  });
+
+  it("shares the round trips each client's network clock measured (exact on a 10 ms link)", async () => {
+    vi.useFakeTimers();
+    try {
+      const network = new Network();
+      network.latency = () => 10;
+      const host = newLobby(network);
+      const code = await host.lobby.createGame({ maxPlayers: 8, info: info("Host") });
+      const a = newLobby(network);
+      await a.lobby.joinGame(code, info("A"));
+      const b = newLobby(network);
+      await b.lobby.joinGame(code, info("B"));
+      await vi.advanceTimersByTimeAsync(3000);
+      const expected = { 1: 0, [a.api.uniqueId]: 20, [b.api.uniqueId]: 20 };
+      for (const peer of [host, a, b]) expect(Object.fromEntries(peer.lobby.pings)).toEqual(expected);
+      expect(a.api.clock.rttMs).toBe(20);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -12,7 +12,17 @@ import {
   type TransferMode,
 } from "../src/common.js";
 import type { Step } from "./packet-grammar.js";
-import { ABSENT, ATTACKER, canon, HOST, hex, isShortText, type ModelLimits } from "./packet-model.js";
+import {
+  ABSENT,
+  ATTACKER,
+  CLOCK_PONG,
+  canon,
+  HOST,
+  HOST_TIME,
+  hex,
+  isShortText,
+  type ModelLimits,
+} from "./packet-model.js";
 
 /** Every observable effect, as the model writes it: one shared log per game. */
 const logs = new WeakMap<MultiplayerAPI, string[]>();
@@ -169,6 +179,10 @@ export class Odd extends Recorded {
   }
 }
 
+/** A pong's host time (its last 8 bytes) is the host's clock, which the model cannot know. */
+const forAttacker = (data: Uint8Array) =>
+  data[0] === CLOCK_PONG && data.length === 17 ? `${hex(data.subarray(0, 9))}${HOST_TIME}` : hex(data);
+
 /** Transport of the test star: sends are queued and `pump` delivers them in order, synchronously. */
 class Star {
   readonly queue: Array<[from: number, to: number, data: Uint8Array, transfer: TransferMode]> = [];
@@ -179,7 +193,7 @@ class Star {
   pump(): void {
     for (let next = this.queue.shift(); next; next = this.queue.shift()) {
       const [from, to, data, transfer] = next;
-      if (to === ATTACKER) this.toAttacker.push(`2 gets ${transfer} ${hex(data)}`);
+      if (to === ATTACKER) this.toAttacker.push(`2 gets ${transfer} ${forAttacker(data)}`);
       else this.handlers.get(to)!.packet(from, data, transfer, 0);
     }
   }

@@ -10,6 +10,8 @@ import fc from "fast-check";
 import {
   type CallHeader,
   CLASSES,
+  CLOCK_PING,
+  CLOCK_PONG,
   COMMAND,
   digestOf,
   encodeCall,
@@ -19,6 +21,7 @@ import {
   ModelExt,
   ModelObject,
   type NodeClass,
+  varint,
 } from "./packet-model.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -534,6 +537,39 @@ const otherPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
   ),
 );
 
+const clockTime = fc.oneof(
+  fc.constantFrom(0, -0, 1500.25, 2 ** 40, 2 ** 40 + 1, -1, Number.NaN, Number.POSITIVE_INFINITY),
+  fc.double(),
+);
+const f64le = (time: number) => {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setFloat64(0, time, true);
+  return [...bytes];
+};
+
+/**
+ * Network clock packets (WIRE.md, "Network clock"): pings with and without a round trip (valid,
+ * absurd, overlong), pongs a client may not send, and either of any length.
+ */
+export const clockPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc
+    .record({
+      sent: clockTime,
+      rtt: fc.option(
+        fc.oneof(fc.nat(100_000), fc.constantFrom(60_000_000, 60_000_001, 2 ** 32 - 1, 2 ** 32)),
+      ),
+    })
+    .map(({ sent, rtt }) =>
+      Uint8Array.from([CLOCK_PING, ...f64le(sent), ...(rtt === null ? [] : varint(rtt))]),
+    ),
+  fc
+    .tuple(clockTime, clockTime)
+    .map(([sent, hostTime]) => Uint8Array.from([CLOCK_PONG, ...f64le(sent), ...f64le(hostTime)])),
+  fc
+    .tuple(fc.constantFrom(CLOCK_PING, CLOCK_PONG), fc.uint8Array({ maxLength: 20 }))
+    .map(([head, body]) => Uint8Array.from([head, ...body])),
+);
+
 /** Peer notices, auth messages, relays and unknown subcommands, of any length. */
 export const systemMessage: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc
@@ -624,6 +660,7 @@ const grammarPacket: fc.Arbitrary<Step> = attackerStep(
   fc.oneof(
     { arbitrary: callIntent().map(asCall), weight: 6 },
     { arbitrary: otherPacket.map((packet) => ({ packet })), weight: 2 },
+    { arbitrary: clockPacket.map((packet) => ({ packet })), weight: 1 },
   ),
 );
 

@@ -196,6 +196,17 @@ const int32le = (value: number) => {
 };
 
 export const COMMAND = { RPC: 0, RSET: 1, CONFIRM_PATH: 2, RAW: 3, SYS: 4 } as const;
+/** WIRE.md: extended commands 5 and 6 of command 7 (`7 | ext << 3`). */
+export const CLOCK_PING = 0x2f;
+export const CLOCK_PONG = 0x37;
+/** The host's time in a pong reaching the hostile client, which no model predicts: both sides write this. */
+export const HOST_TIME = "<hostTime>";
+
+/** WIRE.md: a clock time is a little-endian float64, finite, from 0 to 2⁴⁰ ms. */
+function isClockTime(bytes: Uint8Array, offset: number): boolean {
+  const time = new DataView(bytes.buffer, bytes.byteOffset + offset, 8).getFloat64(0, true);
+  return time >= 0 && time <= 2 ** 40;
+}
 
 /** `[cmd | 0x08 when inline][cacheId][pathLength path digest when inline][index][arguments]` */
 export interface CallHeader {
@@ -707,7 +718,7 @@ export class StarModel {
   #relay(from: number, target: number, packet: Uint8Array, transfer: string): void {
     const clients = this.peers.get(HOST)!;
     if (target > 1 && !clients.includes(target)) return void this.#reject(HOST, from, "unknown_target");
-    const run = this.#check(HOST, from, packet);
+    const run = this.#check(HOST, from, packet, true);
     if (!run) return;
     if (target === HOST || target === 0 || (target < 0 && target !== -HOST)) run();
     if (target === HOST) return;
@@ -726,14 +737,15 @@ export class StarModel {
     if ((bytes[0]! & 7) === COMMAND.SYS) {
       const source = new DataView(bytes.buffer, bytes.byteOffset + 2, 4).getInt32(0, true);
       if (source < 2 || source === at) return void this.#reject(at, HOST, "malformed");
-      return this.#check(at, source, bytes.subarray(6))?.();
+      return this.#check(at, source, bytes.subarray(6), true)?.();
     }
     this.#check(at, HOST, bytes)?.();
   }
 
   /** Everything a receiver checks before acting; what acting does, or null when it rejected. */
-  #check(at: number, from: number, packet: Uint8Array): (() => void) | null {
+  #check(at: number, from: number, packet: Uint8Array, relayed = false): (() => void) | null {
     const command = packet[0]! & 7;
+    if (packet[0] === CLOCK_PING || packet[0] === CLOCK_PONG) return this.#clock(at, from, packet, relayed);
     if (command !== COMMAND.RPC && command !== COMMAND.RSET && this.#flagBits(packet)) {
       return this.#reject(at, from, "malformed");
     }
@@ -771,6 +783,28 @@ export class StarModel {
     if (m.schema && !args.every((arg) => m.schema!(arg))) return invalid();
     const received = [...args, ...Array(Math.max(0, m.params - args.length)).fill(ABSENT)];
     return () => void this.#lines.push(`${at} run ${node.path}.${m.name} from ${from} ${canon(received)}`);
+  }
+
+  /**
+   * WIRE.md, "Network clock": pings go from a client to the host and pongs back, directly; the
+   * host answers a well-formed ping at once with the echoed send time and its own time.
+   */
+  #clock(at: number, from: number, packet: Uint8Array, relayed: boolean): (() => void) | null {
+    const ping = packet[0] === CLOCK_PING;
+    if (relayed || (ping ? at !== HOST : at === HOST || from !== HOST)) {
+      return this.#reject(at, from, "forbidden");
+    }
+    // A pong can only reach an honest client from the honest host, which never sends one unasked.
+    if (!ping) throw new Error("the model has no pong to an honest client");
+    if (packet.length < 9 || !isClockTime(packet, 1)) return this.#reject(at, from, "malformed");
+    if (packet.length > 9) {
+      const rtt = readVarint(packet, 9);
+      if (!rtt || rtt[1] !== packet.length || rtt[0] > 60_000_000) return this.#reject(at, from, "malformed");
+    }
+    return () => {
+      if (from === ATTACKER)
+        this.#lines.push(`2 gets unreliable 37${hex(packet.subarray(1, 9))}${HOST_TIME}`);
+    };
   }
 
   /** The node a call addresses, learning (and confirming) an announced path; null when rejected. */

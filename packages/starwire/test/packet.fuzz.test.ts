@@ -101,7 +101,10 @@ type Seen = Set<string>;
 const kindOf = (line: string) => {
   const [at, what, ...rest] = line.split(" ");
   if (what === "rejected") return `${at} rejected ${rest[0]}`;
-  if (what === "gets") return `2 gets ${rest[1]!.slice(0, 2) === "04" ? "relayed" : "direct"}`;
+  if (what === "gets") {
+    const head = rest[1]!.slice(0, 2);
+    return `2 gets ${head === "04" ? "relayed" : head === "37" ? "clock pong" : "direct"}`;
+  }
   return `${at} ${what}`;
 };
 
@@ -214,6 +217,7 @@ describe("fuzzing the packet path against the model", () => {
       "3 raw",
       "2 gets direct",
       "2 gets relayed",
+      "2 gets clock pong",
       ...[
         "malformed",
         "forbidden",

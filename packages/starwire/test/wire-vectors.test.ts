@@ -4,6 +4,12 @@ import { describe, expect, it } from "vitest";
 import { godotRpcPacketSize } from "../../../bench/lib/godot-wire.js";
 import { Color8, Vector2, Vector3 } from "../src/common.js";
 import { decodeLinkFrame, encodeLinkFrame } from "../src/transport/webrtc/link-frames.js";
+import {
+  decodeClockPing,
+  decodeClockPong,
+  encodeClockPing,
+  encodeClockPong,
+} from "../src/wire/clock-packet.js";
 import { decodeArguments, encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { encodeRaw } from "../src/wire/raw-packet.js";
@@ -35,7 +41,9 @@ type VectorPacket =
   | { type: "link"; kind: 1; counts: number[] }
   | { type: "link"; kind: 2 }
   | { type: "relay"; peer: number; packet: number[] }
-  | { type: "auth"; complete: boolean; data: number[] };
+  | { type: "auth"; complete: boolean; data: number[] }
+  | { type: "clockPing"; sent: number; rttUs: number | null }
+  | { type: "clockPong"; sent: number; hostTime: number };
 
 const revive = (_key: string, value: unknown) => {
   if (value && typeof value === "object" && !Array.isArray(value)) {
@@ -84,6 +92,10 @@ function encode(packet: VectorPacket): Uint8Array {
       return encodeRelay(packet.peer, Uint8Array.from(packet.packet));
     case "auth":
       return encodeAuth(packet.complete, Uint8Array.from(packet.data));
+    case "clockPing":
+      return encodeClockPing(packet);
+    case "clockPong":
+      return encodeClockPong(packet);
   }
 }
 
@@ -103,6 +115,11 @@ function decode(bytes: Uint8Array, expected: VectorPacket): VectorPacket {
   }
   if (type === "confirm") return { type, cacheId: decodeConfirmPath(bytes) as number };
   if (type === "raw") return { type, payload: [...bytes.subarray(1)] };
+  if (type === "clockPing" || type === "clockPong") {
+    const clock = type === "clockPing" ? decodeClockPing(bytes) : decodeClockPong(bytes);
+    if (typeof clock === "string") throw new Error(clock);
+    return { type, ...clock } as VectorPacket;
+  }
   if (type === "link") {
     // The lane count is not on the wire (both sides declared the same channels): the vector says it.
     const lanes = "counts" in expected ? expected.counts.length : 0;

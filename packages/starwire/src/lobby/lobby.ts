@@ -28,7 +28,10 @@ export interface LobbyOptions<Info> {
   infoSchema?: StandardSchemaV1<unknown, Info>;
   /** Longest chat message in characters, after sanitising. Default 200. */
   maxChatLength?: number;
-  /** How often the host measures every player's round-trip time. Default 1000 ms; 0 turns it off. */
+  /**
+   * How often the host shares every player's round-trip time (`pings`, measured by the network
+   * clock's pings). Default 1000 ms; 0 turns it off.
+   */
   pingIntervalMs?: number;
 }
 
@@ -131,17 +134,6 @@ export class Lobby<Info extends object> {
       lobby.#checkAllLoaded();
     }
 
-    ping(sentAt: number): void {
-      this.rpcId(HOST_PEER_ID, "pong", sentAt);
-    }
-
-    pong(sentAt: number): void {
-      const lobby = this.#lobby;
-      const from = lobby.#api.remoteSenderId;
-      if (typeof sentAt !== "number" || !lobby.#players.has(from)) return;
-      lobby.#pings.set(from, Math.max(0, Math.round(now() - sentAt)));
-    }
-
     sharePings(pings: Record<string, number>): void {
       const lobby = this.#lobby;
       lobby.#pings.clear();
@@ -176,8 +168,6 @@ export class Lobby<Info extends object> {
     node.rpcConfig("sendChat", ["any_peer", "call_local"]);
     node.rpcConfig("loadGame", ["authority", "call_local"]);
     node.rpcConfig("reportLoaded", ["any_peer", "call_local"]);
-    node.rpcConfig("ping", ["authority", "unreliable"]);
-    node.rpcConfig("pong", ["any_peer", "unreliable"]);
     node.rpcConfig("sharePings", ["authority", "unreliable"]);
     api.root.addChild(node);
     this.#unsubscribe = [
@@ -203,7 +193,11 @@ export class Lobby<Info extends object> {
     return this.#players;
   }
 
-  /** Round-trip time to the host in ms, per player (measured by the host; the host's own is 0). */
+  /**
+   * Round-trip time to the host in ms, per player, the same on every peer: each client's network
+   * clock measures its own (`multiplayer.clock.rttMs`) and reports it to the host, which shares
+   * them all every `pingIntervalMs`. The host's own is 0.
+   */
   get pings(): ReadonlyMap<number, number> {
     return this.#pings;
   }
@@ -228,7 +222,7 @@ export class Lobby<Info extends object> {
     this.#hosting = true;
     this.#api.peer = peer;
     if (options.info) this.#addPlayer(HOST_PEER_ID, options.info);
-    this.#startPinging();
+    this.#startSharingPings();
     return roomCode;
   }
 
@@ -337,13 +331,17 @@ export class Lobby<Info extends object> {
     }
   }
 
-  #startPinging(): void {
+  /** Host: shares the round trips the network clock knows (clients report theirs in their pings). */
+  #startSharingPings(): void {
     const interval = this.#options.pingIntervalMs;
     if (interval <= 0) return;
     this.#pings.set(HOST_PEER_ID, 0);
     this.#pingTimer = setInterval(() => {
       if (this.#api.getPeers().length === 0) return;
-      this.#node.rpc("ping", now());
+      for (const id of this.#players.keys()) {
+        const rtt = this.#api.clock.rttOf(id);
+        if (rtt !== null) this.#pings.set(id, Math.round(rtt));
+      }
       this.#node.rpc("sharePings", Object.fromEntries(this.#pings));
       this.events.emit("pingsChanged");
     }, interval);
@@ -369,5 +367,3 @@ export class Lobby<Info extends object> {
     }
   }
 }
-
-const now = () => (typeof performance === "undefined" ? Date.now() : performance.now());

@@ -19,6 +19,7 @@ import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
 import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../wire/system-packet.js";
 import { type AuthCallback, Authenticator } from "./authentication.js";
+import { ClockSync, type NetworkClock } from "./clock.js";
 import { NetworkTick } from "./network-tick.js";
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
@@ -90,16 +91,25 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     peerRemoved: () => {},
     reset: () => {},
   };
+  /** The host's time on every peer (CLOCK_PING / CLOCK_PONG). */
+  readonly #clock = new ClockSync({
+    isServer: () => this.isServer(),
+    send: (to, packet) => {
+      if (this.#peer.connectionStatus === "connected") this.#peer.send(to, packet, "unreliable", 0, "clock");
+    },
+    reject: (rejection) => this.#onRejected(rejection),
+    tickAt: (time) => this.#tick.tickAt(time),
+    stepped: () => this.#tick.restart(),
+  });
   /** Every subsystem, built once; and which one owns each command. */
-  readonly #subsystems: readonly Subsystem[] = [this.#rpc, this.#raw];
+  readonly #subsystems: readonly Subsystem[] = [this.#rpc, this.#raw, this.#clock];
   readonly #byCommand = new Map<number, Subsystem>(
     this.#subsystems.flatMap((subsystem) =>
       subsystem.commands.map((command) => [command, subsystem] as const),
     ),
   );
-  readonly #epoch = performance.now();
   readonly #tick = new NetworkTick({
-    time: () => this.#networkTime(),
+    time: () => this.#clock.now(),
     poll: (now, tick) => {
       for (const subsystem of this.#subsystems) subsystem.poll?.(now, tick);
     },
@@ -194,9 +204,12 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     this.#tick.auto = auto;
   }
 
-  /** The time network ticks are counted in, ms. */
-  #networkTime(): number {
-    return performance.now() - this.#epoch;
+  /**
+   * The host's time and tick number, on every peer (README, "Network clock"). Network ticks are
+   * counted in it, so every peer's tick N happens at the same moment of the host's time.
+   */
+  get clock(): NetworkClock {
+    return this.#clock.clock;
   }
 
   get uniqueId(): number {
@@ -498,7 +511,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (target > 0 && target !== HOST_PEER_ID && !this.#peers.has(target)) {
       return this.#reject(from, "unknown_target", `relay to unknown peer ${target}`);
     }
-    const run = this.#check(from, packet);
+    const run = this.#check(from, packet, true);
     if (!run) return;
     if (targetIncludes(target, HOST_PEER_ID)) run();
     if (target === HOST_PEER_ID) return;
@@ -515,15 +528,15 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (source < 2 || source === this.uniqueId) {
       return this.#reject(from, "malformed", `relay names invalid source ${source}`);
     }
-    this.#deliver(source, packet);
+    this.#deliver(source, packet, true);
   }
 
-  #deliver(from: number, packet: Uint8Array): void {
-    this.#check(from, packet)?.();
+  #deliver(from: number, packet: Uint8Array, relayed = false): void {
+    this.#check(from, packet, relayed)?.();
   }
 
   /** What a packet from `from` would do here, once checked; null when it was rejected. */
-  #check(from: number, packet: Uint8Array): (() => void) | null {
+  #check(from: number, packet: Uint8Array, relayed: boolean): (() => void) | null {
     if (hasUnknownFlags(packet[0]!)) {
       this.#reject(from, "malformed", `unknown flags in ${packet[0]}`);
       return null;
@@ -533,7 +546,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.#reject(from, "malformed", `unknown command ${packet[0]}`);
       return null;
     }
-    return subsystem.check(from, packet);
+    return subsystem.check(from, packet, relayed);
   }
 
   #peerAdded(id: number): void {

@@ -1,9 +1,9 @@
 /**
  * The network tick (Godot's poll): a game calls `poll()` every frame, or lets the automatic
  * scheduler do it; a network tick is due when the tick number `floor(time × rate / 1000)` moved
- * on since the last one. Tick numbers come from a time the owner supplies (the host's time once a
- * network clock knows it), so peers agree on them. Polling twice in one tick is harmless: the
- * second poll has no tick due.
+ * on since the last one. Tick numbers come from a time the owner supplies (MultiplayerAPI: the
+ * host's time, from the network clock), so peers agree on them. Polling twice in one tick is
+ * harmless: the second poll has no tick due.
  */
 export const DEFAULT_TICK_RATE = 30;
 export const MAX_TICK_RATE = 240;
@@ -39,6 +39,12 @@ export class NetworkTick {
     }
     this.#rate = hz;
     this.#lastTick = Number.NEGATIVE_INFINITY;
+  }
+
+  /** The time jumped (a new session, or the network clock's first synchronization): the next poll is a tick again. */
+  restart(): void {
+    this.#lastTick = Number.NEGATIVE_INFINITY;
+    this.#schedule();
   }
 
   /** The tick number at `time` (ms). */

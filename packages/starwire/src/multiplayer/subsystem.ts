@@ -8,9 +8,11 @@ export interface Subsystem {
   readonly commands: readonly number[];
   /**
    * Every test a packet from `from` (the true sender, relays resolved) must pass, without running
-   * it: returns what running it would do, or null when it was rejected (and reported).
+   * it: returns what running it would do, or null when it was rejected (and reported). `relayed`:
+   * it came inside a relay (the host checking before forwarding, or a client receiving), for
+   * packets that only travel directly between a client and the host.
    */
-  check(from: number, packet: Uint8Array): (() => void) | null;
+  check(from: number, packet: Uint8Array, relayed: boolean): (() => void) | null;
   /** A peer joined the game. */
   peerAdded(id: number): void;
   /** A peer left the game: forget what was kept about it. */

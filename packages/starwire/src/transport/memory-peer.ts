@@ -15,6 +15,12 @@ interface MemoryRoom {
  */
 export class MemoryNetwork {
   readonly rooms = new Map<string, MemoryRoom>();
+  /**
+   * Milliseconds a packet from `from` takes to reach `to` (default none: the next microtask), for
+   * tests that need time on the wire (the network clock's, say). Asked per packet, so it may
+   * jitter; reliable packets still arrive in order. A packet in flight when its link is cut is lost.
+   */
+  latency: ((from: number, to: number, transfer: TransferMode) => number) | null = null;
 
   /**
    * Cuts a connected client's link to its host, as a network drop would: both ends report
@@ -45,6 +51,8 @@ export class MemoryMultiplayerPeer extends StarPeer {
   readonly #links = new Map<number, MemoryMultiplayerPeer>();
   /** Links that are interrupted, with the reliable messages waiting to cross them. */
   readonly #held = new Map<number, Array<[Uint8Array, TransferMode, number]>>();
+  /** Reliable packets on their way with a latency, per destination, in sending order. */
+  readonly #inFlight = new Map<number, Array<[at: number, deliver: () => void]>>();
   #roomCode: string | null = null;
 
   constructor(network: MemoryNetwork) {
@@ -99,9 +107,30 @@ export class MemoryMultiplayerPeer extends StarPeer {
     }
     const copy = data.slice();
     const from = this.uniqueId;
-    queueMicrotask(() => {
+    const deliver = () => {
       if (remote.#links.get(from) === this) remote.reportPacket(from, copy, transfer, channel);
-    });
+    };
+    const delay = this.#network.latency?.(from, to, transfer) ?? 0;
+    if (delay > 0) this.#later(to, delay, transfer === "reliable", deliver);
+    else queueMicrotask(deliver);
+  }
+
+  /** Delivers after `delay` ms; a reliable packet never overtakes an earlier reliable one to `to`. */
+  #later(to: number, delay: number, ordered: boolean, deliver: () => void): void {
+    const now = performance.now();
+    if (!ordered) {
+      setTimeout(deliver, delay);
+      return;
+    }
+    const queue = this.#inFlight.get(to) ?? [];
+    this.#inFlight.set(to, queue);
+    const entry: [number, () => void] = [Math.max(now + delay, queue.at(-1)?.[0] ?? 0), deliver];
+    queue.push(entry);
+    // Each timer delivers its packet and any earlier one still waiting (timers round their delays).
+    setTimeout(() => {
+      const index = queue.indexOf(entry);
+      for (const [, earlier] of index < 0 ? [] : queue.splice(0, index + 1)) earlier();
+    }, entry[0] - now);
   }
 
   disconnectPeer(id: number): void {
