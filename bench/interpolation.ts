@@ -9,15 +9,9 @@
 // velocity between two frames (smoothness). Beside it, the lobby demo's hand-made scheme: states
 // timed by their arrival, shown at a fixed 100 ms delay, no extrapolation.
 // Targets: at 20 Hz, 20 ms jitter and 5 % loss, 0 stalls; on a clean link added delay ≤ 2.5 intervals.
+import { Interpolator } from "starwire";
 import { writeResult } from "./lib/results.js";
 import { round, summarize } from "./lib/stats.js";
-
-// The interpolator is not exported from "starwire" yet (src/common.ts is wired by the lead): load
-// the built module itself. Replace with `import { Interpolator } from "starwire"` once it is.
-type InterpolationModule = typeof import("../packages/starwire/src/replication/interpolation.js");
-const { Interpolator } = (await import(
-  new URL("../../packages/starwire/dist/replication/interpolation.js", import.meta.url).href
-)) as InterpolationModule;
 
 const SECONDS = 120;
 const WARM_UP_MS = 2000;

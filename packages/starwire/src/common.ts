@@ -15,6 +15,24 @@ export type { NetworkClock } from "./multiplayer/clock.js";
 export { multiplayer } from "./multiplayer/default-instance.js";
 export { MultiplayerAPI, type MultiplayerEvents, type SendOptions } from "./multiplayer/multiplayer-api.js";
 export type { Rejection } from "./multiplayer/rejection.js";
+export {
+  type InterpolationStats,
+  Interpolator,
+  type InterpolatorOptions,
+} from "./replication/interpolation.js";
+export {
+  type InterpolationMode,
+  type Lerp,
+  lerpAngle,
+  lerpAngleVector2,
+  lerpAngleVector3,
+  lerpColor,
+  lerpEach,
+  lerpNumber,
+  lerpStep,
+  lerpVector2,
+  lerpVector3,
+} from "./replication/lerp.js";
 export { type FieldDecorator, type MethodDecorator, networked, rpc } from "./rpc/decorators.js";
 export type {
   Godot3RpcMode,
