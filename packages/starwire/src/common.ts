@@ -14,6 +14,16 @@ export { Vector3 } from "./math/vector3.js";
 export { multiplayer } from "./multiplayer/default-instance.js";
 export { MultiplayerAPI, type MultiplayerEvents, type SendOptions } from "./multiplayer/multiplayer-api.js";
 export type { Rejection } from "./multiplayer/rejection.js";
+export type {
+  PropertyConfig,
+  ReplicationConfig,
+} from "./replication/replication-config.js";
+export { MultiplayerSpawner, type Spawnable, type SpawnerEvents } from "./replication/spawner.js";
+export {
+  MultiplayerSynchronizer,
+  type SynchronizerEvents,
+  type VisibilityFilter,
+} from "./replication/synchronizer.js";
 export { type FieldDecorator, type MethodDecorator, networked, rpc } from "./rpc/decorators.js";
 export type {
   Godot3RpcMode,

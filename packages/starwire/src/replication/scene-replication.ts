@@ -1,0 +1,153 @@
+import type { Subsystem } from "../multiplayer/subsystem.js";
+import type { NetNode } from "../scene/net-node.js";
+import { Extended, extendedHead } from "../wire/commands.js";
+import { attachReplication } from "./registry.js";
+import { ReplicationContext, type ReplicationHost } from "./replication-context.js";
+import { SpawnReplication, synchronizersIn } from "./spawn-replication.js";
+import { MultiplayerSpawner } from "./spawner.js";
+import { SyncReplication } from "./sync-replication.js";
+import { MultiplayerSynchronizer } from "./synchronizer.js";
+
+export type { ReplicationHost };
+
+const SPAWN = extendedHead(Extended.SPAWN);
+const DESPAWN = extendedHead(Extended.DESPAWN);
+const SYNC = extendedHead(Extended.SYNC);
+const DELTA = extendedHead(Extended.DELTA);
+const SYNC_ACK = extendedHead(Extended.SYNC_ACK);
+
+/**
+ * Scene replication (Godot 4's SceneReplicationInterface): finds spawners and synchronizers as
+ * they enter the API's tree, and owns SPAWN, DESPAWN, SYNC, DELTA and SYNC_ACK.
+ */
+export class SceneReplication implements Subsystem {
+  readonly commands = [SPAWN, DESPAWN, SYNC, DELTA, SYNC_ACK];
+  readonly #context: ReplicationContext;
+  readonly #spawns: SpawnReplication;
+  readonly #syncs: SyncReplication;
+  /** How to stop listening to each node of the tree. */
+  readonly #watching = new Map<NetNode, () => void>();
+
+  constructor(host: ReplicationHost) {
+    this.#context = new ReplicationContext(host);
+    this.#spawns = new SpawnReplication(this.#context, (node, peer) => this.#spawnVisible(node, peer));
+    this.#syncs = new SyncReplication(
+      this.#context,
+      (node) => this.#spawns.localSpawnOf(node),
+      (node, peer) => this.#spawns.isSpawnedAt(node, peer),
+    );
+    attachReplication(host.root, {
+      customSpawn: (spawner, data, node) =>
+        this.#spawns.customSpawn(spawner as MultiplayerSpawner, data, node),
+      synchronizerChanged: (sync, peer) => this.#synchronizerChanged(sync as MultiplayerSynchronizer, peer),
+      pathsChanged: (node) => {
+        if (node instanceof MultiplayerSpawner && this.#watching.has(node)) this.#spawns.addSpawner(node);
+      },
+    });
+    this.#enter(host.root);
+  }
+
+  /** SYNC entries dropped as stale (older than the newest state applied). */
+  get staleDropped(): number {
+    return this.#syncs.staleDropped;
+  }
+
+  /** The newest SYNC tick `peer` acknowledged from this peer: the baseline a delta codec may use. */
+  ackedTick(peer: number): number | undefined {
+    return this.#syncs.ackedTick(peer);
+  }
+
+  /**
+   * Whether RPCs on `node` reach `peer` (Godot's rule): nodes without synchronizers rooted at them
+   * always; a node this peer spawned only where it is spawned; otherwise where one of its
+   * synchronizers is visible.
+   */
+  isRpcVisible(node: NetNode, peer: number): boolean {
+    const rooted = this.#rootedAt(node);
+    if (rooted.length === 0) return true;
+    if (this.#spawns.isLocalSpawn(node)) return this.#spawns.isSpawnedAt(node, peer);
+    return rooted.some((sync) => sync.isVisibleTo(peer));
+  }
+
+  check(from: number, packet: Uint8Array): (() => void) | null {
+    switch (packet[0]) {
+      case SPAWN:
+        return this.#spawns.checkSpawn(from, packet);
+      case DESPAWN:
+        return this.#spawns.checkDespawn(from, packet);
+      case SYNC:
+        return this.#syncs.checkSync(from, packet);
+      case DELTA:
+        return this.#syncs.checkDelta(from, packet);
+      default:
+        return this.#syncs.checkAck(from, packet);
+    }
+  }
+
+  /** A late joiner gets every spawned node it may see at once; synchronizers follow on the next tick. */
+  peerAdded(id: number): void {
+    this.#spawns.reconcile([id]);
+  }
+
+  peerRemoved(id: number): void {
+    this.#spawns.peerRemoved(id);
+    this.#syncs.peerRemoved(id);
+    this.#context.forget(id);
+  }
+
+  reset(): void {
+    this.#spawns.reset();
+    this.#syncs.reset();
+    this.#context.clear();
+  }
+
+  poll(now: number, tick: number | null): void {
+    if (tick === null) return;
+    const peers = [...this.#context.host.peers()];
+    if (peers.length === 0) return;
+    // Spawns first, so that a node exists on a peer before its state is sent there.
+    this.#spawns.reconcile(peers);
+    this.#syncs.send(now, tick, peers);
+  }
+
+  #synchronizerChanged(sync: MultiplayerSynchronizer, peer: number): void {
+    if (!this.#watching.has(sync)) return;
+    const peers = [...this.#context.host.peers()];
+    this.#spawns.reconcile(peer === 0 ? peers : peers.filter((id) => id === peer));
+    this.#syncs.updateVisibility(sync, peers, peer);
+  }
+
+  /** A spawned node is visible to a peer when every synchronizer rooted at it is. */
+  #spawnVisible(node: NetNode, peer: number): boolean {
+    return this.#rootedAt(node).every((sync) => sync.isVisibleTo(peer));
+  }
+
+  #rootedAt(node: NetNode): MultiplayerSynchronizer[] {
+    const rooted: MultiplayerSynchronizer[] = [];
+    for (const sync of this.#syncs.synchronizers()) if (sync.rootNode === node) rooted.push(sync);
+    return rooted;
+  }
+
+  /** Starts listening to `node` and its subtree, registering spawners and synchronizers. */
+  #enter(node: NetNode): void {
+    const offEnter = node.events.on("childEnteredTree", (child) => this.#enter(child));
+    const offExit = node.events.on("childExitingTree", (child) => this.#exit(child));
+    this.#watching.set(node, () => {
+      offEnter();
+      offExit();
+    });
+    if (node instanceof MultiplayerSpawner) this.#spawns.addSpawner(node);
+    if (node instanceof MultiplayerSynchronizer) this.#syncs.add(node);
+    for (const child of node.children) this.#enter(child);
+  }
+
+  #exit(node: NetNode): void {
+    for (const child of node.children) this.#exit(child);
+    this.#watching.get(node)?.();
+    this.#watching.delete(node);
+    if (node instanceof MultiplayerSpawner) this.#spawns.removeSpawner(node);
+    if (node instanceof MultiplayerSynchronizer) this.#syncs.remove(node);
+  }
+}
+
+export { synchronizersIn };
