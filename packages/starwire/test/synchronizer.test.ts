@@ -188,6 +188,35 @@ describe("MultiplayerSynchronizer", () => {
     expect(game.rejections).toEqual([]);
   });
 
+  it("lets each client own the synchronizer of the player the host spawned for it", async () => {
+    class OwnedPlayer extends Player {
+      constructor(name: string) {
+        super(name);
+        // Godot's pattern: the player named after its peer is that peer's to move.
+        this.sync.setMultiplayerAuthority(Number(name));
+      }
+    }
+    const game = await replicatedGame(2);
+    const worlds = game.apis.map(buildWorld);
+    for (const { spawner } of worlds) spawner.addSpawnable("OwnedPlayer", OwnedPlayer);
+    const [two, three] = game.joined.map((client) => client.id) as [number, number];
+    worlds[0]!.players.addChild(new OwnedPlayer(String(two)));
+    worlds[0]!.players.addChild(new OwnedPlayer(String(three)));
+    await game.tick();
+    const mine = worlds[1]!.players.getChild(String(two)) as OwnedPlayer;
+    mine.x = 11;
+    mine.hp = 80;
+    const theirs = worlds[2]!.players.getChild(String(three)) as OwnedPlayer;
+    theirs.y = -4;
+    await game.tick(3);
+    for (const world of worlds) {
+      const a = world.players.getChild(String(two)) as OwnedPlayer;
+      const b = world.players.getChild(String(three)) as OwnedPlayer;
+      expect([a.x, a.hp, b.y]).toEqual([11, 80, -4]);
+    }
+    expect(game.rejections).toEqual([]);
+  });
+
   it("rejects and counts SYNC, DELTA and SPAWN from a peer that is not the authority; nothing changes", async () => {
     const game = await replicatedGame(2);
     const balls = game.apis.map((api) => api.root.addChild(new Ball()));

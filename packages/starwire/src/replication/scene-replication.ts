@@ -1,6 +1,8 @@
 import type { Subsystem } from "../multiplayer/subsystem.js";
 import type { NetNode } from "../scene/net-node.js";
+import { getOrCreate } from "../util/memo.js";
 import { Extended, extendedHead } from "../wire/commands.js";
+import type { SyncInterpolator } from "./interpolation-hook.js";
 import { attachReplication } from "./registry.js";
 import { ReplicationContext, type ReplicationHost } from "./replication-context.js";
 import { SpawnReplication, synchronizersIn } from "./spawn-replication.js";
@@ -9,6 +11,8 @@ import { SyncReplication } from "./sync-replication.js";
 import { MultiplayerSynchronizer } from "./synchronizer.js";
 
 export type { ReplicationHost };
+
+const NONE: ReadonlySet<MultiplayerSynchronizer> = new Set();
 
 const SPAWN = extendedHead(Extended.SPAWN);
 const DESPAWN = extendedHead(Extended.DESPAWN);
@@ -27,6 +31,9 @@ export class SceneReplication implements Subsystem {
   readonly #syncs: SyncReplication;
   /** How to stop listening to each node of the tree. */
   readonly #watching = new Map<NetNode, () => void>();
+  /** Synchronizers by the root node they replicate (resolved when they enter or change path). */
+  readonly #rooted = new Map<NetNode, Set<MultiplayerSynchronizer>>();
+  readonly #rootOf = new Map<MultiplayerSynchronizer, NetNode>();
 
   constructor(host: ReplicationHost) {
     this.#context = new ReplicationContext(host);
@@ -41,10 +48,21 @@ export class SceneReplication implements Subsystem {
         this.#spawns.customSpawn(spawner as MultiplayerSpawner, data, node),
       synchronizerChanged: (sync, peer) => this.#synchronizerChanged(sync as MultiplayerSynchronizer, peer),
       pathsChanged: (node) => {
-        if (node instanceof MultiplayerSpawner && this.#watching.has(node)) this.#spawns.addSpawner(node);
+        if (!this.#watching.has(node)) return;
+        if (node instanceof MultiplayerSpawner) this.#spawns.addSpawner(node);
+        if (node instanceof MultiplayerSynchronizer) this.#indexRoot(node);
       },
     });
     this.#enter(host.root);
+  }
+
+  /** Snapshot interpolation's hook (see interpolation-hook.ts); null writes values on arrival. */
+  get interpolator(): SyncInterpolator | null {
+    return this.#syncs.interpolator;
+  }
+
+  set interpolator(interpolator: SyncInterpolator | null) {
+    this.#syncs.interpolator = interpolator;
   }
 
   /** SYNC entries dropped as stale (older than the newest state applied). */
@@ -64,9 +82,10 @@ export class SceneReplication implements Subsystem {
    */
   isRpcVisible(node: NetNode, peer: number): boolean {
     const rooted = this.#rootedAt(node);
-    if (rooted.length === 0) return true;
+    if (rooted.size === 0) return true;
     if (this.#spawns.isLocalSpawn(node)) return this.#spawns.isSpawnedAt(node, peer);
-    return rooted.some((sync) => sync.isVisibleTo(peer));
+    for (const sync of rooted) if (sync.isVisibleTo(peer)) return true;
+    return false;
   }
 
   check(from: number, packet: Uint8Array): (() => void) | null {
@@ -119,13 +138,30 @@ export class SceneReplication implements Subsystem {
 
   /** A spawned node is visible to a peer when every synchronizer rooted at it is. */
   #spawnVisible(node: NetNode, peer: number): boolean {
-    return this.#rootedAt(node).every((sync) => sync.isVisibleTo(peer));
+    for (const sync of this.#rootedAt(node)) if (!sync.isVisibleTo(peer)) return false;
+    return true;
   }
 
-  #rootedAt(node: NetNode): MultiplayerSynchronizer[] {
-    const rooted: MultiplayerSynchronizer[] = [];
-    for (const sync of this.#syncs.synchronizers()) if (sync.rootNode === node) rooted.push(sync);
-    return rooted;
+  #rootedAt(node: NetNode): ReadonlySet<MultiplayerSynchronizer> {
+    return this.#rooted.get(node) ?? NONE;
+  }
+
+  /** Files `sync` under its root node (none while its root path leads nowhere). */
+  #indexRoot(sync: MultiplayerSynchronizer): void {
+    this.#unindexRoot(sync);
+    const root = sync.rootNode;
+    if (!root) return;
+    this.#rootOf.set(sync, root);
+    getOrCreate(this.#rooted, root, () => new Set()).add(sync);
+  }
+
+  #unindexRoot(sync: MultiplayerSynchronizer): void {
+    const root = this.#rootOf.get(sync);
+    if (!root) return;
+    this.#rootOf.delete(sync);
+    const set = this.#rooted.get(root);
+    set?.delete(sync);
+    if (set?.size === 0) this.#rooted.delete(root);
   }
 
   /** Starts listening to `node` and its subtree, registering spawners and synchronizers. */
@@ -137,7 +173,10 @@ export class SceneReplication implements Subsystem {
       offExit();
     });
     if (node instanceof MultiplayerSpawner) this.#spawns.addSpawner(node);
-    if (node instanceof MultiplayerSynchronizer) this.#syncs.add(node);
+    if (node instanceof MultiplayerSynchronizer) {
+      this.#syncs.add(node);
+      this.#indexRoot(node);
+    }
     for (const child of node.children) this.#enter(child);
   }
 
@@ -146,7 +185,10 @@ export class SceneReplication implements Subsystem {
     this.#watching.get(node)?.();
     this.#watching.delete(node);
     if (node instanceof MultiplayerSpawner) this.#spawns.removeSpawner(node);
-    if (node instanceof MultiplayerSynchronizer) this.#syncs.remove(node);
+    if (node instanceof MultiplayerSynchronizer) {
+      this.#syncs.remove(node);
+      this.#unindexRoot(node);
+    }
   }
 }
 

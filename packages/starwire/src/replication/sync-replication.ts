@@ -9,6 +9,7 @@ import {
   encodeSync,
   encodeSyncAck,
 } from "../wire/sync-packet.js";
+import type { SyncInterpolator } from "./interpolation-hook.js";
 import { readProperty, type SyncProperty, sameValue, snapshot, writeProperty } from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
 import { decodeSyncValues, encodeSyncValues, type SyncEntry } from "./sync-values.js";
@@ -47,6 +48,8 @@ export class SyncReplication {
   readonly #acked = new Map<number, number>();
   /** SYNC entries dropped as older than the newest applied one, for tests and statistics. */
   staleDropped = 0;
+  /** Takes the SYNC values of properties with `interpolate` set; null writes them on arrival. */
+  interpolator: SyncInterpolator | null = null;
 
   constructor(
     readonly context: ReplicationContext,
@@ -62,6 +65,7 @@ export class SyncReplication {
   remove(sync: MultiplayerSynchronizer): void {
     this.#syncs.delete(sync);
     this.#inbound.delete(sync);
+    this.interpolator?.forget(sync);
   }
 
   synchronizers(): IterableIterator<MultiplayerSynchronizer> {
@@ -128,6 +132,7 @@ export class SyncReplication {
       // A new authority starts from scratch: every peer gets its full state again.
       state = outbound(authority);
       this.#syncs.set(sync, state);
+      this.interpolator?.forget(sync);
     }
     return authority === this.context.host.uniqueId ? state : null;
   }
@@ -218,7 +223,13 @@ export class SyncReplication {
         ticks.set(from, packet.tick);
         const root = sync.rootNode;
         if (!root) continue;
-        for (const [index, value] of values) writeProperty(root, sync.properties[index]!, value);
+        for (const [index, value] of values) {
+          const property = sync.properties[index]!;
+          // The interpolation hook: interpolated properties are written by the interpolator.
+          if (property.interpolate && this.interpolator) {
+            this.interpolator.receive(sync, property, packet.tick, value);
+          } else writeProperty(root, property, value);
+        }
         sync.emitReplication("synchronized");
       }
       if (packet.entries.length > 0 && packet.tick > (this.#toAck.get(from) ?? -1)) {
