@@ -8,6 +8,23 @@ import { decodeArguments, encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { encodeRaw } from "../src/wire/raw-packet.js";
 import { decodeCall, decodeConfirmPath, encodeCall, encodeConfirmPath } from "../src/wire/rpc-packet.js";
+import {
+  decodeDespawn,
+  decodeSpawn,
+  encodeDespawn,
+  encodeSpawn,
+  type SpawnPacket,
+} from "../src/wire/spawn-packet.js";
+import {
+  type DeltaPacket,
+  decodeDelta,
+  decodeSync,
+  decodeSyncAck,
+  encodeDelta,
+  encodeSync,
+  encodeSyncAck,
+  type SyncPacket,
+} from "../src/wire/sync-packet.js";
 import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../src/wire/system-packet.js";
 
 type VectorPacket =
@@ -35,7 +52,12 @@ type VectorPacket =
   | { type: "link"; kind: 1; counts: number[] }
   | { type: "link"; kind: 2 }
   | { type: "relay"; peer: number; packet: number[] }
-  | { type: "auth"; complete: boolean; data: number[] };
+  | { type: "auth"; complete: boolean; data: number[] }
+  | ({ type: "spawn" } & SpawnPacket)
+  | { type: "despawn"; nodeId: number }
+  | ({ type: "sync" } & SyncPacket)
+  | ({ type: "delta" } & DeltaPacket)
+  | { type: "syncAck"; tick: number };
 
 const revive = (_key: string, value: unknown) => {
   if (value && typeof value === "object" && !Array.isArray(value)) {
@@ -84,6 +106,16 @@ function encode(packet: VectorPacket): Uint8Array {
       return encodeRelay(packet.peer, Uint8Array.from(packet.packet));
     case "auth":
       return encodeAuth(packet.complete, Uint8Array.from(packet.data));
+    case "spawn":
+      return encodeSpawn(packet);
+    case "despawn":
+      return encodeDespawn(packet.nodeId);
+    case "sync":
+      return encodeSync(packet);
+    case "delta":
+      return encodeDelta(packet);
+    case "syncAck":
+      return encodeSyncAck(packet.tick);
   }
 }
 
@@ -101,6 +133,8 @@ function decode(bytes: Uint8Array, expected: VectorPacket): VectorPacket {
       args: decodeArguments(call.args),
     };
   }
+  const replication = decodeReplication(bytes, type);
+  if (replication) return replication;
   if (type === "confirm") return { type, cacheId: decodeConfirmPath(bytes) as number };
   if (type === "raw") return { type, payload: [...bytes.subarray(1)] };
   if (type === "link") {
@@ -158,6 +192,28 @@ describe("WIRE.md test vectors", () => {
     ]);
   });
 });
+
+/** The scene replication vectors, decoded; null for other kinds. */
+function decodeReplication(bytes: Uint8Array, type: VectorPacket["type"]): VectorPacket | null {
+  const ok = <T>(value: T | string): T => {
+    if (typeof value === "string") throw new Error(value);
+    return value;
+  };
+  switch (type) {
+    case "spawn":
+      return { type, ...ok(decodeSpawn(bytes)) };
+    case "despawn":
+      return { type, nodeId: ok(decodeDespawn(bytes)) };
+    case "sync":
+      return { type, ...ok(decodeSync(bytes)) };
+    case "delta":
+      return { type, ...ok(decodeDelta(bytes)) };
+    case "syncAck":
+      return { type, tick: ok(decodeSyncAck(bytes)) };
+    default:
+      return null;
+  }
+}
 
 function callArgs(packet: VectorPacket): unknown[] {
   if (packet.type !== "call") throw new Error("not a call vector");
