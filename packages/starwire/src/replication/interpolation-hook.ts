@@ -2,7 +2,7 @@ import type { SyncProperty } from "./replication-config.js";
 import type { MultiplayerSynchronizer } from "./synchronizer.js";
 
 /**
- * Where snapshot interpolation plugs in (interpolation.ts, built separately): a received SYNC
+ * Where snapshot interpolation plugs in (the interpolator is built separately): a received SYNC
  * value of a property with `interpolate` set goes to `receive` instead of being written at once;
  * the interpolator writes the property itself as frames go by. Without an interpolator set
  * (SceneReplication.interpolator), every value is written on arrival.

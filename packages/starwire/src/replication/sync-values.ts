@@ -4,7 +4,7 @@ import { readVarint, varintLength, writeVarint } from "../wire/varint.js";
 /**
  * The state bytes inside SPAWN, SYNC and DELTA entries: which of a synchronizer's properties are
  * present, then their values. Interim encoding, kept behind this one pair of functions so the
- * quantizing delta codec (state-codec.ts) replaces it in one place:
+ * quantizing delta codec (the state codec of issue 15) replaces it in one place:
  *
  *   [mask varint: bit i = property i present][msgpack value of each present property, in order]
  *
