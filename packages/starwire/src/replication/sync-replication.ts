@@ -247,7 +247,9 @@ export class SyncReplication {
       const path = context.pathOf(from, entry.ref, "synchronizer");
       if (path === null) return null;
       const sync = this.#target(from, path, entry.state, "on_change");
-      if (sync === null || !context.learnRef(from, entry.ref)) return null;
+      if (sync === null) return null;
+      // A path is learned only for a synchronizer that accepted the entry (as RPCs learn only real nodes).
+      if (sync && !context.learnRef(from, entry.ref)) return null;
       if (sync) apply.push(sync);
     }
     return () => {
