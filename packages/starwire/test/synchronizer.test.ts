@@ -90,6 +90,31 @@ describe("MultiplayerSynchronizer", () => {
     expect(balls[1]!.color).toMatch(/^c(9|10|11)$/);
   });
 
+  it("splits a tick's states between entries instead of dropping any", async () => {
+    class Banner extends NetNode {
+      text = "";
+      constructor(name: string) {
+        super(name);
+        const sync = this.addChild(new MultiplayerSynchronizer("sync"));
+        sync.replicationConfig = { text: { replicate: "always" } };
+      }
+    }
+    const game = await replicatedGame(1);
+    const banners = game.apis.map((api) =>
+      Array.from({ length: 30 }, (_, i) => api.root.addChild(new Banner(`b${i}`))),
+    );
+    await game.tick(2);
+    const sent = recordSends(game.host.peer);
+    banners[0]!.forEach((banner, i) => {
+      banner.text = `${i}`.padEnd(100, "x");
+    });
+    await game.tick();
+    const syncs = sent.filter((packet) => packet.bytes[0] === SYNC);
+    expect(syncs.length).toBeGreaterThanOrEqual(3);
+    for (const packet of syncs) expect(packet.bytes.length).toBeLessThanOrEqual(1200);
+    expect(banners[1]!.map((banner) => banner.text)).toEqual(banners[0]!.map((banner) => banner.text));
+  });
+
   it("drops a state older than the newest one applied", async () => {
     const game = await replicatedGame(1);
     const balls = game.apis.map((api) => api.root.addChild(new Ball()));

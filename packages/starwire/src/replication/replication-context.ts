@@ -79,6 +79,18 @@ export class ReplicationContext {
     return true;
   }
 
+  /**
+   * Sends from a network tick: a packet the API refuses (too big) is reported, not thrown, since
+   * the automatic scheduler has no caller to throw to (a throw there would end a Node host).
+   */
+  send(packet: Uint8Array, peer: number, transfer: TransferMode): void {
+    try {
+      this.host.send(packet, peer, transfer, 0);
+    } catch (error) {
+      console.error(`starwire: replication could not send ${packet.length} bytes to peer ${peer}`, error);
+    }
+  }
+
   forget(peer: number): void {
     this.#sentInline.delete(peer);
   }

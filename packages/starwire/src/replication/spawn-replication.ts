@@ -104,7 +104,7 @@ export class SpawnReplication {
         if (visible && !spawn.peers.has(peer)) this.#sendSpawn(node, spawn, peer);
         else if (!visible && spawn.peers.has(peer)) {
           spawn.peers.delete(peer);
-          this.context.host.send(encodeDespawn(this.#nodeId(node)), peer, "reliable", 0);
+          this.context.send(encodeDespawn(this.#nodeId(node)), peer, "reliable");
         }
       }
     }
@@ -142,7 +142,7 @@ export class SpawnReplication {
     if (spawn) {
       this.#local.delete(child);
       const packet = encodeDespawn(this.#nodeId(child));
-      for (const peer of spawn.peers) this.context.host.send(packet, peer, "reliable", 0);
+      for (const peer of spawn.peers) this.context.send(packet, peer, "reliable");
       return;
     }
     this.#remote.delete(child);
@@ -184,7 +184,7 @@ export class SpawnReplication {
     });
     context.announced(peer, nodeId);
     spawn.peers.add(peer);
-    context.host.send(packet, peer, "reliable", 0);
+    context.send(packet, peer, "reliable");
   }
 
   /** SPAWN: every test, then what running it does. */

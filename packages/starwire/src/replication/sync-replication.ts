@@ -6,14 +6,20 @@ import {
   decodeSync,
   decodeSyncAck,
   encodeDelta,
-  encodeSync,
   encodeSyncAck,
+  encodeSyncPackets,
 } from "../wire/sync-packet.js";
 import type { SyncInterpolator } from "./interpolation-hook.js";
 import { readProperty, type SyncProperty, sameValue, snapshot, writeProperty } from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
 import { decodeSyncValues, encodeSyncValues, type SyncEntry } from "./sync-values.js";
 import { MultiplayerSynchronizer } from "./synchronizer.js";
+
+/**
+ * Largest SYNC packet: one tick's entries for a peer are split between entries above it, so an
+ * unreliable message stays within a typical path MTU (lost as one datagram, not several).
+ */
+export const MAX_SYNC_PACKET_BYTES = 1200;
 
 /** Float tick times: an interval due "now" must not slip a tick for a rounding error. */
 const INTERVAL_SLACK_MS = 0.5;
@@ -116,10 +122,14 @@ export class SyncReplication {
       this.#collectDelta(sync, state, root, now, deltas);
       this.#collectSync(sync, state, root, now, syncs);
     }
-    const { host } = this.context;
-    for (const [peer, entries] of deltas) host.send(encodeDelta({ tick, entries }), peer, "reliable", 0);
-    for (const [peer, entries] of syncs) host.send(encodeSync({ tick, entries }), peer, "unreliable", 0);
-    for (const [peer, received] of this.#toAck) host.send(encodeSyncAck(received), peer, "unreliable", 0);
+    const { context } = this;
+    for (const [peer, entries] of deltas) context.send(encodeDelta({ tick, entries }), peer, "reliable");
+    for (const [peer, entries] of syncs) {
+      for (const packet of encodeSyncPackets({ tick, entries }, MAX_SYNC_PACKET_BYTES)) {
+        context.send(packet, peer, "unreliable");
+      }
+    }
+    for (const [peer, received] of this.#toAck) context.send(encodeSyncAck(received), peer, "unreliable");
     this.#toAck.clear();
   }
 

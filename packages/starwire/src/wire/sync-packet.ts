@@ -1,5 +1,6 @@
 import { Extended, extendedHead } from "./commands.js";
 import { decodeWith, type NodeRef, PacketReader, PacketWriter } from "./replication-io.js";
+import { varintLength } from "./varint.js";
 
 /**
  * SYNC, DELTA and SYNC_ACK (WIRE.md, "Scene replication"): synchronized state from a
@@ -27,6 +28,29 @@ export function encodeSync(packet: SyncPacket): Uint8Array {
   const writer = new PacketWriter(extendedHead(Extended.SYNC)).varint(packet.tick);
   for (const entry of packet.entries) writer.varint(entry.id).bytes(entry.state);
   return writer.finish();
+}
+
+/**
+ * A tick's SYNC for one peer as packets of at most `maxBytes` each, split between entries (an
+ * entry is never cut; one bigger than `maxBytes` goes alone): nothing is dropped for its size.
+ */
+export function encodeSyncPackets(packet: SyncPacket, maxBytes: number): Uint8Array[] {
+  const header = 1 + varintLength(packet.tick);
+  const packets: Uint8Array[] = [];
+  let entries: SyncPacket["entries"] = [];
+  let size = header;
+  for (const entry of packet.entries) {
+    const bytes = varintLength(entry.id) + varintLength(entry.state.length) + entry.state.length;
+    if (entries.length > 0 && size + bytes > maxBytes) {
+      packets.push(encodeSync({ tick: packet.tick, entries }));
+      entries = [];
+      size = header;
+    }
+    entries.push(entry);
+    size += bytes;
+  }
+  if (entries.length > 0) packets.push(encodeSync({ tick: packet.tick, entries }));
+  return packets;
 }
 
 export function decodeSync(bytes: Uint8Array): SyncPacket | string {
