@@ -242,6 +242,37 @@ describe("MultiplayerSynchronizer", () => {
     expect(game.rejections).toEqual([]);
   });
 
+  it("announces a client's synchronizer again to a peer that did not have its node yet", async () => {
+    class OwnedPlayer extends Player {
+      constructor(name: string) {
+        super(name);
+        this.sync.setMultiplayerAuthority(Number(name));
+      }
+    }
+    const game = await replicatedGame(2);
+    const worlds = game.apis.map(buildWorld);
+    for (const { spawner } of worlds) spawner.addSpawnable("OwnedPlayer", OwnedPlayer);
+    const [two, three] = game.joined.map((client) => client.id) as [number, number];
+    const player = new OwnedPlayer(String(two));
+    // The host spawns client 2's player for client 2 alone; client 2 does not know and announces it to 3.
+    player.sync.publicVisibility = false;
+    player.sync.setVisibilityFor(two, true);
+    worlds[0]!.players.addChild(player);
+    await game.tick();
+    const mine = worlds[1]!.players.getChild(String(two)) as OwnedPlayer;
+    mine.x = 8;
+    await game.tick(3);
+    expect(worlds[2]!.players.children).toEqual([]);
+    expect(player.x).toBe(8);
+    player.sync.setVisibilityFor(three, true);
+    await game.tick(25);
+    const seen = worlds[2]!.players.getChild(String(two)) as OwnedPlayer;
+    mine.x = 9;
+    await game.tick(2);
+    expect(seen.x).toBe(9);
+    expect(game.rejections).toEqual([]);
+  });
+
   it("rejects and counts SYNC, DELTA and SPAWN from a peer that is not the authority; nothing changes", async () => {
     const game = await replicatedGame(2);
     const balls = game.apis.map((api) => api.root.addChild(new Ball()));

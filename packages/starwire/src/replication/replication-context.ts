@@ -34,11 +34,15 @@ export class ReplicationContext {
     return this.host.paths;
   }
 
-  /** A reference to `node` for a reliable packet to `peer`; the path inline on first use. */
-  refFor(peer: number, node: NetNode): NodeRef {
+  /**
+   * A reference to `node` for a reliable packet to `peer`; the path inline on first use, or with
+   * `announce` until the peer confirmed it (an announcement again, for a peer that may have
+   * skipped the first because it lacked the node).
+   */
+  refFor(peer: number, node: NetNode, announce = false): NodeRef {
     const path = node.getPath();
     const id = this.paths.outgoingId(path);
-    if (this.knows(peer, id)) return { id, path: null };
+    if (announce ? this.paths.isConfirmed(peer, id) : this.knows(peer, id)) return { id, path: null };
     getOrCreate(this.#sentInline, peer, () => new Set<number>()).add(id);
     return { id, path };
   }

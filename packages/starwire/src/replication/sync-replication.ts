@@ -21,6 +21,9 @@ import { MultiplayerSynchronizer } from "./synchronizer.js";
  */
 export const MAX_SYNC_PACKET_BYTES = 1200;
 
+/** How long an announced synchronizer waits for a peer's confirmation before it is announced again. */
+const REANNOUNCE_MS = 1000;
+
 /** Float tick times: an interval due "now" must not slip a tick for a rounding error. */
 const INTERVAL_SLACK_MS = 0.5;
 
@@ -30,8 +33,8 @@ interface Outbound {
   authority: number;
   /** Peers it is visible to (as last applied). */
   readonly visible: Set<number>;
-  /** Peers that got its full on-change state since they last became visible. */
-  readonly started: Set<number>;
+  /** Peers that got its full on-change state since they last became visible, and when (ms). */
+  readonly started: Map<number, number>;
   lastSync: number;
   lastDelta: number;
   /** The last on-change values sent, by property index. */
@@ -176,13 +179,13 @@ export class SyncReplication {
     if (fresh.length > 0) {
       const full = encodeSyncValues(all);
       for (const peer of fresh) {
-        getOrCreate(out, peer, () => []).push({ ref: this.context.refFor(peer, sync), state: full });
-        state.started.add(peer);
+        getOrCreate(out, peer, () => []).push({ ref: this.context.refFor(peer, sync, true), state: full });
+        state.started.set(peer, now);
       }
     }
     if (changed.length === 0) return;
     const bytes = encodeSyncValues(changed);
-    for (const peer of state.started) {
+    for (const peer of state.started.keys()) {
       if (fresh.includes(peer)) continue;
       getOrCreate(out, peer, () => []).push({ ref: this.context.refFor(peer, sync), state: bytes });
     }
@@ -201,9 +204,14 @@ export class SyncReplication {
     state.lastSync = now;
     const id = this.context.paths.outgoingId(sync.getPath());
     let bytes: Uint8Array | null = null;
-    for (const peer of state.started) {
+    for (const [peer, since] of state.started) {
       // Unreliable: only once the peer confirmed the id (its DELTA announcement may still travel).
-      if (!this.context.paths.isConfirmed(peer, id)) continue;
+      if (!this.context.paths.isConfirmed(peer, id)) {
+        // No confirmation for a while: the peer did not have the node (another peer spawns it, or
+        // the peer had not built that part of its tree yet). Announce it again on the next tick.
+        if (now - since >= REANNOUNCE_MS) state.started.delete(peer);
+        continue;
+      }
       // Encoded once per tick for every peer (the state codec will group by acknowledged baseline).
       bytes ??= encodeSyncValues(always.map((property) => [property.index, readProperty(root, property)]));
       getOrCreate(out, peer, () => []).push({ id, state: bytes });
@@ -336,7 +344,7 @@ function outbound(authority: number): Outbound {
   return {
     authority,
     visible: new Set(),
-    started: new Set(),
+    started: new Map(),
     lastSync: Number.NEGATIVE_INFINITY,
     lastDelta: Number.NEGATIVE_INFINITY,
     watched: new Map(),
