@@ -1,10 +1,25 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MemoryMultiplayerPeer, MultiplayerAPI, MultiplayerSpawner, NetNode } from "../src/common.js";
+import {
+  MemoryMultiplayerPeer,
+  MultiplayerAPI,
+  MultiplayerSpawner,
+  MultiplayerSynchronizer,
+  NetNode,
+} from "../src/common.js";
 import { encodeSyncValues } from "../src/replication/sync-values.js";
 import { Extended, extendedHead } from "../src/wire/commands.js";
 import { encodeSpawn } from "../src/wire/spawn-packet.js";
 import { until } from "./helpers.js";
 import { buildWorld, Coin, flush, Player, replicatedGame } from "./replication-helpers.js";
+
+class Ball extends NetNode {
+  x = 0;
+  constructor() {
+    super("ball");
+    const sync = this.addChild(new MultiplayerSynchronizer("sync"));
+    sync.replicationConfig = { x: { replicate: "always" } };
+  }
+}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -51,6 +66,7 @@ describe("MultiplayerSpawner", () => {
     buildWorld(game.apis[1]!);
     const player = host.players.addChild(new Player("p1"));
     host.players.addChild(new Coin("c1"));
+    const hostBall = game.apis[0]!.root.addChild(new Ball());
     player.x = 42;
     await game.tick(2);
     // Like a Godot scene, the world exists before the client connects.
@@ -60,7 +76,16 @@ describe("MultiplayerSpawner", () => {
     const peer = new MemoryMultiplayerPeer(game.network);
     await peer.createClient(game.host.roomCode);
     api.peer = peer;
+    // A synchronizer that was not spawned (part of every peer's tree) reaches it too.
+    const ball = api.root.addChild(new Ball());
     await until(() => world.players.children.length === 2);
+    await game.tick(2);
+    api.poll();
+    await flush();
+    expect(ball.x).toBe(0);
+    hostBall.x = 12;
+    await game.tick(2);
+    expect(ball.x).toBe(12);
     expect(world.players.children.map((node) => node.name)).toEqual(["p1", "c1"]);
     expect((world.players.getChild("p1") as Player).x).toBe(42);
     expect(world.players.getChild("c1")).toBeInstanceOf(Coin);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MultiplayerSynchronizer, NetNode } from "../src/common.js";
+import { sceneReplicationOf } from "../src/replication/scene-replication.js";
 import { encodeSyncValues } from "../src/replication/sync-values.js";
 import { Extended, extendedHead } from "../src/wire/commands.js";
 import { encodeDelta, encodeSync } from "../src/wire/sync-packet.js";
@@ -88,6 +89,57 @@ describe("MultiplayerSynchronizer", () => {
     expect(count(sent, to, SYNC)).toBe(6);
     expect(count(sent, to, DELTA)).toBe(4);
     expect(balls[1]!.color).toMatch(/^c(9|10|11)$/);
+  });
+
+  it("replicates properties of nodes under the root and spawn-only ones, and hands interpolated ones to the interpolator", async () => {
+    class Sprite extends NetNode {
+      color = "white";
+    }
+    class Ship extends NetNode {
+      angle = 0;
+      kind = "none";
+      readonly sync = new MultiplayerSynchronizer("sync");
+      constructor(name: string) {
+        super(name);
+        this.addChild(new Sprite("sprite"));
+        this.sync.replicationConfig = {
+          angle: { replicate: "always", interpolate: "angle" },
+          "sprite:color": { replicate: "on_change" },
+          kind: { replicate: "never", spawn: true },
+        };
+        this.addChild(this.sync);
+      }
+    }
+    const game = await replicatedGame(1);
+    const worlds = game.apis.map(buildWorld);
+    for (const { spawner } of worlds) spawner.addSpawnable("Ship", Ship);
+    const received: [string, number, unknown][] = [];
+    const replication = sceneReplicationOf(game.apis[1]!.root)!;
+    replication.interpolator = {
+      receive: (_sync, property, tick, value) => received.push([property.key, tick, value]),
+      forget: () => {},
+    };
+    const ship = new Ship("s1");
+    ship.kind = "frigate";
+    worlds[0]!.players.addChild(ship);
+    await game.tick(2);
+    ship.angle = 1.5;
+    (ship.getNode("sprite") as Sprite).color = "gold";
+    ship.kind = "changed later, never sent";
+    await game.tick(2);
+    const copy = worlds[1]!.players.getChild("s1") as Ship;
+    expect(copy.kind).toBe("frigate");
+    expect((copy.getNode("sprite") as Sprite).color).toBe("gold");
+    // Interpolated: the interpolator got it (stamped with the sender's tick), the property was left alone.
+    expect(copy.angle).toBe(0);
+    expect(received.at(-1)?.[0]).toBe("angle");
+    expect(received.at(-1)?.[2]).toBe(1.5);
+    expect(received.map(([, tick]) => tick)).toEqual(
+      [...received.map(([, tick]) => tick)].sort((a, b) => a - b),
+    );
+    replication.interpolator = null;
+    await game.tick();
+    expect(copy.angle).toBe(1.5);
   });
 
   it("splits a tick's states between entries instead of dropping any", async () => {

@@ -14,6 +14,16 @@ export type { ReplicationHost };
 
 const NONE: ReadonlySet<MultiplayerSynchronizer> = new Set();
 
+const byRoot = new WeakMap<NetNode, SceneReplication>();
+
+/**
+ * @internal The replication subsystem of the API whose root is `root` (`multiplayer.root`): how
+ * the interpolator plugs in (`.interpolator`) and what tests inspect, without a public member.
+ */
+export function sceneReplicationOf(root: NetNode): SceneReplication | null {
+  return byRoot.get(root) ?? null;
+}
+
 const SPAWN = extendedHead(Extended.SPAWN);
 const DESPAWN = extendedHead(Extended.DESPAWN);
 const SYNC = extendedHead(Extended.SYNC);
@@ -53,6 +63,7 @@ export class SceneReplication implements Subsystem {
         if (node instanceof MultiplayerSynchronizer) this.#indexRoot(node);
       },
     });
+    byRoot.set(host.root, this);
     this.#enter(host.root);
   }
 
