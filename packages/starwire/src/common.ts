@@ -33,6 +33,16 @@ export {
   lerpVector2,
   lerpVector3,
 } from "./replication/lerp.js";
+export type {
+  PropertyConfig,
+  ReplicationConfig,
+} from "./replication/replication-config.js";
+export { MultiplayerSpawner, type Spawnable, type SpawnerEvents } from "./replication/spawner.js";
+export {
+  MultiplayerSynchronizer,
+  type SynchronizerEvents,
+  type VisibilityFilter,
+} from "./replication/synchronizer.js";
 export { type FieldDecorator, type MethodDecorator, networked, rpc } from "./rpc/decorators.js";
 export type {
   Godot3RpcMode,

@@ -21,6 +21,7 @@ import {
   ModelExt,
   ModelObject,
   type NodeClass,
+  REPLICATION,
   varint,
 } from "./packet-model.js";
 
@@ -517,8 +518,63 @@ export const envelope = fc.oneof(
 export const wrap = (target: number | null, packet: Uint8Array) =>
   target === null ? packet : encodeRelay(target, packet);
 
+/** WIRE.md "Scene replication": a string or byte run is a varint length, then the bytes. */
+const lengthPrefixed = (bytes: Uint8Array | number[]) => [...varint(bytes.length), ...bytes];
+const replicationText = (value: string) => lengthPrefixed(new TextEncoder().encode(value));
+/** A ref: the sender's id, then its path inline (length 0: no path). */
+const replicationRef = fc
+  .tuple(cacheIds, fc.option(fc.constantFrom(...PATHS.map(([path]) => path), "/root/ghost"), { nil: null }))
+  .map(([id, path]) => [...varint(id), ...(path === null ? [0] : replicationText(path))]);
+const stateBytes = fc.uint8Array({ maxLength: 4 }).map(lengthPrefixed);
+const tick = fc.oneof(fc.nat(3), fc.nat()).map((value) => varint(value));
+
+/** SPAWN, DESPAWN, SYNC, DELTA and SYNC_ACK as a sender would write them (no node here is a spawner or synchronizer). */
+const replicationPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc
+    .record({
+      spawner: replicationRef,
+      node: cacheIds,
+      name: fc.constantFrom("p1", "a/b", "", " x", "__proto__"),
+      className: fc.constantFrom("Player", "", "Coin"),
+      data: fc.uint8Array({ maxLength: 3 }),
+      syncs: fc.array(fc.tuple(cacheIds, fc.constantFrom("sync", "", "a/sync"), stateBytes), {
+        maxLength: 2,
+      }),
+    })
+    .map(({ spawner, node, name, className, data, syncs }) =>
+      Uint8Array.from([
+        REPLICATION.SPAWN,
+        ...spawner,
+        ...varint(node),
+        ...replicationText(name),
+        ...replicationText(className),
+        ...(className === "" ? lengthPrefixed(data) : []),
+        ...varint(syncs.length),
+        ...syncs.flatMap(([id, path, state]) => [...varint(id), ...replicationText(path), ...state]),
+      ]),
+    ),
+  cacheIds.map((id) => Uint8Array.from([REPLICATION.DESPAWN, ...varint(id)])),
+  fc
+    .tuple(tick, fc.array(fc.tuple(cacheIds, stateBytes), { maxLength: 3 }))
+    .map(([at, entries]) =>
+      Uint8Array.from([
+        REPLICATION.SYNC,
+        ...at,
+        ...entries.flatMap(([id, state]) => [...varint(id), ...state]),
+      ]),
+    ),
+  fc
+    .tuple(tick, fc.array(fc.tuple(replicationRef, stateBytes), { maxLength: 3 }))
+    .map(([at, entries]) =>
+      Uint8Array.from([REPLICATION.DELTA, ...at, ...entries.flatMap(([ref, state]) => [...ref, ...state])]),
+    ),
+  tick.map((at) => Uint8Array.from([REPLICATION.SYNC_ACK, ...at])),
+);
+
 /** Packets other than calls: confirmations, raw bytes, unknown commands, flag bits where they do not belong. */
 const otherPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
+  replicationPacket,
+  replicationPacket,
   cacheIds.map(encodeConfirm),
   fc
     .tuple(fc.nat(3), fc.uint8Array({ minLength: 1, maxLength: 2 }))

@@ -195,7 +195,9 @@ const int32le = (value: number) => {
   return [...bytes];
 };
 
-export const COMMAND = { RPC: 0, RSET: 1, CONFIRM_PATH: 2, RAW: 3, SYS: 4 } as const;
+export const COMMAND = { RPC: 0, RSET: 1, CONFIRM_PATH: 2, RAW: 3, SYS: 4, EXTENDED: 7 } as const;
+/** WIRE.md "Extended commands": the first bytes scene replication owns (the clock's are below). */
+export const REPLICATION = { SPAWN: 0x07, DESPAWN: 0x0f, SYNC: 0x17, DELTA: 0x1f, SYNC_ACK: 0x27 } as const;
 /** WIRE.md: extended commands 5 and 6 of command 7 (`7 | ext << 3`). */
 export const CLOCK_PING = 0x2f;
 export const CLOCK_PONG = 0x37;
@@ -746,6 +748,7 @@ export class StarModel {
   #check(at: number, from: number, packet: Uint8Array, relayed = false): (() => void) | null {
     const command = packet[0]! & 7;
     if (packet[0] === CLOCK_PING || packet[0] === CLOCK_PONG) return this.#clock(at, from, packet, relayed);
+    if (command === COMMAND.EXTENDED) return this.#checkReplication(at, from, packet);
     if (command !== COMMAND.RPC && command !== COMMAND.RSET && this.#flagBits(packet)) {
       return this.#reject(at, from, "malformed");
     }
@@ -807,6 +810,42 @@ export class StarModel {
     };
   }
 
+  /**
+   * WIRE.md "Scene replication", for a game without spawners or synchronizers (this one): nothing
+   * can spawn or synchronize, so a well-formed packet is either rejected for the node it names or
+   * does nothing (SYNC_ACK; a SYNC or DELTA whose entries name nodes that are gone; a DESPAWN of a
+   * node that is gone). Whole packets are parsed before any node is looked at.
+   */
+  #checkReplication(at: number, from: number, packet: Uint8Array): (() => void) | null {
+    const parsed = parseReplication(packet);
+    if (!parsed) return this.#reject(at, from, "malformed");
+    const known = this.#table(this.#incoming, at, from);
+    const tree = this.#trees.get(at)!;
+    const nothing = () => {};
+    switch (parsed.kind) {
+      case "ack":
+        return nothing;
+      case "spawn": {
+        const path = parsed.refs[0]!.path ?? known.get(parsed.refs[0]!.id);
+        if (path === undefined) return this.#reject(at, from, "unknown_node");
+        return this.#reject(at, from, "unknown_node", path);
+      }
+      case "despawn": {
+        const path = known.get(parsed.refs[0]!.id);
+        if (path === undefined) return this.#reject(at, from, "unknown_node");
+        return getNode(tree, path) ? this.#reject(at, from, "forbidden", path) : nothing;
+      }
+      default:
+        for (const ref of parsed.refs) {
+          const path = ref.path ?? known.get(ref.id);
+          if (path === undefined) return this.#reject(at, from, "unknown_node");
+          // A node that is not there is skipped (a despawn crossed the state); any node here is no synchronizer.
+          if (getNode(tree, path)) return this.#reject(at, from, "unknown_node", path);
+        }
+        return nothing;
+    }
+  }
+
   /** The node a call addresses, learning (and confirming) an announced path; null when rejected. */
   #resolve(at: number, from: number, call: CallHeader): NodeSpec | null {
     const paths = this.#table(this.#incoming, at, from);
@@ -850,4 +889,89 @@ function entry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
     map.set(key, value);
   }
   return value;
+}
+
+interface ReplicationRef {
+  id: number;
+  /** Inline path; null for an id alone. */
+  path: string | null;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * WIRE.md "Scene replication": the refs a SPAWN, DESPAWN, SYNC or DELTA names (a SPAWN: its
+ * spawner; a DESPAWN: its node id; SYNC and DELTA: their entries), or null when the packet does
+ * not parse (any first byte of the EXTENDED family it does not know included).
+ */
+export function parseReplication(
+  bytes: Uint8Array,
+): { kind: "spawn" | "despawn" | "sync" | "delta" | "ack"; refs: ReplicationRef[] } | null {
+  let offset = 1;
+  const number = () => {
+    const read = readVarint(bytes, offset);
+    if (!read) throw new Invalid("varint");
+    offset = read[1];
+    return read[0];
+  };
+  const run = (max = Number.POSITIVE_INFINITY) => {
+    const length = number();
+    if (length > max || offset + length > bytes.length) throw new Invalid("length");
+    offset += length;
+    return bytes.subarray(offset - length, offset);
+  };
+  const text = (max: number) => {
+    try {
+      return utf8.decode(run(max));
+    } catch (error) {
+      throw error instanceof Invalid ? error : new Invalid("utf-8");
+    }
+  };
+  const ref = (): ReplicationRef => {
+    const id = number();
+    const path = text(1024);
+    return { id, path: path === "" ? null : path };
+  };
+  try {
+    switch (bytes[0]) {
+      case REPLICATION.SPAWN: {
+        const spawner = ref();
+        number(); // node id
+        text(512); // name
+        if (text(512) === "") run(); // custom spawn data
+        const count = number();
+        if (count > 64) return null;
+        for (let i = 0; i < count; i++) {
+          number();
+          text(1024);
+          run();
+        }
+        return offset === bytes.length ? { kind: "spawn", refs: [spawner] } : null;
+      }
+      case REPLICATION.DESPAWN:
+      case REPLICATION.SYNC_ACK: {
+        const id = number();
+        if (offset !== bytes.length) return null;
+        return bytes[0] === REPLICATION.DESPAWN
+          ? { kind: "despawn", refs: [{ id, path: null }] }
+          : { kind: "ack", refs: [] };
+      }
+      case REPLICATION.SYNC:
+      case REPLICATION.DELTA: {
+        const sync = bytes[0] === REPLICATION.SYNC;
+        number(); // tick
+        const refs: ReplicationRef[] = [];
+        while (offset < bytes.length) {
+          refs.push(sync ? { id: number(), path: null } : ref());
+          run(); // state
+        }
+        return { kind: sync ? "sync" : "delta", refs };
+      }
+      default:
+        return null;
+    }
+  } catch (error) {
+    if (error instanceof Invalid) return null;
+    throw error;
+  }
 }

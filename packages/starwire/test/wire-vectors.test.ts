@@ -14,6 +14,23 @@ import { decodeArguments, encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { encodeRaw } from "../src/wire/raw-packet.js";
 import { decodeCall, decodeConfirmPath, encodeCall, encodeConfirmPath } from "../src/wire/rpc-packet.js";
+import {
+  decodeDespawn,
+  decodeSpawn,
+  encodeDespawn,
+  encodeSpawn,
+  type SpawnPacket,
+} from "../src/wire/spawn-packet.js";
+import {
+  type DeltaPacket,
+  decodeDelta,
+  decodeSync,
+  decodeSyncAck,
+  encodeDelta,
+  encodeSync,
+  encodeSyncAck,
+  type SyncPacket,
+} from "../src/wire/sync-packet.js";
 import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../src/wire/system-packet.js";
 
 type VectorPacket =
@@ -43,7 +60,12 @@ type VectorPacket =
   | { type: "relay"; peer: number; packet: number[] }
   | { type: "auth"; complete: boolean; data: number[] }
   | { type: "clockPing"; sent: number; rttUs: number | null }
-  | { type: "clockPong"; sent: number; hostTime: number };
+  | { type: "clockPong"; sent: number; hostTime: number }
+  | ({ type: "spawn" } & SpawnPacket)
+  | { type: "despawn"; nodeId: number }
+  | ({ type: "sync" } & SyncPacket)
+  | ({ type: "delta" } & DeltaPacket)
+  | { type: "syncAck"; tick: number };
 
 const revive = (_key: string, value: unknown) => {
   if (value && typeof value === "object" && !Array.isArray(value)) {
@@ -96,6 +118,16 @@ function encode(packet: VectorPacket): Uint8Array {
       return encodeClockPing(packet);
     case "clockPong":
       return encodeClockPong(packet);
+    case "spawn":
+      return encodeSpawn(packet);
+    case "despawn":
+      return encodeDespawn(packet.nodeId);
+    case "sync":
+      return encodeSync(packet);
+    case "delta":
+      return encodeDelta(packet);
+    case "syncAck":
+      return encodeSyncAck(packet.tick);
   }
 }
 
@@ -113,6 +145,8 @@ function decode(bytes: Uint8Array, expected: VectorPacket): VectorPacket {
       args: decodeArguments(call.args),
     };
   }
+  const replication = decodeReplication(bytes, type);
+  if (replication) return replication;
   if (type === "confirm") return { type, cacheId: decodeConfirmPath(bytes) as number };
   if (type === "raw") return { type, payload: [...bytes.subarray(1)] };
   if (type === "clockPing" || type === "clockPong") {
@@ -175,6 +209,28 @@ describe("WIRE.md test vectors", () => {
     ]);
   });
 });
+
+/** The scene replication vectors, decoded; null for other kinds. */
+function decodeReplication(bytes: Uint8Array, type: VectorPacket["type"]): VectorPacket | null {
+  const ok = <T>(value: T | string): T => {
+    if (typeof value === "string") throw new Error(value);
+    return value;
+  };
+  switch (type) {
+    case "spawn":
+      return { type, ...ok(decodeSpawn(bytes)) };
+    case "despawn":
+      return { type, nodeId: ok(decodeDespawn(bytes)) };
+    case "sync":
+      return { type, ...ok(decodeSync(bytes)) };
+    case "delta":
+      return { type, ...ok(decodeDelta(bytes)) };
+    case "syncAck":
+      return { type, tick: ok(decodeSyncAck(bytes)) };
+    default:
+      return null;
+  }
+}
 
 function callArgs(packet: VectorPacket): unknown[] {
   if (packet.type !== "call") throw new Error("not a call vector");

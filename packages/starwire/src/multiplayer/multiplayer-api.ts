@@ -1,4 +1,5 @@
 import { Emitter } from "../events/emitter.js";
+import { SceneReplication } from "../replication/scene-replication.js";
 import { currentSender } from "../rpc/remote-sender.js";
 import { RpcInterface } from "../rpc/rpc-interface.js";
 import { NetNode, plantTree } from "../scene/net-node.js";
@@ -83,6 +84,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   /** Node paths and their ids, each way: one cache for every subsystem that names nodes. */
   readonly #paths = new PathCache();
   readonly #rpc = this.#createRpcInterface();
+  readonly #replication = this.#createReplication();
   /** Raw bytes from `sendBytes`, delivered as `peerPacket`. */
   readonly #raw: Subsystem = {
     commands: [Command.RAW],
@@ -102,7 +104,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     stepped: () => this.#tick.restart(),
   });
   /** Every subsystem, built once; and which one owns each command. */
-  readonly #subsystems: readonly Subsystem[] = [this.#rpc, this.#raw, this.#clock];
+  readonly #subsystems: readonly Subsystem[] = [this.#rpc, this.#replication, this.#raw, this.#clock];
   readonly #byCommand = new Map<number, Subsystem>(
     this.#subsystems.flatMap((subsystem) =>
       subsystem.commands.map((command) => [command, subsystem] as const),
@@ -576,6 +578,21 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     const api = this;
     return new RpcInterface({
       instanceId: this.#instanceId,
+      get uniqueId() {
+        return api.uniqueId;
+      },
+      root: this.root,
+      paths: this.#paths,
+      peers: () => this.#peers,
+      send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
+      reject: (rejection) => this.#onRejected(rejection),
+      rpcVisible: (node, peer) => this.#replication.isRpcVisible(node, peer),
+    });
+  }
+
+  #createReplication(): SceneReplication {
+    const api = this;
+    return new SceneReplication({
       get uniqueId() {
         return api.uniqueId;
       },

@@ -11,7 +11,9 @@ export interface Rejection {
     | "config_mismatch"
     | "invalid_arguments"
     | "rate_limited"
-    | "unauthenticated";
+    | "unauthenticated"
+    /** Scene replication: a spawn of an unknown class, a bad or taken name, or over the spawn limit. */
+    | "spawn_refused";
   message: string;
   /** Path of the node it addressed, when known. */
   node?: string;

@@ -33,6 +33,8 @@ export interface RpcHost {
   /** Sends to a target with the API's fan-out and relay rules. */
   send(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void;
   reject(rejection: Rejection): void;
+  /** Whether calls on `node` may reach `peer` (scene replication hides nodes from peers). */
+  rpcVisible?(node: NetNode, peer: number): boolean;
 }
 
 type Kind = "method" | "member";
@@ -94,24 +96,58 @@ export class RpcInterface implements Subsystem {
     // Godot 3: a master function called on the master runs there and goes nowhere else.
     const othersRunIt = !(config.runsOn === "authority" && runsHere);
     const reachesOthers = othersRunIt && reachesAny(target, this.#host.peers(), self);
-    if (reachesOthers) {
-      const path = node.getPath();
-      const cacheId = this.#paths.outgoingId(path);
-      const cached = this.#allConfirmed(target, cacheId, self);
-      const packet = encodeCall({
-        command: kind === "method" ? Command.RPC : Command.RSET,
-        cacheId,
-        inline: cached ? null : { path, digest: table.digest },
-        index: (kind === "method" ? table.methodIndex : table.memberIndex).get(name)!,
-        args: encodeArguments(args),
-      });
-      this.#host.send(packet, target, forceUnreliable ? "unreliable" : config.transfer, config.channel);
+    const hidden = reachesOthers ? this.#hiddenFrom(node, target, self) : null;
+    if (hidden) {
+      // Some peers may not see this node: the call goes to each of the others alone.
+      for (const peer of targetPeers(target, this.#host.peers(), self)) {
+        if (!hidden.has(peer)) this.#send(node, table, kind, name, args, peer, self, forceUnreliable, config);
+      }
+    } else if (reachesOthers) {
+      this.#send(node, table, kind, name, args, target, self, forceUnreliable, config);
     } else if (othersRunIt && target > 0 && target !== self) {
       console.warn(`starwire: peer ${target} is not in the game; ${node.getPath()}.${name} dropped`);
     }
     if (local && targetIncludes(target, self)) {
       this.#invoke(node, kind, name, args, self);
     }
+  }
+
+  /** The peers `target` reaches that may not see `node`; null when there are none. */
+  #hiddenFrom(node: NetNode, target: number, self: number): Set<number> | null {
+    const visible = this.#host.rpcVisible;
+    if (!visible) return null;
+    let hidden: Set<number> | null = null;
+    for (const peer of targetPeers(target, this.#host.peers(), self)) {
+      if (visible(node, peer)) continue;
+      hidden ??= new Set();
+      hidden.add(peer);
+    }
+    return hidden;
+  }
+
+  /** Encodes the call once for `target` (the path inline until all its peers confirmed the id) and sends it. */
+  #send(
+    node: NetNode,
+    table: NetworkTable,
+    kind: Kind,
+    name: string,
+    args: unknown[],
+    target: number,
+    self: number,
+    forceUnreliable: boolean,
+    config: RpcConfig,
+  ): void {
+    const path = node.getPath();
+    const cacheId = this.#paths.outgoingId(path);
+    const cached = this.#allConfirmed(target, cacheId, self);
+    const packet = encodeCall({
+      command: kind === "method" ? Command.RPC : Command.RSET,
+      cacheId,
+      inline: cached ? null : { path, digest: table.digest },
+      index: (kind === "method" ? table.methodIndex : table.memberIndex).get(name)!,
+      args: encodeArguments(args),
+    });
+    this.#host.send(packet, target, forceUnreliable ? "unreliable" : config.transfer, config.channel);
   }
 
   /** Handles an RPC, RSET or CONFIRM_PATH packet from `from` (the true sender, relays resolved). */

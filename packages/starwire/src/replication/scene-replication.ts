@@ -1,0 +1,206 @@
+import type { Subsystem } from "../multiplayer/subsystem.js";
+import type { NetNode } from "../scene/net-node.js";
+import { getOrCreate } from "../util/memo.js";
+import { Extended, extendedHead } from "../wire/commands.js";
+import type { SyncInterpolator } from "./interpolation-hook.js";
+import { attachReplication } from "./registry.js";
+import { ReplicationContext, type ReplicationHost } from "./replication-context.js";
+import { SpawnReplication, synchronizersIn } from "./spawn-replication.js";
+import { MultiplayerSpawner } from "./spawner.js";
+import { SyncReplication } from "./sync-replication.js";
+import { MultiplayerSynchronizer } from "./synchronizer.js";
+
+export type { ReplicationHost };
+
+const NONE: ReadonlySet<MultiplayerSynchronizer> = new Set();
+
+const byRoot = new WeakMap<NetNode, SceneReplication>();
+
+/**
+ * @internal The replication subsystem of the API whose root is `root` (`multiplayer.root`): how
+ * the interpolator plugs in (`.interpolator`) and what tests inspect, without a public member.
+ */
+export function sceneReplicationOf(root: NetNode): SceneReplication | null {
+  return byRoot.get(root) ?? null;
+}
+
+const SPAWN = extendedHead(Extended.SPAWN);
+const DESPAWN = extendedHead(Extended.DESPAWN);
+const SYNC = extendedHead(Extended.SYNC);
+const DELTA = extendedHead(Extended.DELTA);
+const SYNC_ACK = extendedHead(Extended.SYNC_ACK);
+
+/**
+ * Scene replication (Godot 4's SceneReplicationInterface): finds spawners and synchronizers as
+ * they enter the API's tree, and owns SPAWN, DESPAWN, SYNC, DELTA and SYNC_ACK.
+ */
+export class SceneReplication implements Subsystem {
+  readonly commands = [SPAWN, DESPAWN, SYNC, DELTA, SYNC_ACK];
+  readonly #context: ReplicationContext;
+  readonly #spawns: SpawnReplication;
+  readonly #syncs: SyncReplication;
+  /** How to stop listening to each node of the tree. */
+  readonly #watching = new Map<NetNode, () => void>();
+  /** Synchronizers by the root node they replicate (resolved when they enter or change path). */
+  readonly #rooted = new Map<NetNode, Set<MultiplayerSynchronizer>>();
+  readonly #rootOf = new Map<MultiplayerSynchronizer, NetNode>();
+
+  constructor(host: ReplicationHost) {
+    this.#context = new ReplicationContext(host);
+    this.#spawns = new SpawnReplication(this.#context, (node, peer) => this.#spawnVisible(node, peer));
+    this.#syncs = new SyncReplication(
+      this.#context,
+      (node) => this.#spawns.localSpawnOf(node),
+      (node, peer) => this.#spawns.isSpawnedAt(node, peer),
+    );
+    attachReplication(host.root, {
+      customSpawn: (spawner, data, node) =>
+        this.#spawns.customSpawn(spawner as MultiplayerSpawner, data, node),
+      synchronizerChanged: (sync, peer) => this.#synchronizerChanged(sync as MultiplayerSynchronizer, peer),
+      pathsChanged: (node) => {
+        if (!this.#watching.has(node)) return;
+        if (node instanceof MultiplayerSpawner) this.#spawns.addSpawner(node);
+        if (node instanceof MultiplayerSynchronizer) this.#indexRoot(node);
+      },
+    });
+    byRoot.set(host.root, this);
+    this.#enter(host.root);
+  }
+
+  /** Snapshot interpolation's hook (see interpolation-hook.ts); null writes values on arrival. */
+  get interpolator(): SyncInterpolator | null {
+    return this.#syncs.interpolator;
+  }
+
+  set interpolator(interpolator: SyncInterpolator | null) {
+    this.#syncs.interpolator = interpolator;
+  }
+
+  /** SYNC entries dropped as stale (older than the newest state applied). */
+  get staleDropped(): number {
+    return this.#syncs.staleDropped;
+  }
+
+  /** The newest SYNC tick `peer` acknowledged from this peer: the baseline a delta codec may use. */
+  ackedTick(peer: number): number | undefined {
+    return this.#syncs.ackedTick(peer);
+  }
+
+  /**
+   * Whether RPCs on `node` reach `peer` (Godot's rule): nodes without synchronizers rooted at them
+   * always; a node this peer spawned only where it is spawned; otherwise where one of its
+   * synchronizers is visible.
+   */
+  isRpcVisible(node: NetNode, peer: number): boolean {
+    const rooted = this.#rootedAt(node);
+    if (rooted.size === 0) return true;
+    if (this.#spawns.isLocalSpawn(node)) return this.#spawns.isSpawnedAt(node, peer);
+    for (const sync of rooted) if (sync.isVisibleTo(peer)) return true;
+    return false;
+  }
+
+  check(from: number, packet: Uint8Array): (() => void) | null {
+    switch (packet[0]) {
+      case SPAWN:
+        return this.#spawns.checkSpawn(from, packet);
+      case DESPAWN:
+        return this.#spawns.checkDespawn(from, packet);
+      case SYNC:
+        return this.#syncs.checkSync(from, packet);
+      case DELTA:
+        return this.#syncs.checkDelta(from, packet);
+      default:
+        return this.#syncs.checkAck(from, packet);
+    }
+  }
+
+  /** A late joiner gets every spawned node it may see at once; synchronizers follow on the next tick. */
+  peerAdded(id: number): void {
+    this.#spawns.reconcile([id]);
+  }
+
+  peerRemoved(id: number): void {
+    this.#spawns.peerRemoved(id);
+    this.#syncs.peerRemoved(id);
+    this.#context.forget(id);
+  }
+
+  reset(): void {
+    this.#spawns.reset();
+    this.#syncs.reset();
+    this.#context.clear();
+  }
+
+  poll(now: number, tick: number | null): void {
+    if (tick === null) return;
+    const peers = [...this.#context.host.peers()];
+    if (peers.length === 0) return;
+    // Spawns first, so that a node exists on a peer before its state is sent there.
+    this.#spawns.reconcile(peers);
+    this.#syncs.send(now, tick, peers);
+  }
+
+  #synchronizerChanged(sync: MultiplayerSynchronizer, peer: number): void {
+    if (!this.#watching.has(sync)) return;
+    const peers = [...this.#context.host.peers()];
+    this.#spawns.reconcile(peer === 0 ? peers : peers.filter((id) => id === peer));
+    this.#syncs.updateVisibility(sync, peers, peer);
+  }
+
+  /** A spawned node is visible to a peer when every synchronizer rooted at it is. */
+  #spawnVisible(node: NetNode, peer: number): boolean {
+    for (const sync of this.#rootedAt(node)) if (!sync.isVisibleTo(peer)) return false;
+    return true;
+  }
+
+  #rootedAt(node: NetNode): ReadonlySet<MultiplayerSynchronizer> {
+    return this.#rooted.get(node) ?? NONE;
+  }
+
+  /** Files `sync` under its root node (none while its root path leads nowhere). */
+  #indexRoot(sync: MultiplayerSynchronizer): void {
+    this.#unindexRoot(sync);
+    const root = sync.rootNode;
+    if (!root) return;
+    this.#rootOf.set(sync, root);
+    getOrCreate(this.#rooted, root, () => new Set()).add(sync);
+  }
+
+  #unindexRoot(sync: MultiplayerSynchronizer): void {
+    const root = this.#rootOf.get(sync);
+    if (!root) return;
+    this.#rootOf.delete(sync);
+    const set = this.#rooted.get(root);
+    set?.delete(sync);
+    if (set?.size === 0) this.#rooted.delete(root);
+  }
+
+  /** Starts listening to `node` and its subtree, registering spawners and synchronizers. */
+  #enter(node: NetNode): void {
+    const offEnter = node.events.on("childEnteredTree", (child) => this.#enter(child));
+    const offExit = node.events.on("childExitingTree", (child) => this.#exit(child));
+    this.#watching.set(node, () => {
+      offEnter();
+      offExit();
+    });
+    if (node instanceof MultiplayerSpawner) this.#spawns.addSpawner(node);
+    if (node instanceof MultiplayerSynchronizer) {
+      this.#syncs.add(node);
+      this.#indexRoot(node);
+    }
+    for (const child of node.children) this.#enter(child);
+  }
+
+  #exit(node: NetNode): void {
+    for (const child of node.children) this.#exit(child);
+    this.#watching.get(node)?.();
+    this.#watching.delete(node);
+    if (node instanceof MultiplayerSpawner) this.#spawns.removeSpawner(node);
+    if (node instanceof MultiplayerSynchronizer) {
+      this.#syncs.remove(node);
+      this.#unindexRoot(node);
+    }
+  }
+}
+
+export { synchronizersIn };

@@ -1,0 +1,342 @@
+import type { NetNode } from "../scene/net-node.js";
+import { DecodeError, decodeValue, encodeValue } from "../wire/codec.js";
+import {
+  decodeDespawn,
+  decodeSpawn,
+  encodeDespawn,
+  encodeSpawn,
+  type SpawnPacket,
+} from "../wire/spawn-packet.js";
+import { readProperty, writeProperty } from "./replication-config.js";
+import type { ReplicationContext } from "./replication-context.js";
+import { MultiplayerSpawner } from "./spawner.js";
+import { decodeSyncValues, encodeSyncValues, type SyncEntry } from "./sync-values.js";
+import { MultiplayerSynchronizer } from "./synchronizer.js";
+
+const VALID_NAME = /^[^/\s][^/]{0,127}$/;
+
+/** A node this peer spawned as its spawner's authority. */
+interface LocalSpawn {
+  readonly spawner: MultiplayerSpawner;
+  /** Null for a custom spawn. */
+  readonly className: string | null;
+  readonly data: Uint8Array | null;
+  /** Peers it is spawned on. */
+  readonly peers: Set<number>;
+}
+
+/** A node another peer spawned here. */
+interface RemoteSpawn {
+  readonly from: number;
+  readonly spawner: MultiplayerSpawner;
+}
+
+/**
+ * The spawner half of scene replication: watches each spawner's spawn node on its authority,
+ * sends SPAWN and DESPAWN to the peers that may see the node, and runs the ones it receives.
+ */
+export class SpawnReplication {
+  /** Spawners in the tree, and how to stop watching their spawn node. */
+  readonly #spawners = new Map<MultiplayerSpawner, () => void>();
+  /** In spawn order, so a late joiner gets parents before nested spawns. */
+  readonly #local = new Map<NetNode, LocalSpawn>();
+  readonly #remote = new Map<NetNode, RemoteSpawn>();
+  /** Set while a received spawn adds its node, so the spawner does not take it for its own. */
+  #receiving = false;
+  #custom: { spawner: MultiplayerSpawner; data: Uint8Array; node: NetNode } | null = null;
+
+  constructor(
+    readonly context: ReplicationContext,
+    /** Whether `peer` may see `node` (every synchronizer rooted at it is visible to `peer`). */
+    readonly visibleTo: (node: NetNode, peer: number) => boolean,
+  ) {}
+
+  addSpawner(spawner: MultiplayerSpawner): void {
+    this.removeSpawner(spawner);
+    const node = spawner.spawnNode;
+    if (!node) return void this.#spawners.set(spawner, () => {});
+    const offEnter = node.events.on("childEnteredTree", (child) => this.#childEntered(spawner, child));
+    const offExit = node.events.on("childExitingTree", (child) => this.#childExiting(child));
+    this.#spawners.set(spawner, () => {
+      offEnter();
+      offExit();
+    });
+  }
+
+  removeSpawner(spawner: MultiplayerSpawner): void {
+    this.#spawners.get(spawner)?.();
+    this.#spawners.delete(spawner);
+  }
+
+  customSpawn(spawner: MultiplayerSpawner, data: unknown, node: NetNode): void {
+    const parent = spawner.spawnNode;
+    if (!parent) throw new Error(`${spawner.getPath()} has no node at its spawn path "${spawner.spawnPath}"`);
+    this.#checkLimit(spawner);
+    this.#custom = { spawner, data: encodeValue(data), node };
+    try {
+      parent.addChild(node);
+    } finally {
+      this.#custom = null;
+    }
+  }
+
+  /** The spawned node `node` is (or is inside) and that this peer spawned, if any. */
+  localSpawnOf(node: NetNode): NetNode | null {
+    for (let at: NetNode | null = node; at; at = at.parent) if (this.#local.has(at)) return at;
+    return null;
+  }
+
+  isSpawnedAt(node: NetNode, peer: number): boolean {
+    return this.#local.get(node)?.peers.has(peer) ?? false;
+  }
+
+  isLocalSpawn(node: NetNode): boolean {
+    return this.#local.has(node);
+  }
+
+  /** Spawns and despawns so that each peer has exactly the spawned nodes it may see. */
+  reconcile(peers: Iterable<number>): void {
+    const list = [...peers];
+    for (const [node, spawn] of this.#local) {
+      if (!spawn.spawner.isMultiplayerAuthority()) continue;
+      for (const peer of list) {
+        const visible = this.visibleTo(node, peer);
+        if (visible && !spawn.peers.has(peer)) this.#sendSpawn(node, spawn, peer);
+        else if (!visible && spawn.peers.has(peer)) {
+          spawn.peers.delete(peer);
+          this.context.send(encodeDespawn(this.#nodeId(node)), peer, "reliable");
+        }
+      }
+    }
+  }
+
+  /** Godot: the nodes a leaving peer spawned here are freed. */
+  peerRemoved(id: number): void {
+    for (const spawn of this.#local.values()) spawn.peers.delete(id);
+    for (const [node, remote] of [...this.#remote]) if (remote.from === id) this.#free(node, remote);
+  }
+
+  reset(): void {
+    for (const spawn of this.#local.values()) spawn.peers.clear();
+    for (const [node, remote] of [...this.#remote]) this.#free(node, remote);
+  }
+
+  #childEntered(spawner: MultiplayerSpawner, child: NetNode): void {
+    if (this.#receiving || !spawner.isMultiplayerAuthority()) return;
+    const custom = this.#custom?.node === child ? this.#custom : null;
+    const className = custom ? null : spawner.spawnableNameOf(child);
+    if (!custom && className === null) return;
+    if (!custom && spawner.spawnLimit > 0 && this.#countOf(spawner) >= spawner.spawnLimit) {
+      console.warn(`starwire: ${spawner.getPath()} reached its spawn limit; ${child.name} stays local`);
+      return;
+    }
+    const spawn: LocalSpawn = { spawner, className, data: custom?.data ?? null, peers: new Set() };
+    this.#local.set(child, spawn);
+    for (const peer of this.context.host.peers()) {
+      if (this.visibleTo(child, peer)) this.#sendSpawn(child, spawn, peer);
+    }
+  }
+
+  #childExiting(child: NetNode): void {
+    const spawn = this.#local.get(child);
+    if (spawn) {
+      this.#local.delete(child);
+      const packet = encodeDespawn(this.#nodeId(child));
+      for (const peer of spawn.peers) this.context.send(packet, peer, "reliable");
+      return;
+    }
+    this.#remote.delete(child);
+  }
+
+  #checkLimit(spawner: MultiplayerSpawner): void {
+    if (spawner.spawnLimit > 0 && this.#countOf(spawner) >= spawner.spawnLimit) {
+      throw new RangeError(`${spawner.getPath()} reached its spawn limit (${spawner.spawnLimit})`);
+    }
+  }
+
+  #countOf(spawner: MultiplayerSpawner): number {
+    let count = 0;
+    for (const spawn of this.#local.values()) if (spawn.spawner === spawner) count++;
+    for (const remote of this.#remote.values()) if (remote.spawner === spawner) count++;
+    return count;
+  }
+
+  #nodeId(node: NetNode): number {
+    return this.context.paths.outgoingId(node.getPath());
+  }
+
+  #sendSpawn(node: NetNode, spawn: LocalSpawn, peer: number): void {
+    const { context } = this;
+    const syncs: SpawnPacket["syncs"] = [];
+    for (const sync of synchronizersIn(node)) {
+      const id = context.paths.outgoingId(sync.getPath());
+      syncs.push({ id, path: relativePath(node, sync), state: spawnState(sync) });
+      context.announced(peer, id);
+    }
+    const nodeId = this.#nodeId(node);
+    const packet = encodeSpawn({
+      spawner: context.refFor(peer, spawn.spawner),
+      nodeId,
+      name: node.name,
+      className: spawn.className,
+      data: spawn.data,
+      syncs,
+    });
+    context.announced(peer, nodeId);
+    spawn.peers.add(peer);
+    context.send(packet, peer, "reliable");
+  }
+
+  /** SPAWN: every test, then what running it does. */
+  checkSpawn(from: number, bytes: Uint8Array): (() => void) | null {
+    const { context } = this;
+    const packet = decodeSpawn(bytes);
+    if (typeof packet === "string") return context.rejected(from, "malformed", `SPAWN: ${packet}`);
+    const spawnerPath = context.pathOf(from, packet.spawner, "spawner");
+    if (spawnerPath === null) return null;
+    const spawner = context.host.root.getNode(spawnerPath);
+    if (!(spawner instanceof MultiplayerSpawner)) {
+      return context.rejected(from, "unknown_node", `no spawner at ${spawnerPath}`, spawnerPath);
+    }
+    if (from !== spawner.getMultiplayerAuthority()) {
+      const message = `${spawnerPath} spawns only from its authority ${spawner.getMultiplayerAuthority()}, not ${from}`;
+      return context.rejected(from, "forbidden", message, spawnerPath);
+    }
+    if (!context.learnRef(from, packet.spawner)) return null;
+    const parent = spawner.spawnNode;
+    if (!parent)
+      return context.rejected(from, "unknown_node", `${spawnerPath} has no spawn node`, spawnerPath);
+    const refuse = (why: string) =>
+      context.rejected(from, "spawn_refused", `${spawnerPath}: ${why}`, spawnerPath);
+    if (!VALID_NAME.test(packet.name)) return refuse(`invalid node name "${packet.name}"`);
+    const existing = parent.getChild(packet.name);
+    if (existing) {
+      // The host checks a client's spawn for another client after running its own copy: the same
+      // spawn again is no news, anything else under that name is a clash.
+      if (this.#remote.get(existing)?.from === from) return () => {};
+      return refuse(`${parent.getPath()} already has a child "${packet.name}"`);
+    }
+    if (spawner.spawnLimit > 0 && this.#countOf(spawner) >= spawner.spawnLimit) {
+      return refuse(`spawn limit ${spawner.spawnLimit} reached`);
+    }
+    let make: () => NetNode;
+    if (packet.className !== null) {
+      const spawnable = spawner.spawnableClass(packet.className);
+      if (!spawnable) return refuse(`unknown spawnable "${packet.className}"`);
+      make = () => new spawnable(packet.name);
+    } else {
+      const spawnFunction = spawner.spawnFunction;
+      if (!spawnFunction) return refuse("custom spawn without a spawnFunction");
+      let data: unknown;
+      try {
+        data = decodeValue(packet.data ?? new Uint8Array());
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        return context.rejected(
+          from,
+          "malformed",
+          `${spawnerPath}: spawn data: ${error.message}`,
+          spawnerPath,
+        );
+      }
+      make = () => spawnFunction(data);
+    }
+    return () => this.#receiveSpawn(from, spawner, parent, packet, make);
+  }
+
+  #receiveSpawn(
+    from: number,
+    spawner: MultiplayerSpawner,
+    parent: NetNode,
+    packet: SpawnPacket,
+    make: () => NetNode,
+  ): void {
+    const { context } = this;
+    const refuse = (why: string) =>
+      context.reject(from, "spawn_refused", `${spawner.getPath()}: ${why}`, spawner.getPath());
+    let node: NetNode;
+    try {
+      node = make();
+    } catch (error) {
+      console.error(`starwire: spawning ${packet.name} under ${parent.getPath()} threw`, error);
+      return refuse(`the spawn of ${packet.name} threw`);
+    }
+    if (node.name !== packet.name)
+      return refuse(`spawnFunction named the node "${node.name}", not "${packet.name}"`);
+    const states: [MultiplayerSynchronizer, SyncEntry[], number, string][] = [];
+    for (const entry of packet.syncs) {
+      const sync = node.getNode(entry.path);
+      if (!(sync instanceof MultiplayerSynchronizer))
+        return refuse(`${packet.name} has no synchronizer at ${entry.path}`);
+      const values = decodeSyncValues(entry.state, sync.properties.length);
+      if (typeof values === "string") return context.reject(from, "malformed", `spawn state: ${values}`);
+      if (values.some(([index]) => !sync.properties[index]!.spawn)) {
+        return context.reject(
+          from,
+          "forbidden",
+          `spawn state of ${entry.path} sets a property without spawn`,
+        );
+      }
+      states.push([sync, values, entry.id, entry.path]);
+    }
+    for (const [sync, values] of states) {
+      const root = sync.rootNode;
+      if (root) for (const [index, value] of values) writeProperty(root, sync.properties[index]!, value);
+    }
+    this.#receiving = true;
+    try {
+      parent.addChild(node);
+    } finally {
+      this.#receiving = false;
+    }
+    this.#remote.set(node, { from, spawner });
+    const path = node.getPath();
+    if (!context.learn(from, packet.nodeId, path)) return;
+    for (const [, , id, relative] of states) context.learn(from, id, relative ? `${path}/${relative}` : path);
+    spawner.emitReplication("spawned", node);
+  }
+
+  /** DESPAWN: only the peer that spawned a node here removes it. */
+  checkDespawn(from: number, bytes: Uint8Array): (() => void) | null {
+    const { context } = this;
+    const id = decodeDespawn(bytes);
+    if (typeof id === "string") return context.rejected(from, "malformed", `DESPAWN: ${id}`);
+    const path = context.paths.pathOf(from, id);
+    if (path === undefined) return context.rejected(from, "unknown_node", `DESPAWN of unknown id ${id}`);
+    const node = context.host.root.getNode(path);
+    // Gone already (removed here): nothing to do.
+    if (!node) return () => {};
+    const remote = this.#remote.get(node);
+    if (!remote || remote.from !== from) {
+      return context.rejected(from, "forbidden", `${path} was not spawned here by ${from}`, path);
+    }
+    return () => this.#free(node, remote);
+  }
+
+  #free(node: NetNode, remote: RemoteSpawn): void {
+    this.#remote.delete(node);
+    node.parent?.removeChild(node);
+    remote.spawner.emitReplication("despawned", node);
+  }
+}
+
+/** The synchronizers in `node`'s subtree, `node` included, in tree order. */
+export function* synchronizersIn(node: NetNode): Generator<MultiplayerSynchronizer> {
+  if (node instanceof MultiplayerSynchronizer) yield node;
+  for (const child of node.children) yield* synchronizersIn(child);
+}
+
+function relativePath(ancestor: NetNode, node: NetNode): string {
+  return node.getPath().slice(ancestor.getPath().length + 1);
+}
+
+/** The values of the properties marked `spawn`. */
+function spawnState(sync: MultiplayerSynchronizer): Uint8Array {
+  const root = sync.rootNode;
+  const entries: SyncEntry[] = [];
+  if (root)
+    for (const property of sync.properties) {
+      if (property.spawn) entries.push([property.index, readProperty(root, property)]);
+    }
+  return encodeSyncValues(entries);
+}

@@ -1,0 +1,92 @@
+import { vi } from "vitest";
+import {
+  type MultiplayerAPI,
+  MultiplayerSpawner,
+  MultiplayerSynchronizer,
+  NetNode,
+  type Rejection,
+} from "../src/common.js";
+import { gameOf } from "./helpers.js";
+
+/** A spawnable player: x and y sent always (and at spawn), hp on change. */
+export class Player extends NetNode {
+  x = 0;
+  y = 0;
+  hp = 100;
+  readonly sync = new MultiplayerSynchronizer("sync");
+
+  constructor(name: string) {
+    super(name);
+    this.sync.replicationConfig = {
+      x: { replicate: "always", spawn: true },
+      y: { replicate: "always", spawn: true },
+      hp: { replicate: "on_change" },
+    };
+    this.addChild(this.sync);
+  }
+}
+
+export class Coin extends NetNode {
+  value = 1;
+}
+
+/** /root/level with a spawner (/root/level/spawner) that spawns under /root/level/players. */
+export function buildWorld(api: MultiplayerAPI) {
+  const level = api.root.addChild(new NetNode("level"));
+  const players = level.addChild(new NetNode("players"));
+  const spawner = new MultiplayerSpawner("spawner");
+  spawner.spawnPath = "../players";
+  spawner.addSpawnable("Player", Player);
+  spawner.addSpawnable("Coin", Coin);
+  level.addChild(spawner);
+  return { level, players, spawner };
+}
+
+export const TICK_RATE = 20;
+const TICK_MS = 1000 / TICK_RATE;
+
+/** Macrotask turn: the memory network delivers in microtasks, relays included. */
+export const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * A game whose APIs are polled by the test: performance.now is faked (only it: the memory network
+ * and `until` keep real timers), each `tick()` moves it by one network tick and polls everyone.
+ */
+export async function replicatedGame(clients: number) {
+  vi.useFakeTimers({ toFake: ["performance"] });
+  const game = await gameOf(clients);
+  const apis = game.peers.map((peer) => peer.api);
+  for (const api of apis) {
+    api.autoPoll = false;
+    api.tickRate = TICK_RATE;
+  }
+  const rejections: Rejection[] = [];
+  /** Rejections by the API at `index` (0 = host). */
+  const rejectedAt: Rejection[][] = apis.map(() => []);
+  for (const [index, api] of apis.entries()) {
+    api.on("rejected", (rejection) => {
+      rejections.push(rejection);
+      rejectedAt[index]!.push(rejection);
+    });
+  }
+  const tick = async (count = 1) => {
+    for (let i = 0; i < count; i++) {
+      vi.advanceTimersByTime(TICK_MS);
+      for (const api of apis) api.poll();
+      await flush();
+      await flush();
+    }
+  };
+  return { ...game, apis, rejections, rejectedAt, tick };
+}
+
+/** Records every packet a memory peer sends: [to, first byte, bytes]. */
+export function recordSends(peer: { send: (...args: never[]) => void }) {
+  const sent: { to: number; bytes: Uint8Array }[] = [];
+  const original = peer.send.bind(peer) as (to: number, bytes: Uint8Array, ...rest: unknown[]) => void;
+  (peer as unknown as { send: typeof original }).send = (to, bytes, ...rest) => {
+    sent.push({ to, bytes: bytes.slice() });
+    original(to, bytes, ...rest);
+  };
+  return sent;
+}
