@@ -1,50 +1,78 @@
-import { NetNode, rpc } from "starwire";
-import { Simulation } from "./simulation.js";
-import { type Snapshot, SnapshotBuffer } from "./snapshots.js";
+import { type LobbyPlayer, MultiplayerSpawner, NetNode, rpc } from "starwire";
+import type { PlayerInfo } from "../player-info.js";
+import { Coin } from "./coin.js";
+import { Player } from "./player.js";
+import { COINS, Simulation } from "./simulation.js";
 
-const TICK_MS = 1000 / 30;
-const STATE_INTERVAL_MS = 50; // 20 Hz state broadcast over the unreliable channel
+const STEP_MS = 1000 / 30;
 
 /**
- * The game node, "/root/arena" on every peer. The host simulates; clients send their input and
- * draw interpolated state. Scores and the return to the lobby go over the reliable channel.
+ * The game node, "/root/arena" on every peer. The host is the authority of the world: it simulates
+ * and adds Player and Coin nodes under the arena, which its spawner creates on every peer (late
+ * joiners too) and their synchronizers keep up to date. Clients send their input by RPC: it goes
+ * to the host only, and `Simulation.steer` is the one place that checks it.
  */
 export class Arena extends NetNode {
-  readonly snapshots = new SnapshotBuffer();
-  scores = new Map<number, number>();
+  /** Host: a score changed. */
   onScores: () => void = () => {};
   onBackToLobby: () => void = () => {};
   simulation: Simulation | null = null;
-  #timers: Array<ReturnType<typeof setInterval>> = [];
-  #tick = 0;
+  #timer: ReturnType<typeof setInterval> | null = null;
 
   constructor() {
     super("arena");
+    const spawner = this.addChild(new MultiplayerSpawner("spawner"));
+    spawner.addSpawnable("Player", Player);
+    spawner.addSpawnable("Coin", Coin);
   }
 
-  /** Host: runs the simulation for these players until `stop()`. */
-  startSimulation(players: number[]): void {
-    const simulation = new Simulation();
-    for (const id of players) simulation.addPlayer(id);
+  get players(): Player[] {
+    return this.children.filter((node) => node instanceof Player);
+  }
+
+  get coins(): Coin[] {
+    return this.children.filter((node) => node instanceof Coin);
+  }
+
+  get scores(): Map<number, number> {
+    return new Map(this.players.map((player) => [player.peerId, player.score]));
+  }
+
+  /** Host: runs a round for these players until `stop()`. */
+  startSimulation(players: Iterable<LobbyPlayer<PlayerInfo>>): void {
+    this.stop();
+    const coins = Array.from({ length: COINS }, (_, i) => new Coin(`coin${i}`));
+    const simulation = new Simulation(Math.random, coins);
+    const circles = [...players].map(({ id, info }) =>
+      Object.assign(simulation.addPlayer(id, new Player(String(id))), {
+        displayName: info.name,
+        color: info.color,
+      }),
+    );
+    // Added once placed, so that their spawn carries where they start.
+    for (const node of [...coins, ...circles]) this.addChild(node);
     this.simulation = simulation;
     let last = performance.now();
-    this.#timers.push(
-      setInterval(() => {
-        const now = performance.now();
-        if (simulation.step(Math.min(0.1, (now - last) / 1000)))
-          this.rpc("updateScores", simulation.scores());
-        last = now;
-      }, TICK_MS),
-      setInterval(() => this.#broadcastState(simulation), STATE_INTERVAL_MS),
-    );
-    this.rpc("updateScores", simulation.scores());
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      if (simulation.step(Math.min(0.1, (now - last) / 1000))) this.onScores();
+      last = now;
+    }, STEP_MS);
   }
 
+  /** Host: a player left; their circle goes away everywhere. */
+  removePlayer(id: number): void {
+    this.simulation?.removePlayer(id);
+    const player = this.players.find((node) => node.peerId === id);
+    if (player && this.simulation) this.removeChild(player);
+  }
+
+  /** Ends the round; on the host, its nodes are despawned everywhere (clients wait for that). */
   stop(): void {
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers = [];
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    if (this.simulation) for (const node of [...this.players, ...this.coins]) this.removeChild(node);
     this.simulation = null;
-    this.snapshots.clear();
   }
 
   /** This peer's direction; the host applies its own directly. */
@@ -58,32 +86,8 @@ export class Arena extends NetNode {
     this.simulation?.steer(this.multiplayer.remoteSenderId, dx, dy);
   }
 
-  @rpc("authority", "unreliable")
-  state(tick: number, players: number[], coins: number[]): void {
-    if (!Array.isArray(players) || !Array.isArray(coins)) return;
-    const snapshot: Snapshot = { at: performance.now(), tick, players: new Map(), coins: [] };
-    for (let i = 0; i + 2 < players.length; i += 3)
-      snapshot.players.set(players[i]!, { x: players[i + 1]!, y: players[i + 2]! });
-    for (let i = 0; i + 1 < coins.length; i += 2) snapshot.coins.push({ x: coins[i]!, y: coins[i + 1]! });
-    this.snapshots.push(snapshot);
-  }
-
-  @rpc("authority", "call_local")
-  updateScores(scores: Record<string, number>): void {
-    this.scores = new Map(Object.entries(scores).map(([id, score]) => [Number(id), Number(score)]));
-    this.onScores();
-  }
-
   @rpc("authority", "call_local")
   backToLobby(): void {
     this.onBackToLobby();
-  }
-
-  /** Positions are rounded to whole units: small msgpack integers instead of 9-byte floats. */
-  #broadcastState(simulation: Simulation): void {
-    const players: number[] = [];
-    for (const [id, body] of simulation.bodies) players.push(id, Math.round(body.x), Math.round(body.y));
-    const coins = simulation.coins.flatMap((coin) => [Math.round(coin.x), Math.round(coin.y)]);
-    this.rpc("state", ++this.#tick, players, coins);
   }
 }

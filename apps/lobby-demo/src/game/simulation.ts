@@ -3,7 +3,7 @@ export const ARENA = { width: 800, height: 500 } as const;
 export const PLAYER_RADIUS = 18;
 export const COIN_RADIUS = 9;
 const SPEED = 240; // units per second
-const COINS = 5;
+export const COINS = 5;
 /**
  * Players start on an ellipse around the middle, one slot after another: never on top of each
  * other (up to 8), never against a wall, wherever they are in the join order.
@@ -19,23 +19,38 @@ export interface Body {
   score: number;
 }
 
-export interface Coin {
+export interface Spot {
   x: number;
   y: number;
 }
 
+/**
+ * Moves the bodies and coins it is given in place: the host gives it the replicated nodes
+ * themselves (arena.ts), tests plain objects.
+ */
 export class Simulation {
   readonly bodies = new Map<number, Body>();
-  readonly coins: Coin[] = [];
+  readonly coins: readonly Spot[];
   #scoresChanged = false;
   #spawned = 0;
 
-  constructor(readonly random: () => number = Math.random) {
-    for (let i = 0; i < COINS; i++) this.coins.push(this.#randomSpot(COIN_RADIUS));
+  constructor(
+    readonly random: () => number = Math.random,
+    coins: readonly Spot[] = Array.from({ length: COINS }, () => ({ x: 0, y: 0 })),
+  ) {
+    this.coins = coins;
+    for (const coin of coins) this.#place(coin, COIN_RADIUS);
   }
 
-  addPlayer(id: number): void {
-    if (!this.bodies.has(id)) this.bodies.set(id, { ...this.#nextSpawn(), dx: 0, dy: 0, score: 0 });
+  /** Puts `body` on the next starting spot and moves it from now on; returns it. */
+  addPlayer<B extends Body>(id: number, body: B): B;
+  addPlayer(id: number): Body;
+  addPlayer(id: number, body: Body = { x: 0, y: 0, dx: 0, dy: 0, score: 0 }): Body {
+    const existing = this.bodies.get(id);
+    if (existing) return existing;
+    Object.assign(body, this.#nextSpawn());
+    this.bodies.set(id, body);
+    return body;
   }
 
   removePlayer(id: number): void {
@@ -64,10 +79,10 @@ export class Simulation {
     for (const body of this.bodies.values()) {
       body.x = clamp(body.x + body.dx * SPEED * seconds, PLAYER_RADIUS, ARENA.width - PLAYER_RADIUS);
       body.y = clamp(body.y + body.dy * SPEED * seconds, PLAYER_RADIUS, ARENA.height - PLAYER_RADIUS);
-      for (const [i, coin] of this.coins.entries()) {
+      for (const coin of this.coins) {
         if (Math.hypot(coin.x - body.x, coin.y - body.y) < PLAYER_RADIUS + COIN_RADIUS) {
           body.score++;
-          this.coins[i] = this.#randomSpot(COIN_RADIUS);
+          this.#place(coin, COIN_RADIUS);
           this.#scoresChanged = true;
         }
       }
@@ -75,10 +90,6 @@ export class Simulation {
     const changed = this.#scoresChanged;
     this.#scoresChanged = false;
     return changed;
-  }
-
-  scores(): Record<number, number> {
-    return Object.fromEntries([...this.bodies].map(([id, body]) => [id, body.score]));
   }
 
   #nextSpawn(): { x: number; y: number } {
@@ -89,11 +100,9 @@ export class Simulation {
     };
   }
 
-  #randomSpot(radius: number): Coin {
-    return {
-      x: radius + this.random() * (ARENA.width - 2 * radius),
-      y: radius + this.random() * (ARENA.height - 2 * radius),
-    };
+  #place(spot: Spot, radius: number): void {
+    spot.x = radius + this.random() * (ARENA.width - 2 * radius);
+    spot.y = radius + this.random() * (ARENA.height - 2 * radius);
   }
 }
 
