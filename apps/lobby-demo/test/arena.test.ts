@@ -125,8 +125,8 @@ describe("the demo's arena on scene replication", () => {
     send(1, "input", "left", { x: 1 });
     send(1, "input", Number.NaN, 1);
     bob.arena.rpcId(1, "input", 0.25, 0); // a real one after them, so that they arrived first
-    const body = server.arena.simulation!.bodies.get(bob.api.uniqueId)!;
-    await until(() => body.dx === 0.25);
-    expect(body.dy).toBe(0);
+    const player = server.arena.players[0]!;
+    await until(() => player.dx === 0.25);
+    expect(player.dy).toBe(0);
   });
 });

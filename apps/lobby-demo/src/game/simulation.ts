@@ -25,48 +25,32 @@ export interface Spot {
 }
 
 /**
- * Moves the bodies and coins it is given in place: the host gives it the replicated nodes
- * themselves (arena.ts), tests plain objects.
+ * The game's rules, applied in place to the bodies and coins it is handed: the host hands it the
+ * arena's replicated nodes (arena.ts), so what it moves is what the synchronizers send.
  */
 export class Simulation {
-  readonly bodies = new Map<number, Body>();
-  readonly coins: readonly Spot[];
-  #scoresChanged = false;
   #spawned = 0;
 
-  constructor(
-    readonly random: () => number = Math.random,
-    coins: readonly Spot[] = Array.from({ length: COINS }, () => ({ x: 0, y: 0 })),
-  ) {
-    this.coins = coins;
-    for (const coin of coins) this.#place(coin, COIN_RADIUS);
-  }
+  constructor(readonly random: () => number = Math.random) {}
 
-  /** Puts `body` on the next starting spot and moves it from now on; returns it. */
-  addPlayer<B extends Body>(id: number, body: B): B;
-  addPlayer(id: number): Body;
-  addPlayer(id: number, body: Body = { x: 0, y: 0, dx: 0, dy: 0, score: 0 }): Body {
-    const existing = this.bodies.get(id);
-    if (existing) return existing;
-    Object.assign(body, this.#nextSpawn());
-    this.bodies.set(id, body);
+  /** Puts `body` on the next starting spot; returns it. */
+  spawn<B extends Body>(body: B): B {
+    const angle = Math.PI + ((this.#spawned++ % SPAWN_SLOTS) * 2 * Math.PI) / SPAWN_SLOTS;
+    body.x = Math.round(ARENA.width / 2 + SPAWN_RADII.x * Math.cos(angle));
+    body.y = Math.round(ARENA.height / 2 + SPAWN_RADII.y * Math.sin(angle));
     return body;
   }
 
-  removePlayer(id: number): void {
-    this.bodies.delete(id);
+  /** Puts `coin` somewhere at random; returns it. */
+  drop<C extends Spot>(coin: C): C {
+    coin.x = COIN_RADIUS + this.random() * (ARENA.width - 2 * COIN_RADIUS);
+    coin.y = COIN_RADIUS + this.random() * (ARENA.height - 2 * COIN_RADIUS);
+    return coin;
   }
 
-  /** Sets a player's direction; anything but two numbers is ignored, and the length is capped at 1. */
-  steer(id: number, dx: unknown, dy: unknown): void {
-    const body = this.bodies.get(id);
-    if (
-      !body ||
-      typeof dx !== "number" ||
-      typeof dy !== "number" ||
-      !Number.isFinite(dx) ||
-      !Number.isFinite(dy)
-    ) {
+  /** Sets a body's direction; anything but two numbers is ignored, and the length is capped at 1. */
+  steer(body: Body, dx: unknown, dy: unknown): void {
+    if (typeof dx !== "number" || typeof dy !== "number" || !Number.isFinite(dx) || !Number.isFinite(dy)) {
       return;
     }
     const length = Math.hypot(dx, dy);
@@ -74,35 +58,24 @@ export class Simulation {
     body.dy = length > 1 ? dy / length : dy;
   }
 
-  /** Advances by `seconds`; returns whether any score changed. */
-  step(seconds: number): boolean {
-    for (const body of this.bodies.values()) {
+  /**
+   * Advances by `seconds`: a body touching a coin scores, and the coin drops elsewhere. Returns
+   * whether anyone scored.
+   */
+  step(bodies: Iterable<Body>, coins: Iterable<Spot>, seconds: number): boolean {
+    let scored = false;
+    for (const body of bodies) {
       body.x = clamp(body.x + body.dx * SPEED * seconds, PLAYER_RADIUS, ARENA.width - PLAYER_RADIUS);
       body.y = clamp(body.y + body.dy * SPEED * seconds, PLAYER_RADIUS, ARENA.height - PLAYER_RADIUS);
-      for (const coin of this.coins) {
+      for (const coin of coins) {
         if (Math.hypot(coin.x - body.x, coin.y - body.y) < PLAYER_RADIUS + COIN_RADIUS) {
           body.score++;
-          this.#place(coin, COIN_RADIUS);
-          this.#scoresChanged = true;
+          this.drop(coin);
+          scored = true;
         }
       }
     }
-    const changed = this.#scoresChanged;
-    this.#scoresChanged = false;
-    return changed;
-  }
-
-  #nextSpawn(): { x: number; y: number } {
-    const angle = Math.PI + ((this.#spawned++ % SPAWN_SLOTS) * 2 * Math.PI) / SPAWN_SLOTS;
-    return {
-      x: Math.round(ARENA.width / 2 + SPAWN_RADII.x * Math.cos(angle)),
-      y: Math.round(ARENA.height / 2 + SPAWN_RADII.y * Math.sin(angle)),
-    };
-  }
-
-  #place(spot: Spot, radius: number): void {
-    spot.x = radius + this.random() * (ARENA.width - 2 * radius);
-    spot.y = radius + this.random() * (ARENA.height - 2 * radius);
+    return scored;
   }
 }
 

@@ -52,7 +52,7 @@ export async function startDedicatedHost(options: DedicatedHostOptions) {
   });
   lobby.events.on("allPlayersLoaded", () => arena.startSimulation(lobby.players.values()));
   arena.onScores = () => {
-    const best = Math.max(0, ...arena.scores.values());
+    const best = Math.max(0, ...arena.players.map((player) => player.score));
     if (playing && best >= winningScore) arena.rpc("backToLobby");
   };
   arena.onBackToLobby = () => {
