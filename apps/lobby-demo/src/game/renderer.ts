@@ -1,3 +1,4 @@
+import { Color } from "starwire";
 import type { Coin } from "./coin.js";
 import type { Player } from "./player.js";
 import { ARENA, COIN_RADIUS, PLAYER_RADIUS } from "./simulation.js";
@@ -32,7 +33,8 @@ export function drawArena(
   context.font = "14px system-ui, sans-serif";
   context.textAlign = "center";
   for (const player of players) {
-    context.fillStyle = player.color.toHtml();
+    // Replicated values are written as they arrive, unchecked: a bad colour must not stop the frame loop.
+    context.fillStyle = player.color instanceof Color ? player.color.toHtml() : WALL;
     context.beginPath();
     context.arc(player.x, player.y, PLAYER_RADIUS, 0, Math.PI * 2);
     context.fill();
