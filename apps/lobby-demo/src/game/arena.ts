@@ -4,7 +4,11 @@ import { Coin } from "./coin.js";
 import { Player } from "./player.js";
 import { COINS, Simulation } from "./simulation.js";
 
-const STEP_MS = 1000 / 30;
+/**
+ * Twice the network tick rate: a tick sends the positions of the last step, which is then at most
+ * 1/60 s older than the tick it is stamped with (the step timer does not run in phase with ticks).
+ */
+const STEP_MS = 1000 / 60;
 
 /**
  * The game node, "/root/arena" on every peer. The host is the authority of the world: it adds
