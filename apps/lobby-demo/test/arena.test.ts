@@ -60,11 +60,18 @@ function entrant(id: number, name: string, color: Color): LobbyPlayer<PlayerInfo
   return { id, info: { name, color }, ready: true };
 }
 
-/** What a peer's arena holds: players by id (name, colour, score, position) and coin spots. */
+/**
+ * What a peer's arena holds: players by id (name, colour, score, position to the synchronized
+ * precision of 0.1, which quantizes it on the wire) and coin spots (sent as they are).
+ */
 function world(arena: Arena) {
+  const tenths = (value: number) => Math.round(value * 10);
   return {
     players: Object.fromEntries(
-      arena.players.map((p) => [p.peerId, [p.displayName, p.color.toHtml(), p.score, p.x, p.y]]),
+      arena.players.map((p) => [
+        p.peerId,
+        [p.displayName, p.color.toHtml(), p.score, tenths(p.x), tenths(p.y)],
+      ]),
     ),
     coins: arena.coins.map((coin) => [coin.name, coin.x, coin.y]),
   };
