@@ -982,9 +982,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * spawner; a DESPAWN: its node id; SYNC and DELTA: their entries), or null when the packet does
  * not parse (any first byte of the EXTENDED family it does not know included).
  */
-export function parseReplication(
-  bytes: Uint8Array,
-): {
+export function parseReplication(bytes: Uint8Array): {
   kind: "spawn" | "despawn" | "sync" | "delta" | "ack";
   refs: ReplicationRef[];
   sync?: SyncHeader;
