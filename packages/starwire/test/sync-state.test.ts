@@ -291,6 +291,40 @@ describe("SYNC through the state codec", () => {
     expect(game.rejections).toEqual([]);
   });
 
+  it("rejects a SYNC from a peer that is not (or no longer) the authority, and stops interpolating for a new authority", async () => {
+    class Glider extends NetNode {
+      x = 0;
+      readonly sync = new MultiplayerSynchronizer("sync");
+      constructor() {
+        super("glider");
+        this.sync.replicationConfig = { x: { replicate: "always", precision: 0.01, interpolate: true } };
+        this.addChild(this.sync);
+      }
+    }
+    const game = await replicatedGame(2);
+    const gliders = game.apis.map((api) => api.root.addChild(new Glider()));
+    const two = game.joined[0]!.id;
+    for (const glider of gliders) glider.sync.setMultiplayerAuthority(two);
+    for (let i = 1; i <= 10; i++) {
+      gliders[1]!.x = i;
+      await game.tick();
+    }
+    await game.tick(10);
+    expect(gliders.map((glider) => glider.x)).toEqual([10, 10, 10]);
+    expect(gliders[0]!.sync.interpolationStats).not.toBeNull();
+    // The host takes it back everywhere but on client 2, which goes on sending.
+    gliders[0]!.sync.setMultiplayerAuthority(1);
+    gliders[2]!.sync.setMultiplayerAuthority(1);
+    gliders[0]!.x = 50; // the host's own value now: no interpolation may overwrite it
+    gliders[1]!.x = 11;
+    await game.tick(3);
+    expect(gliders[0]!.x).toBe(50);
+    expect(gliders[0]!.sync.interpolationStats).toBeNull();
+    expect(gliders[2]!.x).toBe(50);
+    expect(game.rejectedAt[0]!.map((r) => r.reason)).toContain("forbidden");
+    expect(game.rejectedAt[0]!.every((r) => r.reason === "forbidden" && r.from === two)).toBe(true);
+  });
+
   it("interpolates through a synchronizer under seeded jitter and loss: no backward step, no stall, the final value reached", async () => {
     class Glider extends NetNode {
       x = 0;

@@ -198,7 +198,12 @@ export class SyncReceiver {
   sample(): void {
     if (this.#interpolations.size === 0) return;
     const now = this.clock.now();
-    for (const [sync, { interpolation }] of this.#interpolations) {
+    for (const [sync, { from, interpolation }] of this.#interpolations) {
+      // Its authority changed (this peer may now own it): what came from the old one is void.
+      if (sync.getMultiplayerAuthority() !== from) {
+        this.#interpolations.delete(sync);
+        continue;
+      }
       const root = sync.rootNode;
       if (root) interpolation.sample(root, now);
     }
