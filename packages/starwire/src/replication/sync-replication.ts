@@ -147,8 +147,9 @@ export class SyncReplication {
       return;
     }
     for (const group of groups) {
-      // One send reaches everyone when the group is everyone (one relayed copy for a client).
-      const everyone = group.peers.length === peers.length;
+      // One send reaches everyone when the group is everyone (one relayed copy for a client);
+      // a group of one goes straight to it (no relay header for a client's SYNC to the host).
+      const everyone = group.peers.length === peers.length && group.peers.length > 1;
       for (const packet of group.packets) {
         if (everyone) context.send(packet, 0, "unreliable");
         else for (const peer of group.peers) context.send(packet, peer, "unreliable");
