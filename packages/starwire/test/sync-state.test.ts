@@ -241,12 +241,16 @@ describe("SYNC through the state codec", () => {
     await game.tick(4);
     const copies = () => worlds[1]!.players.children as Player[];
     expect(copies().map((p) => p.name)).toEqual(["a", "b", "c"]);
+    // d arrives (its spawn confirms its synchronizer's id) but none of its states yet.
+    const d = worlds[0]!.players.addChild(new Player("d"));
+    await flush();
     let hold = true;
     const held = conditionSyncs(game.host.peer, () => (hold ? 1_000_000 : 0));
-    for (const player of players) player.x = 42;
-    await game.tick(); // the SYNC naming a, b and c is held back
+    for (const player of [...players, d]) player.x = 42;
+    await game.tick(); // the SYNC naming a, b, c and d is held back
     expect(held.held.length).toBeGreaterThan(0);
-    worlds[0]!.players.removeChild(players[1]!); // its DESPAWN is not
+    worlds[0]!.players.removeChild(players[1]!); // their DESPAWNs are not
+    worlds[0]!.players.removeChild(d);
     await flush();
     expect(copies().map((p) => p.name)).toEqual(["a", "c"]);
     hold = false;

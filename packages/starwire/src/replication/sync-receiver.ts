@@ -11,7 +11,7 @@ import {
   type SyncRejectReason,
   stateValues,
 } from "./state-codec.js";
-import { ReceivedStates } from "./state-history.js";
+import { DEFAULT_HISTORY_TICKS, ReceivedStates } from "./state-history.js";
 import { SyncInterpolation } from "./sync-interpolation.js";
 import { syncSpecsOf } from "./sync-specs.js";
 import { MultiplayerSynchronizer } from "./synchronizer.js";
@@ -32,8 +32,10 @@ const REASONS: Record<SyncRejectReason, Rejection["reason"]> = {
 /** The specs of a synchronizer that left the tree, kept while packets naming it may be under way. */
 interface Grave {
   readonly specs: readonly PropertySpec[];
-  /** Dropped once the sender's newest tick passed this. */
+  /** Dropped once the host tick passed this. */
   readonly until: number;
+  /** The senders' ids it had, forgotten from their histories with the grave. */
+  readonly ids: readonly (readonly [from: number, id: number])[];
 }
 
 interface Applied {
@@ -44,6 +46,9 @@ interface Applied {
 
 const NOTHING = () => {};
 
+/** How long (host ticks) a removed synchronizer's specs are kept: two history windows. */
+const GRAVE_TICKS = 2 * DEFAULT_HISTORY_TICKS;
+
 /**
  * The receiving half of SYNC (WIRE.md, "Scene replication: SYNC"): decodes each sender's packets
  * against the ticks it holds from that sender, applies the states (interpolated properties go to
@@ -52,15 +57,17 @@ const NOTHING = () => {};
  *
  * The despawn race: a DESPAWN (reliable) may overtake a SYNC (unreliable) that names one of the
  * despawned node's synchronizers, and since entries carry no length the rest of that packet would
- * be unreadable. So a removed synchronizer's specs stay here (a "grave") until no packet naming it
- * can still be decoded: until the sender's newest tick is 2 history windows past the host tick at
- * the removal (older packets are dropped before decoding); its entries are then read and skipped.
+ * be unreadable. So a removed synchronizer's specs stay here (a "grave", by its path) for
+ * GRAVE_TICKS: two history windows, while a packet naming it is not yet older than what a
+ * receiver drops before decoding (its sender's newest tick minus the window); its entries are
+ * read and skipped.
  */
 export class SyncReceiver {
   readonly #received = new Map<number, ReceivedStates>();
   /** Per sender, the live synchronizer each sync id named. */
   readonly #byId = new Map<number, Map<number, MultiplayerSynchronizer>>();
-  readonly #graves = new Map<number, Map<number, Grave>>();
+  /** By the path the synchronizer had (what a sender's id leads to). */
+  readonly #graves = new Map<string, Grave>();
   readonly #applied = new Map<MultiplayerSynchronizer, Map<number, Applied>>();
   readonly #interpolations = new Map<
     MultiplayerSynchronizer,
@@ -97,7 +104,7 @@ export class SyncReceiver {
           resolved.set(id, node);
           return syncSpecsOf(node).specs;
         }
-        const grave = this.#graves.get(from)?.get(id);
+        const grave = path === undefined ? undefined : this.#graves.get(path);
         if (grave) {
           resolved.set(id, null);
           return grave.specs;
@@ -122,7 +129,6 @@ export class SyncReceiver {
     }
     return () => {
       const history = getOrCreate(this.#received, from, () => new ReceivedStates());
-      this.#expireGraves(from, history);
       const complete = history.apply(sync);
       const ids = getOrCreate(this.#byId, from, () => new Map<number, MultiplayerSynchronizer>());
       for (const entry of sync.entries) {
@@ -216,28 +222,33 @@ export class SyncReceiver {
 
   /** On a network tick: the acknowledgements owed. */
   sendAcks(): void {
+    this.#expireGraves();
     for (const [from, tick] of this.#toAck) this.context.send(encodeSyncAck(tick), from, "unreliable");
     this.#toAck.clear();
   }
 
-  /** A synchronizer left the tree: its ids become graves (see the class comment). */
+  /**
+   * A synchronizer left the tree: its specs stay, by its path, for packets that may still name it
+   * (see the class comment), whether or not a state of it arrived yet.
+   */
   remove(sync: MultiplayerSynchronizer): void {
     this.#applied.delete(sync);
     this.#interpolations.delete(sync);
-    const hostTick = Math.floor((this.clock.now() * this.tickRate()) / 1000);
-    for (const [from, ids] of this.#byId) {
-      for (const [id, node] of ids) {
+    const ids: [number, number][] = [];
+    for (const [from, byId] of this.#byId) {
+      for (const [id, node] of byId) {
         if (node !== sync) continue;
-        ids.delete(id);
-        const history = this.#received.get(from);
-        const size = history?.size ?? 0;
-        const until = Math.max(history?.newest ?? -1, hostTick) + 2 * size;
-        getOrCreate(this.#graves, from, () => new Map<number, Grave>()).set(id, {
-          specs: syncSpecsOf(sync).specs,
-          until,
-        });
+        byId.delete(id);
+        ids.push([from, id]);
       }
     }
+    // Only a receiver decodes packets naming it.
+    if (sync.properties.length === 0 || sync.getMultiplayerAuthority() === this.context.host.uniqueId) return;
+    this.#graves.set(sync.getPath(), {
+      specs: syncSpecsOf(sync).specs,
+      until: this.#hostTick() + GRAVE_TICKS,
+      ids,
+    });
   }
 
   /** The authority of `sync` changed: what came from the old one no longer applies. */
@@ -245,20 +256,25 @@ export class SyncReceiver {
     this.#interpolations.delete(sync);
   }
 
-  #expireGraves(from: number, history: ReceivedStates): void {
-    const graves = this.#graves.get(from);
-    if (!graves) return;
-    for (const [id, grave] of graves) {
-      if (history.newest <= grave.until) continue;
-      graves.delete(id);
-      if (!this.#byId.get(from)?.has(id)) history.forget(id);
+  #hostTick(): number {
+    return Math.floor((this.clock.now() * this.tickRate()) / 1000);
+  }
+
+  #expireGraves(): void {
+    if (this.#graves.size === 0) return;
+    const now = this.#hostTick();
+    for (const [path, grave] of this.#graves) {
+      if (now <= grave.until) continue;
+      this.#graves.delete(path);
+      for (const [from, id] of grave.ids) {
+        if (!this.#byId.get(from)?.has(id)) this.#received.get(from)?.forget(id);
+      }
     }
   }
 
   peerRemoved(id: number): void {
     this.#received.delete(id);
     this.#byId.delete(id);
-    this.#graves.delete(id);
     this.#toAck.delete(id);
     for (const ticks of this.#applied.values()) ticks.delete(id);
     for (const [sync, { from }] of this.#interpolations) if (from === id) this.#interpolations.delete(sync);
