@@ -7,6 +7,7 @@ import { MultiplayerSynchronizer, NetNode, Vector2 } from "../src/common.js";
 import { sceneReplicationOf } from "../src/replication/scene-replication.js";
 import { MAX_SYNC_PACKET_BYTES, readSyncHeader } from "../src/replication/state-codec.js";
 import { Extended, extendedHead } from "../src/wire/commands.js";
+import { decodeSyncAck } from "../src/wire/sync-packet.js";
 import { buildWorld, flush, Player, recordSends, replicatedGame } from "./replication-helpers.js";
 
 const SYNC = extendedHead(Extended.SYNC);
@@ -138,7 +139,8 @@ describe("SYNC through the state codec", () => {
     const game = await replicatedGame(3);
     const movers = game.apis.map((api) => [0, 1, 2].map((i) => api.root.addChild(new Mover(`m${i}`))));
     const [two, three, four] = game.joined.map((client) => client.id) as [number, number, number];
-    movers[0]![1]!.sync.addVisibilityFilter((peer) => peer !== four);
+    let hidden = true;
+    movers[0]![1]!.sync.addVisibilityFilter((peer) => !(hidden && peer === four));
     const sent = recordSends(game.host.peer);
     for (let i = 0; i < 8; i++) {
       for (const mover of movers[0]!) mover.position = new Vector2(mover.position.x + 1, i);
@@ -150,6 +152,27 @@ describe("SYNC through the state codec", () => {
     expect(movers[3]![1]!.position.x).toBe(0);
     expect(movers[3]![2]!.position.x).toBe(8);
     expect(movers[1]![1]!.position.x).toBe(8);
+    // Once it sees the same synchronizers again (absolute states for it first), it rejoins the
+    // others' group: one encoding for the three.
+    hidden = false;
+    // Peer 4 acknowledges only even ticks: alone, its baseline would differ from the others'.
+    const peer4 = game.joined[2]!.peer as unknown as {
+      send: (to: number, bytes: Uint8Array, ...rest: unknown[]) => void;
+    };
+    const send4 = peer4.send.bind(peer4);
+    peer4.send = (to, bytes, ...rest) => {
+      const tick = bytes[0] === SYNC_ACK ? decodeSyncAck(bytes) : null;
+      if (typeof tick === "number" && tick % 2 === 1) return;
+      send4(to, bytes, ...rest);
+    };
+    for (let i = 0; i < 8; i++) {
+      for (const mover of movers[0]!) mover.position = new Vector2(mover.position.x + 1, i);
+      await game.tick();
+    }
+    expect(movers[3]![1]!.position.x).toBe(16);
+    expect([...last(four)]).toEqual([...last(two)]);
+    expect([...last(three)]).toEqual([...last(two)]);
+    expect(readSyncHeader(last(four))!.baselineTick).not.toBeNull();
     expect(game.rejections).toEqual([]);
   });
 

@@ -62,8 +62,19 @@ export class SyncSender {
     }
     const groups: SyncGroup[] = [];
     for (const { entries, peers } of bySet.values()) {
+      // Peers split by baseline usually hold the same states after this tick (every due state
+      // is now the same captured one): recorded as one map, they share a baseline again and
+      // become one group on a later tick (a newly visible peer rejoins the others).
+      const recorded: Map<number, EntityState>[] = [];
       for (const [baseline, members] of this.#byBaseline(peers, tick)) {
-        groups.push(this.#encodeGroup(tick, baseline, members, entries, maxPacketBytes));
+        const { packets, held } = this.#encodeGroup(tick, baseline, members, entries, maxPacketBytes);
+        let states = recorded.find((other) => sameStates(other, held));
+        if (!states) {
+          states = held;
+          recorded.push(held);
+        }
+        this.#sent.record(tick, members, states);
+        groups.push({ peers: members, packets });
       }
     }
     return groups;
@@ -75,7 +86,7 @@ export class SyncSender {
     peers: readonly number[],
     due: readonly DueState[],
     maxPacketBytes: number,
-  ): SyncGroup {
+  ): { packets: Uint8Array[]; held: Map<number, EntityState> } {
     const entries: SyncEntry[] = due.map(({ id, specs, state }) => ({
       id,
       specs,
@@ -89,8 +100,7 @@ export class SyncSender {
       for (const [id, state] of baseline.states) if (this.#since.has(id)) held.set(id, state);
     }
     for (const entry of due) held.set(entry.id, entry.state);
-    this.#sent.record(tick, peers, held);
-    return { peers, packets };
+    return { packets, held };
   }
 
   /** Whether every peer of a group had `id` at `tick` as it is now (not from before a restart). */
@@ -140,4 +150,11 @@ export class SyncSender {
     this.#sent.clear();
     this.#since.clear();
   }
+}
+
+/** Same synchronizers with the same state objects (states are shared, never copied). */
+function sameStates(a: ReadonlyMap<number, EntityState>, b: ReadonlyMap<number, EntityState>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, state] of a) if (b.get(id) !== state) return false;
+  return true;
 }
