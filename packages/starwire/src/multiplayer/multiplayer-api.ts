@@ -601,6 +601,16 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       peers: () => this.#peers,
       send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
       reject: (rejection) => this.#onRejected(rejection),
+      // Read when used: the clock and the tick are built after this subsystem.
+      clock: {
+        now: () => api.clock.now(),
+        get synchronized() {
+          return api.clock.synchronized;
+        },
+      },
+      get tickRate() {
+        return api.tickRate;
+      },
     });
   }
 }
