@@ -363,4 +363,45 @@ describe("MultiplayerSynchronizer", () => {
     ]);
     expect(game.apis[0]!.rejectionCount(attacker.id)).toBe(4);
   });
+  it("rejects state from the authority that would change a member's kind (a string into a number, a number into a string)", async () => {
+    const game = await replicatedGame(2);
+    const balls = game.apis.map((api) => api.root.addChild(new Ball()));
+    const owner = game.joined[0]!;
+    for (const ball of balls) ball.sync.setMultiplayerAuthority(owner.id);
+    await game.tick(2);
+    // An honest delta first, which teaches the host the synchronizer's id.
+    owner.peer.send(
+      1,
+      encodeDelta({
+        tick: 1,
+        entries: [{ ref: { id: 0, path: "/root/ball/sync" }, state: encodeSyncValues([[1, "blue"]]) }],
+      }),
+      "reliable",
+      0,
+    );
+    await game.tick(2);
+    expect(balls[0]!.color).toBe("blue");
+    const [stringX] = encodeSync({
+      tick: 1_000_000,
+      baselineTick: null,
+      entries: [{ id: 0, specs: [{}], state: captureState([{}], ["666"]), baseline: null }],
+    });
+    owner.peer.send(1, stringX!, "unreliable", 0);
+    owner.peer.send(
+      1,
+      encodeDelta({
+        tick: 1_000_001,
+        entries: [{ ref: { id: 0, path: null }, state: encodeSyncValues([[1, 7]]) }],
+      }),
+      "reliable",
+      0,
+    );
+    await game.tick(2);
+    expect([balls[0]!.x, balls[0]!.color]).toEqual([0, "blue"]);
+    expect(game.rejectedAt[0]!.map((r) => [r.reason, r.message])).toEqual([
+      ["invalid_arguments", "/root/ball/sync: x would change its kind"],
+      ["invalid_arguments", "/root/ball/sync: color would change its kind"],
+    ]);
+    expect(game.apis[0]!.rejectionCount(owner.id)).toBe(2);
+  });
 });

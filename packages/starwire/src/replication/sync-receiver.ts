@@ -1,7 +1,7 @@
 import type { Rejection } from "../multiplayer/rejection.js";
 import { getOrCreate } from "../util/memo.js";
 import { encodeSyncAck } from "../wire/sync-packet.js";
-import { writeProperty } from "./replication-config.js";
+import { kindMismatch, writeProperty } from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
 import {
   decodeSync,
@@ -125,6 +125,20 @@ export class SyncReceiver {
         const path = node.getPath();
         const message = `${path} is synchronized by its authority ${node.getMultiplayerAuthority()}, not ${from}`;
         return context.rejected(from, "forbidden", message, path);
+      }
+      const root = node?.rootNode;
+      if (node && root) {
+        const { always, specs } = syncSpecsOf(node);
+        const mismatch = kindMismatch(root, always, stateValues(specs, entry.state).entries());
+        if (mismatch) {
+          const path = node.getPath();
+          return context.rejected(
+            from,
+            "invalid_arguments",
+            `${path}: ${mismatch.key} would change its kind`,
+            path,
+          );
+        }
       }
     }
     return () => {

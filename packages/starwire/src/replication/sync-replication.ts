@@ -4,7 +4,14 @@ import { getOrCreate } from "../util/memo.js";
 import { RELAY_HEADER_BYTES } from "../wire/commands.js";
 import type { NodeRef } from "../wire/replication-io.js";
 import { decodeDelta, decodeSyncAck, encodeDelta } from "../wire/sync-packet.js";
-import { readProperty, type SyncProperty, sameValue, snapshot, writeProperty } from "./replication-config.js";
+import {
+  kindMismatch,
+  readProperty,
+  type SyncProperty,
+  sameValue,
+  snapshot,
+  writeProperty,
+} from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
 import { captureState, MAX_SYNC_PACKET_BYTES } from "./state-codec.js";
 import { INTERVAL_SLACK_MS, type ReceiverClock, SyncReceiver } from "./sync-receiver.js";
@@ -314,6 +321,16 @@ export class SyncReplication {
         from,
         "forbidden",
         `${path}: state sets a property that is not "${kind}"`,
+        path,
+      );
+    }
+    const root = node.rootNode;
+    const mismatch = root && kindMismatch(root, node.properties, values);
+    if (mismatch) {
+      return context.rejected(
+        from,
+        "invalid_arguments",
+        `${path}: ${mismatch.key} would change its kind`,
         path,
       );
     }
