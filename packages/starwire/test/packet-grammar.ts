@@ -12,8 +12,10 @@ import {
   CLASSES,
   COMMAND,
   digestOf,
+  encodeAnnounce,
   encodeCall,
   encodeConfirm,
+  encodePathId,
   encodeRelay,
   FORBIDDEN_KEYS,
   ModelExt,
@@ -457,7 +459,7 @@ export interface CallIntent {
 
 const cacheIds = fc.oneof(
   { arbitrary: fc.nat(3), weight: 8 },
-  { arbitrary: fc.constantFrom(127, 128, 4095, 2 ** 32 - 1), weight: 1 },
+  { arbitrary: fc.constantFrom(127, 128, 4095, 4096, 2 ** 32 - 1), weight: 1 },
   { arbitrary: fc.nat(), weight: 1 },
 );
 
@@ -514,15 +516,27 @@ export const envelope = fc.oneof(
 export const wrap = (target: number | null, packet: Uint8Array) =>
   target === null ? packet : encodeRelay(target, packet);
 
+/** PATH_ANNOUNCE, PATH_FORGET and PATH_FORGOTTEN, for paths the game has or not, right or wrong digests. */
+const pathPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc
+    .record({ at: fc.constantFrom(...PATHS), id: cacheIds, wrongDigest: fc.nat(6) })
+    .map(({ at: [path, cls], id, wrongDigest }) =>
+      encodeAnnounce(id, path, wrongDigest === 0 ? digestOf(cls) ^ 1 : digestOf(cls)),
+    ),
+  cacheIds.map((id) => encodePathId("forget", id)),
+  cacheIds.map((id) => encodePathId("forgotten", id)),
+);
+
 /** Packets other than calls: confirmations, raw bytes, unknown commands, flag bits where they do not belong. */
 const otherPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
+  pathPacket,
   cacheIds.map(encodeConfirm),
   fc
     .tuple(fc.nat(3), fc.uint8Array({ minLength: 1, maxLength: 2 }))
     .map(([id, extra]) => Uint8Array.from([...encodeConfirm(id), ...extra])),
   fc.uint8Array({ maxLength: 8 }).map((payload) => Uint8Array.from([COMMAND.RAW, ...payload])),
   fc
-    .tuple(fc.constantFrom(5, 6, 7, 0x0d), fc.uint8Array({ maxLength: 6 }))
+    .tuple(fc.constantFrom(5, 6, 7, 0x0d, 0x3f, 0x47, 0x4f, 0x57), fc.uint8Array({ maxLength: 6 }))
     .map(([command, rest]) => Uint8Array.from([command, ...rest])),
   fc
     .tuple(fc.constantFrom(COMMAND.CONFIRM_PATH, COMMAND.RAW), fc.integer({ min: 1, max: 15 }), fc.nat(3))
@@ -636,6 +650,53 @@ const reannouncement: fc.Arbitrary<Step[]> = fc.nat(2).chain((id) => {
     attackerStep(callIntent(fc.constant(inline), fc.constant(id)).map(asCall), unmutated);
   return fc.tuple(call(true), call(false), call(true), call(false));
 });
+/**
+ * One id through a whole recycling as a sender would do it, honestly or not: taught (by an
+ * announcement or a call), used, forgotten, taught again (often for another path, sometimes
+ * before the forget), used again; reliably mostly, so the receivers' tables follow.
+ */
+const recycling: fc.Arbitrary<Step[]> = fc
+  .record({
+    id: fc.nat(2),
+    target: fc.constantFrom<number | null>(null, null, 0, 3, 4, -3),
+    first: fc.constantFrom(...PATHS),
+    second: fc.constantFrom(...PATHS),
+    byCall: fc.boolean(),
+    forgetFirst: fc.nat(5),
+    transfers: fc.array(fc.constantFrom<Transfer>("reliable", "reliable", "reliable", "unreliable"), {
+      minLength: 4,
+      maxLength: 4,
+    }),
+  })
+  .chain(({ id, target, first, second, byCall, forgetFirst, transfers }) => {
+    const send = (packet: Uint8Array, at: number): Step => ({
+      kind: "attacker",
+      bytes: wrap(target, packet),
+      transfer: transfers[at]!,
+      relayed: target !== null,
+    });
+    const use = (cached: boolean) =>
+      callIntent(fc.constant(!cached), fc.constant(id)).map(
+        (intent): Step => ({
+          kind: "attacker",
+          bytes: wrap(target, encodeCall(intent.header, encodeArgs(intent.args))),
+          transfer: "reliable",
+          relayed: target !== null,
+          intent,
+        }),
+      );
+    const teach = ([path, cls]: [string, NodeClass], at: number) =>
+      byCall ? use(false) : fc.constant(send(encodeAnnounce(id, path, digestOf(cls)), at));
+    const forget = send(encodePathId("forget", id), 1);
+    return fc
+      .tuple(teach(first, 0), use(true), teach(second, 2), use(true))
+      .map(([taught, used, again, usedAgain]) =>
+        forgetFirst === 0
+          ? [taught, used, again, forget, usedAgain]
+          : [taught, used, forget, again, usedAgain, ...(forgetFirst === 1 ? [forget] : [])],
+      );
+  });
+
 const honestStep: fc.Arbitrary<Step> = fc.oneof(
   fc.stringMatching(/^[a-z]{0,8}$/).map((text): Step => ({ kind: "announce", text })),
   fc.nat(127).map((n): Step => ({ kind: "clientStep", n })),
@@ -648,6 +709,7 @@ export const grammarSession: fc.Arbitrary<Step[]> = fc
       { arbitrary: grammarPacket.map((step) => [step]), weight: 12 },
       { arbitrary: honestStep.map((step) => [step]), weight: 2 },
       { arbitrary: reannouncement, weight: 1 },
+      { arbitrary: recycling, weight: 1 },
     ),
     { minLength: 1, maxLength: 6 },
   )

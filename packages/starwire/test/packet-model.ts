@@ -26,7 +26,8 @@ import { Vector3 } from "../src/math/vector3.js";
 export const HOST = 1;
 export const ATTACKER = 2;
 /** The honest clients are 3 (which sends calls of its own, `clientSteps`) and 4 (which only receives). */
-export const MAX_PATHS_PER_SENDER = 4096; // SECURITY.md: "node paths a sender may announce: 4096 per sender"
+/** WIRE.md, "Path ids": ids are below 4096; an id at or above it is malformed wherever it appears. */
+export const MAX_PATHS_PER_SENDER = 4096;
 const MAX_DEPTH = 64; // WIRE.md: "nesting deeper than 64 … make[s] the whole packet invalid"
 
 // ---------------------------------------------------------------------------------------------
@@ -218,6 +219,44 @@ export function encodeCall(call: CallHeader, args: Uint8Array): Uint8Array {
 export const encodeRelay = (peer: number, packet: Uint8Array) =>
   Uint8Array.from([COMMAND.SYS, 2, ...int32le(peer), ...packet]);
 export const encodeConfirm = (cacheId: number) => Uint8Array.from([COMMAND.CONFIRM_PATH, ...varint(cacheId)]);
+
+/** WIRE.md, "Path ids": the first bytes of PATH_ANNOUNCE, PATH_FORGET and PATH_FORGOTTEN (extended 7, 8, 9). */
+export const PATH_HEAD = { announce: 0x3f, forget: 0x47, forgotten: 0x4f } as const;
+export type PathKind = keyof typeof PATH_HEAD;
+export const encodeAnnounce = (id: number, path: string, digest: number) => {
+  const bytes = new TextEncoder().encode(path);
+  return Uint8Array.from([
+    PATH_HEAD.announce,
+    ...varint(id),
+    ...varint(bytes.length),
+    ...bytes,
+    digest >> 8,
+    digest & 0xff,
+  ]);
+};
+export const encodePathId = (kind: "forget" | "forgotten", id: number) =>
+  Uint8Array.from([PATH_HEAD[kind], ...varint(id)]);
+
+type PathPacket =
+  | { kind: "announce"; id: number; path: string; digest: number }
+  | { kind: "forget" | "forgotten"; id: number };
+
+/** Reads a path cache packet, or null when malformed (an id, then for an announcement a path and digest, then nothing). */
+export function parsePathPacket(bytes: Uint8Array): PathPacket | null {
+  const kind = (Object.keys(PATH_HEAD) as PathKind[]).find((k) => PATH_HEAD[k] === bytes[0]);
+  const id = kind && readVarint(bytes, 1);
+  if (!kind || !id) return null;
+  if (kind !== "announce") return id[1] === bytes.length ? { kind, id: id[0] } : null;
+  const length = readVarint(bytes, id[1]);
+  if (!length || length[0] > 1024 || length[1] + length[0] + 2 !== bytes.length) return null;
+  try {
+    const path = strictUtf8.decode(bytes.subarray(length[1], length[1] + length[0]));
+    const at = length[1] + length[0];
+    return { kind, id: id[0], path, digest: (bytes[at]! << 8) | bytes[at + 1]! };
+  } catch {
+    return null;
+  }
+}
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 /** Strings in arguments keep a leading byte-order mark (msgpack does not strip it). */
@@ -544,8 +583,14 @@ interface Message {
 /** What the test game's peers do, according to the documents. */
 export class StarModel {
   readonly #trees = new Map([1, 3, 4].map((peer) => [peer, treeOf(peer)]));
-  /** receiver → sender → cache id → path */
-  readonly #incoming = new Map<number, Map<number, Map<number, string>>>();
+  /**
+   * receiver → sender → cache id → what the receiver holds: a path, "refused" (taught, but its
+   * node was missing or different) or "forgotten" (the sender released it).
+   */
+  readonly #incoming = new Map<
+    number,
+    Map<number, Map<number, string | typeof REFUSED | typeof FORGOTTEN>>
+  >();
   /** An honest peer's own cache ids, and who confirmed which. */
   readonly #outgoing = new Map<number, string[]>([
     [HOST, ["/root/arena"]],
@@ -566,7 +611,9 @@ export class StarModel {
   /** `limits` null: the host's rate limits are far out of reach. */
   constructor(readonly limits: ModelLimits | null) {
     // The setup every test game runs: the host announced /root/arena to everyone (3 and 4 confirmed),
-    // client 3 announced /root/arena/pawn3 (the host and 4 confirmed). The hostile client confirmed nothing.
+    // client 3 announced /root/arena/pawn3 with a PATH_ANNOUNCE to everyone, as its calls are relayed
+    // (the host and 4 confirmed). The hostile client confirmed nothing. Both honest senders have
+    // taught every peer their id, so they never announce again in a session.
     this.#table(this.#incoming, 3, HOST).set(0, "/root/arena");
     this.#table(this.#incoming, 4, HOST).set(0, "/root/arena");
     this.#table(this.#incoming, HOST, 3).set(0, "/root/arena/pawn3");
@@ -605,6 +652,7 @@ export class StarModel {
     return this.#run();
   }
 
+  /** An honest peer's call, inline until every peer confirmed (both honest senders taught everyone in the setup). */
   #honestCall(sender: number, path: string, name: string, args: number[]): Uint8Array {
     const node = this.#trees.get(sender)!.get(path)!;
     const cacheId = this.#outgoing.get(sender)!.indexOf(path);
@@ -625,7 +673,7 @@ export class StarModel {
       const { from, to, bytes, transfer } = message;
       if (to === ATTACKER) this.#lines.push(`2 gets ${transfer} ${hex(bytes)}`);
       else if (to === HOST) this.#hostReceives(from, bytes, transfer);
-      else this.#clientReceives(to, bytes);
+      else this.#clientReceives(to, bytes, transfer);
     }
     const lines = this.#lines.sort();
     this.#lines = [];
@@ -649,9 +697,13 @@ export class StarModel {
     return null;
   }
 
-  /** WIRE.md: bits 4–7 must be 0; bit 3 is RPC's and RSET's flag, 0 for the other commands. */
+  /**
+   * WIRE.md: bits 4–7 must be 0; bit 3 is RPC's and RSET's flag, 0 for the other commands. Command
+   * 7's bits 3–7 name an extended command instead: the path cache's are known, any other is malformed.
+   */
   #flagBits(bytes: Uint8Array): boolean {
     const command = bytes[0]! & 7;
+    if (command === 7) return !Object.values(PATH_HEAD).includes(bytes[0] as 0x3f);
     const call = command === COMMAND.RPC || command === COMMAND.RSET;
     return (bytes[0]! & (call ? 0xf0 : 0xf8)) !== 0;
   }
@@ -678,7 +730,7 @@ export class StarModel {
   #hostReceives(from: number, bytes: Uint8Array, transfer: string): void {
     if (!this.#allow(from, bytes.length)) return void this.#reject(HOST, from, "rate_limited");
     if (bytes.length === 0) return void this.#reject(HOST, from, "malformed");
-    if ((bytes[0]! & 7) !== COMMAND.SYS) return this.#check(HOST, from, bytes)?.();
+    if ((bytes[0]! & 7) !== COMMAND.SYS) return this.#check(HOST, from, bytes, transfer, false)?.();
     if (this.#flagBits(bytes)) return void this.#reject(HOST, from, "malformed");
     const sub = bytes[1];
     if (sub === 3) {
@@ -707,7 +759,7 @@ export class StarModel {
   #relay(from: number, target: number, packet: Uint8Array, transfer: string): void {
     const clients = this.peers.get(HOST)!;
     if (target > 1 && !clients.includes(target)) return void this.#reject(HOST, from, "unknown_target");
-    const run = this.#check(HOST, from, packet);
+    const run = this.#check(HOST, from, packet, transfer, true);
     if (!run) return;
     if (target === HOST || target === 0 || (target < 0 && target !== -HOST)) run();
     if (target === HOST) return;
@@ -721,19 +773,74 @@ export class StarModel {
     for (const id of recipients) this.#queue.push({ from: HOST, to: id, bytes: stamped, transfer });
   }
 
-  #clientReceives(at: number, bytes: Uint8Array): void {
+  #clientReceives(at: number, bytes: Uint8Array, transfer: string): void {
     // Only the host (honest here) talks to a client: relays, and its own calls.
     if ((bytes[0]! & 7) === COMMAND.SYS) {
       const source = new DataView(bytes.buffer, bytes.byteOffset + 2, 4).getInt32(0, true);
       if (source < 2 || source === at) return void this.#reject(at, HOST, "malformed");
-      return this.#check(at, source, bytes.subarray(6))?.();
+      return this.#check(at, source, bytes.subarray(6), transfer, true)?.();
     }
-    this.#check(at, HOST, bytes)?.();
+    this.#check(at, HOST, bytes, transfer, false)?.();
+  }
+
+  /**
+   * WIRE.md, "Path ids": an announcement teaches its id while being checked (on the host too,
+   * before relaying it: a missing or different node is not reported, the id is only refused),
+   * unless the id is still held for another path; a forget makes the receiver forget an id it
+   * was taught and answer PATH_FORGOTTEN; a PATH_FORGOTTEN is only accepted for an id the
+   * receiver released to that peer, and honest peers here release nothing.
+   */
+  #checkPathPacket(at: number, from: number, packet: Uint8Array, transfer: string): (() => void) | null {
+    const message = parsePathPacket(packet);
+    if (!message || message.id >= MAX_PATHS_PER_SENDER || transfer !== "reliable") {
+      return this.#reject(at, from, "malformed");
+    }
+    const paths = this.#table(this.#incoming, at, from);
+    const held = paths.get(message.id);
+    if (message.kind === "announce") {
+      if (typeof held === "string" && held !== message.path)
+        return this.#reject(at, from, "malformed", message.path);
+      this.#teach(
+        at,
+        from,
+        message.id,
+        message.path,
+        getNode(this.#trees.get(at)!, message.path),
+        message.digest,
+      );
+      return () => {};
+    }
+    if (message.kind === "forgotten") return () => void this.#reject(at, from, "malformed");
+    return () => {
+      if (held === undefined || held === FORGOTTEN) return void this.#reject(at, from, "malformed");
+      paths.set(message.id, FORGOTTEN);
+      this.#send(at, from, encodePathId("forgotten", message.id));
+    };
+  }
+
+  /** A packet that teaches `id` for `path` arrived: bound (and confirmed when new) if the node fits, else refused. */
+  #teach(at: number, from: number, id: number, path: string, node: NodeSpec | null, digest: number): void {
+    const paths = this.#table(this.#incoming, at, from);
+    const held = paths.get(id);
+    if (!node || digestOf(node.cls) !== digest) {
+      if (typeof held !== "string") paths.set(id, REFUSED);
+      return;
+    }
+    if (held === path) return;
+    paths.set(id, path);
+    this.#send(at, from, encodeConfirm(id));
   }
 
   /** Everything a receiver checks before acting; what acting does, or null when it rejected. */
-  #check(at: number, from: number, packet: Uint8Array): (() => void) | null {
+  #check(
+    at: number,
+    from: number,
+    packet: Uint8Array,
+    transfer: string,
+    relayed: boolean,
+  ): (() => void) | null {
     const command = packet[0]! & 7;
+    if (command === 7 && !this.#flagBits(packet)) return this.#checkPathPacket(at, from, packet, transfer);
     if (command !== COMMAND.RPC && command !== COMMAND.RSET && this.#flagBits(packet)) {
       return this.#reject(at, from, "malformed");
     }
@@ -749,8 +856,9 @@ export class StarModel {
     }
     if (command !== COMMAND.RPC && command !== COMMAND.RSET) return this.#reject(at, from, "malformed");
     const call = parseCall(packet);
-    if (!call) return this.#reject(at, from, "malformed");
-    const node = this.#resolve(at, from, call);
+    if (!call || call.cacheId >= MAX_PATHS_PER_SENDER) return this.#reject(at, from, "malformed");
+    // WIRE.md, "Path ids": only a call that arrives directly, reliable on channel 0, teaches its id.
+    const node = this.#resolve(at, from, call, !relayed && transfer === "reliable");
     if (!node) return null;
     const isMethod = call.command === COMMAND.RPC;
     const spec = (isMethod ? node.cls.methods : node.cls.members)[call.index];
@@ -773,22 +881,22 @@ export class StarModel {
     return () => void this.#lines.push(`${at} run ${node.path}.${m.name} from ${from} ${canon(received)}`);
   }
 
-  /** The node a call addresses, learning (and confirming) an announced path; null when rejected. */
-  #resolve(at: number, from: number, call: CallHeader): NodeSpec | null {
+  /** The node a call addresses, learning (and confirming) an announced path; null when rejected or late. */
+  #resolve(at: number, from: number, call: CallHeader, teaches: boolean): NodeSpec | null {
     const paths = this.#table(this.#incoming, at, from);
-    const path = call.inline ? call.inline.path : paths.get(call.cacheId);
-    if (path === undefined) return this.#reject(at, from, "unknown_node");
-    const node = getNode(this.#trees.get(at)!, path);
-    if (!node) return this.#reject(at, from, "unknown_node", path);
-    if (!call.inline) return node;
-    if (call.inline.digest !== digestOf(node.cls)) return this.#reject(at, from, "config_mismatch", path);
-    if (paths.get(call.cacheId) !== path) {
-      if (!paths.has(call.cacheId) && paths.size >= MAX_PATHS_PER_SENDER) {
-        return this.#reject(at, from, "malformed", path);
-      }
-      paths.set(call.cacheId, path);
-      this.#send(at, from, encodeConfirm(call.cacheId));
+    const held = paths.get(call.cacheId);
+    if (!call.inline) {
+      if (held === FORGOTTEN) return null; // a late packet for a released id: dropped, not reported
+      if (typeof held !== "string") return this.#reject(at, from, "unknown_node");
+      return getNode(this.#trees.get(at)!, held) ?? this.#reject(at, from, "unknown_node", held);
     }
+    const { path, digest } = call.inline;
+    if (teaches && typeof held === "string" && held !== path)
+      return this.#reject(at, from, "malformed", path);
+    const node = getNode(this.#trees.get(at)!, path);
+    if (teaches) this.#teach(at, from, call.cacheId, path, node, digest);
+    if (!node) return this.#reject(at, from, "unknown_node", path);
+    if (digest !== digestOf(node.cls)) return this.#reject(at, from, "config_mismatch", path);
     return node;
   }
 
@@ -808,6 +916,9 @@ export class StarModel {
     );
   }
 }
+
+const REFUSED = Symbol("refused");
+const FORGOTTEN = Symbol("forgotten");
 
 function entry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   let value = map.get(key);

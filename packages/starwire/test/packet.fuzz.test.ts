@@ -52,15 +52,17 @@ const pathAndDigest = (path: string, cls: NodeClass) =>
   `${hex(Uint8Array.of(path.length, ...new TextEncoder().encode(path)))}${digestOf(cls).toString(16).padStart(4, "0")}`;
 
 /**
- * What the setup does: the host's call runs on 3 and 4, who confirm its path; 3's runs on the host
- * and 4, who confirm its path; the hostile client gets both inline (after the host announced 3 and
- * 4 to it) and confirms nothing.
+ * What the setup does: the host's call runs on 3 and 4, who confirm its path; 3's is relayed, so
+ * cannot teach its path: 3 sends a PATH_ANNOUNCE first, which the host and 4 confirm, then the
+ * call, which runs on the host and 4; the hostile client gets the calls inline and the
+ * announcement (after the host announced 3 and 4 to it) and confirms nothing.
  */
 const SETUP = [
   "1 run /root/arena/pawn3.step from 3 [0]",
   "2 gets reliable 040003000000", // ADD_PEER 3
   "2 gets reliable 040004000000", // ADD_PEER 4
   `2 gets reliable 0800${pathAndDigest("/root/arena", CLASSES.Arena)}00a26869`, // announce("hi")
+  `2 gets reliable 0402030000003f00${pathAndDigest("/root/arena/pawn3", CLASSES.Pawn)}`, // PATH_ANNOUNCE, from 3
   `2 gets reliable 0402030000000800${pathAndDigest("/root/arena/pawn3", CLASSES.Pawn)}0000`, // step(0), from 3
   '3 run /root/arena.announce from 1 ["hi"]',
   '4 run /root/arena.announce from 1 ["hi"]',
@@ -101,7 +103,13 @@ type Seen = Set<string>;
 const kindOf = (line: string) => {
   const [at, what, ...rest] = line.split(" ");
   if (what === "rejected") return `${at} rejected ${rest[0]}`;
-  if (what === "gets") return `2 gets ${rest[1]!.slice(0, 2) === "04" ? "relayed" : "direct"}`;
+  if (what === "gets") {
+    const bytes = rest[1]!;
+    const relayed = bytes.slice(0, 2) === "04";
+    const head = relayed ? bytes.slice(12, 14) : bytes.slice(0, 2);
+    // PATH_FORGOTTEN (0x4f): a peer forgot one of the hostile client's ids.
+    return `2 gets ${relayed ? "relayed" : "direct"}${head === "4f" ? " forgotten" : ""}`;
+  }
   return `${at} ${what}`;
 };
 
@@ -227,6 +235,8 @@ describe("fuzzing the packet path against the model", () => {
       "3 rejected malformed",
       "4 rejected unknown_node",
       "4 rejected config_mismatch",
+      "2 gets direct forgotten",
+      "2 gets relayed forgotten",
     ],
   );
 

@@ -6,6 +6,7 @@ import { Color8, Vector2, Vector3 } from "../src/common.js";
 import { decodeLinkFrame, encodeLinkFrame } from "../src/transport/webrtc/link-frames.js";
 import { decodeArguments, encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
+import { decodePathPacket, encodePathPacket, type PathPacket } from "../src/wire/path-packet.js";
 import { encodeRaw } from "../src/wire/raw-packet.js";
 import { decodeCall, decodeConfirmPath, encodeCall, encodeConfirmPath } from "../src/wire/rpc-packet.js";
 import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../src/wire/system-packet.js";
@@ -20,6 +21,7 @@ type VectorPacket =
       args: unknown[];
     }
   | { type: "confirm"; cacheId: number }
+  | ({ type: "path" } & PathPacket)
   | { type: "raw"; payload: number[] }
   | { type: "addPeer" | "delPeer" | "peerReconnecting" | "peerReconnected"; id: number }
   | {
@@ -73,6 +75,10 @@ function encode(packet: VectorPacket): Uint8Array {
       return encodeConfirmPath(packet.cacheId);
     case "raw":
       return encodeRaw(Uint8Array.from(packet.payload));
+    case "path": {
+      const { type: _, ...path } = packet;
+      return encodePathPacket(path);
+    }
     case "addPeer":
     case "delPeer":
     case "peerReconnecting":
@@ -103,6 +109,11 @@ function decode(bytes: Uint8Array, expected: VectorPacket): VectorPacket {
   }
   if (type === "confirm") return { type, cacheId: decodeConfirmPath(bytes) as number };
   if (type === "raw") return { type, payload: [...bytes.subarray(1)] };
+  if (type === "path") {
+    const path = decodePathPacket(bytes);
+    if (typeof path === "string") throw new Error(path);
+    return { type, ...path };
+  }
   if (type === "link") {
     // The lane count is not on the wire (both sides declared the same channels): the vector says it.
     const lanes = "counts" in expected ? expected.counts.length : 0;

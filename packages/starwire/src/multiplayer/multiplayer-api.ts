@@ -19,9 +19,10 @@ import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
 import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../wire/system-packet.js";
 import { type AuthCallback, Authenticator } from "./authentication.js";
+import { PathSync } from "./path-sync.js";
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
-import type { Subsystem } from "./subsystem.js";
+import type { Delivery, Subsystem } from "./subsystem.js";
 import { targetIncludes, targetPeers } from "./targets.js";
 
 export type { Rejection };
@@ -80,6 +81,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   #peer: MultiplayerPeer = new OfflineMultiplayerPeer();
   /** Node paths and their ids, each way: one cache for every subsystem that names nodes. */
   readonly #paths = new PathCache();
+  readonly #pathSync = this.#createPathSync();
   readonly #rpc = this.#createRpcInterface();
   /** Raw bytes from `sendBytes`, delivered as `peerPacket`. */
   readonly #raw: Subsystem = {
@@ -90,7 +92,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     reset: () => {},
   };
   /** Every subsystem, built once; and which one owns each command. */
-  readonly #subsystems: readonly Subsystem[] = [this.#rpc, this.#raw];
+  readonly #subsystems: readonly Subsystem[] = [this.#pathSync, this.#rpc, this.#raw];
   readonly #byCommand = new Map<number, Subsystem>(
     this.#subsystems.flatMap((subsystem) =>
       subsystem.commands.map((command) => [command, subsystem] as const),
@@ -120,6 +122,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       api: this,
       call: (node, kind, name, args, target, forceUnreliable) =>
         this.#rpc.call(node, kind, name, args, target, forceUnreliable),
+      exiting: (node) => this.#pathSync.nodeExiting(node),
     });
   }
   /** Everyone this side may address, self excluded: direct peers on the host, host + others on a client. */
@@ -398,7 +401,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (this.#auth.isPending(from)) return this.#onPendingPacket(from, data);
     if ((data[0]! & COMMAND_MASK) === Command.SYS)
       return this.#onSystemMessage(from, data, transfer, channel);
-    this.#deliver(from, data);
+    this.#deliver(from, data, { transfer, channel, relayed: false });
   }
 
   #overLimit(from: number): void {
@@ -427,7 +430,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       }
       return this.isServer()
         ? this.#relay(from, message.peer, inner, transfer, channel)
-        : this.#deliverRelayed(from, message.peer, inner);
+        : this.#deliverRelayed(from, message.peer, inner, { transfer, channel, relayed: true });
     }
     if (this.isServer() || !fromHost) {
       return this.#reject(from, "forbidden", `only the host announces peers (${message.kind} from ${from})`);
@@ -457,7 +460,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (target > 0 && target !== HOST_PEER_ID && !this.#peers.has(target)) {
       return this.#reject(from, "unknown_target", `relay to unknown peer ${target}`);
     }
-    const run = this.#check(from, packet);
+    const run = this.#check(from, packet, { transfer, channel, relayed: true });
     if (!run) return;
     if (targetIncludes(target, HOST_PEER_ID)) run();
     if (target === HOST_PEER_ID) return;
@@ -469,20 +472,20 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     for (const id of recipients) this.#peer.send(id, stamped, transfer, channel, key);
   }
 
-  #deliverRelayed(from: number, source: number, packet: Uint8Array): void {
+  #deliverRelayed(from: number, source: number, packet: Uint8Array, delivery: Delivery): void {
     if (from !== HOST_PEER_ID) return this.#reject(from, "forbidden", "only the host relays");
     if (source < 2 || source === this.uniqueId) {
       return this.#reject(from, "malformed", `relay names invalid source ${source}`);
     }
-    this.#deliver(source, packet);
+    this.#deliver(source, packet, delivery);
   }
 
-  #deliver(from: number, packet: Uint8Array): void {
-    this.#check(from, packet)?.();
+  #deliver(from: number, packet: Uint8Array, delivery: Delivery): void {
+    this.#check(from, packet, delivery)?.();
   }
 
   /** What a packet from `from` would do here, once checked; null when it was rejected. */
-  #check(from: number, packet: Uint8Array): (() => void) | null {
+  #check(from: number, packet: Uint8Array, delivery: Delivery): (() => void) | null {
     if (hasUnknownFlags(packet[0]!)) {
       this.#reject(from, "malformed", `unknown flags in ${packet[0]}`);
       return null;
@@ -492,7 +495,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.#reject(from, "malformed", `unknown command ${packet[0]}`);
       return null;
     }
-    return subsystem.check(from, packet);
+    return subsystem.check(from, packet, delivery);
   }
 
   #peerAdded(id: number): void {
@@ -518,6 +521,20 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     this.emit("rejected", rejection);
   }
 
+  #createPathSync(): PathSync {
+    const api = this;
+    return new PathSync({
+      get uniqueId() {
+        return api.uniqueId;
+      },
+      root: this.root,
+      paths: this.#paths,
+      peers: () => this.#peers,
+      send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
+      reject: (rejection) => this.#onRejected(rejection),
+    });
+  }
+
   #createRpcInterface(): RpcInterface {
     const api = this;
     return new RpcInterface({
@@ -527,6 +544,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       },
       root: this.root,
       paths: this.#paths,
+      pathSync: this.#pathSync,
       peers: () => this.#peers,
       send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
       reject: (rejection) => this.#onRejected(rejection),

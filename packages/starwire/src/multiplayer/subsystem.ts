@@ -1,3 +1,13 @@
+import type { TransferMode } from "../transport/multiplayer-peer.js";
+
+/** How a packet arrived: its transfer mode and channel, and whether the host relayed it. */
+export interface Delivery {
+  readonly transfer: TransferMode;
+  readonly channel: number;
+  /** From another client through the host (on the host: a client's packet it is about to forward). */
+  readonly relayed: boolean;
+}
+
 /**
  * How a part of the multiplayer layer plugs into MultiplayerAPI: it names the commands it owns,
  * judges their packets, and hears about peers. The API builds its subsystems once and dispatches
@@ -10,7 +20,7 @@ export interface Subsystem {
    * Every test a packet from `from` (the true sender, relays resolved) must pass, without running
    * it: returns what running it would do, or null when it was rejected (and reported).
    */
-  check(from: number, packet: Uint8Array): (() => void) | null;
+  check(from: number, packet: Uint8Array, delivery: Delivery): (() => void) | null;
   /** A peer joined the game. */
   peerAdded(id: number): void;
   /** A peer left the game: forget what was kept about it. */
