@@ -758,7 +758,12 @@ export class StarModel {
    */
   #relay(from: number, target: number, packet: Uint8Array, transfer: string): void {
     const clients = this.peers.get(HOST)!;
-    if (target > 1 && !clients.includes(target)) return void this.#reject(HOST, from, "unknown_target");
+    if (target > 1 && !clients.includes(target)) {
+      // WIRE.md, "Path ids": the host learns a client's ids from the announcements it relays, even
+      // one whose target is gone.
+      if (packet[0] === PATH_HEAD.announce) this.#check(HOST, from, packet, transfer, true);
+      return void this.#reject(HOST, from, "unknown_target");
+    }
     const run = this.#check(HOST, from, packet, transfer, true);
     if (!run) return;
     if (target === HOST || target === 0 || (target < 0 && target !== -HOST)) run();

@@ -288,4 +288,46 @@ describe("a sender's own removals", () => {
     expect(forgets).toEqual([one.id]);
     expect(host.api.debugStats().pathCache).toMatchObject({ outgoing: 0, releasing: 0 });
   });
+
+  it("a call that could not be sent taught nobody: its node's removal tells nobody", async () => {
+    const { host, joined } = await gameOf(1);
+    const bullet = host.api.root.addChild(new Bullet("big", host.api));
+    joined[0]!.api.root.addChild(new Bullet("big", joined[0]!.api));
+    host.api.maxMessageBytes = 32;
+    const sent: number[] = [];
+    const send = host.peer.send.bind(host.peer);
+    host.peer.send = (to, bytes, transfer, channel) => {
+      sent.push(bytes[0]!);
+      send(to, bytes, transfer, channel);
+    };
+    expect(() => bullet.rpc("hit", "x".repeat(64) as unknown as number)).toThrow(RangeError);
+    expect(host.api.debugStats().pathCache).toMatchObject({ outgoing: 1, releasing: 0 });
+    host.api.root.removeChild(bullet);
+    await flush();
+    expect(host.api.debugStats().pathCache).toMatchObject({ outgoing: 0, releasing: 0 });
+    expect(sent).toEqual([]);
+  });
+
+  it("a client's announcement relayed to a peer that just left still teaches the host", async () => {
+    const { host, joined } = await gameOf(1);
+    const rejections = rejectionsOf([host.api]);
+    const client = joined[0]!;
+    const node = host.api.root.addChild(new Bullet("x", host.api));
+    const digest = networkTableOf(node).digest;
+    const replies: number[] = [];
+    host.peer.send = ((send) => (to, bytes, transfer, channel) => {
+      if (to === client.id) replies.push(bytes[0]!);
+      send(to, bytes, transfer, channel);
+    })(host.peer.send.bind(host.peer));
+    client.peer.send(
+      1,
+      encodeRelay(999, encodePathPacket({ kind: "announce", id: 0, path: "/root/x", digest })),
+      "reliable",
+      0,
+    );
+    client.peer.send(1, encodePathPacket({ kind: "forget", id: 0 }), "reliable", 0);
+    await flush();
+    expect(rejections.map((r) => r.reason)).toEqual(["unknown_target"]);
+    expect(replies).toEqual([Command.CONFIRM_PATH, encodePathPacket({ kind: "forgotten", id: 0 })[0]]);
+  });
 });

@@ -13,7 +13,14 @@ import {
   type TransferMode,
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
-import { COMMAND_MASK, Command, dispatchKey, hasUnknownFlags } from "../wire/commands.js";
+import {
+  COMMAND_MASK,
+  Command,
+  dispatchKey,
+  Extended,
+  extendedHead,
+  hasUnknownFlags,
+} from "../wire/commands.js";
 import { PathCache } from "../wire/path-cache.js";
 import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
@@ -28,6 +35,8 @@ import { targetIncludes, targetPeers } from "./targets.js";
 export type { Rejection };
 
 let instances = 0;
+
+const PATH_ANNOUNCE_HEAD = extendedHead(Extended.PATH_ANNOUNCE);
 
 export interface MultiplayerEvents {
   /** A peer joined the game: on the host any client; on a client the host (1) and every other client. */
@@ -457,10 +466,14 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
    * nobody), and charges the sender's byte budget once per recipient.
    */
   #relay(from: number, target: number, packet: Uint8Array, transfer: TransferMode, channel: number): void {
+    const delivery: Delivery = { transfer, channel, relayed: true };
     if (target > 0 && target !== HOST_PEER_ID && !this.#peers.has(target)) {
+      // An announcement still teaches the host (its sender counts on that: it will tell the host
+      // to forget the id), though its target is gone.
+      if (packet[0] === PATH_ANNOUNCE_HEAD) this.#check(from, packet, delivery);
       return this.#reject(from, "unknown_target", `relay to unknown peer ${target}`);
     }
-    const run = this.#check(from, packet, { transfer, channel, relayed: true });
+    const run = this.#check(from, packet, delivery);
     if (!run) return;
     if (targetIncludes(target, HOST_PEER_ID)) run();
     if (target === HOST_PEER_ID) return;

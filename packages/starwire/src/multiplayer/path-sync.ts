@@ -25,6 +25,8 @@ export interface PathSyncHost {
 export interface NodeName {
   cacheId: number;
   inline: { path: string; digest: number } | null;
+  /** The peers the packet teaches the id to, once sent (`taught`); empty when it teaches nobody. */
+  teaches: readonly number[];
 }
 
 /**
@@ -70,19 +72,30 @@ export class PathSync implements Subsystem {
     const id = this.#paths.outgoingId(path);
     const self = this.#host.uniqueId;
     const reached = [...targetPeers(target, this.#host.peers(), self)];
-    if (reached.every((peer) => this.#paths.isConfirmed(peer, id))) return { cacheId: id, inline: null };
+    if (reached.every((peer) => this.#paths.isConfirmed(peer, id))) {
+      return { cacheId: id, inline: null, teaches: [] };
+    }
     const isHost = self === HOST_PEER_ID;
     // A client's packets to anyone but the host are relayed, and the host checks (so learns) them all.
     const holders = isHost || reached.includes(HOST_PEER_ID) ? reached : [...reached, HOST_PEER_ID];
     const digest = networkTableOf(node).digest;
-    const direct = isHost || target === HOST_PEER_ID;
-    if (!(direct && transfer === "reliable" && channel === 0)) {
-      if (holders.some((peer) => !this.#paths.isTaught(peer, id))) {
-        this.#host.send(encodePathPacket({ kind: "announce", id, path, digest }), target, "reliable", 0);
-      }
+    const inline = { path, digest };
+    if ((isHost || target === HOST_PEER_ID) && transfer === "reliable" && channel === 0) {
+      return { cacheId: id, inline, teaches: holders };
     }
-    for (const peer of holders) this.#paths.taught(peer, id);
-    return { cacheId: id, inline: { path, digest } };
+    if (holders.some((peer) => !this.#paths.isTaught(peer, id))) {
+      this.#host.send(encodePathPacket({ kind: "announce", id, path, digest }), target, "reliable", 0);
+      this.taught(id, holders);
+    }
+    return { cacheId: id, inline, teaches: [] };
+  }
+
+  /**
+   * A packet that teaches `id` went to `peers`: they are told to forget it when it is released.
+   * Called once the packet was sent (one that failed to go must not count).
+   */
+  taught(id: number, peers: readonly number[]): void {
+    for (const peer of peers) this.#paths.taught(peer, id);
   }
 
   /** `node` leaves the tree: its ids and those of its subtree are released, their holders told. */

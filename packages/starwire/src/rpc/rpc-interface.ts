@@ -97,13 +97,16 @@ export class RpcInterface implements Subsystem {
     const reachesOthers = othersRunIt && reachesAny(target, this.#host.peers(), self);
     if (reachesOthers) {
       const transfer = forceUnreliable ? "unreliable" : config.transfer;
+      const { cacheId, inline, teaches } = this.#pathSync.name(node, target, transfer, config.channel);
       const packet = encodeCall({
         command: kind === "method" ? Command.RPC : Command.RSET,
-        ...this.#pathSync.name(node, target, transfer, config.channel),
+        cacheId,
+        inline,
         index: (kind === "method" ? table.methodIndex : table.memberIndex).get(name)!,
         args: encodeArguments(args),
       });
       this.#host.send(packet, target, transfer, config.channel);
+      this.#pathSync.taught(cacheId, teaches);
     } else if (othersRunIt && target > 0 && target !== self) {
       console.warn(`starwire: peer ${target} is not in the game; ${node.getPath()}.${name} dropped`);
     }
