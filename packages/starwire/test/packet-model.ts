@@ -585,12 +585,10 @@ export class StarModel {
   readonly #trees = new Map([1, 3, 4].map((peer) => [peer, treeOf(peer)]));
   /**
    * receiver → sender → cache id → what the receiver holds: a path, "refused" (taught, but its
-   * node was missing or different) or "forgotten" (the sender released it).
+   * node was missing or different) or forgotten (the sender released it; with the path it named,
+   * which late cached packets still address, if it was bound).
    */
-  readonly #incoming = new Map<
-    number,
-    Map<number, Map<number, string | typeof REFUSED | typeof FORGOTTEN>>
-  >();
+  readonly #incoming = new Map<number, Map<number, Map<number, string | typeof REFUSED | Forgotten>>>();
   /** An honest peer's own cache ids, and who confirmed which. */
   readonly #outgoing = new Map<number, string[]>([
     [HOST, ["/root/arena"]],
@@ -817,8 +815,8 @@ export class StarModel {
     }
     if (message.kind === "forgotten") return () => void this.#reject(at, from, "malformed");
     return () => {
-      if (held === undefined || held === FORGOTTEN) return void this.#reject(at, from, "malformed");
-      paths.set(message.id, FORGOTTEN);
+      if (held === undefined || held instanceof Forgotten) return void this.#reject(at, from, "malformed");
+      paths.set(message.id, new Forgotten(typeof held === "string" ? held : null));
       this.#send(at, from, encodePathId("forgotten", message.id));
     };
   }
@@ -886,14 +884,15 @@ export class StarModel {
     return () => void this.#lines.push(`${at} run ${node.path}.${m.name} from ${from} ${canon(received)}`);
   }
 
-  /** The node a call addresses, learning (and confirming) an announced path; null when rejected or late. */
+  /** The node a call addresses, learning (and confirming) an announced path; null when rejected. */
   #resolve(at: number, from: number, call: CallHeader, teaches: boolean): NodeSpec | null {
     const paths = this.#table(this.#incoming, at, from);
     const held = paths.get(call.cacheId);
     if (!call.inline) {
-      if (held === FORGOTTEN) return null; // a late packet for a released id: dropped, not reported
-      if (typeof held !== "string") return this.#reject(at, from, "unknown_node");
-      return getNode(this.#trees.get(at)!, held) ?? this.#reject(at, from, "unknown_node", held);
+      // A released id still names what it named for late packets, until it is taught again.
+      const path = held instanceof Forgotten ? held.path : held;
+      if (typeof path !== "string") return this.#reject(at, from, "unknown_node");
+      return getNode(this.#trees.get(at)!, path) ?? this.#reject(at, from, "unknown_node", path);
     }
     const { path, digest } = call.inline;
     if (teaches && typeof held === "string" && held !== path)
@@ -923,7 +922,9 @@ export class StarModel {
 }
 
 const REFUSED = Symbol("refused");
-const FORGOTTEN = Symbol("forgotten");
+class Forgotten {
+  constructor(readonly path: string | null) {}
+}
 
 function entry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   let value = map.get(key);

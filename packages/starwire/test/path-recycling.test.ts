@@ -236,13 +236,15 @@ describe("hostile path packets", () => {
       [c, 1],
     ]);
     expect(pit.hits).toEqual([]);
-    // Forgotten, it may be taught again; a late packet naming the forgotten id is dropped unreported.
+    // Forgotten, it may be taught again. Until then a late packet (sent before the forget, arriving
+    // after it) still names what the id named.
     hostile(encodePathPacket({ kind: "forget", id: 0 }));
     hostile(call(0, null), "unreliable");
     hostile(call(0, "/root/pit", digest));
     hostile(call(0, null));
     await flush();
     expect(rejections).toHaveLength(2);
+    expect(arena.hits).toHaveLength(3);
     expect(pit.hits).toEqual([
       [c, 1],
       [c, 1],

@@ -125,7 +125,10 @@ export class PathSync implements Subsystem {
     }
     const node = this.#host.root.getNode(path);
     const refused = (reason: Rejection["reason"], message: string): null => {
-      if (teaches) this.#paths.refuse(from, id);
+      if (teaches) {
+        this.#paths.refuse(from, id);
+        this.#version++; // a forgotten id's old path no longer answers for it
+      }
       if (!announcement) this.#reject(from, reason, message, path);
       return null;
     };
@@ -145,11 +148,10 @@ export class PathSync implements Subsystem {
     return node;
   }
 
-  /** The node `from`'s confirmed id names; "forgotten" for an id it released (a late packet). */
-  resolveCached(from: number, id: number): NetNode | "forgotten" | null {
-    const path = this.#paths.pathOf(from, id);
+  /** The node `from`'s confirmed id names (or named, for a late packet after its release). */
+  resolveCached(from: number, id: number): NetNode | null {
+    const path = this.#paths.cachedPathOf(from, id);
     if (path === undefined) {
-      if (this.#paths.wasForgotten(from, id)) return "forgotten";
       this.#reject(from, "unknown_node", `unknown node cache id ${id}`);
       return null;
     }

@@ -171,8 +171,6 @@ export class RpcInterface implements Subsystem {
     const known = this.#resolved.get(from)?.get(call.cacheId);
     if (known) return known;
     const node = this.#pathSync.resolveCached(from, call.cacheId);
-    // A late packet for a node its sender removed and the id forgotten: dropped, nothing to report.
-    if (node === "forgotten") return null;
     if (node) getOrCreate(this.#resolved, from, () => new Map()).set(call.cacheId, node);
     return node;
   }

@@ -23,7 +23,11 @@ interface OutgoingId {
 }
 
 /** What a receiver holds for one of a sender's ids. */
-type IncomingState = { kind: "bound"; path: string } | { kind: "refused" } | { kind: "forgotten" };
+type IncomingState =
+  | { kind: "bound"; path: string }
+  | { kind: "refused" }
+  /** Released by its sender; `path` is what it named, for packets sent before the release. */
+  | { kind: "forgotten"; path: string | null };
 
 export type LearnResult = "new" | "known" | "conflict" | "out_of_range";
 
@@ -132,7 +136,7 @@ export class PathCache {
     const paths = this.#incoming.get(sender);
     const state = paths?.get(id);
     if (!paths || !state || state.kind === "forgotten") return false;
-    paths.set(id, { kind: "forgotten" });
+    paths.set(id, { kind: "forgotten", path: state.kind === "bound" ? state.path : null });
     return true;
   }
 
@@ -141,9 +145,15 @@ export class PathCache {
     return state?.kind === "bound" ? state.path : undefined;
   }
 
-  /** Whether `sender`'s `id` was forgotten and not taught again (a late packet may still name it). */
-  wasForgotten(sender: number, id: number): boolean {
-    return this.#incoming.get(sender)?.get(id)?.kind === "forgotten";
+  /**
+   * What a cached packet from `sender` naming `id` addresses: the bound path, or, for an id the
+   * sender released and has not taught again, the path it named (a packet sent before the release
+   * that arrives after it: on another channel, or unreliable).
+   */
+  cachedPathOf(sender: number, id: number): string | undefined {
+    const state = this.#incoming.get(sender)?.get(id);
+    if (state?.kind === "bound") return state.path;
+    return state?.kind === "forgotten" ? (state.path ?? undefined) : undefined;
   }
 
   /** Forgets everything about a peer that left; ids waiting only for it are free again. */
