@@ -608,7 +608,10 @@ const transfer = fc.constantFrom<Transfer>("reliable", "unreliable", "unreliable
 export type Step =
   | { kind: "attacker"; bytes: Uint8Array; transfer: Transfer; intent?: CallIntent; relayed: boolean }
   | { kind: "announce"; text: string }
-  | { kind: "clientStep"; n: number };
+  | { kind: "clientStep"; n: number }
+  /** The host spawns a node (on every honest peer) and calls it; or removes its oldest one. */
+  | { kind: "spark" }
+  | { kind: "unspark" };
 
 const unmutated = fc.constant<Mutation[]>([]);
 const sometimesMutated = fc.oneof(
@@ -697,9 +700,40 @@ const recycling: fc.Arbitrary<Step[]> = fc
       );
   });
 
+/**
+ * The host spawns and removes a node, so releases its id; the hostile client answers (or not)
+ * PATH_FORGOTTEN for an id near it, directly or relayed; the host spawns again, reusing the id
+ * only if every peer it taught forgot it.
+ */
+const hostRecycling: fc.Arbitrary<Step[]> = fc
+  .record({
+    id: fc.integer({ min: 1, max: 3 }),
+    target: fc.constantFrom<number | null>(null, null, 1, 0),
+    answers: fc.boolean(),
+    more: fc.boolean(),
+  })
+  .map(({ id, target, answers, more }): Step[] => [
+    { kind: "spark" },
+    ...(more ? [{ kind: "spark" } as const] : []),
+    { kind: "unspark" },
+    ...(answers
+      ? [
+          {
+            kind: "attacker" as const,
+            bytes: wrap(target, encodePathId("forgotten", id)),
+            transfer: "reliable" as const,
+            relayed: target !== null,
+          },
+        ]
+      : []),
+    { kind: "spark" },
+    { kind: "unspark" },
+  ]);
+
 const honestStep: fc.Arbitrary<Step> = fc.oneof(
   fc.stringMatching(/^[a-z]{0,8}$/).map((text): Step => ({ kind: "announce", text })),
   fc.nat(127).map((n): Step => ({ kind: "clientStep", n })),
+  fc.constantFrom<Step>({ kind: "spark" }, { kind: "unspark" }),
 );
 
 /** A session: the hostile client's packets, with honest traffic in between. */
@@ -710,6 +744,7 @@ export const grammarSession: fc.Arbitrary<Step[]> = fc
       { arbitrary: honestStep.map((step) => [step]), weight: 2 },
       { arbitrary: reannouncement, weight: 1 },
       { arbitrary: recycling, weight: 1 },
+      { arbitrary: hostRecycling, weight: 1 },
     ),
     { minLength: 1, maxLength: 6 },
   )

@@ -9,7 +9,9 @@
  * buckets, and simulates the star: the host checks a relayed packet as if it were addressed to
  * itself, runs it if it is among the targets, forwards it stamped with the true sender and charges
  * the sender once per recipient; clients check again on arrival; receivers that learn a new path
- * answer CONFIRM_PATH. Nothing here calls the SDK's decoders or dispatcher: the SDK is what the
+ * answer CONFIRM_PATH. Path ids follow WIRE.md's "Path ids": only direct reliable inline calls and
+ * PATH_ANNOUNCE teach, PATH_FORGET is answered PATH_FORGOTTEN, teaching an id held for another
+ * path is malformed, a forgotten id keeps its path for late packets until taught again. Nothing here calls the SDK's decoders or dispatcher: the SDK is what the
  * fuzzer compares this with (packet.fuzz.test.ts).
  *
  * What a step produces is a sorted list of lines, one per observable effect:
@@ -104,6 +106,8 @@ export const CLASSES = {
   /** Client 4 runs newer code: one more method, so another digest. */
   LobbyV2: nodeClass("LobbyV2", [method("join", "any_peer", 1), method("leave", "any_peer", 0)]),
   ClientSide: nodeClass("ClientSide", [method("ping", "any_peer", 0)]),
+  /** What the host spawns and removes (`/root/spark<n>`, on the host and both honest clients). */
+  Spark: nodeClass("Spark", [method("flash", "any_peer", 0)]),
   Odd: nodeClass("Odd", [method("poke", "any_peer", 0, { rest: true })]),
 } as const;
 
@@ -589,12 +593,24 @@ export class StarModel {
    * which late cached packets still address, if it was bound).
    */
   readonly #incoming = new Map<number, Map<number, Map<number, string | typeof REFUSED | Forgotten>>>();
-  /** An honest peer's own cache ids, and who confirmed which. */
+  /** An honest client's own cache ids (they never change), and who confirmed which. */
   readonly #outgoing = new Map<number, string[]>([
-    [HOST, ["/root/arena"]],
     [3, ["/root/arena/pawn3"]],
     [4, []],
   ]);
+  /**
+   * The host's own ids, which it recycles (WIRE.md, "Path ids"): /root/arena's, then its sparks'.
+   * `pending` is set once released: the peers that have not answered PATH_FORGOTTEN yet.
+   */
+  readonly #hostIds = new Map<
+    number,
+    { path: string; taught: Set<number>; confirmed: Set<number>; pending: Set<number> | null }
+  >([[0, { path: "/root/arena", taught: new Set([2, 3, 4]), confirmed: new Set([3, 4]), pending: null }]]);
+  readonly #hostFree: number[] = [];
+  #hostNextId = 1;
+  /** The sparks alive, oldest first, and how many were ever made (their names count up). */
+  readonly #sparks: string[] = [];
+  #sparkCount = 0;
   readonly #confirmed = new Map<number, Map<number, Set<number>>>();
   /** Who each peer knows of (a client never learns of a peer the host did not announce). */
   readonly peers = new Map<number, number[]>([
@@ -616,14 +632,7 @@ export class StarModel {
     this.#table(this.#incoming, 4, HOST).set(0, "/root/arena");
     this.#table(this.#incoming, HOST, 3).set(0, "/root/arena/pawn3");
     this.#table(this.#incoming, 4, 3).set(0, "/root/arena/pawn3");
-    for (const [peer, by] of [
-      [HOST, 3],
-      [HOST, 4],
-      [3, HOST],
-      [3, 4],
-    ] as const) {
-      this.#confirmations(peer, by).add(0);
-    }
+    for (const by of [HOST, 4]) this.#confirmations(3, by).add(0);
   }
 
   /** The hostile client sends `bytes` to the host. */
@@ -643,6 +652,45 @@ export class StarModel {
     return this.#run();
   }
 
+  /**
+   * The host adds /root/spark<n> (so do 3 and 4) and calls `flash()` on it for everyone: its id is
+   * the least recently released free one, or the next new one; the call is inline and teaches it.
+   */
+  hostSparks(): string[] {
+    const path = `/root/spark${this.#sparkCount++}`;
+    this.#sparks.push(path);
+    for (const peer of [HOST, 3, 4])
+      this.#trees.get(peer)!.set(path, { path, cls: CLASSES.Spark, authority: HOST });
+    let id = this.#hostFree.shift();
+    if (id === undefined) id = this.#hostNextId++;
+    this.#hostIds.set(id, { path, taught: new Set(), confirmed: new Set(), pending: null });
+    const packet = this.#honestCall(HOST, path, "flash", []);
+    for (const peer of this.peers.get(HOST)!) {
+      this.#hostIds.get(id)!.taught.add(peer);
+      this.#queue.push({ from: HOST, to: peer, bytes: packet, transfer: "reliable" });
+    }
+    return this.#run();
+  }
+
+  /** The oldest spark goes (from 3 and 4, then the host): the host tells every peer it taught to forget its id. */
+  hostUnsparks(): string[] {
+    const path = this.#sparks.shift();
+    if (path === undefined) return this.#run();
+    for (const peer of [HOST, 3, 4]) this.#trees.get(peer)!.delete(path);
+    const [id, entry] = [...this.#hostIds].find(([, e]) => e.path === path && !e.pending)!;
+    entry.pending = new Set(entry.taught);
+    entry.confirmed.clear();
+    if (entry.pending.size === 0) this.#freeHostId(id);
+    for (const peer of entry.pending)
+      this.#queue.push({ from: HOST, to: peer, bytes: encodePathId("forget", id), transfer: "reliable" });
+    return this.#run();
+  }
+
+  #freeHostId(id: number): void {
+    this.#hostIds.delete(id);
+    this.#hostFree.push(id);
+  }
+
   /** Client 3 calls `step(n)` on its pawn for everyone (`n`: 0..127). */
   clientSteps(n: number): string[] {
     const packet = this.#honestCall(3, "/root/arena/pawn3", "step", [n]);
@@ -653,8 +701,11 @@ export class StarModel {
   /** An honest peer's call, inline until every peer confirmed (both honest senders taught everyone in the setup). */
   #honestCall(sender: number, path: string, name: string, args: number[]): Uint8Array {
     const node = this.#trees.get(sender)!.get(path)!;
-    const cacheId = this.#outgoing.get(sender)!.indexOf(path);
-    const cached = this.peers.get(sender)!.every((peer) => this.#confirmations(sender, peer).has(cacheId));
+    const hostId = [...this.#hostIds].find(([, e]) => e.path === path && !e.pending);
+    const cacheId = sender === HOST ? hostId![0] : this.#outgoing.get(sender)!.indexOf(path);
+    const confirmed = (peer: number) =>
+      sender === HOST ? hostId![1].confirmed.has(peer) : this.#confirmations(sender, peer).has(cacheId);
+    const cached = this.peers.get(sender)!.every(confirmed);
     return encodeCall(
       {
         command: COMMAND.RPC,
@@ -813,7 +864,14 @@ export class StarModel {
       );
       return () => {};
     }
-    if (message.kind === "forgotten") return () => void this.#reject(at, from, "malformed");
+    if (message.kind === "forgotten") {
+      return () => {
+        // Only the host releases ids here; the clients' ids are never released.
+        const pending = at === HOST ? this.#hostIds.get(message.id)?.pending : undefined;
+        if (!pending?.delete(from)) return void this.#reject(at, from, "malformed");
+        if (pending.size === 0) this.#freeHostId(message.id);
+      };
+    }
     return () => {
       if (held === undefined || held instanceof Forgotten) return void this.#reject(at, from, "malformed");
       paths.set(message.id, new Forgotten(typeof held === "string" ? held : null));
@@ -853,6 +911,13 @@ export class StarModel {
       const id = readVarint(packet, 1);
       if (!id || id[1] !== packet.length) return this.#reject(at, from, "malformed");
       return () => {
+        if (at === HOST) {
+          // A confirmation that crosses the id's release is ignored.
+          const entry = this.#hostIds.get(id[0]);
+          if (!entry) return void this.#reject(at, from, "malformed");
+          if (!entry.pending) entry.confirmed.add(from);
+          return;
+        }
         if (id[0] >= this.#outgoing.get(at)!.length) return void this.#reject(at, from, "malformed");
         this.#confirmations(at, from).add(id[0]);
       };

@@ -4,7 +4,8 @@
 // in-memory star. Each case starts the game afresh (new transports: no peers, empty path caches)
 // and plays a session of steps: packets from the grammar in packet-grammar.ts (valid and near-valid
 // calls, relays to every kind of target, confirmations, raw bytes, forged system messages, mutated
-// and random bytes) with honest calls in between. After every step the observed effects (which
+// and random bytes, path announcements and forgets, whole recyclings of one id) with honest calls
+// in between. After every step the observed effects (which
 // handler ran on which peer, with which remoteSenderId and arguments; members set; `rejected`
 // events and their reasons; `peerPacket`s; what reached the hostile client) must equal what
 // packet-model.ts predicts from WIRE.md and SECURITY.md, without the SDK's decoders: node trees,
@@ -22,7 +23,18 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NetNode } from "../src/common.js";
 import { networkTableOf } from "../src/rpc/network-table.js";
-import { Arena, ClientSide, createGame, type Game, Lobby, LobbyV2, Odd, Pawn, Vault } from "./packet-game.js";
+import {
+  Arena,
+  ClientSide,
+  createGame,
+  type Game,
+  Lobby,
+  LobbyV2,
+  Odd,
+  Pawn,
+  Spark,
+  Vault,
+} from "./packet-game.js";
 import {
   expectArguments,
   grammarSession,
@@ -74,7 +86,9 @@ const describeStep = (step: Step) =>
     ? `client 2 sends ${step.transfer} ${hex(step.bytes)}`
     : step.kind === "announce"
       ? `host announces "${step.text}"`
-      : `client 3 steps ${step.n}`;
+      : step.kind === "clientStep"
+        ? `client 3 steps ${step.n}`
+        : `host ${step.kind === "spark" ? "spawns a spark and flashes it" : "removes its oldest spark"}`;
 
 /** The model must read a packet the grammar generated as the grammar meant it. */
 function checkIntent(step: Extract<Step, { kind: "attacker" }>): void {
@@ -107,8 +121,9 @@ const kindOf = (line: string) => {
     const bytes = rest[1]!;
     const relayed = bytes.slice(0, 2) === "04";
     const head = relayed ? bytes.slice(12, 14) : bytes.slice(0, 2);
-    // PATH_FORGOTTEN (0x4f): a peer forgot one of the hostile client's ids.
-    return `2 gets ${relayed ? "relayed" : "direct"}${head === "4f" ? " forgotten" : ""}`;
+    // PATH_FORGOTTEN (0x4f): a peer forgot one of the hostile client's ids; PATH_FORGET (0x47): the host released one of its own.
+    const what = head === "4f" ? " forgotten" : head === "47" ? " forget" : "";
+    return `2 gets ${relayed ? "relayed" : "direct"}${what}`;
   }
   return `${at} ${what}`;
 };
@@ -145,7 +160,11 @@ function runSession(game: Game, limits: ModelLimits | null, steps: Step[], seen?
         ? model.attackerSends(step.bytes, step.transfer)
         : step.kind === "announce"
           ? model.hostAnnounces(step.text)
-          : model.clientSteps(step.n);
+          : step.kind === "spark"
+            ? model.hostSparks()
+            : step.kind === "unspark"
+              ? model.hostUnsparks()
+              : model.clientSteps(step.n);
     if (observed.join("\n") !== predicted.join("\n")) {
       throw new Error(
         [
@@ -197,6 +216,7 @@ describe("fuzzing the packet path against the model", () => {
       [new LobbyV2(), CLASSES.LobbyV2],
       [new ClientSide(), CLASSES.ClientSide],
       [new Odd(), CLASSES.Odd],
+      [new Spark("spark0"), CLASSES.Spark],
     ];
     for (const [node, cls] of classes) {
       const table = networkTableOf(node);
@@ -237,6 +257,7 @@ describe("fuzzing the packet path against the model", () => {
       "4 rejected config_mismatch",
       "2 gets direct forgotten",
       "2 gets relayed forgotten",
+      "2 gets direct forget",
     ],
   );
 
