@@ -168,27 +168,39 @@ export class SpawnReplication {
   #sendSpawn(node: NetNode, spawn: LocalSpawn, peer: number): void {
     const { context } = this;
     const syncs: SpawnPacket["syncs"] = [];
-    for (const sync of synchronizersIn(node)) {
+    const synchronizers = [...synchronizersIn(node)];
+    for (const sync of synchronizers) {
       const id = context.paths.outgoingId(sync.getPath());
       syncs.push({ id, path: relativePath(node, sync), state: spawnState(sync) });
-      context.announced(peer, id);
     }
     const nodeId = this.#nodeId(node);
+    const spawner = context.refFor(peer, spawn.spawner);
     const packet = encodeSpawn({
-      spawner: context.refFor(peer, spawn.spawner),
+      spawner: spawner.ref,
       nodeId,
       name: node.name,
       className: spawn.className,
       data: spawn.data,
       syncs,
     });
-    context.announced(peer, nodeId);
     spawn.peers.add(peer);
-    context.send(packet, peer, "reliable");
+    if (!context.send(packet, peer, "reliable")) return;
+    context.taught(spawner.ref.id, spawner.teaches);
+    if (context.isDirect(peer)) {
+      // A direct SPAWN teaches the ids it carries (WIRE.md, "Path ids"): the peer is told to
+      // forget them when the node leaves the tree here.
+      context.taught(nodeId, [peer]);
+      for (const { id } of syncs) context.taught(id, [peer]);
+    } else {
+      // A relayed SPAWN teaches nothing: announcements follow it on the same ordered stream,
+      // once the peer has the node they name (and before any DESPAWN or DELTA naming them).
+      context.announce(node, peer);
+      for (const sync of synchronizers) context.announce(sync, peer);
+    }
   }
 
   /** SPAWN: every test, then what running it does. */
-  checkSpawn(from: number, bytes: Uint8Array): (() => void) | null {
+  checkSpawn(from: number, bytes: Uint8Array, teaches: boolean): (() => void) | null {
     const { context } = this;
     const packet = decodeSpawn(bytes);
     if (typeof packet === "string") return context.rejected(from, "malformed", `SPAWN: ${packet}`);
@@ -202,7 +214,7 @@ export class SpawnReplication {
       const message = `${spawnerPath} spawns only from its authority ${spawner.getMultiplayerAuthority()}, not ${from}`;
       return context.rejected(from, "forbidden", message, spawnerPath);
     }
-    if (!context.learnRef(from, packet.spawner)) return null;
+    if (!context.learnRef(from, packet.spawner, teaches)) return null;
     const parent = spawner.spawnNode;
     if (!parent)
       return context.rejected(from, "unknown_node", `${spawnerPath} has no spawn node`, spawnerPath);
@@ -241,7 +253,7 @@ export class SpawnReplication {
       }
       make = () => spawnFunction(data);
     }
-    return () => this.#receiveSpawn(from, spawner, parent, packet, make);
+    return () => this.#receiveSpawn(from, spawner, parent, packet, make, teaches);
   }
 
   #receiveSpawn(
@@ -250,6 +262,7 @@ export class SpawnReplication {
     parent: NetNode,
     packet: SpawnPacket,
     make: () => NetNode,
+    teaches: boolean,
   ): void {
     const { context } = this;
     const refuse = (why: string) =>
@@ -291,8 +304,12 @@ export class SpawnReplication {
     }
     this.#remote.set(node, { from, spawner });
     const path = node.getPath();
-    if (!context.learn(from, packet.nodeId, path)) return;
-    for (const [, , id, relative] of states) context.learn(from, id, relative ? `${path}/${relative}` : path);
+    // A relayed SPAWN (client to client) teaches nothing: its sender announces the ids after it.
+    if (teaches) {
+      if (!context.learn(from, packet.nodeId, path)) return;
+      for (const [, , id, relative] of states)
+        context.learn(from, id, relative ? `${path}/${relative}` : path);
+    }
     spawner.emitReplication("spawned", node);
   }
 
@@ -301,7 +318,7 @@ export class SpawnReplication {
     const { context } = this;
     const id = decodeDespawn(bytes);
     if (typeof id === "string") return context.rejected(from, "malformed", `DESPAWN: ${id}`);
-    const path = context.paths.pathOf(from, id);
+    const path = context.cachedPathOf(from, id);
     if (path === undefined) return context.rejected(from, "unknown_node", `DESPAWN of unknown id ${id}`);
     const node = context.host.root.getNode(path);
     // Gone already (removed here): nothing to do.

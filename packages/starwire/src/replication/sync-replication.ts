@@ -27,6 +27,9 @@ const REANNOUNCE_MS = 1000;
 /** Float tick times: an interval due "now" must not slip a tick for a rounding error. */
 const INTERVAL_SLACK_MS = 0.5;
 
+/** A DELTA entry, with the peers its inline ref teaches once sent. */
+type DeltaEntry = { ref: NodeRef; state: Uint8Array; teaches: readonly number[] };
+
 /** What the authority keeps about one synchronizer it sends. */
 interface Outbound {
   /** The authority this state belongs to: a change of authority starts over. */
@@ -116,7 +119,7 @@ export class SyncReplication {
   /** One network tick: SYNC and DELTA for every synchronizer this peer is the authority of. */
   send(now: number, tick: number, peers: readonly number[]): void {
     const syncs = new Map<number, { id: number; state: Uint8Array }[]>();
-    const deltas = new Map<number, { ref: NodeRef; state: Uint8Array }[]>();
+    const deltas = new Map<number, DeltaEntry[]>();
     for (const sync of this.#syncs.keys()) {
       const state = this.#stateOf(sync);
       const root = sync.rootNode;
@@ -126,7 +129,10 @@ export class SyncReplication {
       this.#collectSync(sync, state, root, now, syncs);
     }
     const { context } = this;
-    for (const [peer, entries] of deltas) context.send(encodeDelta({ tick, entries }), peer, "reliable");
+    for (const [peer, entries] of deltas) {
+      if (!context.send(encodeDelta({ tick, entries }), peer, "reliable")) continue;
+      for (const { ref, teaches } of entries) context.taught(ref.id, teaches);
+    }
     for (const [peer, entries] of syncs) {
       for (const packet of encodeSyncPackets({ tick, entries }, MAX_SYNC_PACKET_BYTES)) {
         context.send(packet, peer, "unreliable");
@@ -155,7 +161,7 @@ export class SyncReplication {
     state: Outbound,
     root: NetNode,
     now: number,
-    out: Map<number, { ref: NodeRef; state: Uint8Array }[]>,
+    out: Map<number, DeltaEntry[]>,
   ): void {
     const fresh = [...state.visible].filter((peer) => !state.started.has(peer));
     const due = now - state.lastDelta >= sync.deltaInterval * 1000 - INTERVAL_SLACK_MS;
@@ -179,7 +185,7 @@ export class SyncReplication {
     if (fresh.length > 0) {
       const full = encodeSyncValues(all);
       for (const peer of fresh) {
-        getOrCreate(out, peer, () => []).push({ ref: this.context.refFor(peer, sync, true), state: full });
+        getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync, true), state: full });
         state.started.set(peer, now);
       }
     }
@@ -187,7 +193,7 @@ export class SyncReplication {
     const bytes = encodeSyncValues(changed);
     for (const peer of state.started.keys()) {
       if (fresh.includes(peer)) continue;
-      getOrCreate(out, peer, () => []).push({ ref: this.context.refFor(peer, sync), state: bytes });
+      getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync), state: bytes });
     }
   }
 
@@ -224,7 +230,7 @@ export class SyncReplication {
     if (typeof packet === "string") return context.rejected(from, "malformed", `SYNC: ${packet}`);
     const apply: [MultiplayerSynchronizer, SyncEntry[]][] = [];
     for (const entry of packet.entries) {
-      const path = context.paths.pathOf(from, entry.id);
+      const path = context.cachedPathOf(from, entry.id);
       if (path === undefined) return context.rejected(from, "unknown_node", `SYNC of unknown id ${entry.id}`);
       const sync = this.#target(from, path, entry.state, "always");
       if (sync === null) return null;
@@ -256,7 +262,7 @@ export class SyncReplication {
     };
   }
 
-  checkDelta(from: number, bytes: Uint8Array): (() => void) | null {
+  checkDelta(from: number, bytes: Uint8Array, teaches: boolean): (() => void) | null {
     const { context } = this;
     const packet = decodeDelta(bytes);
     if (typeof packet === "string") return context.rejected(from, "malformed", `DELTA: ${packet}`);
@@ -266,8 +272,9 @@ export class SyncReplication {
       if (path === null) return null;
       const sync = this.#target(from, path, entry.state, "on_change");
       if (sync === null) return null;
-      // A path is learned only for a synchronizer that accepted the entry (as RPCs learn only real nodes).
-      if (sync && !context.learnRef(from, entry.ref)) return null;
+      // A path is learned only for a synchronizer that accepted the entry (as RPCs learn only real
+      // nodes), and only from a packet that teaches (direct: WIRE.md, "Path ids").
+      if (sync && !context.learnRef(from, entry.ref, teaches)) return null;
       if (sync) apply.push(sync);
     }
     return () => {
