@@ -918,7 +918,7 @@ export class StarModel {
     if (command === COMMAND.EXTENDED) {
       return Object.values(PATH_HEAD).includes(packet[0] as 0x3f)
         ? this.#checkPathPacket(at, from, packet, transfer)
-        : this.#checkReplication(at, from, packet);
+        : this.#checkReplication(at, from, packet, !relayed && transfer === "reliable");
     }
     if (command !== COMMAND.RPC && command !== COMMAND.RSET && this.#flagBits(packet)) {
       return this.#reject(at, from, "malformed");
@@ -993,10 +993,11 @@ export class StarModel {
    * WIRE.md "Scene replication", for a game without spawners or synchronizers (this one): nothing
    * can spawn or synchronize, so a well-formed packet is either rejected for the node it names or
    * does nothing (SYNC_ACK; a SYNC or DELTA whose entries name nodes that are gone; a DESPAWN of a
-   * node that is gone). Whole packets are parsed before any node is looked at. Nothing here is
-   * learned: every packet naming a node inline is rejected or skipped before it could teach.
+   * node that is gone). Whole packets are parsed before any node is looked at. A packet that
+   * teaches (direct, reliable: "Ids and recycling") binds an inline ref whose node is here, or
+   * refuses it; a SPAWN that teaches and does not happen refuses the node and synchronizer ids.
    */
-  #checkReplication(at: number, from: number, packet: Uint8Array): (() => void) | null {
+  #checkReplication(at: number, from: number, packet: Uint8Array, teaches: boolean): (() => void) | null {
     const parsed = parseReplication(packet);
     if (!parsed) return this.#reject(at, from, "malformed");
     // A cached id names its bound path, or a released one's last path (for late packets).
@@ -1010,14 +1011,37 @@ export class StarModel {
           : undefined;
     };
     const tree = this.#trees.get(at)!;
+    /** Learns an inline ref of a packet that teaches; false when rejected (out of range, or a clash). */
+    const teach = ({ id, path }: ReplicationRef): boolean => {
+      if (!teaches || path === null) return true;
+      const bound = held.get(id);
+      if (id >= MAX_PATHS_PER_SENDER || (typeof bound === "string" && bound !== path)) {
+        return !!this.#reject(at, from, "malformed", path);
+      }
+      if (!getNode(tree, path)) {
+        if (typeof bound !== "string") held.set(id, REFUSED);
+      } else if (bound !== path) {
+        held.set(id, path);
+        this.#send(at, from, encodeConfirm(id));
+      }
+      return true;
+    };
     const nothing = () => {};
     switch (parsed.kind) {
       case "ack":
         return nothing;
       case "spawn": {
-        const path = parsed.refs[0]!.path ?? cached(parsed.refs[0]!.id);
-        if (path === undefined) return this.#reject(at, from, "unknown_node");
-        return this.#reject(at, from, "unknown_node", path);
+        const [spawner] = parsed.refs;
+        if (!teach(spawner!)) return null;
+        const path = spawner!.path ?? cached(spawner!.id);
+        const rejected = this.#reject(at, from, "unknown_node", path);
+        // The spawn does not happen: its ids are refused, once the spawner was looked up.
+        if (teaches) {
+          for (const id of parsed.ids) {
+            if (id < MAX_PATHS_PER_SENDER && typeof held.get(id) !== "string") held.set(id, REFUSED);
+          }
+        }
+        return rejected;
       }
       case "despawn": {
         const path = cached(parsed.refs[0]!.id);
@@ -1028,6 +1052,7 @@ export class StarModel {
         for (const ref of parsed.refs) {
           const path = ref.path ?? cached(ref.id);
           if (path === undefined) return this.#reject(at, from, "unknown_node");
+          if (!teach(ref)) return null;
           // A node that is not there is skipped (a despawn crossed the state); any node here is no synchronizer.
           if (getNode(tree, path)) return this.#reject(at, from, "unknown_node", path);
         }
@@ -1101,7 +1126,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export function parseReplication(
   bytes: Uint8Array,
-): { kind: "spawn" | "despawn" | "sync" | "delta" | "ack"; refs: ReplicationRef[] } | null {
+): { kind: "spawn" | "despawn" | "sync" | "delta" | "ack"; refs: ReplicationRef[]; ids: number[] } | null {
   let offset = 1;
   const number = () => {
     const read = readVarint(bytes, offset);
@@ -1131,25 +1156,25 @@ export function parseReplication(
     switch (bytes[0]) {
       case REPLICATION.SPAWN: {
         const spawner = ref();
-        number(); // node id
+        const ids = [number()]; // the node's
         text(512); // name
         if (text(512) === "") run(); // custom spawn data
         const count = number();
         if (count > 64) return null;
         for (let i = 0; i < count; i++) {
-          number();
+          ids.push(number());
           text(1024);
           run();
         }
-        return offset === bytes.length ? { kind: "spawn", refs: [spawner] } : null;
+        return offset === bytes.length ? { kind: "spawn", refs: [spawner], ids } : null;
       }
       case REPLICATION.DESPAWN:
       case REPLICATION.SYNC_ACK: {
         const id = number();
         if (offset !== bytes.length) return null;
         return bytes[0] === REPLICATION.DESPAWN
-          ? { kind: "despawn", refs: [{ id, path: null }] }
-          : { kind: "ack", refs: [] };
+          ? { kind: "despawn", refs: [{ id, path: null }], ids: [] }
+          : { kind: "ack", refs: [], ids: [] };
       }
       case REPLICATION.SYNC:
       case REPLICATION.DELTA: {
@@ -1160,7 +1185,7 @@ export function parseReplication(
           refs.push(sync ? { id: number(), path: null } : ref());
           run(); // state
         }
-        return { kind: sync ? "sync" : "delta", refs };
+        return { kind: sync ? "sync" : "delta", refs, ids: [] };
       }
       default:
         return null;

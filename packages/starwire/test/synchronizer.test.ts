@@ -357,12 +357,17 @@ describe("MultiplayerSynchronizer", () => {
     ]);
     expect(worlds[0]!.players.children).toEqual([]);
     expect(worlds[1]!.players.children).toEqual([]);
+    // The forged DELTA came directly, so its inline ref taught the host the attacker's id 0 (as an
+    // RPC's inline path would, whatever its entry held): the forged SYNC naming id 0 is refused
+    // for its authority, and the attacker's own id 0 (its spawner, announced to client 3 through
+    // the host) now clashes with it.
     expect(game.rejectedAt[0]!.map((r) => r.reason)).toEqual([
       "forbidden",
-      "unknown_node",
       "forbidden",
       "forbidden",
+      "forbidden",
+      "malformed",
     ]);
-    expect(game.apis[0]!.rejectionCount(attacker.id)).toBe(4);
+    expect(game.apis[0]!.rejectionCount(attacker.id)).toBe(5);
   });
 });

@@ -132,22 +132,34 @@ export class PathSync implements Subsystem {
   }
 
   /**
-   * Learns `from`'s `id` for `path` from a packet that teaches it (a direct SPAWN or DELTA ref:
-   * replication names nodes without digests), confirming it when new; false when rejected (the
-   * id is still held for another path, or out of range).
+   * `from` taught `id` for `path` in a packet that teaches (a direct SPAWN or DELTA: replication
+   * names nodes without digests). Bound and confirmed when new if `present` (the node is here and
+   * accepted); otherwise refused, as an RPC's missing node is, so that the sender's PATH_FORGET
+   * is still answered. False when rejected: the id is still held for another path, or out of range.
    */
-  learn(from: number, id: number, path: string): boolean {
-    const learned = this.#paths.learn(from, id, path);
-    if (learned === "conflict" || learned === "out_of_range") {
-      const why = learned === "conflict" ? "reused before it was forgotten" : "out of range";
+  learn(from: number, id: number, path: string, present = true): boolean {
+    if (id >= MAX_PATHS_PER_SENDER || this.#conflicts(from, id, path)) {
+      const why = id >= MAX_PATHS_PER_SENDER ? "out of range" : "reused before it was forgotten";
       this.#reject(from, "malformed", `path id ${id} ${why}`, path);
       return false;
     }
-    if (learned === "new") {
+    if (!present) {
+      this.#paths.refuse(from, id);
+      this.#version++; // a forgotten id's old path no longer answers for it
+      return true;
+    }
+    if (this.#paths.learn(from, id, path) === "new") {
       this.#version++;
       this.#host.send(encodeConfirmPath(id), from, "reliable", 0);
     }
     return true;
+  }
+
+  /** `from` taught `id` for a node that is not here (a refused spawn): noted, so its PATH_FORGET is answered. */
+  refuse(from: number, id: number): void {
+    if (id >= MAX_PATHS_PER_SENDER) return;
+    this.#paths.refuse(from, id);
+    this.#version++;
   }
 
   /**

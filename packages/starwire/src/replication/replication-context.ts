@@ -77,14 +77,24 @@ export class ReplicationContext {
     return path;
   }
 
-  /** Learns an inline `ref` when the packet teaches (see `learn`); true when there was nothing to learn. */
+  /**
+   * What a packet that teaches does with an inline `ref` (WIRE.md, "Path ids"): binds it when
+   * its node is here, else records it refused (the sender counts this peer as taught, and will
+   * ask it to forget the id). True when there was nothing to learn; false when rejected.
+   */
   learnRef(from: number, ref: NodeRef, teaches: boolean): boolean {
-    return ref.path === null || !teaches || this.learn(from, ref.id, ref.path);
+    if (ref.path === null || !teaches) return true;
+    return this.learn(from, ref.id, ref.path, this.host.root.getNode(ref.path) !== null);
   }
 
-  /** Stores `from`'s id for `path` and confirms it when new; false (rejected) when it may not be taught now. */
-  learn(from: number, id: number, path: string): boolean {
-    return this.host.pathSync.learn(from, id, path);
+  /** `from` taught `id` in a packet whose node is not here (a spawn refused): noted, so its forget is answered. */
+  refuse(from: number, id: number): void {
+    this.host.pathSync.refuse(from, id);
+  }
+
+  /** Stores `from`'s id for `path` (confirmed when new) or, not `present`, refuses it; false when rejected. */
+  learn(from: number, id: number, path: string, present = true): boolean {
+    return this.host.pathSync.learn(from, id, path, present);
   }
 
   /**

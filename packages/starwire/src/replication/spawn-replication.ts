@@ -199,11 +199,32 @@ export class SpawnReplication {
     }
   }
 
-  /** SPAWN: every test, then what running it does. */
+  /**
+   * SPAWN: every test, then what running it does. A SPAWN that teaches (direct) leaves each id it
+   * carries bound, or refused when the spawn does not happen here: its sender counts this peer as
+   * taught them all and will ask it to forget them (WIRE.md, "Path ids").
+   */
   checkSpawn(from: number, bytes: Uint8Array, teaches: boolean): (() => void) | null {
     const { context } = this;
     const packet = decodeSpawn(bytes);
     if (typeof packet === "string") return context.rejected(from, "malformed", `SPAWN: ${packet}`);
+    if (!context.learnRef(from, packet.spawner, teaches)) return null;
+    const run = this.#checkSpawn(from, packet, teaches);
+    if (!teaches) return run;
+    if (!run) return this.#refuseIds(from, packet);
+    return () => {
+      if (!run()) this.#refuseIds(from, packet);
+    };
+  }
+
+  #refuseIds(from: number, packet: SpawnPacket): null {
+    this.context.refuse(from, packet.nodeId);
+    for (const { id } of packet.syncs) this.context.refuse(from, id);
+    return null;
+  }
+
+  #checkSpawn(from: number, packet: SpawnPacket, teaches: boolean): (() => boolean) | null {
+    const { context } = this;
     const spawnerPath = context.pathOf(from, packet.spawner, "spawner");
     if (spawnerPath === null) return null;
     const spawner = context.host.root.getNode(spawnerPath);
@@ -214,7 +235,6 @@ export class SpawnReplication {
       const message = `${spawnerPath} spawns only from its authority ${spawner.getMultiplayerAuthority()}, not ${from}`;
       return context.rejected(from, "forbidden", message, spawnerPath);
     }
-    if (!context.learnRef(from, packet.spawner, teaches)) return null;
     const parent = spawner.spawnNode;
     if (!parent)
       return context.rejected(from, "unknown_node", `${spawnerPath} has no spawn node`, spawnerPath);
@@ -225,7 +245,7 @@ export class SpawnReplication {
     if (existing) {
       // The host checks a client's spawn for another client after running its own copy: the same
       // spawn again is no news, anything else under that name is a clash.
-      if (this.#remote.get(existing)?.from === from) return () => {};
+      if (this.#remote.get(existing)?.from === from) return () => true;
       return refuse(`${parent.getPath()} already has a child "${packet.name}"`);
     }
     if (spawner.spawnLimit > 0 && this.#countOf(spawner) >= spawner.spawnLimit) {
@@ -263,10 +283,12 @@ export class SpawnReplication {
     packet: SpawnPacket,
     make: () => NetNode,
     teaches: boolean,
-  ): void {
+  ): boolean {
     const { context } = this;
-    const refuse = (why: string) =>
+    const refuse = (why: string) => {
       context.reject(from, "spawn_refused", `${spawner.getPath()}: ${why}`, spawner.getPath());
+      return false;
+    };
     let node: NetNode;
     try {
       node = make();
@@ -282,13 +304,13 @@ export class SpawnReplication {
       if (!(sync instanceof MultiplayerSynchronizer))
         return refuse(`${packet.name} has no synchronizer at ${entry.path}`);
       const values = decodeSyncValues(entry.state, sync.properties.length);
-      if (typeof values === "string") return context.reject(from, "malformed", `spawn state: ${values}`);
+      if (typeof values === "string") {
+        context.reject(from, "malformed", `spawn state: ${values}`);
+        return false;
+      }
       if (values.some(([index]) => !sync.properties[index]!.spawn)) {
-        return context.reject(
-          from,
-          "forbidden",
-          `spawn state of ${entry.path} sets a property without spawn`,
-        );
+        context.reject(from, "forbidden", `spawn state of ${entry.path} sets a property without spawn`);
+        return false;
       }
       states.push([sync, values, entry.id, entry.path]);
     }
@@ -306,11 +328,13 @@ export class SpawnReplication {
     const path = node.getPath();
     // A relayed SPAWN (client to client) teaches nothing: its sender announces the ids after it.
     if (teaches) {
-      if (!context.learn(from, packet.nodeId, path)) return;
+      // A clash (the id still held for another node) was rejected; the node is here all the same.
+      if (!context.learn(from, packet.nodeId, path)) return true;
       for (const [, , id, relative] of states)
         context.learn(from, id, relative ? `${path}/${relative}` : path);
     }
     spawner.emitReplication("spawned", node);
+    return true;
   }
 
   /** DESPAWN: only the peer that spawned a node here removes it. */

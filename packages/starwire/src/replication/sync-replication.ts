@@ -270,11 +270,12 @@ export class SyncReplication {
     for (const entry of packet.entries) {
       const path = context.pathOf(from, entry.ref, "synchronizer");
       if (path === null) return null;
+      // A packet that teaches (direct: WIRE.md, "Path ids") binds an inline ref whatever its entry
+      // holds, or notes it refused when its node is missing, as an RPC's inline path: the sender
+      // counts this peer as taught and will ask it to forget the id.
+      if (!context.learnRef(from, entry.ref, teaches)) return null;
       const sync = this.#target(from, path, entry.state, "on_change");
       if (sync === null) return null;
-      // A path is learned only for a synchronizer that accepted the entry (as RPCs learn only real
-      // nodes), and only from a packet that teaches (direct: WIRE.md, "Path ids").
-      if (sync && !context.learnRef(from, entry.ref, teaches)) return null;
       if (sync) apply.push(sync);
     }
     return () => {
