@@ -4,8 +4,10 @@
 // PATH_ANNOUNCEs a relayed SPAWN or DELTA is preceded or followed by).
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type MultiplayerAPI, MultiplayerSpawner, MultiplayerSynchronizer, NetNode } from "../src/common.js";
-import { Extended, extendedHead } from "../src/wire/commands.js";
-import { decodeDelta } from "../src/wire/sync-packet.js";
+import { encodeSyncValues } from "../src/replication/sync-values.js";
+import { Command, Extended, extendedHead } from "../src/wire/commands.js";
+import { decodeDelta, encodeDelta } from "../src/wire/sync-packet.js";
+import { encodeRelay } from "../src/wire/system-packet.js";
 import { flush, recordSends, replicatedGame } from "./replication-helpers.js";
 
 const PATH_ANNOUNCE = extendedHead(Extended.PATH_ANNOUNCE);
@@ -153,5 +155,49 @@ describe("scene replication with recycled path ids", () => {
     expect((levels[0]!.level.getNode(`bullets${two}/${two}-b`) as Bullet).hp).toBe(2);
     expect(lastDelta(sends, three)[0]!.ref.id).toBe(entry!.ref.id);
     expect(game.rejections).toEqual([]);
+  });
+
+  it("a DELTA's inline ref teaches when it comes directly, and only then: relayed, it only finds the node", async () => {
+    const game = await replicatedGame(2);
+    const two = game.joined[0]!.id;
+    const three = game.joined[1]!.id;
+    class Ball extends NetNode {
+      hp = 0;
+      constructor() {
+        super("ball");
+        const sync = this.addChild(new MultiplayerSynchronizer("sync"));
+        sync.replicationConfig = { hp: { replicate: "on_change" } };
+        sync.setMultiplayerAuthority(two);
+      }
+    }
+    const balls = game.apis.map((api) => api.root.addChild(new Ball()));
+    const delta = (hp: number) =>
+      encodeDelta({
+        tick: 5,
+        entries: [{ ref: { id: 77, path: "/root/ball/sync" }, state: encodeSyncValues([[0, hp]]) }],
+      });
+    const entries = () => game.apis.map((api) => api.debugStats().pathCache.incomingEntries);
+    const before = entries();
+    const confirms = recordSends(game.joined[1]!.peer);
+    // Client 2 to client 3 through the host: applied there, learned by neither the host nor 3.
+    game.joined[0]!.peer.send(1, encodeRelay(three, delta(42)), "reliable", 0);
+    await flush();
+    await flush();
+    expect(balls.map((ball) => ball.hp)).toEqual([0, 0, 42]);
+    expect(entries()).toEqual(before);
+    expect(confirms.filter(({ bytes }) => bytes[0] === Command.CONFIRM_PATH)).toEqual([]);
+    // Client 2 to the host directly: applied and learned; the host confirms id 77.
+    const hostSends = recordSends(game.host.peer);
+    game.joined[0]!.peer.send(1, delta(43), "reliable", 0);
+    await flush();
+    expect(balls[0]!.hp).toBe(43);
+    expect(entries()[0]).toBe(before[0]! + 1);
+    expect(hostSends.filter(({ to, bytes }) => to === two && bytes[0] === Command.CONFIRM_PATH)).toHaveLength(
+      1,
+    );
+    // Client 2's API never handed out the hand-made id 77: it refuses the host's confirmation.
+    expect(game.rejections.map((r) => [r.from, r.message])).toEqual([
+      [1, "confirmation of unknown path id 77"],
+    ]);
   });
 });
