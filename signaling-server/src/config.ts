@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_RECONNECT_GRACE_MS, type IceServer } from "starwire/signaling-protocol";
+import { DEFAULT_MAX_RECONNECT_GRACE_MS, type IceServer } from "starwire-protocol";
 import { parseProxyAddress } from "./client-address.js";
 import type { LogLevel } from "./logger.js";
 

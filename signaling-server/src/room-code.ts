@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { ROOM_CODE_ALPHABET } from "starwire/signaling-protocol";
+import { ROOM_CODE_ALPHABET } from "starwire-protocol";
 
 /** Returns an integer in [0, max); injectable so tests can force collisions. */
 export type RandomIndex = (max: number) => number;

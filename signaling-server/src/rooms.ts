@@ -5,7 +5,7 @@ import {
   normalizeRoomCode,
   type SignalingError,
   type SignalingErrorCode,
-} from "starwire/signaling-protocol";
+} from "starwire-protocol";
 import { generateRoomCode, type RandomIndex, RoomCodeSpaceExhaustedError } from "./room-code.js";
 import { RoomPassword } from "./room-password.js";
 import { newRoomInstance } from "./tokens.js";

@@ -11,7 +11,7 @@ import {
   type ServerToClientEvents,
   type SignalingError,
   type SignalingErrorCode,
-} from "starwire/signaling-protocol";
+} from "starwire-protocol";
 import type { AddressLimits } from "./address-limits.js";
 import { clientAddress, ProxyAddresses } from "./client-address.js";
 import type { SignalingConfig } from "./config.js";

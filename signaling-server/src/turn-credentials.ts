@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import type { IceServer } from "starwire/signaling-protocol";
+import type { IceServer } from "starwire-protocol";
 
 export interface TurnSettings {
   urls: readonly string[];

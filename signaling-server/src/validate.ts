@@ -16,7 +16,7 @@ import {
   type ResumeRequest,
   ROOM_CODE_ALPHABET,
   type SignalData,
-} from "starwire/signaling-protocol";
+} from "starwire-protocol";
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; message: string };
 

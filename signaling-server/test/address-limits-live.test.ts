@@ -1,4 +1,4 @@
-import type { SignalingError } from "starwire/signaling-protocol";
+import type { SignalingError } from "starwire-protocol";
 import { describe, expect, it } from "vitest";
 import { delay, disconnection, forwardedFor, serverPerTest, type TestClient } from "./helpers.js";
 

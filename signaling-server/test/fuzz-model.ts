@@ -13,7 +13,7 @@ import {
   MAX_PEER_ID,
   normalizeRoomCode,
   ROOM_CODE_ALPHABET,
-} from "starwire/signaling-protocol";
+} from "starwire-protocol";
 
 export const CLIENT_EVENTS = [
   "create",

@@ -12,7 +12,7 @@
  */
 import { inspect } from "node:util";
 import fc from "fast-check";
-import type { Reply, SignalingError, SignalingErrorCode } from "starwire/signaling-protocol";
+import type { Reply, SignalingError, SignalingErrorCode } from "starwire-protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   splitArguments,

@@ -5,7 +5,7 @@ import type {
   JoinReply,
   Reply,
   ServerToClientEvents,
-} from "starwire/signaling-protocol";
+} from "starwire-protocol";
 import { afterEach } from "vitest";
 import { defaultConfig, type SignalingConfig } from "../src/config.js";
 import { createSignalingServer, type SignalingServer } from "../src/server.js";

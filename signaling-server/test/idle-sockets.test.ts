@@ -1,4 +1,4 @@
-import type { SignalingError } from "starwire/signaling-protocol";
+import type { SignalingError } from "starwire-protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { IdleSockets } from "../src/idle-sockets.js";
 import { delay, disconnection, startServer, type TestClient, type TestServer } from "./helpers.js";

@@ -1,5 +1,5 @@
 import { io as connectSocket } from "socket.io-client";
-import type { SignalingError } from "starwire/signaling-protocol";
+import type { SignalingError } from "starwire-protocol";
 import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/config.js";
 import { createSignalingServer } from "../src/server.js";

@@ -2,7 +2,7 @@
  * What the server writes to its log: rooms by tag, never by code; client addresses only at debug
  * level; refusals anyone can provoke aggregated, so a flood of them costs a line or two.
  */
-import type { CreateReply, JoinReply, Reply } from "starwire/signaling-protocol";
+import type { CreateReply, JoinReply, Reply } from "starwire-protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SignalingLog } from "../src/logger.js";
 import { serverPerTest, type TestClient, type TestServer, tagOf } from "./helpers.js";

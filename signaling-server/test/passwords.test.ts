@@ -1,4 +1,4 @@
-import { MAX_PASSWORD_LENGTH, type SignalingError } from "starwire/signaling-protocol";
+import { MAX_PASSWORD_LENGTH, type SignalingError } from "starwire-protocol";
 import { describe, expect, it } from "vitest";
 import { serverPerTest, type TestClient, type TestServer, tagOf } from "./helpers.js";
 

@@ -3,7 +3,7 @@
  * restarted) gets its code back with the host token from its create reply.
  */
 import { createHmac } from "node:crypto";
-import type { CreateReply, JoinReply, Reply } from "starwire/signaling-protocol";
+import type { CreateReply, JoinReply, Reply } from "starwire-protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { delay, startServer, type TestClient, type TestServer, tagOf } from "./helpers.js";
 

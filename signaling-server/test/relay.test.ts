@@ -1,4 +1,4 @@
-import type { SignalingError } from "starwire/signaling-protocol";
+import type { SignalingError } from "starwire-protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ANSWER, CANDIDATE, OFFER, startServer, type TestClient, type TestServer } from "./helpers.js";
 

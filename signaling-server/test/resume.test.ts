@@ -5,7 +5,7 @@
  * socket.io's disconnect packet, as a network failure would.
  */
 import { createHmac } from "node:crypto";
-import type { CreateReply, JoinReply, Reply, SignalingError } from "starwire/signaling-protocol";
+import type { CreateReply, JoinReply, Reply, SignalingError } from "starwire-protocol";
 import { describe, expect, it } from "vitest";
 import {
   ANSWER,

@@ -1,4 +1,4 @@
-import { ROOM_CODE_ALPHABET } from "starwire/signaling-protocol";
+import { ROOM_CODE_ALPHABET } from "starwire-protocol";
 import { describe, expect, it } from "vitest";
 import { generateRoomCode, ROOM_CODE_ATTEMPTS, RoomCodeSpaceExhaustedError } from "../src/room-code.js";
 

@@ -2,7 +2,7 @@
  * How long rooms live and how many one address may hold: a room without a client closes after
  * EMPTY_ROOM_TIMEOUT_MS, and MAX_ROOMS_PER_ADDRESS caps the live rooms per address (IPv6 per /56).
  */
-import type { CreateReply, Reply } from "starwire/signaling-protocol";
+import type { CreateReply, Reply } from "starwire-protocol";
 import { describe, expect, it } from "vitest";
 import {
   delay,

@@ -5,7 +5,7 @@ import {
   type Reply,
   ROOM_CODE_ALPHABET,
   type SignalingError,
-} from "starwire/signaling-protocol";
+} from "starwire-protocol";
 import { describe, expect, it } from "vitest";
 import { serverPerTest } from "./helpers.js";
 

@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { MAX_PEER_ID } from "starwire/signaling-protocol";
+import { MAX_PEER_ID } from "starwire-protocol";
 import { describe, expect, it } from "vitest";
 import { RoomRegistry } from "../src/rooms.js";
 

@@ -4,7 +4,7 @@
  * wrong or expired one) is tested against a real coturn in tests/node/turn.test.ts and tests/e2e/turn.spec.ts.
  */
 import { createHmac } from "node:crypto";
-import type { CreateReply, IceServer, JoinReply, Reply } from "starwire/signaling-protocol";
+import type { CreateReply, IceServer, JoinReply, Reply } from "starwire-protocol";
 import { describe, expect, it } from "vitest";
 import { mintTurnCredentials } from "../src/turn-credentials.js";
 import { serverPerTest, type TestClient, type TestServer, WAIT_MS } from "./helpers.js";

@@ -1,4 +1,4 @@
-import { MAX_PASSWORD_LENGTH } from "starwire/signaling-protocol";
+import { MAX_PASSWORD_LENGTH } from "starwire-protocol";
 import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/config.js";
 import {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The consumer test: what a new user gets from the published packages. Packs `starwire` and
-// `starwire-signaling` (npm pack), installs the tarballs into a fresh app outside the workspaces
+// The consumer test: what a new user gets from the published packages. Packs `starwire`,
+// `starwire-signaling` and the leaf both depend on, `starwire-protocol` (npm pack; the server must
+// not depend on the SDK), installs the tarballs into a fresh app outside the workspaces
 // (in the OS temp directory, with TypeScript 5.x and Vite, and no Vite config but the plugin),
 // type-checks it with both decorator flavours under TypeScript 5.x and 7, builds it (standard
 // decorators with `starwire/vite`; experimentalDecorators without any config), then plays a
@@ -86,13 +87,21 @@ try {
   const tarballs = step("npm pack", () => {
     const packs = join(work, "packs");
     mkdirSync(packs);
+    const workspaces = ["packages/protocol", "packages/starwire", "signaling-server"];
     const out = run(
       "npm pack",
       "npm",
-      ["pack", "--json", "-w", "packages/starwire", "-w", "signaling-server", "--pack-destination", packs],
+      ["pack", "--json", ...workspaces.flatMap((w) => ["-w", w]), "--pack-destination", packs],
       { capture: true },
     );
-    const [sdk, server] = JSON.parse(out);
+    const packed = JSON.parse(out);
+    const named = (name) => packed.find((pack) => pack.name === name);
+    const [protocol, sdk, server] = [
+      named("starwire-protocol"),
+      named("starwire"),
+      named("starwire-signaling"),
+    ];
+    checkContents(protocol, ["README.md", "LICENSE", "package.json", "dist/index.js", "dist/index.d.ts"]);
     checkContents(sdk, [
       "README.md",
       "LICENSE",
@@ -105,7 +114,12 @@ try {
       "dist/vite/index.d.ts",
     ]);
     checkContents(server, ["README.md", "LICENSE", "package.json", "dist/main.js", "dist/server.d.ts"]);
-    return [join(packs, sdk.filename), join(packs, server.filename)];
+    const serverDependencies = Object.keys(
+      JSON.parse(readFileSync(join(repo, "signaling-server/package.json"), "utf8")).dependencies,
+    );
+    if (serverDependencies.includes("starwire"))
+      throw new Error("starwire-signaling depends on the whole SDK");
+    return [protocol, sdk, server].map((pack) => join(packs, pack.filename));
   });
 
   const app = join(work, "app");

@@ -55,7 +55,14 @@ it(
       await until(() => host.peer.debugStats().connections === 0, 5000, "connections closed");
       expect(host.api.debugStats()).toEqual({
         peers: 0,
-        pathCache: { outgoing: 1, confirmedPeers: 0, incomingPeers: 0 },
+        pathCache: {
+          outgoing: 1,
+          confirmedPeers: 0,
+          releasing: 0,
+          idsAssigned: 1,
+          incomingPeers: 0,
+          incomingEntries: 0,
+        },
         rejectionCounters: 0,
         rateLimitedPeers: 0,
         authenticating: 0,

@@ -1,6 +1,6 @@
-// The node-path cap over real WebRTC (SECURITY.md, "Limits": 4096 node paths per sender): a client
-// announcing more gets `malformed` rejections for the rest, what it announced within the cap
-// keeps working, and the host goes on serving everyone.
+// The node-path cap over real WebRTC (SECURITY.md, "Limits": 4096 node paths per sender, ids below
+// 4096, WIRE.md "Path ids"): a client announcing more gets `malformed` rejections for the rest,
+// what it announced within the cap keeps working, and the host goes on serving everyone.
 import { expect, it } from "vitest";
 import { hostOn, joinOn, startSignaling, until } from "./helpers.js";
 import { varint } from "./raw-client.js";
@@ -12,7 +12,7 @@ const INLINE = 0x08;
 /** msgpack uint 16: the hello's argument, so each call says which cache id carried it. */
 const uint16 = (value: number) => [0xcd, value >> 8, value & 0xff];
 
-it("a sender announcing more than 4096 node paths gets malformed rejections; the host keeps working", async () => {
+it("a sender naming ids from 4096 up gets malformed rejections; the host keeps working", async () => {
   const signaling = await startSignaling();
   const host = await hostOn(signaling.url);
   const honest = await joinOn(signaling.url, host.roomCode);
@@ -54,7 +54,7 @@ it("a sender announcing more than 4096 node paths gets malformed rejections; the
     // Within the cap: a cached call by an id learned above, and the same announcement again.
     hostile.peer.send(1, call(4095, 50_000, false), "reliable", 0);
     hostile.peer.send(1, call(7, 50_001, true), "reliable", 0);
-    // Over it: a cached call by an id that was refused is unknown.
+    // Over it: a cached call by an id out of range is malformed too.
     hostile.peer.send(1, call(4096, 50_002, false), "reliable", 0);
     // And through the client's own API, as any game would call.
     hostile.game.rpcId(1, "hello", 60_000);
@@ -62,8 +62,11 @@ it("a sender announcing more than 4096 node paths gets malformed rejections; the
 
     const accepted = Array.from({ length: MAX_PATHS_PER_SENDER }, (_, id) => id);
     expect(hellos()).toEqual([...accepted, 50_000, 50_001, 60_000]);
-    const tooMany = `malformed: peer ${hostile.id} announced too many node paths`;
-    expect(rejected).toEqual([...Array(OVER).fill(tooMany), "unknown_node: unknown node cache id 4096"]);
+    const outOfRange = (id: number) => `malformed: node cache id ${id} out of range`;
+    expect(rejected).toEqual([
+      ...Array.from({ length: OVER }, (_, i) => outOfRange(MAX_PATHS_PER_SENDER + i)),
+      outOfRange(MAX_PATHS_PER_SENDER),
+    ]);
 
     // Everyone else is served as before.
     honest.game.rpcId(1, "hello", 1);

@@ -54,7 +54,11 @@ describe.each([
     };
     clientChat.rpc("move", 3, 4);
     await settle();
-    expect(sent).toEqual([["unreliable_ordered", 1]]);
+    // A PATH_ANNOUNCE first (reliable, channel 0): an unreliable call cannot teach the node's id.
+    expect(sent).toEqual([
+      ["reliable", 0],
+      ["unreliable_ordered", 1],
+    ]);
     expect(hostChat.heard).toEqual([`${clientId}:move:3,4`]);
     expect(host.getPeers()).toEqual([clientId]);
   });

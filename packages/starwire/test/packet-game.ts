@@ -127,6 +127,17 @@ export class Pawn extends Recorded {
   }
 }
 
+/** What the host spawns and removes: `/root/spark<n>` on the host and both honest clients. */
+export class Spark extends Recorded {
+  constructor(name: string) {
+    super(name);
+    this.rpcConfig("flash", ["any_peer"]);
+  }
+  flash() {
+    this.record("run", "flash", []);
+  }
+}
+
 export class Vault extends Recorded {
   constructor() {
     super("hostonly");
@@ -256,10 +267,20 @@ export function createGame() {
     return all;
   };
 
+  /** The sparks alive, oldest first, and how many this session made. */
+  let sparks: string[] = [];
+  let sparkCount = 0;
+  const sparkOn = (id: number, name: string) => apis.get(id)!.root.getNode(name) as Spark;
+
   return {
     apis,
     /** Connects everyone afresh and plays the setup the model starts from; returns its effects. */
     start(limits: ModelLimits | null): string[] {
+      // The last session's sparks go first (what their removal sends goes to its dead star).
+      for (const name of sparks)
+        for (const id of [3, 4, HOST]) apis.get(id)!.root.removeChild(sparkOn(id, name));
+      sparks = [];
+      sparkCount = 0;
       star = new Star();
       host.rateLimits = { ...unlimited, policy: "drop" }; // also forgets the last session's buckets
       for (const [id, api] of apis) api.peer = new StarLink(star, id);
@@ -281,7 +302,15 @@ export function createGame() {
       if (step.kind === "attacker")
         star.handlers.get(HOST)!.packet(ATTACKER, step.bytes.slice(), step.transfer, 0);
       else if (step.kind === "announce") arena(HOST).rpc("announce", step.text);
-      else pawn3(3).rpc("step", step.n);
+      else if (step.kind === "spark") {
+        const name = `spark${sparkCount++}`;
+        sparks.push(name);
+        for (const id of [HOST, 3, 4]) apis.get(id)!.root.addChild(new Spark(name));
+        sparkOn(HOST, name).rpc("flash");
+      } else if (step.kind === "unspark") {
+        const name = sparks.shift();
+        if (name) for (const id of [3, 4, HOST]) apis.get(id)!.root.removeChild(sparkOn(id, name));
+      } else pawn3(3).rpc("step", step.n);
       return effects();
     },
   };

@@ -14,8 +14,10 @@ import {
   CLOCK_PONG,
   COMMAND,
   digestOf,
+  encodeAnnounce,
   encodeCall,
   encodeConfirm,
+  encodePathId,
   encodeRelay,
   FORBIDDEN_KEYS,
   ModelExt,
@@ -461,7 +463,7 @@ export interface CallIntent {
 
 const cacheIds = fc.oneof(
   { arbitrary: fc.nat(3), weight: 8 },
-  { arbitrary: fc.constantFrom(127, 128, 4095, 2 ** 32 - 1), weight: 1 },
+  { arbitrary: fc.constantFrom(127, 128, 4095, 4096, 2 ** 32 - 1), weight: 1 },
   { arbitrary: fc.nat(), weight: 1 },
 );
 
@@ -581,17 +583,29 @@ const replicationPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.constant(Uint8Array.of(REPLICATION.SYNC_ACK)),
 );
 
+/** PATH_ANNOUNCE, PATH_FORGET and PATH_FORGOTTEN, for paths the game has or not, right or wrong digests. */
+const pathPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc
+    .record({ at: fc.constantFrom(...PATHS), id: cacheIds, wrongDigest: fc.nat(6) })
+    .map(({ at: [path, cls], id, wrongDigest }) =>
+      encodeAnnounce(id, path, wrongDigest === 0 ? digestOf(cls) ^ 1 : digestOf(cls)),
+    ),
+  cacheIds.map((id) => encodePathId("forget", id)),
+  cacheIds.map((id) => encodePathId("forgotten", id)),
+);
+
 /** Packets other than calls: confirmations, raw bytes, unknown commands, flag bits where they do not belong. */
 const otherPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
   replicationPacket,
   replicationPacket,
+  pathPacket,
   cacheIds.map(encodeConfirm),
   fc
     .tuple(fc.nat(3), fc.uint8Array({ minLength: 1, maxLength: 2 }))
     .map(([id, extra]) => Uint8Array.from([...encodeConfirm(id), ...extra])),
   fc.uint8Array({ maxLength: 8 }).map((payload) => Uint8Array.from([COMMAND.RAW, ...payload])),
   fc
-    .tuple(fc.constantFrom(5, 6, 7, 0x0d), fc.uint8Array({ maxLength: 6 }))
+    .tuple(fc.constantFrom(5, 6, 7, 0x0d, 0x3f, 0x47, 0x4f, 0x57), fc.uint8Array({ maxLength: 6 }))
     .map(([command, rest]) => Uint8Array.from([command, ...rest])),
   fc
     .tuple(fc.constantFrom(COMMAND.CONFIRM_PATH, COMMAND.RAW), fc.integer({ min: 1, max: 15 }), fc.nat(3))
@@ -696,7 +710,10 @@ const transfer = fc.constantFrom<Transfer>("reliable", "unreliable", "unreliable
 export type Step =
   | { kind: "attacker"; bytes: Uint8Array; transfer: Transfer; intent?: CallIntent; relayed: boolean }
   | { kind: "announce"; text: string }
-  | { kind: "clientStep"; n: number };
+  | { kind: "clientStep"; n: number }
+  /** The host spawns a node (on every honest peer) and calls it; or removes its oldest one. */
+  | { kind: "spark" }
+  | { kind: "unspark" };
 
 const unmutated = fc.constant<Mutation[]>([]);
 const sometimesMutated = fc.oneof(
@@ -739,9 +756,87 @@ const reannouncement: fc.Arbitrary<Step[]> = fc.nat(2).chain((id) => {
     attackerStep(callIntent(fc.constant(inline), fc.constant(id)).map(asCall), unmutated);
   return fc.tuple(call(true), call(false), call(true), call(false));
 });
+/**
+ * One id through a whole recycling as a sender would do it, honestly or not: taught (by an
+ * announcement or a call), used, forgotten, taught again (often for another path, sometimes
+ * before the forget), used again; reliably mostly, so the receivers' tables follow.
+ */
+const recycling: fc.Arbitrary<Step[]> = fc
+  .record({
+    id: fc.nat(2),
+    target: fc.constantFrom<number | null>(null, null, 0, 3, 4, -3),
+    first: fc.constantFrom(...PATHS),
+    second: fc.constantFrom(...PATHS),
+    byCall: fc.boolean(),
+    forgetFirst: fc.nat(5),
+    transfers: fc.array(fc.constantFrom<Transfer>("reliable", "reliable", "reliable", "unreliable"), {
+      minLength: 4,
+      maxLength: 4,
+    }),
+  })
+  .chain(({ id, target, first, second, byCall, forgetFirst, transfers }) => {
+    const send = (packet: Uint8Array, at: number): Step => ({
+      kind: "attacker",
+      bytes: wrap(target, packet),
+      transfer: transfers[at]!,
+      relayed: target !== null,
+    });
+    const use = (cached: boolean) =>
+      callIntent(fc.constant(!cached), fc.constant(id)).map(
+        (intent): Step => ({
+          kind: "attacker",
+          bytes: wrap(target, encodeCall(intent.header, encodeArgs(intent.args))),
+          transfer: "reliable",
+          relayed: target !== null,
+          intent,
+        }),
+      );
+    const teach = ([path, cls]: [string, NodeClass], at: number) =>
+      byCall ? use(false) : fc.constant(send(encodeAnnounce(id, path, digestOf(cls)), at));
+    const forget = send(encodePathId("forget", id), 1);
+    return fc
+      .tuple(teach(first, 0), use(true), teach(second, 2), use(true))
+      .map(([taught, used, again, usedAgain]) =>
+        forgetFirst === 0
+          ? [taught, used, again, forget, usedAgain]
+          : [taught, used, forget, again, usedAgain, ...(forgetFirst === 1 ? [forget] : [])],
+      );
+  });
+
+/**
+ * The host spawns and removes a node, so releases its id; the hostile client answers (or not)
+ * PATH_FORGOTTEN for an id near it, directly or relayed; the host spawns again, reusing the id
+ * only if every peer it taught forgot it.
+ */
+const hostRecycling: fc.Arbitrary<Step[]> = fc
+  .record({
+    id: fc.integer({ min: 1, max: 3 }),
+    target: fc.constantFrom<number | null>(null, null, 1, 0),
+    answers: fc.boolean(),
+    more: fc.boolean(),
+  })
+  .map(({ id, target, answers, more }): Step[] => [
+    { kind: "spark" },
+    ...(more ? [{ kind: "spark" } as const] : []),
+    { kind: "unspark" },
+    ...(answers
+      ? [
+          {
+            kind: "attacker" as const,
+            bytes: wrap(target, encodePathId("forgotten", id)),
+            transfer: "reliable" as const,
+            relayed: target !== null,
+          },
+        ]
+      : []),
+    { kind: "spark" },
+    { kind: "unspark" },
+  ]);
+
 const honestStep: fc.Arbitrary<Step> = fc.oneof(
   fc.stringMatching(/^[a-z]{0,8}$/).map((text): Step => ({ kind: "announce", text })),
   fc.nat(127).map((n): Step => ({ kind: "clientStep", n })),
+  fc.constantFrom<Step>({ kind: "spark" }, { kind: "unspark" }),
 );
 
 /** A session: the hostile client's packets, with honest traffic in between. */
@@ -751,6 +846,8 @@ export const grammarSession: fc.Arbitrary<Step[]> = fc
       { arbitrary: grammarPacket.map((step) => [step]), weight: 12 },
       { arbitrary: honestStep.map((step) => [step]), weight: 2 },
       { arbitrary: reannouncement, weight: 1 },
+      { arbitrary: recycling, weight: 1 },
+      { arbitrary: hostRecycling, weight: 1 },
     ),
     { minLength: 1, maxLength: 6 },
   )

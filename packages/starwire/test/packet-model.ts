@@ -9,7 +9,9 @@
  * buckets, and simulates the star: the host checks a relayed packet as if it were addressed to
  * itself, runs it if it is among the targets, forwards it stamped with the true sender and charges
  * the sender once per recipient; clients check again on arrival; receivers that learn a new path
- * answer CONFIRM_PATH. Nothing here calls the SDK's decoders or dispatcher: the SDK is what the
+ * answer CONFIRM_PATH. Path ids follow WIRE.md's "Path ids": only direct reliable inline calls and
+ * PATH_ANNOUNCE teach, PATH_FORGET is answered PATH_FORGOTTEN, teaching an id held for another
+ * path is malformed, a forgotten id keeps its path for late packets until taught again. Nothing here calls the SDK's decoders or dispatcher: the SDK is what the
  * fuzzer compares this with (packet.fuzz.test.ts).
  *
  * What a step produces is a sorted list of lines, one per observable effect:
@@ -26,7 +28,8 @@ import { Vector3 } from "../src/math/vector3.js";
 export const HOST = 1;
 export const ATTACKER = 2;
 /** The honest clients are 3 (which sends calls of its own, `clientSteps`) and 4 (which only receives). */
-export const MAX_PATHS_PER_SENDER = 4096; // SECURITY.md: "node paths a sender may announce: 4096 per sender"
+/** WIRE.md, "Path ids": ids are below 4096; an id at or above it is malformed wherever it appears. */
+export const MAX_PATHS_PER_SENDER = 4096;
 const MAX_DEPTH = 64; // WIRE.md: "nesting deeper than 64 … make[s] the whole packet invalid"
 
 // ---------------------------------------------------------------------------------------------
@@ -103,6 +106,8 @@ export const CLASSES = {
   /** Client 4 runs newer code: one more method, so another digest. */
   LobbyV2: nodeClass("LobbyV2", [method("join", "any_peer", 1), method("leave", "any_peer", 0)]),
   ClientSide: nodeClass("ClientSide", [method("ping", "any_peer", 0)]),
+  /** What the host spawns and removes (`/root/spark<n>`, on the host and both honest clients). */
+  Spark: nodeClass("Spark", [method("flash", "any_peer", 0)]),
   Odd: nodeClass("Odd", [method("poke", "any_peer", 0, { rest: true })]),
 } as const;
 
@@ -231,6 +236,44 @@ export function encodeCall(call: CallHeader, args: Uint8Array): Uint8Array {
 export const encodeRelay = (peer: number, packet: Uint8Array) =>
   Uint8Array.from([COMMAND.SYS, 2, ...int32le(peer), ...packet]);
 export const encodeConfirm = (cacheId: number) => Uint8Array.from([COMMAND.CONFIRM_PATH, ...varint(cacheId)]);
+
+/** WIRE.md, "Path ids": the first bytes of PATH_ANNOUNCE, PATH_FORGET and PATH_FORGOTTEN (extended 7, 8, 9). */
+export const PATH_HEAD = { announce: 0x3f, forget: 0x47, forgotten: 0x4f } as const;
+export type PathKind = keyof typeof PATH_HEAD;
+export const encodeAnnounce = (id: number, path: string, digest: number) => {
+  const bytes = new TextEncoder().encode(path);
+  return Uint8Array.from([
+    PATH_HEAD.announce,
+    ...varint(id),
+    ...varint(bytes.length),
+    ...bytes,
+    digest >> 8,
+    digest & 0xff,
+  ]);
+};
+export const encodePathId = (kind: "forget" | "forgotten", id: number) =>
+  Uint8Array.from([PATH_HEAD[kind], ...varint(id)]);
+
+type PathPacket =
+  | { kind: "announce"; id: number; path: string; digest: number }
+  | { kind: "forget" | "forgotten"; id: number };
+
+/** Reads a path cache packet, or null when malformed (an id, then for an announcement a path and digest, then nothing). */
+export function parsePathPacket(bytes: Uint8Array): PathPacket | null {
+  const kind = (Object.keys(PATH_HEAD) as PathKind[]).find((k) => PATH_HEAD[k] === bytes[0]);
+  const id = kind && readVarint(bytes, 1);
+  if (!kind || !id) return null;
+  if (kind !== "announce") return id[1] === bytes.length ? { kind, id: id[0] } : null;
+  const length = readVarint(bytes, id[1]);
+  if (!length || length[0] > 1024 || length[1] + length[0] + 2 !== bytes.length) return null;
+  try {
+    const path = strictUtf8.decode(bytes.subarray(length[1], length[1] + length[0]));
+    const at = length[1] + length[0];
+    return { kind, id: id[0], path, digest: (bytes[at]! << 8) | bytes[at + 1]! };
+  } catch {
+    return null;
+  }
+}
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 /** Strings in arguments keep a leading byte-order mark (msgpack does not strip it). */
@@ -558,14 +601,30 @@ interface Message {
 /** What the test game's peers do, according to the documents. */
 export class StarModel {
   readonly #trees = new Map([1, 3, 4].map((peer) => [peer, treeOf(peer)]));
-  /** receiver → sender → cache id → path */
-  readonly #incoming = new Map<number, Map<number, Map<number, string>>>();
-  /** An honest peer's own cache ids, and who confirmed which. */
+  /**
+   * receiver → sender → cache id → what the receiver holds: a path, "refused" (taught, but its
+   * node was missing or different) or forgotten (the sender released it; with the path it named,
+   * which late cached packets still address, if it was bound).
+   */
+  readonly #incoming = new Map<number, Map<number, Map<number, string | typeof REFUSED | Forgotten>>>();
+  /** An honest client's own cache ids (they never change), and who confirmed which. */
   readonly #outgoing = new Map<number, string[]>([
-    [HOST, ["/root/arena"]],
     [3, ["/root/arena/pawn3"]],
     [4, []],
   ]);
+  /**
+   * The host's own ids, which it recycles (WIRE.md, "Path ids"): /root/arena's, then its sparks'.
+   * `pending` is set once released: the peers that have not answered PATH_FORGOTTEN yet.
+   */
+  readonly #hostIds = new Map<
+    number,
+    { path: string; taught: Set<number>; confirmed: Set<number>; pending: Set<number> | null }
+  >([[0, { path: "/root/arena", taught: new Set([2, 3, 4]), confirmed: new Set([3, 4]), pending: null }]]);
+  readonly #hostFree: number[] = [];
+  #hostNextId = 1;
+  /** The sparks alive, oldest first, and how many were ever made (their names count up). */
+  readonly #sparks: string[] = [];
+  #sparkCount = 0;
   readonly #confirmed = new Map<number, Map<number, Set<number>>>();
   /** WIRE.md "Scene replication: SYNC": the SYNC ticks each peer holds from each sender. */
   readonly #syncHistory = new Map<number, Map<number, SyncHistory>>();
@@ -582,19 +641,14 @@ export class StarModel {
   /** `limits` null: the host's rate limits are far out of reach. */
   constructor(readonly limits: ModelLimits | null) {
     // The setup every test game runs: the host announced /root/arena to everyone (3 and 4 confirmed),
-    // client 3 announced /root/arena/pawn3 (the host and 4 confirmed). The hostile client confirmed nothing.
+    // client 3 announced /root/arena/pawn3 with a PATH_ANNOUNCE to everyone, as its calls are relayed
+    // (the host and 4 confirmed). The hostile client confirmed nothing. Both honest senders have
+    // taught every peer their id, so they never announce again in a session.
     this.#table(this.#incoming, 3, HOST).set(0, "/root/arena");
     this.#table(this.#incoming, 4, HOST).set(0, "/root/arena");
     this.#table(this.#incoming, HOST, 3).set(0, "/root/arena/pawn3");
     this.#table(this.#incoming, 4, 3).set(0, "/root/arena/pawn3");
-    for (const [peer, by] of [
-      [HOST, 3],
-      [HOST, 4],
-      [3, HOST],
-      [3, 4],
-    ] as const) {
-      this.#confirmations(peer, by).add(0);
-    }
+    for (const by of [HOST, 4]) this.#confirmations(3, by).add(0);
   }
 
   /** The hostile client sends `bytes` to the host. */
@@ -614,6 +668,45 @@ export class StarModel {
     return this.#run();
   }
 
+  /**
+   * The host adds /root/spark<n> (so do 3 and 4) and calls `flash()` on it for everyone: its id is
+   * the least recently released free one, or the next new one; the call is inline and teaches it.
+   */
+  hostSparks(): string[] {
+    const path = `/root/spark${this.#sparkCount++}`;
+    this.#sparks.push(path);
+    for (const peer of [HOST, 3, 4])
+      this.#trees.get(peer)!.set(path, { path, cls: CLASSES.Spark, authority: HOST });
+    let id = this.#hostFree.shift();
+    if (id === undefined) id = this.#hostNextId++;
+    this.#hostIds.set(id, { path, taught: new Set(), confirmed: new Set(), pending: null });
+    const packet = this.#honestCall(HOST, path, "flash", []);
+    for (const peer of this.peers.get(HOST)!) {
+      this.#hostIds.get(id)!.taught.add(peer);
+      this.#queue.push({ from: HOST, to: peer, bytes: packet, transfer: "reliable" });
+    }
+    return this.#run();
+  }
+
+  /** The oldest spark goes (from 3 and 4, then the host): the host tells every peer it taught to forget its id. */
+  hostUnsparks(): string[] {
+    const path = this.#sparks.shift();
+    if (path === undefined) return this.#run();
+    for (const peer of [HOST, 3, 4]) this.#trees.get(peer)!.delete(path);
+    const [id, entry] = [...this.#hostIds].find(([, e]) => e.path === path && !e.pending)!;
+    entry.pending = new Set(entry.taught);
+    entry.confirmed.clear();
+    if (entry.pending.size === 0) this.#freeHostId(id);
+    for (const peer of entry.pending)
+      this.#queue.push({ from: HOST, to: peer, bytes: encodePathId("forget", id), transfer: "reliable" });
+    return this.#run();
+  }
+
+  #freeHostId(id: number): void {
+    this.#hostIds.delete(id);
+    this.#hostFree.push(id);
+  }
+
   /** Client 3 calls `step(n)` on its pawn for everyone (`n`: 0..127). */
   clientSteps(n: number): string[] {
     const packet = this.#honestCall(3, "/root/arena/pawn3", "step", [n]);
@@ -621,10 +714,14 @@ export class StarModel {
     return this.#run();
   }
 
+  /** An honest peer's call, inline until every peer confirmed (both honest senders taught everyone in the setup). */
   #honestCall(sender: number, path: string, name: string, args: number[]): Uint8Array {
     const node = this.#trees.get(sender)!.get(path)!;
-    const cacheId = this.#outgoing.get(sender)!.indexOf(path);
-    const cached = this.peers.get(sender)!.every((peer) => this.#confirmations(sender, peer).has(cacheId));
+    const hostId = [...this.#hostIds].find(([, e]) => e.path === path && !e.pending);
+    const cacheId = sender === HOST ? hostId![0] : this.#outgoing.get(sender)!.indexOf(path);
+    const confirmed = (peer: number) =>
+      sender === HOST ? hostId![1].confirmed.has(peer) : this.#confirmations(sender, peer).has(cacheId);
+    const cached = this.peers.get(sender)!.every(confirmed);
     return encodeCall(
       {
         command: COMMAND.RPC,
@@ -641,7 +738,7 @@ export class StarModel {
       const { from, to, bytes, transfer } = message;
       if (to === ATTACKER) this.#lines.push(`2 gets ${transfer} ${hex(bytes)}`);
       else if (to === HOST) this.#hostReceives(from, bytes, transfer);
-      else this.#clientReceives(to, bytes);
+      else this.#clientReceives(to, bytes, transfer);
     }
     const lines = this.#lines.sort();
     this.#lines = [];
@@ -665,9 +762,13 @@ export class StarModel {
     return null;
   }
 
-  /** WIRE.md: bits 4–7 must be 0; bit 3 is RPC's and RSET's flag, 0 for the other commands. */
+  /**
+   * WIRE.md: bits 4–7 must be 0; bit 3 is RPC's and RSET's flag, 0 for the other commands. Command
+   * 7's bits 3–7 name an extended command instead: the path cache's are known, any other is malformed.
+   */
   #flagBits(bytes: Uint8Array): boolean {
     const command = bytes[0]! & 7;
+    if (command === 7) return !Object.values(PATH_HEAD).includes(bytes[0] as 0x3f);
     const call = command === COMMAND.RPC || command === COMMAND.RSET;
     return (bytes[0]! & (call ? 0xf0 : 0xf8)) !== 0;
   }
@@ -694,7 +795,7 @@ export class StarModel {
   #hostReceives(from: number, bytes: Uint8Array, transfer: string): void {
     if (!this.#allow(from, bytes.length)) return void this.#reject(HOST, from, "rate_limited");
     if (bytes.length === 0) return void this.#reject(HOST, from, "malformed");
-    if ((bytes[0]! & 7) !== COMMAND.SYS) return this.#check(HOST, from, bytes)?.();
+    if ((bytes[0]! & 7) !== COMMAND.SYS) return this.#check(HOST, from, bytes, transfer, false)?.();
     if (this.#flagBits(bytes)) return void this.#reject(HOST, from, "malformed");
     const sub = bytes[1];
     if (sub === 3) {
@@ -722,8 +823,13 @@ export class StarModel {
    */
   #relay(from: number, target: number, packet: Uint8Array, transfer: string): void {
     const clients = this.peers.get(HOST)!;
-    if (target > 1 && !clients.includes(target)) return void this.#reject(HOST, from, "unknown_target");
-    const run = this.#check(HOST, from, packet, true);
+    if (target > 1 && !clients.includes(target)) {
+      // WIRE.md, "Path ids": the host learns a client's ids from the announcements it relays, even
+      // one whose target is gone.
+      if (packet[0] === PATH_HEAD.announce) this.#check(HOST, from, packet, transfer, true);
+      return void this.#reject(HOST, from, "unknown_target");
+    }
+    const run = this.#check(HOST, from, packet, transfer, true);
     if (!run) return;
     if (target === HOST || target === 0 || (target < 0 && target !== -HOST)) run();
     if (target === HOST) return;
@@ -737,21 +843,86 @@ export class StarModel {
     for (const id of recipients) this.#queue.push({ from: HOST, to: id, bytes: stamped, transfer });
   }
 
-  #clientReceives(at: number, bytes: Uint8Array): void {
+  #clientReceives(at: number, bytes: Uint8Array, transfer: string): void {
     // Only the host (honest here) talks to a client: relays, and its own calls.
     if ((bytes[0]! & 7) === COMMAND.SYS) {
       const source = new DataView(bytes.buffer, bytes.byteOffset + 2, 4).getInt32(0, true);
       if (source < 2 || source === at) return void this.#reject(at, HOST, "malformed");
-      return this.#check(at, source, bytes.subarray(6), true)?.();
+      return this.#check(at, source, bytes.subarray(6), transfer, true)?.();
     }
-    this.#check(at, HOST, bytes)?.();
+    this.#check(at, HOST, bytes, transfer, false)?.();
+  }
+
+  /**
+   * WIRE.md, "Path ids": an announcement teaches its id while being checked (on the host too,
+   * before relaying it: a missing or different node is not reported, the id is only refused),
+   * unless the id is still held for another path; a forget makes the receiver forget an id it
+   * was taught and answer PATH_FORGOTTEN; a PATH_FORGOTTEN is only accepted for an id the
+   * receiver released to that peer, and honest peers here release nothing.
+   */
+  #checkPathPacket(at: number, from: number, packet: Uint8Array, transfer: string): (() => void) | null {
+    const message = parsePathPacket(packet);
+    if (!message || message.id >= MAX_PATHS_PER_SENDER || transfer !== "reliable") {
+      return this.#reject(at, from, "malformed");
+    }
+    const paths = this.#table(this.#incoming, at, from);
+    const held = paths.get(message.id);
+    if (message.kind === "announce") {
+      if (typeof held === "string" && held !== message.path)
+        return this.#reject(at, from, "malformed", message.path);
+      this.#teach(
+        at,
+        from,
+        message.id,
+        message.path,
+        getNode(this.#trees.get(at)!, message.path),
+        message.digest,
+      );
+      return () => {};
+    }
+    if (message.kind === "forgotten") {
+      return () => {
+        // Only the host releases ids here; the clients' ids are never released.
+        const pending = at === HOST ? this.#hostIds.get(message.id)?.pending : undefined;
+        if (!pending?.delete(from)) return void this.#reject(at, from, "malformed");
+        if (pending.size === 0) this.#freeHostId(message.id);
+      };
+    }
+    return () => {
+      if (held === undefined || held instanceof Forgotten) return void this.#reject(at, from, "malformed");
+      paths.set(message.id, new Forgotten(typeof held === "string" ? held : null));
+      this.#send(at, from, encodePathId("forgotten", message.id));
+    };
+  }
+
+  /** A packet that teaches `id` for `path` arrived: bound (and confirmed when new) if the node fits, else refused. */
+  #teach(at: number, from: number, id: number, path: string, node: NodeSpec | null, digest: number): void {
+    const paths = this.#table(this.#incoming, at, from);
+    const held = paths.get(id);
+    if (!node || digestOf(node.cls) !== digest) {
+      if (typeof held !== "string") paths.set(id, REFUSED);
+      return;
+    }
+    if (held === path) return;
+    paths.set(id, path);
+    this.#send(at, from, encodeConfirm(id));
   }
 
   /** Everything a receiver checks before acting; what acting does, or null when it rejected. */
-  #check(at: number, from: number, packet: Uint8Array, relayed = false): (() => void) | null {
+  #check(
+    at: number,
+    from: number,
+    packet: Uint8Array,
+    transfer: string,
+    relayed: boolean,
+  ): (() => void) | null {
     const command = packet[0]! & 7;
     if (packet[0] === CLOCK_PING || packet[0] === CLOCK_PONG) return this.#clock(at, from, packet, relayed);
-    if (command === COMMAND.EXTENDED) return this.#checkReplication(at, from, packet);
+    if (command === COMMAND.EXTENDED) {
+      return Object.values(PATH_HEAD).includes(packet[0] as 0x3f)
+        ? this.#checkPathPacket(at, from, packet, transfer)
+        : this.#checkReplication(at, from, packet, !relayed && transfer === "reliable");
+    }
     if (command !== COMMAND.RPC && command !== COMMAND.RSET && this.#flagBits(packet)) {
       return this.#reject(at, from, "malformed");
     }
@@ -761,14 +932,22 @@ export class StarModel {
       const id = readVarint(packet, 1);
       if (!id || id[1] !== packet.length) return this.#reject(at, from, "malformed");
       return () => {
+        if (at === HOST) {
+          // A confirmation that crosses the id's release is ignored.
+          const entry = this.#hostIds.get(id[0]);
+          if (!entry) return void this.#reject(at, from, "malformed");
+          if (!entry.pending) entry.confirmed.add(from);
+          return;
+        }
         if (id[0] >= this.#outgoing.get(at)!.length) return void this.#reject(at, from, "malformed");
         this.#confirmations(at, from).add(id[0]);
       };
     }
     if (command !== COMMAND.RPC && command !== COMMAND.RSET) return this.#reject(at, from, "malformed");
     const call = parseCall(packet);
-    if (!call) return this.#reject(at, from, "malformed");
-    const node = this.#resolve(at, from, call);
+    if (!call || call.cacheId >= MAX_PATHS_PER_SENDER) return this.#reject(at, from, "malformed");
+    // WIRE.md, "Path ids": only a call that arrives directly, reliable on channel 0, teaches its id.
+    const node = this.#resolve(at, from, call, !relayed && transfer === "reliable");
     if (!node) return null;
     const isMethod = call.command === COMMAND.RPC;
     const spec = (isMethod ? node.cls.methods : node.cls.members)[call.index];
@@ -817,33 +996,68 @@ export class StarModel {
    * WIRE.md "Scene replication", for a game without spawners or synchronizers (this one): nothing
    * can spawn or synchronize, so a well-formed packet is either rejected for the node it names or
    * does nothing (SYNC_ACK; a SYNC or DELTA whose entries name nodes that are gone; a DESPAWN of a
-   * node that is gone). Whole packets are parsed before any node is looked at.
+   * node that is gone). Whole packets are parsed before any node is looked at. A packet that
+   * teaches (direct, reliable: "Ids and recycling") binds an inline ref whose node is here, or
+   * refuses it; a SPAWN that teaches and does not happen refuses the node and synchronizer ids.
    */
-  #checkReplication(at: number, from: number, packet: Uint8Array): (() => void) | null {
+  #checkReplication(at: number, from: number, packet: Uint8Array, teaches: boolean): (() => void) | null {
     const parsed = parseReplication(packet);
     if (!parsed) return this.#reject(at, from, "malformed");
-    const known = this.#table(this.#incoming, at, from);
+    // A cached id names its bound path, or a released one's last path (for late packets).
+    const held = this.#table(this.#incoming, at, from);
+    const cached = (id: number) => {
+      const state = held.get(id);
+      return state instanceof Forgotten
+        ? (state.path ?? undefined)
+        : typeof state === "string"
+          ? state
+          : undefined;
+    };
     const tree = this.#trees.get(at)!;
+    /** Learns an inline ref of a packet that teaches; false when rejected (out of range, or a clash). */
+    const teach = ({ id, path }: ReplicationRef): boolean => {
+      if (!teaches || path === null) return true;
+      const bound = held.get(id);
+      if (id >= MAX_PATHS_PER_SENDER || (typeof bound === "string" && bound !== path)) {
+        return !!this.#reject(at, from, "malformed", path);
+      }
+      if (!getNode(tree, path)) {
+        if (typeof bound !== "string") held.set(id, REFUSED);
+      } else if (bound !== path) {
+        held.set(id, path);
+        this.#send(at, from, encodeConfirm(id));
+      }
+      return true;
+    };
     const nothing = () => {};
     switch (parsed.kind) {
       case "ack":
         return nothing;
       case "sync":
-        return this.#checkSync(at, from, parsed.sync!, known);
+        return this.#checkSync(at, from, parsed.sync!, cached);
       case "spawn": {
-        const path = parsed.refs[0]!.path ?? known.get(parsed.refs[0]!.id);
-        if (path === undefined) return this.#reject(at, from, "unknown_node");
-        return this.#reject(at, from, "unknown_node", path);
+        const [spawner] = parsed.refs;
+        if (!teach(spawner!)) return null;
+        const path = spawner!.path ?? cached(spawner!.id);
+        const rejected = this.#reject(at, from, "unknown_node", path);
+        // The spawn does not happen: its ids are refused, once the spawner was looked up.
+        if (teaches) {
+          for (const id of parsed.ids) {
+            if (id < MAX_PATHS_PER_SENDER && typeof held.get(id) !== "string") held.set(id, REFUSED);
+          }
+        }
+        return rejected;
       }
       case "despawn": {
-        const path = known.get(parsed.refs[0]!.id);
+        const path = cached(parsed.refs[0]!.id);
         if (path === undefined) return this.#reject(at, from, "unknown_node");
         return getNode(tree, path) ? this.#reject(at, from, "forbidden", path) : nothing;
       }
       default:
         for (const ref of parsed.refs) {
-          const path = ref.path ?? known.get(ref.id);
+          const path = ref.path ?? cached(ref.id);
           if (path === undefined) return this.#reject(at, from, "unknown_node");
+          if (!teach(ref)) return null;
           // A node that is not there is skipped (a despawn crossed the state); any node here is no synchronizer.
           if (getNode(tree, path)) return this.#reject(at, from, "unknown_node", path);
         }
@@ -857,7 +1071,12 @@ export class StarModel {
    * first entry's id names no synchronizer (`unknown_node`, with its path when the id is known);
    * a packet without entries is a tick, recorded (and completed once every part arrived).
    */
-  #checkSync(at: number, from: number, sync: SyncHeader, known: Map<number, string>): (() => void) | null {
+  #checkSync(
+    at: number,
+    from: number,
+    sync: SyncHeader,
+    cached: (id: number) => string | undefined,
+  ): (() => void) | null {
     const history = entry(
       entry(this.#syncHistory, at, () => new Map()),
       from,
@@ -868,26 +1087,27 @@ export class StarModel {
     if (baselineTick !== null && !history.holds(baselineTick))
       return this.#reject(at, from, "stale_baseline");
     if (sync.entry === "malformed") return this.#reject(at, from, "malformed");
-    if (sync.entry !== null) return this.#reject(at, from, "unknown_node", known.get(sync.entry.id));
+    if (sync.entry !== null) return this.#reject(at, from, "unknown_node", cached(sync.entry.id));
     return () => history.record(sync.tick, baselineTick, sync.part, sync.last);
   }
 
   /** The node a call addresses, learning (and confirming) an announced path; null when rejected. */
-  #resolve(at: number, from: number, call: CallHeader): NodeSpec | null {
+  #resolve(at: number, from: number, call: CallHeader, teaches: boolean): NodeSpec | null {
     const paths = this.#table(this.#incoming, at, from);
-    const path = call.inline ? call.inline.path : paths.get(call.cacheId);
-    if (path === undefined) return this.#reject(at, from, "unknown_node");
-    const node = getNode(this.#trees.get(at)!, path);
-    if (!node) return this.#reject(at, from, "unknown_node", path);
-    if (!call.inline) return node;
-    if (call.inline.digest !== digestOf(node.cls)) return this.#reject(at, from, "config_mismatch", path);
-    if (paths.get(call.cacheId) !== path) {
-      if (!paths.has(call.cacheId) && paths.size >= MAX_PATHS_PER_SENDER) {
-        return this.#reject(at, from, "malformed", path);
-      }
-      paths.set(call.cacheId, path);
-      this.#send(at, from, encodeConfirm(call.cacheId));
+    const held = paths.get(call.cacheId);
+    if (!call.inline) {
+      // A released id still names what it named for late packets, until it is taught again.
+      const path = held instanceof Forgotten ? held.path : held;
+      if (typeof path !== "string") return this.#reject(at, from, "unknown_node");
+      return getNode(this.#trees.get(at)!, path) ?? this.#reject(at, from, "unknown_node", path);
     }
+    const { path, digest } = call.inline;
+    if (teaches && typeof held === "string" && held !== path)
+      return this.#reject(at, from, "malformed", path);
+    const node = getNode(this.#trees.get(at)!, path);
+    if (teaches) this.#teach(at, from, call.cacheId, path, node, digest);
+    if (!node) return this.#reject(at, from, "unknown_node", path);
+    if (digest !== digestOf(node.cls)) return this.#reject(at, from, "config_mismatch", path);
     return node;
   }
 
@@ -906,6 +1126,11 @@ export class StarModel {
       () => new Set(),
     );
   }
+}
+
+const REFUSED = Symbol("refused");
+class Forgotten {
+  constructor(readonly path: string | null) {}
 }
 
 function entry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
@@ -985,6 +1210,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export function parseReplication(bytes: Uint8Array): {
   kind: "spawn" | "despawn" | "sync" | "delta" | "ack";
   refs: ReplicationRef[];
+  ids: number[];
   sync?: SyncHeader;
 } | null {
   let offset = 1;
@@ -1016,22 +1242,22 @@ export function parseReplication(bytes: Uint8Array): {
     switch (bytes[0]) {
       case REPLICATION.SPAWN: {
         const spawner = ref();
-        number(); // node id
+        const ids = [number()]; // the node's
         text(512); // name
         if (text(512) === "") run(); // custom spawn data
         const count = number();
         if (count > 64) return null;
         for (let i = 0; i < count; i++) {
-          number();
+          ids.push(number());
           text(1024);
           run();
         }
-        return offset === bytes.length ? { kind: "spawn", refs: [spawner] } : null;
+        return offset === bytes.length ? { kind: "spawn", refs: [spawner], ids } : null;
       }
       case REPLICATION.SYNC_ACK: {
         // Without a tick: the reset form (the receiver holds no baseline).
         if (bytes.length > 1) number();
-        return offset === bytes.length ? { kind: "ack", refs: [] } : null;
+        return offset === bytes.length ? { kind: "ack", refs: [], ids: [] } : null;
       }
       case REPLICATION.SYNC: {
         const tick = number();
@@ -1047,13 +1273,14 @@ export function parseReplication(bytes: Uint8Array): {
         return {
           kind: "sync",
           refs: [],
+          ids: [],
           sync: { tick, back, part: part >> 1, last: (part & 1) === 1, entry },
         };
       }
       case REPLICATION.DESPAWN: {
         const id = number();
         if (offset !== bytes.length) return null;
-        return { kind: "despawn", refs: [{ id, path: null }] };
+        return { kind: "despawn", refs: [{ id, path: null }], ids: [] };
       }
       case REPLICATION.DELTA: {
         number(); // tick
@@ -1062,7 +1289,7 @@ export function parseReplication(bytes: Uint8Array): {
           refs.push(ref());
           run(); // state
         }
-        return { kind: "delta", refs };
+        return { kind: "delta", refs, ids: [] };
       }
       default:
         return null;

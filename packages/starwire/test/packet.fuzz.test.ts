@@ -4,7 +4,8 @@
 // in-memory star. Each case starts the game afresh (new transports: no peers, empty path caches)
 // and plays a session of steps: packets from the grammar in packet-grammar.ts (valid and near-valid
 // calls, relays to every kind of target, confirmations, raw bytes, forged system messages, mutated
-// and random bytes) with honest calls in between. After every step the observed effects (which
+// and random bytes, path announcements and forgets, whole recyclings of one id) with honest calls
+// in between. After every step the observed effects (which
 // handler ran on which peer, with which remoteSenderId and arguments; members set; `rejected`
 // events and their reasons; `peerPacket`s; what reached the hostile client) must equal what
 // packet-model.ts predicts from WIRE.md and SECURITY.md, without the SDK's decoders: node trees,
@@ -22,7 +23,18 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NetNode } from "../src/common.js";
 import { networkTableOf } from "../src/rpc/network-table.js";
-import { Arena, ClientSide, createGame, type Game, Lobby, LobbyV2, Odd, Pawn, Vault } from "./packet-game.js";
+import {
+  Arena,
+  ClientSide,
+  createGame,
+  type Game,
+  Lobby,
+  LobbyV2,
+  Odd,
+  Pawn,
+  Spark,
+  Vault,
+} from "./packet-game.js";
 import {
   expectArguments,
   grammarSession,
@@ -52,15 +64,17 @@ const pathAndDigest = (path: string, cls: NodeClass) =>
   `${hex(Uint8Array.of(path.length, ...new TextEncoder().encode(path)))}${digestOf(cls).toString(16).padStart(4, "0")}`;
 
 /**
- * What the setup does: the host's call runs on 3 and 4, who confirm its path; 3's runs on the host
- * and 4, who confirm its path; the hostile client gets both inline (after the host announced 3 and
- * 4 to it) and confirms nothing.
+ * What the setup does: the host's call runs on 3 and 4, who confirm its path; 3's is relayed, so
+ * cannot teach its path: 3 sends a PATH_ANNOUNCE first, which the host and 4 confirm, then the
+ * call, which runs on the host and 4; the hostile client gets the calls inline and the
+ * announcement (after the host announced 3 and 4 to it) and confirms nothing.
  */
 const SETUP = [
   "1 run /root/arena/pawn3.step from 3 [0]",
   "2 gets reliable 040003000000", // ADD_PEER 3
   "2 gets reliable 040004000000", // ADD_PEER 4
   `2 gets reliable 0800${pathAndDigest("/root/arena", CLASSES.Arena)}00a26869`, // announce("hi")
+  `2 gets reliable 0402030000003f00${pathAndDigest("/root/arena/pawn3", CLASSES.Pawn)}`, // PATH_ANNOUNCE, from 3
   `2 gets reliable 0402030000000800${pathAndDigest("/root/arena/pawn3", CLASSES.Pawn)}0000`, // step(0), from 3
   '3 run /root/arena.announce from 1 ["hi"]',
   '4 run /root/arena.announce from 1 ["hi"]',
@@ -72,7 +86,9 @@ const describeStep = (step: Step) =>
     ? `client 2 sends ${step.transfer} ${hex(step.bytes)}`
     : step.kind === "announce"
       ? `host announces "${step.text}"`
-      : `client 3 steps ${step.n}`;
+      : step.kind === "clientStep"
+        ? `client 3 steps ${step.n}`
+        : `host ${step.kind === "spark" ? "spawns a spark and flashes it" : "removes its oldest spark"}`;
 
 /** The model must read a packet the grammar generated as the grammar meant it. */
 function checkIntent(step: Extract<Step, { kind: "attacker" }>): void {
@@ -102,8 +118,13 @@ const kindOf = (line: string) => {
   const [at, what, ...rest] = line.split(" ");
   if (what === "rejected") return `${at} rejected ${rest[0]}`;
   if (what === "gets") {
-    const head = rest[1]!.slice(0, 2);
-    return `2 gets ${head === "04" ? "relayed" : head === "37" ? "clock pong" : "direct"}`;
+    const bytes = rest[1]!;
+    const relayed = bytes.slice(0, 2) === "04";
+    const head = relayed ? bytes.slice(12, 14) : bytes.slice(0, 2);
+    // PATH_FORGOTTEN (0x4f): a peer forgot one of the hostile client's ids; PATH_FORGET (0x47): the host released one of its own.
+    const what =
+      head === "4f" ? " forgotten" : head === "47" ? " forget" : head === "37" ? " clock pong" : "";
+    return `2 gets ${relayed ? "relayed" : "direct"}${what}`;
   }
   return `${at} ${what}`;
 };
@@ -140,7 +161,11 @@ function runSession(game: Game, limits: ModelLimits | null, steps: Step[], seen?
         ? model.attackerSends(step.bytes, step.transfer)
         : step.kind === "announce"
           ? model.hostAnnounces(step.text)
-          : model.clientSteps(step.n);
+          : step.kind === "spark"
+            ? model.hostSparks()
+            : step.kind === "unspark"
+              ? model.hostUnsparks()
+              : model.clientSteps(step.n);
     if (observed.join("\n") !== predicted.join("\n")) {
       throw new Error(
         [
@@ -192,6 +217,7 @@ describe("fuzzing the packet path against the model", () => {
       [new LobbyV2(), CLASSES.LobbyV2],
       [new ClientSide(), CLASSES.ClientSide],
       [new Odd(), CLASSES.Odd],
+      [new Spark("spark0"), CLASSES.Spark],
     ];
     for (const [node, cls] of classes) {
       const table = networkTableOf(node);
@@ -217,7 +243,7 @@ describe("fuzzing the packet path against the model", () => {
       "3 raw",
       "2 gets direct",
       "2 gets relayed",
-      "2 gets clock pong",
+      "2 gets direct clock pong",
       ...[
         "malformed",
         "forbidden",
@@ -232,6 +258,9 @@ describe("fuzzing the packet path against the model", () => {
       "3 rejected malformed",
       "4 rejected unknown_node",
       "4 rejected config_mismatch",
+      "2 gets direct forgotten",
+      "2 gets relayed forgotten",
+      "2 gets direct forget",
     ],
   );
 

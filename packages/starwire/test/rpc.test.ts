@@ -12,9 +12,13 @@ import {
 } from "../src/common.js";
 import { networkTableOf } from "../src/rpc/network-table.js";
 import { encodeArguments, registerType } from "../src/wire/codec.js";
-import { COMMAND_MASK, Command } from "../src/wire/commands.js";
+import { COMMAND_MASK, Command, Extended, extendedHead } from "../src/wire/commands.js";
 import { encodeCall } from "../src/wire/rpc-packet.js";
 import { gameOf, until } from "./helpers.js";
+
+/** Whether a packet (relayed or not) is a PATH_ANNOUNCE. */
+const isPathAnnouncement = (bytes: Uint8Array) =>
+  (bytes[0] === Command.SYS ? bytes[6] : bytes[0]) === extendedHead(Extended.PATH_ANNOUNCE);
 
 type Call = { peer: number; method: string; sender: number; args: unknown[] };
 
@@ -184,7 +188,10 @@ describe("targets, relay and the sender id", () => {
     sent.length = 0;
     boards[1]!.rpc("say", "hello all");
     await settle();
-    expect(sent.filter((s) => s.from === a).map((s) => s.to)).toEqual([1]);
+    // Besides the call, one PATH_ANNOUNCE teaches the node's id (a relayed call cannot teach it).
+    const calls = sent.filter((s) => s.from === a && !isPathAnnouncement(s.bytes));
+    expect(calls.map((s) => s.to)).toEqual([1]);
+    expect(sent.filter((s) => s.from === a && isPathAnnouncement(s.bytes)).map((s) => s.to)).toEqual([1]);
     expect(boards.filter((board) => ran(board, "say").length === 1)).toHaveLength(3);
   });
 
@@ -220,7 +227,12 @@ describe("targets, relay and the sender id", () => {
     boards[0]!.rpc("move", new Vector2(1.5, -2));
     boards[0]!.rpcUnreliable("say", "fast");
     await settle();
-    expect(sent.filter((s) => s.from === 1).map((s) => s.transfer)).toEqual(["unreliable", "unreliable"]);
+    // An unreliable call cannot teach the node's id: one reliable PATH_ANNOUNCE does, before it.
+    expect(sent.filter((s) => s.from === 1).map((s) => [s.transfer, isPathAnnouncement(s.bytes)])).toEqual([
+      ["reliable", true],
+      ["unreliable", false],
+      ["unreliable", false],
+    ]);
     expect(ran(boards[1]!, "move")[0]!.args).toEqual([new Vector2(1.5, -2)]);
     expect(ran(boards[1]!, "say")[0]!.args).toEqual(["fast", 1]);
   });
@@ -306,7 +318,7 @@ describe("path cache", () => {
     expect(stats().incomingPeers).toBe(1);
     peers[1]!.api.peer = null;
     await until(() => peers[0]!.api.getPeers().length === 0);
-    expect(stats()).toMatchObject({ incomingPeers: 0, confirmedPeers: 0 });
+    expect(stats()).toMatchObject({ incomingPeers: 0, confirmedPeers: 0, incomingEntries: 0 });
   });
 });
 

@@ -166,6 +166,9 @@ describe("MultiplayerSpawner", () => {
     await flush();
     expect(worlds[1]!.players.children.map((n) => n.name)).toEqual(["taken", "ok"]);
     expect(game.rejectedAt[1]!.map((r) => r.reason)).toEqual([
+      // The forged SPAWN came directly: the host learned its inline spawner id (as it would an
+      // RPC's) and confirmed it to a client that never handed it out.
+      "malformed",
       "spawn_refused",
       "spawn_refused",
       "spawn_refused",

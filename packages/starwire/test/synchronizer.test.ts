@@ -355,13 +355,18 @@ describe("MultiplayerSynchronizer", () => {
     ]);
     expect(worlds[0]!.players.children).toEqual([]);
     expect(worlds[1]!.players.children).toEqual([]);
+    // The forged DELTA came directly, so its inline ref taught the host the attacker's id 0 (as an
+    // RPC's inline path would, whatever its entry held): the forged SYNC naming id 0 is refused
+    // for its authority, and the attacker's own id 0 (its spawner, announced to client 3 through
+    // the host) now clashes with it.
     expect(game.rejectedAt[0]!.map((r) => r.reason)).toEqual([
       "forbidden",
-      "unknown_node",
       "forbidden",
       "forbidden",
+      "forbidden",
+      "malformed",
     ]);
-    expect(game.apis[0]!.rejectionCount(attacker.id)).toBe(4);
+    expect(game.apis[0]!.rejectionCount(attacker.id)).toBe(5);
   });
   it("rejects state from the authority that would change a member's kind (a string into a number, a number into a string)", async () => {
     const game = await replicatedGame(2);

@@ -12,6 +12,7 @@ import {
 } from "../src/wire/clock-packet.js";
 import { decodeArguments, encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
+import { decodePathPacket, encodePathPacket, type PathPacket } from "../src/wire/path-packet.js";
 import { encodeRaw } from "../src/wire/raw-packet.js";
 import { decodeCall, decodeConfirmPath, encodeCall, encodeConfirmPath } from "../src/wire/rpc-packet.js";
 import {
@@ -40,6 +41,7 @@ type VectorPacket =
       args: unknown[];
     }
   | { type: "confirm"; cacheId: number }
+  | ({ type: "path" } & PathPacket)
   | { type: "raw"; payload: number[] }
   | { type: "addPeer" | "delPeer" | "peerReconnecting" | "peerReconnected"; id: number }
   | {
@@ -99,6 +101,10 @@ function encode(packet: VectorPacket): Uint8Array {
       return encodeConfirmPath(packet.cacheId);
     case "raw":
       return encodeRaw(Uint8Array.from(packet.payload));
+    case "path": {
+      const { type: _, ...path } = packet;
+      return encodePathPacket(path);
+    }
     case "addPeer":
     case "delPeer":
     case "peerReconnecting":
@@ -148,6 +154,11 @@ function decode(bytes: Uint8Array, expected: VectorPacket): VectorPacket {
     if (typeof clock === "string") throw new Error(clock);
     return { type, ...clock } as VectorPacket;
   }
+  if (type === "path") {
+    const path = decodePathPacket(bytes);
+    if (typeof path === "string") throw new Error(path);
+    return { type, ...path };
+  }
   if (type === "link") {
     // The lane count is not on the wire (both sides declared the same channels): the vector says it.
     const lanes = "counts" in expected ? expected.counts.length : 0;
@@ -164,7 +175,7 @@ function decode(bytes: Uint8Array, expected: VectorPacket): VectorPacket {
 
 describe("WIRE.md test vectors", () => {
   it("has the vectors", () => {
-    expect(vectors.length).toBeGreaterThanOrEqual(18);
+    expect(vectors.length).toBeGreaterThanOrEqual(36);
   });
   for (const vector of vectors) {
     it(vector.name, () => {

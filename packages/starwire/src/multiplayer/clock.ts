@@ -9,7 +9,7 @@ import {
 } from "../wire/clock-packet.js";
 import { ClockEstimator } from "./clock-estimator.js";
 import type { Rejection } from "./rejection.js";
-import type { Subsystem } from "./subsystem.js";
+import type { Delivery, Subsystem } from "./subsystem.js";
 
 /** Pings right after connecting, until synchronized: a fast first estimate. */
 export const BURST_INTERVAL_MS = 100;
@@ -128,7 +128,8 @@ export class ClockSync implements Subsystem {
     return peer === HOST_PEER_ID ? this.#estimator.rtt : null;
   }
 
-  check(from: number, packet: Uint8Array, relayed = false): (() => void) | null {
+  /** Pings and pongs travel directly between a client and the host: a relayed one is refused. */
+  check(from: number, packet: Uint8Array, { relayed }: Delivery): (() => void) | null {
     const ping = packet[0] === CLOCK_PING_HEAD;
     const server = this.#host.isServer();
     if (relayed || (ping ? !server : server || from !== HOST_PEER_ID)) {

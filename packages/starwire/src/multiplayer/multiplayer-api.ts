@@ -14,7 +14,14 @@ import {
   type TransferMode,
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
-import { COMMAND_MASK, Command, dispatchKey, hasUnknownFlags } from "../wire/commands.js";
+import {
+  COMMAND_MASK,
+  Command,
+  dispatchKey,
+  Extended,
+  extendedHead,
+  hasUnknownFlags,
+} from "../wire/commands.js";
 import { PathCache } from "../wire/path-cache.js";
 import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
@@ -22,14 +29,17 @@ import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "
 import { type AuthCallback, Authenticator } from "./authentication.js";
 import { ClockSync, type NetworkClock } from "./clock.js";
 import { NetworkTick } from "./network-tick.js";
+import { PathSync } from "./path-sync.js";
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
-import type { Subsystem } from "./subsystem.js";
+import type { Delivery, Subsystem } from "./subsystem.js";
 import { targetIncludes, targetPeers } from "./targets.js";
 
 export type { Rejection };
 
 let instances = 0;
+
+const PATH_ANNOUNCE_HEAD = extendedHead(Extended.PATH_ANNOUNCE);
 
 export interface MultiplayerEvents {
   /** A peer joined the game: on the host any client; on a client the host (1) and every other client. */
@@ -88,6 +98,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   #peer: MultiplayerPeer = new OfflineMultiplayerPeer();
   /** Node paths and their ids, each way: one cache for every subsystem that names nodes. */
   readonly #paths = new PathCache();
+  readonly #pathSync = this.#createPathSync();
   readonly #rpc = this.#createRpcInterface();
   readonly #replication = this.#createReplication();
   /** Raw bytes from `sendBytes`, delivered as `peerPacket`. */
@@ -109,7 +120,13 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     stepped: () => this.#tick.restart(),
   });
   /** Every subsystem, built once; and which one owns each command. */
-  readonly #subsystems: readonly Subsystem[] = [this.#rpc, this.#replication, this.#raw, this.#clock];
+  readonly #subsystems: readonly Subsystem[] = [
+    this.#pathSync,
+    this.#rpc,
+    this.#replication,
+    this.#raw,
+    this.#clock,
+  ];
   readonly #byCommand = new Map<number, Subsystem>(
     this.#subsystems.flatMap((subsystem) =>
       subsystem.commands.map((command) => [command, subsystem] as const),
@@ -147,6 +164,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       api: this,
       call: (node, kind, name, args, target, forceUnreliable) =>
         this.#rpc.call(node, kind, name, args, target, forceUnreliable),
+      exiting: (node) => this.#pathSync.nodeExiting(node),
     });
   }
   /** Everyone this side may address, self excluded: direct peers on the host, host + others on a client. */
@@ -461,7 +479,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (this.#auth.isPending(from)) return this.#onPendingPacket(from, data);
     if ((data[0]! & COMMAND_MASK) === Command.SYS)
       return this.#onSystemMessage(from, data, transfer, channel);
-    this.#deliver(from, data);
+    this.#deliver(from, data, { transfer, channel, relayed: false });
   }
 
   #overLimit(from: number): void {
@@ -490,7 +508,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       }
       return this.isServer()
         ? this.#relay(from, message.peer, inner, transfer, channel)
-        : this.#deliverRelayed(from, message.peer, inner);
+        : this.#deliverRelayed(from, message.peer, inner, { transfer, channel, relayed: true });
     }
     if (this.isServer() || !fromHost) {
       return this.#reject(from, "forbidden", `only the host announces peers (${message.kind} from ${from})`);
@@ -517,10 +535,14 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
    * nobody), and charges the sender's byte budget once per recipient.
    */
   #relay(from: number, target: number, packet: Uint8Array, transfer: TransferMode, channel: number): void {
+    const delivery: Delivery = { transfer, channel, relayed: true };
     if (target > 0 && target !== HOST_PEER_ID && !this.#peers.has(target)) {
+      // An announcement still teaches the host (its sender counts on that: it will tell the host
+      // to forget the id), though its target is gone.
+      if (packet[0] === PATH_ANNOUNCE_HEAD) this.#check(from, packet, delivery);
       return this.#reject(from, "unknown_target", `relay to unknown peer ${target}`);
     }
-    const run = this.#check(from, packet, true);
+    const run = this.#check(from, packet, delivery);
     if (!run) return;
     if (targetIncludes(target, HOST_PEER_ID)) run();
     if (target === HOST_PEER_ID) return;
@@ -532,20 +554,20 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     for (const id of recipients) this.#peer.send(id, stamped, transfer, channel, key);
   }
 
-  #deliverRelayed(from: number, source: number, packet: Uint8Array): void {
+  #deliverRelayed(from: number, source: number, packet: Uint8Array, delivery: Delivery): void {
     if (from !== HOST_PEER_ID) return this.#reject(from, "forbidden", "only the host relays");
     if (source < 2 || source === this.uniqueId) {
       return this.#reject(from, "malformed", `relay names invalid source ${source}`);
     }
-    this.#deliver(source, packet, true);
+    this.#deliver(source, packet, delivery);
   }
 
-  #deliver(from: number, packet: Uint8Array, relayed = false): void {
-    this.#check(from, packet, relayed)?.();
+  #deliver(from: number, packet: Uint8Array, delivery: Delivery): void {
+    this.#check(from, packet, delivery)?.();
   }
 
   /** What a packet from `from` would do here, once checked; null when it was rejected. */
-  #check(from: number, packet: Uint8Array, relayed: boolean): (() => void) | null {
+  #check(from: number, packet: Uint8Array, delivery: Delivery): (() => void) | null {
     if (hasUnknownFlags(packet[0]!)) {
       this.#reject(from, "malformed", `unknown flags in ${packet[0]}`);
       return null;
@@ -555,7 +577,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.#reject(from, "malformed", `unknown command ${packet[0]}`);
       return null;
     }
-    return subsystem.check(from, packet, relayed);
+    return subsystem.check(from, packet, delivery);
   }
 
   #peerAdded(id: number): void {
@@ -581,10 +603,9 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     this.emit("rejected", rejection);
   }
 
-  #createRpcInterface(): RpcInterface {
+  #createPathSync(): PathSync {
     const api = this;
-    return new RpcInterface({
-      instanceId: this.#instanceId,
+    return new PathSync({
       get uniqueId() {
         return api.uniqueId;
       },
@@ -593,7 +614,6 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       peers: () => this.#peers,
       send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
       reject: (rejection) => this.#onRejected(rejection),
-      rpcVisible: (node, peer) => this.#replication.isRpcVisible(node, peer),
     });
   }
 
@@ -605,6 +625,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       },
       root: this.root,
       paths: this.#paths,
+      pathSync: this.#pathSync,
       peers: () => this.#peers,
       send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
       reject: (rejection) => this.#onRejected(rejection),
@@ -618,6 +639,23 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       get tickRate() {
         return api.tickRate;
       },
+    });
+  }
+
+  #createRpcInterface(): RpcInterface {
+    const api = this;
+    return new RpcInterface({
+      instanceId: this.#instanceId,
+      get uniqueId() {
+        return api.uniqueId;
+      },
+      root: this.root,
+      paths: this.#paths,
+      pathSync: this.#pathSync,
+      peers: () => this.#peers,
+      send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
+      reject: (rejection) => this.#onRejected(rejection),
+      rpcVisible: (node, peer) => this.#replication.isRpcVisible(node, peer),
     });
   }
 }

@@ -1,3 +1,13 @@
+import type { TransferMode } from "../transport/multiplayer-peer.js";
+
+/** How a packet arrived: its transfer mode and channel, and whether the host relayed it. */
+export interface Delivery {
+  readonly transfer: TransferMode;
+  readonly channel: number;
+  /** From another client through the host (on the host: a client's packet it is about to forward). */
+  readonly relayed: boolean;
+}
+
 /**
  * How a part of the multiplayer layer plugs into MultiplayerAPI: it names the commands it owns,
  * judges their packets, and hears about peers. The API builds its subsystems once and dispatches
@@ -8,11 +18,12 @@ export interface Subsystem {
   readonly commands: readonly number[];
   /**
    * Every test a packet from `from` (the true sender, relays resolved) must pass, without running
-   * it: returns what running it would do, or null when it was rejected (and reported). `relayed`:
-   * it came inside a relay (the host checking before forwarding, or a client receiving), for
-   * packets that only travel directly between a client and the host.
+   * it: returns what running it would do, or null when it was rejected (and reported). `delivery`:
+   * how it arrived (transfer, channel, and whether it came inside a relay: the host checking
+   * before forwarding, or a client receiving), for packets that only travel directly between a
+   * client and the host, or that teach path ids only when direct, reliable, on channel 0.
    */
-  check(from: number, packet: Uint8Array, relayed: boolean): (() => void) | null;
+  check(from: number, packet: Uint8Array, delivery: Delivery): (() => void) | null;
   /** A peer joined the game. */
   peerAdded(id: number): void;
   /** A peer left the game: forget what was kept about it. */

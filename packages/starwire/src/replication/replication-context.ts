@@ -1,10 +1,9 @@
+import type { PathSync } from "../multiplayer/path-sync.js";
 import type { Rejection } from "../multiplayer/rejection.js";
 import type { NetNode } from "../scene/net-node.js";
 import type { TransferMode } from "../transport/multiplayer-peer.js";
-import { getOrCreate } from "../util/memo.js";
 import type { PathCache } from "../wire/path-cache.js";
 import type { NodeRef } from "../wire/replication-io.js";
-import { encodeConfirmPath } from "../wire/rpc-packet.js";
 
 /** What scene replication needs from its MultiplayerAPI (as RpcHost is for the RPC layer). */
 export interface ReplicationHost {
@@ -12,6 +11,8 @@ export interface ReplicationHost {
   readonly root: NetNode;
   /** The API's path cache, shared with the RPC layer. */
   readonly paths: PathCache;
+  /** The path cache's protocol: what teaches an id, announcements. */
+  readonly pathSync: PathSync;
   /** Every peer a target of 0 reaches from here, self excluded. */
   peers(): Iterable<number>;
   /** Sends to a target with the API's fan-out and relay rules. */
@@ -24,14 +25,14 @@ export interface ReplicationHost {
 }
 
 /**
- * Naming nodes on the wire for replication: the sender's path-cache ids, with the path inline in
- * reliable packets until the receiver has it (reliable packets arrive in order, so one inline
- * copy sent reliably is enough for later reliable ones; unreliable SYNC waits for a confirmation).
+ * Naming nodes on the wire for replication: the sender's path-cache ids, taught as the path
+ * protocol says (multiplayer/path-sync.ts, WIRE.md "Path ids"): a ref's inline path teaches only
+ * in a packet that goes directly (host ⇄ client, reliable, channel 0); between clients a
+ * PATH_ANNOUNCE teaches it. Reliable packets arrive in order, so once a peer was taught an id,
+ * later reliable ones name it by id alone; unreliable SYNC waits for a confirmation. Ids are
+ * recycled: what was taught is the path cache's to remember (a released id is taught afresh).
  */
 export class ReplicationContext {
-  /** Ids whose path went inline, reliably, to each peer. */
-  readonly #sentInline = new Map<number, Set<number>>();
-
   constructor(readonly host: ReplicationHost) {}
 
   get paths(): PathCache {
@@ -39,25 +40,34 @@ export class ReplicationContext {
   }
 
   /**
-   * A reference to `node` for a reliable packet to `peer`; the path inline on first use, or with
-   * `announce` until the peer confirmed it (an announcement again, for a peer that may have
-   * skipped the first because it lacked the node).
+   * A reference to `node` for a reliable packet to `peer`: the path inline until the peer was
+   * taught the id, or with `again` until it confirmed it (an announcement again, for a peer that
+   * may have skipped the first because it lacked the node). Returns the ids the packet teaches:
+   * pass them to `taught` once it was sent.
    */
-  refFor(peer: number, node: NetNode, announce = false): NodeRef {
-    const path = node.getPath();
-    const id = this.paths.outgoingId(path);
-    if (announce ? this.paths.isConfirmed(peer, id) : this.knows(peer, id)) return { id, path: null };
-    getOrCreate(this.#sentInline, peer, () => new Set<number>()).add(id);
-    return { id, path };
+  refFor(peer: number, node: NetNode, again = false): { ref: NodeRef; teaches: readonly number[] } {
+    const { cacheId, inline, teaches } = this.host.pathSync.nameFor(node, peer, again);
+    return { ref: { id: cacheId, path: inline?.path ?? null }, teaches };
   }
 
-  /** Marks ids a reliable packet to `peer` announced by other means (a SPAWN's node and synchronizers). */
-  announced(peer: number, id: number): void {
-    getOrCreate(this.#sentInline, peer, () => new Set<number>()).add(id);
+  /** A packet that teaches `id` (a direct SPAWN's node and synchronizers, or an inline ref) reached `peers`. */
+  taught(id: number, peers: readonly number[]): void {
+    this.host.pathSync.taught(id, peers);
   }
 
-  knows(peer: number, id: number): boolean {
-    return this.paths.isConfirmed(peer, id) || (this.#sentInline.get(peer)?.has(id) ?? false);
+  /** Announces `node`'s id to `peer` with a PATH_ANNOUNCE (relayed: the host learns it too). */
+  announce(node: NetNode, peer: number): void {
+    this.host.pathSync.announce(node, peer);
+  }
+
+  /** Whether a packet from here to `peer` arrives directly, so that it can teach ids. */
+  isDirect(peer: number): boolean {
+    return this.host.pathSync.isDirect(peer);
+  }
+
+  /** The path `from` names with cached `id`; a released id still names its path for late packets. */
+  cachedPathOf(from: number, id: number): string | undefined {
+    return this.paths.cachedPathOf(from, id);
   }
 
   /**
@@ -66,45 +76,44 @@ export class ReplicationContext {
    */
   pathOf(from: number, ref: NodeRef, what: string): string | null {
     if (ref.path !== null) return ref.path;
-    const path = this.paths.pathOf(from, ref.id);
+    const path = this.cachedPathOf(from, ref.id);
     if (path === undefined) return this.rejected(from, "unknown_node", `unknown ${what} id ${ref.id}`);
     return path;
   }
 
-  /** Learns an inline `ref` (see `learn`); true when there was nothing to learn. */
-  learnRef(from: number, ref: NodeRef): boolean {
-    return ref.path === null || this.learn(from, ref.id, ref.path);
+  /**
+   * What a packet that teaches does with an inline `ref` (WIRE.md, "Path ids"): binds it when
+   * its node is here, else records it refused (the sender counts this peer as taught, and will
+   * ask it to forget the id). True when there was nothing to learn; false when rejected.
+   */
+  learnRef(from: number, ref: NodeRef, teaches: boolean): boolean {
+    if (ref.path === null || !teaches) return true;
+    return this.learn(from, ref.id, ref.path, this.host.root.getNode(ref.path) !== null);
   }
 
-  /** Stores `from`'s id for `path` and confirms it when new; false (rejected) when `from` has too many. */
-  learn(from: number, id: number, path: string): boolean {
-    const learned = this.paths.learn(from, id, path);
-    if (learned === "full") {
-      this.reject(from, "malformed", `peer ${from} announced too many node paths`, path);
-      return false;
-    }
-    if (learned === "new") this.host.send(encodeConfirmPath(id), from, "reliable", 0);
-    return true;
+  /** `from` taught `id` in a packet whose node is not here (a spawn refused): noted, so its forget is answered. */
+  refuse(from: number, id: number): void {
+    this.host.pathSync.refuse(from, id);
+  }
+
+  /** Stores `from`'s id for `path` (confirmed when new) or, not `present`, refuses it; false when rejected. */
+  learn(from: number, id: number, path: string, present = true): boolean {
+    return this.host.pathSync.learn(from, id, path, present);
   }
 
   /**
    * Sends from a network tick: a packet the API refuses (too big) is reported, not thrown, since
    * the automatic scheduler has no caller to throw to (a throw there would end a Node host).
+   * False when it was not sent (then it taught nobody).
    */
-  send(packet: Uint8Array, peer: number, transfer: TransferMode): void {
+  send(packet: Uint8Array, peer: number, transfer: TransferMode): boolean {
     try {
       this.host.send(packet, peer, transfer, 0);
+      return true;
     } catch (error) {
       console.error(`starwire: replication could not send ${packet.length} bytes to peer ${peer}`, error);
+      return false;
     }
-  }
-
-  forget(peer: number): void {
-    this.#sentInline.delete(peer);
-  }
-
-  clear(): void {
-    this.#sentInline.clear();
   }
 
   reject(from: number, reason: Rejection["reason"], message: string, node?: string): void {

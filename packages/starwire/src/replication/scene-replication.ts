@@ -1,4 +1,5 @@
-import type { Subsystem } from "../multiplayer/subsystem.js";
+import { PathSync } from "../multiplayer/path-sync.js";
+import type { Delivery, Subsystem } from "../multiplayer/subsystem.js";
 import type { NetNode } from "../scene/net-node.js";
 import { getOrCreate } from "../util/memo.js";
 import { Extended, extendedHead } from "../wire/commands.js";
@@ -93,16 +94,18 @@ export class SceneReplication implements Subsystem {
     return false;
   }
 
-  check(from: number, packet: Uint8Array): (() => void) | null {
+  check(from: number, packet: Uint8Array, delivery: Delivery): (() => void) | null {
+    // Ids are learned only from packets that may teach them (WIRE.md, "Path ids").
+    const teaches = PathSync.teaches(delivery);
     switch (packet[0]) {
       case SPAWN:
-        return this.#spawns.checkSpawn(from, packet);
+        return this.#spawns.checkSpawn(from, packet, teaches);
       case DESPAWN:
         return this.#spawns.checkDespawn(from, packet);
       case SYNC:
         return this.#syncs.checkSync(from, packet);
       case DELTA:
-        return this.#syncs.checkDelta(from, packet);
+        return this.#syncs.checkDelta(from, packet, teaches);
       default:
         return this.#syncs.checkAck(from, packet);
     }
@@ -116,13 +119,11 @@ export class SceneReplication implements Subsystem {
   peerRemoved(id: number): void {
     this.#spawns.peerRemoved(id);
     this.#syncs.peerRemoved(id);
-    this.#context.forget(id);
   }
 
   reset(): void {
     this.#spawns.reset();
     this.#syncs.reset();
-    this.#context.clear();
   }
 
   poll(now: number, tick: number | null): void {

@@ -168,30 +168,63 @@ export class SpawnReplication {
   #sendSpawn(node: NetNode, spawn: LocalSpawn, peer: number): void {
     const { context } = this;
     const syncs: SpawnPacket["syncs"] = [];
-    for (const sync of synchronizersIn(node)) {
+    const synchronizers = [...synchronizersIn(node)];
+    for (const sync of synchronizers) {
       const id = context.paths.outgoingId(sync.getPath());
       syncs.push({ id, path: relativePath(node, sync), state: spawnState(sync) });
-      context.announced(peer, id);
     }
     const nodeId = this.#nodeId(node);
+    const spawner = context.refFor(peer, spawn.spawner);
     const packet = encodeSpawn({
-      spawner: context.refFor(peer, spawn.spawner),
+      spawner: spawner.ref,
       nodeId,
       name: node.name,
       className: spawn.className,
       data: spawn.data,
       syncs,
     });
-    context.announced(peer, nodeId);
     spawn.peers.add(peer);
-    context.send(packet, peer, "reliable");
+    if (!context.send(packet, peer, "reliable")) return;
+    context.taught(spawner.ref.id, spawner.teaches);
+    if (context.isDirect(peer)) {
+      // A direct SPAWN teaches the ids it carries (WIRE.md, "Path ids"): the peer is told to
+      // forget them when the node leaves the tree here.
+      context.taught(nodeId, [peer]);
+      for (const { id } of syncs) context.taught(id, [peer]);
+    } else {
+      // A relayed SPAWN teaches nothing: announcements follow it on the same ordered stream,
+      // once the peer has the node they name (and before any DESPAWN or DELTA naming them).
+      context.announce(node, peer);
+      for (const sync of synchronizers) context.announce(sync, peer);
+    }
   }
 
-  /** SPAWN: every test, then what running it does. */
-  checkSpawn(from: number, bytes: Uint8Array): (() => void) | null {
+  /**
+   * SPAWN: every test, then what running it does. A SPAWN that teaches (direct) leaves each id it
+   * carries bound, or refused when the spawn does not happen here: its sender counts this peer as
+   * taught them all and will ask it to forget them (WIRE.md, "Path ids").
+   */
+  checkSpawn(from: number, bytes: Uint8Array, teaches: boolean): (() => void) | null {
     const { context } = this;
     const packet = decodeSpawn(bytes);
     if (typeof packet === "string") return context.rejected(from, "malformed", `SPAWN: ${packet}`);
+    if (!context.learnRef(from, packet.spawner, teaches)) return null;
+    const run = this.#checkSpawn(from, packet, teaches);
+    if (!teaches) return run;
+    if (!run) return this.#refuseIds(from, packet);
+    return () => {
+      if (!run()) this.#refuseIds(from, packet);
+    };
+  }
+
+  #refuseIds(from: number, packet: SpawnPacket): null {
+    this.context.refuse(from, packet.nodeId);
+    for (const { id } of packet.syncs) this.context.refuse(from, id);
+    return null;
+  }
+
+  #checkSpawn(from: number, packet: SpawnPacket, teaches: boolean): (() => boolean) | null {
+    const { context } = this;
     const spawnerPath = context.pathOf(from, packet.spawner, "spawner");
     if (spawnerPath === null) return null;
     const spawner = context.host.root.getNode(spawnerPath);
@@ -202,7 +235,6 @@ export class SpawnReplication {
       const message = `${spawnerPath} spawns only from its authority ${spawner.getMultiplayerAuthority()}, not ${from}`;
       return context.rejected(from, "forbidden", message, spawnerPath);
     }
-    if (!context.learnRef(from, packet.spawner)) return null;
     const parent = spawner.spawnNode;
     if (!parent)
       return context.rejected(from, "unknown_node", `${spawnerPath} has no spawn node`, spawnerPath);
@@ -213,7 +245,7 @@ export class SpawnReplication {
     if (existing) {
       // The host checks a client's spawn for another client after running its own copy: the same
       // spawn again is no news, anything else under that name is a clash.
-      if (this.#remote.get(existing)?.from === from) return () => {};
+      if (this.#remote.get(existing)?.from === from) return () => true;
       return refuse(`${parent.getPath()} already has a child "${packet.name}"`);
     }
     if (spawner.spawnLimit > 0 && this.#countOf(spawner) >= spawner.spawnLimit) {
@@ -241,7 +273,7 @@ export class SpawnReplication {
       }
       make = () => spawnFunction(data);
     }
-    return () => this.#receiveSpawn(from, spawner, parent, packet, make);
+    return () => this.#receiveSpawn(from, spawner, parent, packet, make, teaches);
   }
 
   #receiveSpawn(
@@ -250,10 +282,13 @@ export class SpawnReplication {
     parent: NetNode,
     packet: SpawnPacket,
     make: () => NetNode,
-  ): void {
+    teaches: boolean,
+  ): boolean {
     const { context } = this;
-    const refuse = (why: string) =>
+    const refuse = (why: string) => {
       context.reject(from, "spawn_refused", `${spawner.getPath()}: ${why}`, spawner.getPath());
+      return false;
+    };
     let node: NetNode;
     try {
       node = make();
@@ -269,13 +304,13 @@ export class SpawnReplication {
       if (!(sync instanceof MultiplayerSynchronizer))
         return refuse(`${packet.name} has no synchronizer at ${entry.path}`);
       const values = decodeSyncValues(entry.state, sync.properties.length);
-      if (typeof values === "string") return context.reject(from, "malformed", `spawn state: ${values}`);
+      if (typeof values === "string") {
+        context.reject(from, "malformed", `spawn state: ${values}`);
+        return false;
+      }
       if (values.some(([index]) => !sync.properties[index]!.spawn)) {
-        return context.reject(
-          from,
-          "forbidden",
-          `spawn state of ${entry.path} sets a property without spawn`,
-        );
+        context.reject(from, "forbidden", `spawn state of ${entry.path} sets a property without spawn`);
+        return false;
       }
       const root = sync.rootNode;
       const mismatch = root && kindMismatch(root, sync.properties, values);
@@ -294,9 +329,15 @@ export class SpawnReplication {
     }
     this.#remote.set(node, { from, spawner });
     const path = node.getPath();
-    if (!context.learn(from, packet.nodeId, path)) return;
-    for (const [, , id, relative] of states) context.learn(from, id, relative ? `${path}/${relative}` : path);
+    // A relayed SPAWN (client to client) teaches nothing: its sender announces the ids after it.
+    if (teaches) {
+      // A clash (the id still held for another node) was rejected; the node is here all the same.
+      if (!context.learn(from, packet.nodeId, path)) return true;
+      for (const [, , id, relative] of states)
+        context.learn(from, id, relative ? `${path}/${relative}` : path);
+    }
     spawner.emitReplication("spawned", node);
+    return true;
   }
 
   /** DESPAWN: only the peer that spawned a node here removes it. */
@@ -304,7 +345,7 @@ export class SpawnReplication {
     const { context } = this;
     const id = decodeDespawn(bytes);
     if (typeof id === "string") return context.rejected(from, "malformed", `DESPAWN: ${id}`);
-    const path = context.paths.pathOf(from, id);
+    const path = context.cachedPathOf(from, id);
     if (path === undefined) return context.rejected(from, "unknown_node", `DESPAWN of unknown id ${id}`);
     const node = context.host.root.getNode(path);
     // Gone already (removed here): nothing to do.

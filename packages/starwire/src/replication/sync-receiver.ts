@@ -98,7 +98,7 @@ export class SyncReceiver {
     let unknownPath: string | undefined;
     const result = decodeSync(bytes, {
       specs: (id) => {
-        const path = context.paths.pathOf(from, id);
+        const path = context.cachedPathOf(from, id);
         const node = path === undefined ? null : context.host.root.getNode(path);
         if (node instanceof MultiplayerSynchronizer) {
           resolved.set(id, node);

@@ -23,6 +23,9 @@ import { MultiplayerSynchronizer } from "./synchronizer.js";
 /** How long an announced synchronizer waits for a peer's confirmation before it is announced again. */
 const REANNOUNCE_MS = 1000;
 
+/** A DELTA entry, with the peers its inline ref teaches once sent. */
+type DeltaEntry = { ref: NodeRef; state: Uint8Array; teaches: readonly number[] };
+
 /** What the authority keeps about one synchronizer it sends. */
 interface Outbound {
   /** The authority this state belongs to: a change of authority starts over. */
@@ -125,7 +128,7 @@ export class SyncReplication {
   /** One network tick: SYNC and DELTA for every synchronizer this peer is the authority of. */
   send(now: number, tick: number, peers: readonly number[]): void {
     const due: DueState[] = [];
-    const deltas = new Map<number, { ref: NodeRef; state: Uint8Array }[]>();
+    const deltas = new Map<number, DeltaEntry[]>();
     for (const sync of this.#syncs.keys()) {
       const state = this.#stateOf(sync);
       const root = sync.rootNode;
@@ -135,7 +138,10 @@ export class SyncReplication {
       this.#collectSync(sync, state, root, now, due);
     }
     const { context } = this;
-    for (const [peer, entries] of deltas) context.send(encodeDelta({ tick, entries }), peer, "reliable");
+    for (const [peer, entries] of deltas) {
+      if (!context.send(encodeDelta({ tick, entries }), peer, "reliable")) continue;
+      for (const { ref, teaches } of entries) context.taught(ref.id, teaches);
+    }
     this.#sendSync(tick, due, peers);
     this.#receiver.sendAcks();
   }
@@ -184,7 +190,7 @@ export class SyncReplication {
     state: Outbound,
     root: NetNode,
     now: number,
-    out: Map<number, { ref: NodeRef; state: Uint8Array }[]>,
+    out: Map<number, DeltaEntry[]>,
   ): void {
     const fresh = [...state.visible].filter((peer) => !state.started.has(peer));
     const due = now - state.lastDelta >= sync.deltaInterval * 1000 - INTERVAL_SLACK_MS;
@@ -208,7 +214,7 @@ export class SyncReplication {
     if (fresh.length > 0) {
       const full = encodeSyncValues(all);
       for (const peer of fresh) {
-        getOrCreate(out, peer, () => []).push({ ref: this.context.refFor(peer, sync, true), state: full });
+        getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync, true), state: full });
         state.started.set(peer, now);
       }
     }
@@ -216,7 +222,7 @@ export class SyncReplication {
     const bytes = encodeSyncValues(changed);
     for (const peer of state.started.keys()) {
       if (fresh.includes(peer)) continue;
-      getOrCreate(out, peer, () => []).push({ ref: this.context.refFor(peer, sync), state: bytes });
+      getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync), state: bytes });
     }
   }
 
@@ -263,7 +269,7 @@ export class SyncReplication {
     return this.#receiver.check(from, bytes);
   }
 
-  checkDelta(from: number, bytes: Uint8Array): (() => void) | null {
+  checkDelta(from: number, bytes: Uint8Array, teaches: boolean): (() => void) | null {
     const { context } = this;
     const packet = decodeDelta(bytes);
     if (typeof packet === "string") return context.rejected(from, "malformed", `DELTA: ${packet}`);
@@ -271,10 +277,12 @@ export class SyncReplication {
     for (const entry of packet.entries) {
       const path = context.pathOf(from, entry.ref, "synchronizer");
       if (path === null) return null;
+      // A packet that teaches (direct: WIRE.md, "Path ids") binds an inline ref whatever its entry
+      // holds, or notes it refused when its node is missing, as an RPC's inline path: the sender
+      // counts this peer as taught and will ask it to forget the id.
+      if (!context.learnRef(from, entry.ref, teaches)) return null;
       const sync = this.#target(from, path, entry.state, "on_change");
       if (sync === null) return null;
-      // A path is learned only for a synchronizer that accepted the entry (as RPCs learn only real nodes).
-      if (sync && !context.learnRef(from, entry.ref)) return null;
       if (sync) apply.push(sync);
     }
     return () => {

@@ -1,19 +1,14 @@
+import { PathSync } from "../multiplayer/path-sync.js";
 import type { Rejection } from "../multiplayer/rejection.js";
-import type { Subsystem } from "../multiplayer/subsystem.js";
+import type { Delivery, Subsystem } from "../multiplayer/subsystem.js";
 import { reachesAny, targetIncludes, targetPeers } from "../multiplayer/targets.js";
 import { currentTreeVersion, type NetNode } from "../scene/net-node.js";
 import type { TransferMode } from "../transport/multiplayer-peer.js";
 import { getOrCreate } from "../util/memo.js";
 import { DecodeError, decodeArguments, encodeArguments } from "../wire/codec.js";
-import { COMMAND_MASK, Command } from "../wire/commands.js";
-import type { PathCache } from "../wire/path-cache.js";
-import {
-  type CallPacket,
-  decodeCall,
-  decodeConfirmPath,
-  encodeCall,
-  encodeConfirmPath,
-} from "../wire/rpc-packet.js";
+import { Command } from "../wire/commands.js";
+import { MAX_PATHS_PER_SENDER, type PathCache } from "../wire/path-cache.js";
+import { type CallPacket, decodeCall, encodeCall } from "../wire/rpc-packet.js";
 import { arityOf } from "./arity.js";
 import { type NetworkTable, networkTableOf } from "./network-table.js";
 import { callAsSender, isAsyncFunction } from "./remote-sender.js";
@@ -28,6 +23,8 @@ export interface RpcHost {
   readonly root: NetNode;
   /** The API's path cache, shared with whatever else names nodes on the wire. */
   readonly paths: PathCache;
+  /** The path cache's protocol: how packets name nodes, and what teaches an id. */
+  readonly pathSync: PathSync;
   /** Every peer a target of 0 reaches from here, self excluded. */
   peers(): Iterable<number>;
   /** Sends to a target with the API's fan-out and relay rules. */
@@ -41,16 +38,20 @@ type Kind = "method" | "member";
 
 /** Sends and runs RPCs and rsets: encoding, path cache, permissions, validation, dispatch. */
 export class RpcInterface implements Subsystem {
-  readonly commands = [Command.RPC, Command.RSET, Command.CONFIRM_PATH];
+  readonly commands = [Command.RPC, Command.RSET];
   readonly #host: RpcHost;
-  readonly #paths: PathCache;
-  /** Nodes found for (sender, cache id), valid while no node was added or removed anywhere. */
+  readonly #pathSync: PathSync;
+  /**
+   * Nodes found for (sender, cache id), valid while no node was added or removed anywhere and
+   * no id changed meaning.
+   */
   readonly #resolved = new Map<number, Map<number, NetNode>>();
   #resolvedVersion = -1;
+  #resolvedPathsVersion = -1;
 
   constructor(host: RpcHost) {
     this.#host = host;
-    this.#paths = host.paths;
+    this.#pathSync = host.pathSync;
   }
 
   peerAdded(_id: number): void {}
@@ -100,10 +101,10 @@ export class RpcInterface implements Subsystem {
     if (hidden) {
       // Some peers may not see this node: the call goes to each of the others alone.
       for (const peer of targetPeers(target, this.#host.peers(), self)) {
-        if (!hidden.has(peer)) this.#send(node, table, kind, name, args, peer, self, forceUnreliable, config);
+        if (!hidden.has(peer)) this.#send(node, table, kind, name, args, peer, forceUnreliable, config);
       }
     } else if (reachesOthers) {
-      this.#send(node, table, kind, name, args, target, self, forceUnreliable, config);
+      this.#send(node, table, kind, name, args, target, forceUnreliable, config);
     } else if (othersRunIt && target > 0 && target !== self) {
       console.warn(`starwire: peer ${target} is not in the game; ${node.getPath()}.${name} dropped`);
     }
@@ -125,7 +126,7 @@ export class RpcInterface implements Subsystem {
     return hidden;
   }
 
-  /** Encodes the call once for `target` (the path inline until all its peers confirmed the id) and sends it. */
+  /** Encodes the call once for `target` (named as the path protocol says: path-sync.ts) and sends it. */
   #send(
     node: NetNode,
     table: NetworkTable,
@@ -133,26 +134,20 @@ export class RpcInterface implements Subsystem {
     name: string,
     args: unknown[],
     target: number,
-    self: number,
     forceUnreliable: boolean,
     config: RpcConfig,
   ): void {
-    const path = node.getPath();
-    const cacheId = this.#paths.outgoingId(path);
-    const cached = this.#allConfirmed(target, cacheId, self);
+    const transfer = forceUnreliable ? "unreliable" : config.transfer;
+    const { cacheId, inline, teaches } = this.#pathSync.name(node, target, transfer, config.channel);
     const packet = encodeCall({
       command: kind === "method" ? Command.RPC : Command.RSET,
       cacheId,
-      inline: cached ? null : { path, digest: table.digest },
+      inline,
       index: (kind === "method" ? table.methodIndex : table.memberIndex).get(name)!,
       args: encodeArguments(args),
     });
-    this.#host.send(packet, target, forceUnreliable ? "unreliable" : config.transfer, config.channel);
-  }
-
-  /** Handles an RPC, RSET or CONFIRM_PATH packet from `from` (the true sender, relays resolved). */
-  receive(from: number, packet: Uint8Array): void {
-    this.check(from, packet)?.();
+    this.#host.send(packet, target, transfer, config.channel);
+    this.#pathSync.taught(cacheId, teaches);
   }
 
   /**
@@ -160,18 +155,13 @@ export class RpcInterface implements Subsystem {
    * before it forwards it. Returns what running it would do, or null when it was rejected (and
    * reported). Checking learns an announced node path, as receiving does.
    */
-  check(from: number, packet: Uint8Array): (() => void) | null {
-    if ((packet[0]! & COMMAND_MASK) === Command.CONFIRM_PATH) {
-      const id = decodeConfirmPath(packet);
-      if (typeof id === "string") return this.#rejected(from, "malformed", id);
-      return () => {
-        if (!this.#paths.confirm(from, id))
-          this.#reject(from, "malformed", `confirmation of unknown path id ${id}`);
-      };
-    }
+  check(from: number, packet: Uint8Array, delivery: Delivery): (() => void) | null {
     const call = decodeCall(packet);
     if (typeof call === "string") return this.#rejected(from, "malformed", call);
-    const node = this.#resolveNode(from, call);
+    if (call.cacheId >= MAX_PATHS_PER_SENDER) {
+      return this.#rejected(from, "malformed", `node cache id ${call.cacheId} out of range`);
+    }
+    const node = this.#resolveNode(from, call, delivery);
     if (!node) return null;
     const table = networkTableOf(node);
     const kind: Kind = call.command === Command.RPC ? "method" : "member";
@@ -199,49 +189,23 @@ export class RpcInterface implements Subsystem {
     };
   }
 
-  #resolveNode(from: number, call: CallPacket): NetNode | null {
-    if (this.#resolvedVersion !== currentTreeVersion()) {
+  #resolveNode(from: number, call: CallPacket, delivery: Delivery): NetNode | null {
+    if (call.inline) {
+      // Only a packet that arrives directly, reliable on channel 0, teaches its id (path-sync.ts).
+      return this.#pathSync.resolveNamed(from, call.cacheId, call.inline, PathSync.teaches(delivery));
+    }
+    if (
+      this.#resolvedVersion !== currentTreeVersion() ||
+      this.#resolvedPathsVersion !== this.#pathSync.version
+    ) {
       this.#resolved.clear();
       this.#resolvedVersion = currentTreeVersion();
+      this.#resolvedPathsVersion = this.#pathSync.version;
     }
-    if (!call.inline) {
-      const known = this.#resolved.get(from)?.get(call.cacheId);
-      if (known) return known;
-    }
-    const node = this.#lookUpNode(from, call);
-    if (node && !call.inline) getOrCreate(this.#resolved, from, () => new Map()).set(call.cacheId, node);
-    return node;
-  }
-
-  #lookUpNode(from: number, call: CallPacket): NetNode | null {
-    const path = call.inline?.path ?? this.#paths.pathOf(from, call.cacheId);
-    if (path === undefined) {
-      this.#reject(from, "unknown_node", `unknown node cache id ${call.cacheId}`);
-      return null;
-    }
-    const node = this.#host.root.getNode(path);
-    if (!node) {
-      this.#reject(from, "unknown_node", `no node at ${path}`, path);
-      return null;
-    }
-    if (call.inline) {
-      const digest = networkTableOf(node).digest;
-      if (call.inline.digest !== digest) {
-        const message = `${path} declares different networked members on ${from} (digest ${call.inline.digest}, here ${digest})`;
-        this.#reject(from, "config_mismatch", message, path);
-        return null;
-      }
-      const learned = this.#paths.learn(from, call.cacheId, path);
-      if (learned === "full") {
-        this.#reject(from, "malformed", `peer ${from} announced too many node paths`, path);
-        return null;
-      }
-      if (learned === "new") {
-        // The sender may give an id a new path: what the old one resolved to is no longer it.
-        this.#resolved.get(from)?.delete(call.cacheId);
-        this.#host.send(encodeConfirmPath(call.cacheId), from, "reliable", 0);
-      }
-    }
+    const known = this.#resolved.get(from)?.get(call.cacheId);
+    if (known) return known;
+    const node = this.#pathSync.resolveCached(from, call.cacheId);
+    if (node) getOrCreate(this.#resolved, from, () => new Map()).set(call.cacheId, node);
     return node;
   }
 
@@ -294,14 +258,6 @@ export class RpcInterface implements Subsystem {
     } catch (error) {
       reportHandlerError(node, name, error);
     }
-  }
-
-  /** Whether every peer `target` reaches has confirmed `cacheId`. */
-  #allConfirmed(target: number, cacheId: number, self: number): boolean {
-    for (const id of targetPeers(target, this.#host.peers(), self)) {
-      if (!this.#paths.isConfirmed(id, cacheId)) return false;
-    }
-    return true;
   }
 
   #reject(from: number, reason: Rejection["reason"], message: string, node?: string, method?: string): void {

@@ -73,6 +73,8 @@ export interface NodeTree {
     target: number,
     forceUnreliable: boolean,
   ): void;
+  /** `node` (with its subtree) is about to leave the tree; it is still in place. */
+  exiting?(node: NetNode): void;
 }
 
 const trees = new WeakMap<NetNode, NodeTree>();
@@ -156,6 +158,7 @@ export class NetNode<_Self = never> {
       // A listener may have removed the child itself meanwhile.
       if (child.#parent !== this) return;
     }
+    trees.get(this.#root())?.exiting?.(child);
     this.#children.delete(child.name);
     child.#parent = null;
     treeVersion++;

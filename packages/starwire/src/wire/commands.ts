@@ -37,6 +37,12 @@ export const Extended = {
   CLOCK_PING: 5,
   /** Network clock: the host's answer. */
   CLOCK_PONG: 6,
+  /** Path cache: a sender teaches a receiver one of its path ids (path-packet.ts). */
+  PATH_ANNOUNCE: 7,
+  /** Path cache: a sender released an id (its node left the tree); the receiver must forget it. */
+  PATH_FORGET: 8,
+  /** Path cache: the receiver's answer to PATH_FORGET: the id may be reused. */
+  PATH_FORGOTTEN: 9,
 } as const;
 
 /** The first byte of an EXTENDED packet. */

@@ -34,19 +34,13 @@ export function encodeCall(packet: CallPacket): Uint8Array {
   const length =
     1 +
     varintLength(packet.cacheId) +
-    (path ? varintLength(path.length) + path.length + 2 : 0) +
+    (path ? namedPathLength(path) : 0) +
     varintLength(packet.index) +
     packet.args.length;
   const bytes = new Uint8Array(length);
   bytes[0] = packet.command | (path ? INLINE_FLAG : 0);
   let offset = writeVarint(bytes, 1, packet.cacheId);
-  if (path && packet.inline) {
-    offset = writeVarint(bytes, offset, path.length);
-    bytes.set(path, offset);
-    offset += path.length;
-    bytes[offset++] = packet.inline.digest >> 8;
-    bytes[offset++] = packet.inline.digest & 0xff;
-  }
+  if (path && packet.inline) offset = writeNamedPath(bytes, offset, path, packet.inline.digest);
   offset = writeVarint(bytes, offset, packet.index);
   bytes.set(packet.args, offset);
   return bytes;
@@ -61,23 +55,47 @@ export function decodeCall(bytes: Uint8Array): CallPacket | string {
   if (cacheId < 0) return "truncated node reference";
   let inline: CallPacket["inline"] = null;
   if (bytes[0]! & INLINE_FLAG) {
-    const length = reader.next();
-    if (length < 0) return "truncated path length";
-    if (length > MAX_PATH_BYTES) return `path longer than ${MAX_PATH_BYTES} bytes`;
-    const start = reader.offset;
-    if (start + length + 2 > bytes.length) return "truncated path";
-    let path: string;
-    try {
-      path = decoder.decode(bytes.subarray(start, start + length));
-    } catch {
-      return "path is not UTF-8";
-    }
-    inline = { path, digest: (bytes[start + length]! << 8) | bytes[start + length + 1]! };
-    reader.offset = start + length + 2;
+    const named = readNamedPath(bytes, reader);
+    if (typeof named === "string") return named;
+    inline = named;
   }
   const index = reader.next();
   if (index < 0) return "truncated member index";
   return { command, cacheId, inline, index, args: bytes.subarray(reader.offset) };
+}
+
+/** `[pathLength varint][path utf-8][digest u16be]`: a node named in full, and its networked names' digest. */
+export function readNamedPath(
+  bytes: Uint8Array,
+  reader: VarintReader,
+): { path: string; digest: number } | string {
+  const length = reader.next();
+  if (length < 0) return "truncated path length";
+  if (length > MAX_PATH_BYTES) return `path longer than ${MAX_PATH_BYTES} bytes`;
+  const start = reader.offset;
+  if (start + length + 2 > bytes.length) return "truncated path";
+  let path: string;
+  try {
+    path = decoder.decode(bytes.subarray(start, start + length));
+  } catch {
+    return "path is not UTF-8";
+  }
+  reader.offset = start + length + 2;
+  return { path, digest: (bytes[start + length]! << 8) | bytes[start + length + 1]! };
+}
+
+/** The bytes `readNamedPath` reads, for `path` already UTF-8 encoded. */
+export function namedPathLength(path: Uint8Array): number {
+  return varintLength(path.length) + path.length + 2;
+}
+
+export function writeNamedPath(bytes: Uint8Array, offset: number, path: Uint8Array, digest: number): number {
+  let at = writeVarint(bytes, offset, path.length);
+  bytes.set(path, at);
+  at += path.length;
+  bytes[at++] = digest >> 8;
+  bytes[at++] = digest & 0xff;
+  return at;
 }
 
 export function encodeConfirmPath(cacheId: number): Uint8Array {
