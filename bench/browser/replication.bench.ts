@@ -143,7 +143,7 @@ test("host cost per network tick: Chromium host, Node clients, 256 entities at 3
       setup: `${ENTITIES} entities (position Vector2 + rotation at 0.01 always, hue on change), all moving every frame; the page's game loop wakes at each tick's start, moves the world (not timed), times poll(); ${SECONDS_PER_STEP} s per client count, clients added to the same game; after each step every client must hold the host's world`,
       target: { p95Ms: 2, clients: 32 },
       machineNote:
-        "every Node client runs in the one Playwright worker process (nodeClientsCpuPercent), on the same 2 shared cores as Chromium",
+        "Every Node client runs in the one Playwright worker process (nodeClientsCpuPercent), on the same 2 shared cores as Chromium",
       stoppedAt,
       rows,
     },
