@@ -7,6 +7,7 @@ import {
   buildWorld,
   Entity,
   moveTo,
+  placeAt,
   populate,
   stateOf,
   type World,
@@ -80,30 +81,49 @@ async function animate(world: World, from: number, to: number): Promise<void> {
   }
 }
 
+const pick = (state: WorldState, names: string[]): WorldState =>
+  Object.fromEntries(Object.entries(state).filter(([name]) => names.includes(name)));
+
+/** A host and `count` clients (worlds built before connecting), every one knowing the others. */
+async function game(count: number, prepare: (p: Player) => void = () => {}) {
+  const signaling = await startSignaling();
+  cleanups.push(signaling.close);
+  const host = player();
+  prepare(host);
+  const hostPeer = loopbackPeer(signaling.url);
+  const { roomCode } = await hostPeer.createServer({ maxPlayers: 8 });
+  host.api.peer = hostPeer;
+  const join = async (): Promise<Player & { id: number }> => {
+    const p = player();
+    prepare(p);
+    const peer = loopbackPeer(signaling.url);
+    p.api.peer = peer;
+    await peer.createClient(roomCode);
+    await p.api.whenConnected(); // or throws with the reason
+    return { ...p, id: peer.uniqueId };
+  };
+  const clients: Array<Player & { id: number }> = [];
+  for (let i = 0; i < count; i++) clients.push(await join());
+  await until(
+    [host, ...clients],
+    () => [host, ...clients].every((p) => p.api.getPeers().length === count),
+    () => `${count} clients`,
+  );
+  return { host, clients, join };
+}
+
+/** An entity its client moves: named after its peer, whose synchronizer's authority that peer is. */
+class Owned extends Entity {
+  constructor(name: string) {
+    super(name);
+    this.sync.setMultiplayerAuthority(Number(name.slice(1)));
+  }
+}
+
 describe("scene replication between Node peers over WebRTC", () => {
   it(`keeps ${ENTITIES} entities the same on three clients and a late joiner, and a hidden one away`, async () => {
-    const signaling = await startSignaling();
-    cleanups.push(signaling.close);
-    const host = player();
-    const hostPeer = loopbackPeer(signaling.url);
-    const { roomCode } = await hostPeer.createServer({ maxPlayers: 8 });
-    host.api.peer = hostPeer;
-
-    const join = async (): Promise<Player & { id: number }> => {
-      const p = player(); // the world is built before connecting, as a scene would be
-      const peer = loopbackPeer(signaling.url);
-      p.api.peer = peer;
-      await peer.createClient(roomCode);
-      await p.api.whenConnected(); // or throws with the reason
-      return { ...p, id: peer.uniqueId };
-    };
-    const clients = [await join(), await join(), await join()];
-    const everyone = [host, ...clients];
-    await until(
-      everyone,
-      () => host.api.getPeers().length === 3,
-      () => "three clients",
-    );
+    const { host, clients, join } = await game(3);
+    const everyone: Player[] = [host, ...clients];
 
     // An entity only the first client may see, added before the others so its spawn would come first.
     const secret = new Entity("secret");
@@ -143,4 +163,73 @@ describe("scene replication between Node peers over WebRTC", () => {
     expect(late.world.entered).not.toContain("secret");
     expect(everyone.flatMap((p) => p.failures)).toEqual([]);
   }, 90_000);
+
+  it("moves each client's own entity everywhere (relayed by the host), despawns and respawns with visibility", async () => {
+    const { host, clients } = await game(3, (p) => p.world.spawner.addSpawnable("Owned", Owned));
+    const everyone: Player[] = [host, ...clients];
+    const owned = clients.map((c) => host.world.entities.addChild(new Owned(`p${c.id}`)));
+    populate(host.world, 10);
+    for (const [i, p] of everyone.entries()) {
+      await until(
+        everyone,
+        () => p.world.entities.children.length === 13,
+        () => `peer ${i} has the 13 entities`,
+      );
+    }
+    // Each client moves its own entity: the host and the other clients follow.
+    for (const [i, c] of clients.entries()) {
+      const mine = c.world.entities.getChild(`p${c.id}`) as Owned;
+      placeAt(mine, 100 + i, 7);
+      mine.hue = 42 + i;
+    }
+    const expectOwned = () => {
+      const state: WorldState = {};
+      for (const c of clients) state[`p${c.id}`] = stateOf(c.world.entities.getChild(`p${c.id}`) as Owned);
+      return state;
+    };
+    const wanted = expectOwned();
+    for (const [i, p] of everyone.entries()) {
+      await until(
+        everyone,
+        () => worldDiff(wanted, pick(worldState(p.world), Object.keys(wanted))).length === 0,
+        () =>
+          `peer ${i} follows the clients' entities: ${worldDiff(wanted, pick(worldState(p.world), Object.keys(wanted))).join("; ")}`,
+      );
+    }
+    expect(owned.map((o) => o.hue)).toEqual([42, 43, 44]);
+
+    // Hidden from the third client (a filter on the host's e0): despawned there; shown again: back, as it is now.
+    const e0 = host.world.entities.getChild("e0") as Entity;
+    let hideFromThird = true;
+    e0.sync.addVisibilityFilter((peer) => !(hideFromThird && peer === clients[2]!.id));
+    await until(
+      everyone,
+      () => clients[2]!.world.entities.getChild("e0") === null,
+      () => "e0 despawned on the third client",
+    );
+    placeAt(e0, 0, 77);
+    e0.hue = 77;
+    hideFromThird = false;
+    e0.sync.updateVisibility();
+    await until(
+      everyone,
+      () =>
+        worldDiff(pick(worldState(host.world), ["e0"]), pick(worldState(clients[2]!.world), ["e0"]))
+          .length === 0,
+      () => "e0 respawned on the third client as it is now",
+    );
+    expect(clients[2]!.spawnedWith.e0![3]).toBe(77);
+    expect(clients[2]!.world.entered.filter((name) => name === "e0")).toHaveLength(2);
+
+    // The host removes e1: gone everywhere.
+    host.world.entities.removeChild(host.world.entities.getChild("e1")!);
+    for (const [i, c] of clients.entries()) {
+      await until(
+        everyone,
+        () => c.world.entities.getChild("e1") === null,
+        () => `e1 despawned on client ${i}`,
+      );
+    }
+    expect(everyone.flatMap((p) => p.failures)).toEqual([]);
+  }, 60_000);
 });
