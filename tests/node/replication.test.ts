@@ -81,6 +81,15 @@ async function animate(world: World, from: number, to: number): Promise<void> {
   }
 }
 
+/** Whether `bytes` holds `part` anywhere. */
+function contains(bytes: Uint8Array, part: Uint8Array): boolean {
+  outer: for (let i = 0; i + part.length <= bytes.length; i++) {
+    for (let j = 0; j < part.length; j++) if (bytes[i + j] !== part[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
 const pick = (state: WorldState, names: string[]): WorldState =>
   Object.fromEntries(Object.entries(state).filter(([name]) => names.includes(name)));
 
@@ -109,7 +118,7 @@ async function game(count: number, prepare: (p: Player) => void = () => {}) {
     () => [host, ...clients].every((p) => p.api.getPeers().length === count),
     () => `${count} clients`,
   );
-  return { host, clients, join };
+  return { host, hostPeer, clients, join };
 }
 
 /** An entity its client moves: named after its peer, whose synchronizer's authority that peer is. */
@@ -122,10 +131,18 @@ class Owned extends Entity {
 
 describe("scene replication between Node peers over WebRTC", () => {
   it(`keeps ${ENTITIES} entities the same on three clients and a late joiner, and a hidden one away`, async () => {
-    const { host, clients, join } = await game(3);
+    const { host, hostPeer, clients, join } = await game(3);
     const everyone: Player[] = [host, ...clients];
 
     // An entity only the first client may see, added before the others so its spawn would come first.
+    // Every packet the host sends, by receiver: none to a peer the secret is hidden from may name it.
+    const named = new Map<number, number>();
+    const name = new TextEncoder().encode("secret");
+    const send = hostPeer.send.bind(hostPeer);
+    hostPeer.send = (to, data, ...rest) => {
+      if (contains(data, name)) named.set(to, (named.get(to) ?? 0) + 1);
+      send(to, data, ...rest);
+    };
     const secret = new Entity("secret");
     secret.sync.publicVisibility = false;
     secret.sync.setVisibilityFor(clients[0]!.id, true);
@@ -161,6 +178,8 @@ describe("scene replication between Node peers over WebRTC", () => {
     await reaches([clients[0]!], worldState(host.world), "the first client, synchronized");
     expect(late.world.entered).toHaveLength(ENTITIES);
     expect(late.world.entered).not.toContain("secret");
+    // Not even its name went to them; it did go to the one peer it is shown to (so the check can fail).
+    expect([...named.keys()]).toEqual([clients[0]!.id]);
     expect(everyone.flatMap((p) => p.failures)).toEqual([]);
   }, 90_000);
 
