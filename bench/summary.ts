@@ -212,7 +212,7 @@ if (hostCost) {
   out("|---|---|---|---|---|---|---|---|");
   for (const r of hostCost.rows as Json[])
     out(
-      `| ${r.clients} | ${r.ticks} | ${r.pollMs.p50} | ${r.pollMs.p95} | ${r.pollMs.max} | ${r.bytesPerTick} | ${r.packetsPerTick} | ${r.clients === hostCost.target.clients ? verdict(r.pollMs.p95 <= hostCost.target.p95Ms) : ""} |`,
+      `| ${r.clients} | ${r.ticks} | ${r.pollMs.p50} | ${r.pollMs.p95} | ${r.pollMs.max} | ${r.transportSendMs?.p50 ?? "—"} | ${r.transportSendMs?.p95 ?? "—"} | ${r.bytesPerTick} | ${r.packetsPerTick} | ${r.loadAverage ?? "—"} | ${r.clients === hostCost.target.clients ? verdict(r.pollMs.p95 <= hostCost.target.p95Ms) : ""} |`,
     );
 }
 

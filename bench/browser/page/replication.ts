@@ -15,6 +15,8 @@ import {
 export interface TickTimes {
   /** ms inside poll() on each poll that sent (a network tick). */
   pollMs: number[];
+  /** Of which inside the transport's send() (the data channels), same ticks. */
+  sendMs: number[];
   /** Polls that sent nothing (between ticks: the loop wakes up early or twice). */
   idlePolls: number;
   /** Bytes and packets handed to the transport during the loop. */
@@ -41,13 +43,15 @@ export function replicationBench(api: MultiplayerAPI) {
     return world;
   };
   /** Counts what the SDK hands the transport (the peer is the host's; wrapped once). */
-  const sent = { bytes: 0, packets: 0 };
+  const sent = { bytes: 0, packets: 0, ms: 0 };
   const count = (peer: MultiplayerPeer): (() => void) => {
     const send = peer.send.bind(peer);
     peer.send = (to, data, ...rest) => {
       sent.bytes += data.length;
       sent.packets++;
+      const start = performance.now();
       send(to, data, ...rest);
+      sent.ms += performance.now() - start;
     };
     return () => {
       delete (peer as Partial<MultiplayerPeer>).send; // the prototype's again
@@ -80,7 +84,7 @@ export function replicationBench(api: MultiplayerAPI) {
       const w = built();
       api.autoPoll = false;
       const uncount = count(api.peer);
-      const times: TickTimes = { pollMs: [], idlePolls: 0, bytes: 0, packets: 0, frames: 0 };
+      const times: TickTimes = { pollMs: [], sendMs: [], idlePolls: 0, bytes: 0, packets: 0, frames: 0 };
       const before = { ...sent };
       const end = performance.now() + seconds * 1000;
       while (performance.now() < end) {
@@ -90,11 +94,14 @@ export function replicationBench(api: MultiplayerAPI) {
         moveTo(w, ++frame);
         times.frames++;
         const packets = sent.packets;
+        const sendMs = sent.ms;
         const start = performance.now();
         api.poll();
         const elapsed = performance.now() - start;
-        if (sent.packets > packets) times.pollMs.push(elapsed);
-        else times.idlePolls++;
+        if (sent.packets > packets) {
+          times.pollMs.push(elapsed);
+          times.sendMs.push(sent.ms - sendMs);
+        } else times.idlePolls++;
       }
       times.bytes = sent.bytes - before.bytes;
       times.packets = sent.packets - before.packets;
