@@ -207,9 +207,9 @@ if (hostCost) {
     out(`Stopped adding clients at ${hostCost.stoppedAt.clients}: ${hostCost.stoppedAt.reason}.`);
   out();
   out(
-    "| clients | ticks | poll() ms p50 | p95 | max | bytes sent per tick | packets per tick | target p95 ≤ 2 ms at 32 |",
+    "| clients | ticks | poll() ms p50 | p95 | max | of which transport send() p50 | p95 | bytes sent per tick | packets per tick | machine load | target p95 ≤ 2 ms at 32 |",
   );
-  out("|---|---|---|---|---|---|---|---|");
+  out("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of hostCost.rows as Json[])
     out(
       `| ${r.clients} | ${r.ticks} | ${r.pollMs.p50} | ${r.pollMs.p95} | ${r.pollMs.max} | ${r.transportSendMs?.p50 ?? "—"} | ${r.transportSendMs?.p95 ?? "—"} | ${r.bytesPerTick} | ${r.packetsPerTick} | ${r.loadAverage ?? "—"} | ${r.clients === hostCost.target.clients ? verdict(r.pollMs.p95 <= hostCost.target.p95Ms) : ""} |`,
