@@ -203,6 +203,11 @@ test.describe("scene replication", () => {
     const node = nodes[0]!;
     await tabHasPeers(host.page, 3);
 
+    // Every packet the host sends B that names either of them (there must be none until shown).
+    await host.page.evaluate(
+      (bId) => window.harness.replication.watchPacketsTo(bId, ["private", "filtered"]),
+      b.id,
+    );
     // "private": not public, shown to A only. "filtered": public, a filter hides it from B. Their
     // visibility is set before they enter the tree, so not even a spawn may leave for the others.
     await host.page.evaluate(
@@ -236,6 +241,8 @@ test.describe("scene replication", () => {
     expect(node.world.entered).not.toContain("private");
     // A packet about an entity B never got would have been rejected there (unknown id): none was.
     expect(await failureOf(b.page)).toBeNull();
+    // Not a byte naming them went to B.
+    expect(await host.page.evaluate(() => window.harness.replication.watchedPackets())).toEqual([]);
 
     // Made visible to B: both appear there; the private one stays away from the Node peer.
     await host.page.evaluate((bId) => {
@@ -251,6 +258,10 @@ test.describe("scene replication", () => {
     const after = await b.page.evaluate(() => window.harness.replication.entered());
     expect(after.slice(0, 20)).toEqual(enteredB);
     expect(after.slice(20).sort()).toEqual(["filtered", "private"]);
+    // Their spawns went to B once shown (the watch sees what it is looking for).
+    expect(await host.page.evaluate(() => window.harness.replication.watchedPackets())).toEqual(
+      expect.arrayContaining(["filtered in packet 0x7", "private in packet 0x7"]),
+    );
     expect(node.world.entered).not.toContain("private");
     expect(await failureOf(host.page)).toBeNull();
   });

@@ -70,6 +70,13 @@ export interface ReplicationHarness {
   unhide(name: string): void;
   /** Authority: sets the hue (an on-change property) of entity `name`. */
   setHue(name: string, hue: number): void;
+  /**
+   * Host: from now on, records each packet this tab's transport sends to `peer` whose bytes hold
+   * one of `names` (a spawn names its node; a path announcement its path).
+   */
+  watchPacketsTo(peer: number, names: string[]): void;
+  /** What `watchPacketsTo` recorded: "name in packet 0x07" lines, in order. */
+  watchedPackets(): string[];
   /** The first event that means this tab's game went wrong (a failure, a disconnection, a rejection), or null. */
   failure(): string | null;
 }

@@ -21,6 +21,7 @@ export function replicationHarness(api: MultiplayerAPI, events: readonly Harness
   let world: World | null = null;
   const spawned: WorldState = {};
   const hidden = new Map<string, { peer: number; active: boolean }>();
+  const watched: string[] = [];
   const built = (): World => {
     if (!world) throw new Error("replication.setup() first");
     return world;
@@ -74,9 +75,31 @@ export function replicationHarness(api: MultiplayerAPI, events: readonly Harness
     setHue: (name, hue) => {
       entity(name).hue = hue;
     },
+    watchPacketsTo(peer, names) {
+      const transport = api.peer;
+      const send = transport.send.bind(transport);
+      const encoded = names.map((name) => [name, new TextEncoder().encode(name)] as const);
+      transport.send = (to, data, ...rest) => {
+        if (to === peer) {
+          for (const [name, bytes] of encoded) {
+            if (contains(data, bytes)) watched.push(`${name} in packet 0x${data[0]!.toString(16)}`);
+          }
+        }
+        send(to, data, ...rest);
+      };
+    },
+    watchedPackets: () => [...watched],
     failure() {
       const event = events.find((e) => FAILURES.has(e.name));
       return event ? [event.name, ...event.args].join(" ") : null;
     },
   };
+}
+
+function contains(bytes: Uint8Array, part: Uint8Array): boolean {
+  outer: for (let i = 0; i + part.length <= bytes.length; i++) {
+    for (let j = 0; j < part.length; j++) if (bytes[i + j] !== part[j]) continue outer;
+    return true;
+  }
+  return false;
 }
