@@ -7,16 +7,10 @@
 
 import { encode as msgpackEncode } from "@msgpack/msgpack";
 import { Vector2 } from "starwire";
-import type * as StateCodec from "../packages/starwire/src/replication/state-codec.js";
-import type * as StateHistory from "../packages/starwire/src/replication/state-history.js";
+// The codec MultiplayerSynchronizer sends SYNC with, and the histories that pick its baselines.
+import * as codec from "starwire/state-codec";
 import { godotSyncTickBytes, godotTransform2D } from "./lib/godot-sync.js";
 import { writeResult } from "./lib/results.js";
-
-// The codec is internal (not exported by the package yet): loaded from the built package.
-const internal = (file: string) =>
-  import(new URL(`../../packages/starwire/dist/replication/${file}`, import.meta.url).href);
-const codec = (await internal("state-codec.js")) as typeof StateCodec;
-const history = (await internal("state-history.js")) as typeof StateHistory;
 
 const ENTITIES = 200;
 const HZ = 20;
@@ -91,8 +85,8 @@ interface Row {
 
 function run(scenario: string, movingShare: number, lag: number): Row {
   const entities = world(movingShare);
-  const sent = new history.SentStates();
-  const received = new history.ReceivedStates();
+  const sent = new codec.SentStates();
+  const received = new codec.ReceivedStates();
   const acks: Array<{ at: number; tick: number }> = [];
   const specs = new Map(entities.map((_, id) => [id, SPECS]));
   let starwire = 0;

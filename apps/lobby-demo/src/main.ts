@@ -76,15 +76,16 @@ const lobbyView = new LobbyView(
   () => lobby.loadGame(GAME_SCENE),
   () => goHome(null),
 );
-const game = new GameView(multiplayer, lobby);
+const game = new GameView(multiplayer);
 
 lobby.events.on("loadGame", (scene) => {
   if (scene !== GAME_SCENE) return;
   show("game");
   lobby.reportLoaded();
 });
-lobby.events.on("allPlayersLoaded", () => game.arena.startSimulation([...lobby.players.keys()]));
-lobby.events.on("playerDisconnected", () => {
+lobby.events.on("allPlayersLoaded", () => game.arena.startSimulation(lobby.players.values()));
+lobby.events.on("playerDisconnected", (id) => {
+  game.arena.removePlayer(id);
   if (screen === "lobby") lobbyView.render();
 });
 game.arena.onBackToLobby = () => show("lobby");

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ARENA, PLAYER_RADIUS, Simulation } from "../src/game/simulation.js";
+import { ARENA, type Body, COIN_RADIUS, PLAYER_RADIUS, Simulation } from "../src/game/simulation.js";
+
+const body = (): Body => ({ x: 0, y: 0, dx: 0, dy: 0, score: 0 });
 
 describe("the demo's simulation", () => {
   it("starts up to 8 players apart from each other and away from the walls, in any join order", () => {
     const simulation = new Simulation(() => 0.5);
-    for (let id = 2; id < 10; id++) simulation.addPlayer(id);
-    const spots = [...simulation.bodies.values()];
+    const spots = Array.from({ length: 8 }, () => simulation.spawn(body()));
     for (const [i, a] of spots.entries()) {
       expect(a.x).toBeGreaterThanOrEqual(150);
       expect(a.x).toBeLessThanOrEqual(ARENA.width - 150);
@@ -18,14 +19,23 @@ describe("the demo's simulation", () => {
 
   it("moves a player by input, stopped by the walls", () => {
     const simulation = new Simulation();
-    simulation.addPlayer(2);
-    const start = { ...simulation.bodies.get(2)! };
-    simulation.steer(2, 1, 0);
-    simulation.step(0.25);
-    expect(simulation.bodies.get(2)!.x).toBeCloseTo(start.x + 60);
-    simulation.step(10);
-    expect(simulation.bodies.get(2)!.x).toBe(ARENA.width - PLAYER_RADIUS);
-    simulation.steer(2, "far", null);
-    expect(simulation.bodies.get(2)!.dx).toBe(1);
+    const player = simulation.spawn(body());
+    const start = { ...player };
+    simulation.steer(player, 1, 0);
+    simulation.step([player], [], 0.25);
+    expect(player.x).toBeCloseTo(start.x + 60);
+    simulation.step([player], [], 10);
+    expect(player.x).toBe(ARENA.width - PLAYER_RADIUS);
+    simulation.steer(player, "far", null);
+    expect(player.dx).toBe(1);
+  });
+
+  it("scores a coin a player touches and drops it elsewhere", () => {
+    const simulation = new Simulation(() => 0);
+    const player = simulation.spawn(body());
+    const coin = { x: player.x + PLAYER_RADIUS, y: player.y };
+    expect(simulation.step([player], [coin], 0)).toBe(true);
+    expect([player.score, coin.x, coin.y]).toEqual([1, COIN_RADIUS, COIN_RADIUS]);
+    expect(simulation.step([player], [coin], 0)).toBe(false);
   });
 });

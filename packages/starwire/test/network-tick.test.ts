@@ -71,7 +71,15 @@ describe("network tick", () => {
     expect(() => (host.api.tickRate = 0)).toThrow(RangeError);
     expect(host.api.autoPoll).toBe(true);
     host.api.autoPoll = false;
+    host.api.tickRate = 1; // one tick a second: the two polls below fall in the same one
+    const ticks: number[] = [];
+    host.api.on("networkTick", (tick) => ticks.push(tick));
     host.api.poll();
+    host.api.poll(); // the same tick: nothing due
+    // tickRate was just set, which starts tick counting over: the first poll has a tick due.
+    expect(ticks).toHaveLength(1);
+    expect(host.api.clock.tick - ticks[0]!).toBeGreaterThanOrEqual(0);
+    expect(host.api.clock.tick - ticks[0]!).toBeLessThanOrEqual(1);
     host.api.peer = null;
   });
 });

@@ -554,13 +554,22 @@ const replicationPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
       ]),
     ),
   cacheIds.map((id) => Uint8Array.from([REPLICATION.DESPAWN, ...varint(id)])),
+  // WIRE.md "Scene replication: SYNC": [tick][back][part] then entries [prefix][values…]; small
+  // ticks and backs so that header-only ticks become baselines of later packets.
   fc
-    .tuple(tick, fc.array(fc.tuple(cacheIds, stateBytes), { maxLength: 3 }))
-    .map(([at, entries]) =>
+    .tuple(
+      fc.nat(4),
+      fc.constantFrom(0, 0, 1, 2, 5),
+      fc.constantFrom(1, 1, 0, 2, 3, 600),
+      fc.array(fc.tuple(cacheIds, fc.nat(3), fc.uint8Array({ maxLength: 3 })), { maxLength: 2 }),
+    )
+    .map(([at, back, part, entries]) =>
       Uint8Array.from([
         REPLICATION.SYNC,
-        ...at,
-        ...entries.flatMap(([id, state]) => [...varint(id), ...state]),
+        ...varint(at),
+        ...varint(back),
+        ...varint(part),
+        ...entries.flatMap(([id, kind, values]) => [...varint(id * 4 + kind), ...values]),
       ]),
     ),
   fc
@@ -569,6 +578,7 @@ const replicationPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
       Uint8Array.from([REPLICATION.DELTA, ...at, ...entries.flatMap(([ref, state]) => [...ref, ...state])]),
     ),
   tick.map((at) => Uint8Array.from([REPLICATION.SYNC_ACK, ...at])),
+  fc.constant(Uint8Array.of(REPLICATION.SYNC_ACK)),
 );
 
 /** Packets other than calls: confirmations, raw bytes, unknown commands, flag bits where they do not belong. */

@@ -542,6 +542,7 @@ type Reason =
   | "forbidden"
   | "unknown_target"
   | "unknown_node"
+  | "stale_baseline"
   | "unknown_method"
   | "config_mismatch"
   | "invalid_arguments"
@@ -566,6 +567,8 @@ export class StarModel {
     [4, []],
   ]);
   readonly #confirmed = new Map<number, Map<number, Set<number>>>();
+  /** WIRE.md "Scene replication: SYNC": the SYNC ticks each peer holds from each sender. */
+  readonly #syncHistory = new Map<number, Map<number, SyncHistory>>();
   /** Who each peer knows of (a client never learns of a peer the host did not announce). */
   readonly peers = new Map<number, number[]>([
     [HOST, [2, 3, 4]],
@@ -825,6 +828,8 @@ export class StarModel {
     switch (parsed.kind) {
       case "ack":
         return nothing;
+      case "sync":
+        return this.#checkSync(at, from, parsed.sync!, known);
       case "spawn": {
         const path = parsed.refs[0]!.path ?? known.get(parsed.refs[0]!.id);
         if (path === undefined) return this.#reject(at, from, "unknown_node");
@@ -844,6 +849,27 @@ export class StarModel {
         }
         return nothing;
     }
+  }
+
+  /**
+   * WIRE.md "Scene replication: SYNC" in a game without synchronizers: a tick too old for the
+   * history is dropped; a baseline the receiver does not hold complete is `stale_baseline`; the
+   * first entry's id names no synchronizer (`unknown_node`, with its path when the id is known);
+   * a packet without entries is a tick, recorded (and completed once every part arrived).
+   */
+  #checkSync(at: number, from: number, sync: SyncHeader, known: Map<number, string>): (() => void) | null {
+    const history = entry(
+      entry(this.#syncHistory, at, () => new Map()),
+      from,
+      () => new SyncHistory(),
+    );
+    if (history.newest >= 0 && sync.tick <= history.newest - SYNC_HISTORY) return () => {};
+    const baselineTick = sync.back === 0 ? null : sync.tick - sync.back;
+    if (baselineTick !== null && !history.holds(baselineTick))
+      return this.#reject(at, from, "stale_baseline");
+    if (sync.entry === "malformed") return this.#reject(at, from, "malformed");
+    if (sync.entry !== null) return this.#reject(at, from, "unknown_node", known.get(sync.entry.id));
+    return () => history.record(sync.tick, baselineTick, sync.part, sync.last);
   }
 
   /** The node a call addresses, learning (and confirming) an announced path; null when rejected. */
@@ -891,6 +917,58 @@ function entry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   return value;
 }
 
+/** Ticks each side keeps (WIRE.md "Baselines and acknowledgements"). */
+const SYNC_HISTORY = 32;
+
+interface SyncHeader {
+  tick: number;
+  back: number;
+  part: number;
+  last: boolean;
+  /** The first entry's sync id; null without entries. */
+  entry: { id: number } | "malformed" | null;
+}
+
+/** What a receiver holds of one sender's SYNC ticks: a ring of SYNC_HISTORY, as WIRE.md describes. */
+class SyncHistory {
+  newest = -1;
+  readonly #ring: (
+    | { tick: number; base: number | null; parts: Set<number>; last: number; complete: boolean }
+    | undefined
+  )[] = [];
+
+  holds(tick: number): boolean {
+    const slot = this.#ring[tick % SYNC_HISTORY];
+    return tick > this.newest - SYNC_HISTORY && slot?.tick === tick && slot.complete;
+  }
+
+  record(tick: number, base: number | null, part: number, last: boolean): void {
+    let slot = this.#ring[tick % SYNC_HISTORY];
+    if (slot?.tick !== tick) {
+      if (base !== null && !this.holds(base)) return;
+      slot = { tick, base, parts: new Set(), last: -1, complete: false };
+      this.#ring[tick % SYNC_HISTORY] = slot;
+    } else if (slot.base !== base) return;
+    this.newest = Math.max(this.newest, tick);
+    slot.parts.add(part);
+    if (last) slot.last = part;
+    if (slot.last >= 0 && slot.parts.size === slot.last + 1 && [...slot.parts].every((p) => p <= slot.last))
+      slot.complete = true;
+  }
+}
+
+/** WIRE.md "Scene replication: SYNC": a `bigvarint` (LEB128 of up to 8 bytes and 53 bits), or null. */
+function readBigVarint(bytes: Uint8Array, offset: number): number | null {
+  let value = 0;
+  for (let i = 0; i < 8; i++) {
+    const byte = bytes[offset + i];
+    if (byte === undefined) return null;
+    value += (byte & 0x7f) * 128 ** i;
+    if (byte < 0x80) return value > Number.MAX_SAFE_INTEGER ? null : value;
+  }
+  return null;
+}
+
 interface ReplicationRef {
   id: number;
   /** Inline path; null for an id alone. */
@@ -904,9 +982,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * spawner; a DESPAWN: its node id; SYNC and DELTA: their entries), or null when the packet does
  * not parse (any first byte of the EXTENDED family it does not know included).
  */
-export function parseReplication(
-  bytes: Uint8Array,
-): { kind: "spawn" | "despawn" | "sync" | "delta" | "ack"; refs: ReplicationRef[] } | null {
+export function parseReplication(bytes: Uint8Array): {
+  kind: "spawn" | "despawn" | "sync" | "delta" | "ack";
+  refs: ReplicationRef[];
+  sync?: SyncHeader;
+} | null {
   let offset = 1;
   const number = () => {
     const read = readVarint(bytes, offset);
@@ -948,24 +1028,41 @@ export function parseReplication(
         }
         return offset === bytes.length ? { kind: "spawn", refs: [spawner] } : null;
       }
-      case REPLICATION.DESPAWN:
       case REPLICATION.SYNC_ACK: {
+        // Without a tick: the reset form (the receiver holds no baseline).
+        if (bytes.length > 1) number();
+        return offset === bytes.length ? { kind: "ack", refs: [] } : null;
+      }
+      case REPLICATION.SYNC: {
+        const tick = number();
+        const back = number();
+        const part = number();
+        if (back > tick || part >= 512) return null;
+        let entry: SyncHeader["entry"] = null;
+        if (offset < bytes.length) {
+          const prefix = readBigVarint(bytes, offset);
+          const id = prefix === null ? -1 : Math.floor(prefix / 4);
+          entry = id < 0 || id > 0xffffffff ? "malformed" : { id };
+        }
+        return {
+          kind: "sync",
+          refs: [],
+          sync: { tick, back, part: part >> 1, last: (part & 1) === 1, entry },
+        };
+      }
+      case REPLICATION.DESPAWN: {
         const id = number();
         if (offset !== bytes.length) return null;
-        return bytes[0] === REPLICATION.DESPAWN
-          ? { kind: "despawn", refs: [{ id, path: null }] }
-          : { kind: "ack", refs: [] };
+        return { kind: "despawn", refs: [{ id, path: null }] };
       }
-      case REPLICATION.SYNC:
       case REPLICATION.DELTA: {
-        const sync = bytes[0] === REPLICATION.SYNC;
         number(); // tick
         const refs: ReplicationRef[] = [];
         while (offset < bytes.length) {
-          refs.push(sync ? { id: number(), path: null } : ref());
+          refs.push(ref());
           run(); // state
         }
-        return { kind: sync ? "sync" : "delta", refs };
+        return { kind: "delta", refs };
       }
       default:
         return null;

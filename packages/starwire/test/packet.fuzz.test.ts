@@ -227,6 +227,7 @@ describe("fuzzing the packet path against the model", () => {
         "config_mismatch",
         "invalid_arguments",
         "rate_limited",
+        "stale_baseline",
       ].map((reason) => `1 rejected ${reason}`),
       "3 rejected malformed",
       "4 rejected unknown_node",

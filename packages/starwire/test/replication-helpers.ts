@@ -77,6 +77,10 @@ export async function replicatedGame(clients: number) {
       await flush();
     }
   };
+  // Clients send SYNC once their network clock follows the host (its ticks are host ticks): let
+  // the clock pings run first, as a real game's first half second does.
+  for (let i = 0; i < 200 && !apis.every((api) => api.clock.synchronized); i++) await tick();
+  if (!apis.every((api) => api.clock.synchronized)) throw new Error("the network clocks did not synchronize");
   return { ...game, apis, rejections, rejectedAt, tick };
 }
 

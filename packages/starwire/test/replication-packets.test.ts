@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeSyncValues, encodeSyncValues } from "../src/replication/sync-values.js";
 import { decodeDespawn, decodeSpawn, encodeSpawn } from "../src/wire/spawn-packet.js";
-import { decodeDelta, decodeSync, decodeSyncAck, encodeDelta, encodeSync } from "../src/wire/sync-packet.js";
+import { decodeDelta, decodeSyncAck, encodeDelta, encodeSyncAck } from "../src/wire/sync-packet.js";
 
 const spawn = encodeSpawn({
   spawner: { id: 0, path: "/root/s" },
@@ -25,9 +25,7 @@ describe("scene replication packets", () => {
     expect(decodeSpawn(Uint8Array.of(0x07, 0, 1, 0xff))).toMatch(/UTF-8/);
   });
 
-  it("decode SYNC, DELTA, DESPAWN and SYNC_ACK only when whole", () => {
-    const sync = encodeSync({ tick: 5, entries: [{ id: 1, state: Uint8Array.of(1, 2) }] });
-    expect(typeof decodeSync(sync.subarray(0, sync.length - 1))).toBe("string");
+  it("decode DELTA, DESPAWN and SYNC_ACK only when whole (SYNC: state-codec.test.ts)", () => {
     const delta = encodeDelta({
       tick: 5,
       entries: [{ ref: { id: 1, path: "/root/a" }, state: Uint8Array.of(0) }],
@@ -36,6 +34,14 @@ describe("scene replication packets", () => {
     expect(typeof decodeDespawn(Uint8Array.of(0x0f))).toBe("string");
     expect(typeof decodeDespawn(Uint8Array.of(0x0f, 1, 1))).toBe("string");
     expect(typeof decodeSyncAck(Uint8Array.of(0x27, 0x80))).toBe("string");
+    expect(typeof decodeSyncAck(Uint8Array.of(0x27, 1, 0))).toBe("string");
+  });
+
+  it("tell an acknowledgement from the reset form (no tick: the receiver holds no baseline)", () => {
+    expect(decodeSyncAck(encodeSyncAck(300))).toBe(300);
+    expect(decodeSyncAck(encodeSyncAck(0))).toBe(0);
+    expect(encodeSyncAck(null)).toEqual(Uint8Array.of(0x27));
+    expect(decodeSyncAck(Uint8Array.of(0x27))).toBeNull();
   });
 
   it("state values round-trip and refuse masks naming unknown properties or values that do not match", () => {

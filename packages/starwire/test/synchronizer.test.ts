@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MultiplayerSynchronizer, NetNode } from "../src/common.js";
-import { sceneReplicationOf } from "../src/replication/scene-replication.js";
+import { captureState, encodeSync, MAX_SYNC_PACKET_BYTES } from "../src/replication/state-codec.js";
 import { encodeSyncValues } from "../src/replication/sync-values.js";
 import { Extended, extendedHead } from "../src/wire/commands.js";
-import { encodeDelta, encodeSync } from "../src/wire/sync-packet.js";
+import { encodeDelta } from "../src/wire/sync-packet.js";
 import { buildWorld, flush, Player, recordSends, replicatedGame } from "./replication-helpers.js";
 
 const SPAWN = extendedHead(Extended.SPAWN);
@@ -97,7 +97,7 @@ describe("MultiplayerSynchronizer", () => {
     expect(balls[1]!.color).toMatch(/^c(9|10|11)$/);
   });
 
-  it("replicates properties of nodes under the root and spawn-only ones, and hands interpolated ones to the interpolator", async () => {
+  it("replicates properties of nodes under the root and spawn-only ones, and interpolates interpolated ones", async () => {
     class Sprite extends NetNode {
       color = "white";
     }
@@ -119,12 +119,6 @@ describe("MultiplayerSynchronizer", () => {
     const game = await replicatedGame(1);
     const worlds = game.apis.map(buildWorld);
     for (const { spawner } of worlds) spawner.addSpawnable("Ship", Ship);
-    const received: [string, number, unknown][] = [];
-    const replication = sceneReplicationOf(game.apis[1]!.root)!;
-    replication.interpolator = {
-      receive: (_sync, property, tick, value) => received.push([property.key, tick, value]),
-      forget: () => {},
-    };
     const ship = new Ship("s1");
     ship.kind = "frigate";
     worlds[0]!.players.addChild(ship);
@@ -136,16 +130,19 @@ describe("MultiplayerSynchronizer", () => {
     const copy = worlds[1]!.players.getChild("s1") as Ship;
     expect(copy.kind).toBe("frigate");
     expect((copy.getNode("sprite") as Sprite).color).toBe("gold");
-    // Interpolated: the interpolator got it (stamped with the sender's tick), the property was left alone.
-    expect(copy.angle).toBe(0);
-    expect(received.at(-1)?.[0]).toBe("angle");
-    expect(received.at(-1)?.[2]).toBe(1.5);
-    expect(received.map(([, tick]) => tick)).toEqual(
-      [...received.map(([, tick]) => tick)].sort((a, b) => a - b),
-    );
-    replication.interpolator = null;
-    await game.tick();
-    expect(copy.angle).toBe(1.5);
+    // Interpolated: shown a little in the past, so not there yet, then reached without overshoot.
+    expect(copy.angle).toBeLessThan(1.5);
+    expect(copy.sync.interpolationStats).not.toBeNull();
+    const shown: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await game.tick();
+      shown.push(copy.angle);
+    }
+    expect(shown.at(-1)).toBe(1.5);
+    expect(Math.max(...shown)).toBeLessThanOrEqual(1.5);
+    expect(shown).toEqual([...shown].sort((a, b) => a - b));
+    // The sender interpolates nothing: it is the authority.
+    expect(ship.sync.interpolationStats).toBeNull();
   });
 
   it("splits a tick's states between entries instead of dropping any", async () => {
@@ -164,12 +161,12 @@ describe("MultiplayerSynchronizer", () => {
     await game.tick(2);
     const sent = recordSends(game.host.peer);
     banners[0]!.forEach((banner, i) => {
-      banner.text = `${i}`.padEnd(100, "x");
+      banner.text = `${i}`.padEnd(1500, "x");
     });
     await game.tick();
     const syncs = sent.filter((packet) => packet.bytes[0] === SYNC);
     expect(syncs.length).toBeGreaterThanOrEqual(3);
-    for (const packet of syncs) expect(packet.bytes.length).toBeLessThanOrEqual(1200);
+    for (const packet of syncs) expect(packet.bytes.length).toBeLessThanOrEqual(MAX_SYNC_PACKET_BYTES);
     expect(banners[1]!.map((banner) => banner.text)).toEqual(banners[0]!.map((banner) => banner.text));
   });
 
@@ -341,12 +338,13 @@ describe("MultiplayerSynchronizer", () => {
       tick: 1_000_000,
       entries: [{ ref: { id: 0, path: "/root/ball/sync" }, state: encodeSyncValues([[1, "black"]]) }],
     });
-    const forgedSync = encodeSync({
+    const [forgedSync] = encodeSync({
       tick: 1_000_000,
-      entries: [{ id: 0, state: encodeSyncValues([[0, 666]]) }],
+      baselineTick: null,
+      entries: [{ id: 0, specs: [{}], state: captureState([{}], [666]), baseline: null }],
     });
     attacker.peer.send(1, forgedDelta, "reliable", 0);
-    attacker.peer.send(1, forgedSync, "unreliable", 0);
+    attacker.peer.send(1, forgedSync!, "unreliable", 0);
     worlds[2]!.spawner.setMultiplayerAuthority(attacker.id); // only on the attacker
     worlds[2]!.players.addChild(new Player("evil"));
     await game.tick(2);
@@ -364,5 +362,46 @@ describe("MultiplayerSynchronizer", () => {
       "forbidden",
     ]);
     expect(game.apis[0]!.rejectionCount(attacker.id)).toBe(4);
+  });
+  it("rejects state from the authority that would change a member's kind (a string into a number, a number into a string)", async () => {
+    const game = await replicatedGame(2);
+    const balls = game.apis.map((api) => api.root.addChild(new Ball()));
+    const owner = game.joined[0]!;
+    for (const ball of balls) ball.sync.setMultiplayerAuthority(owner.id);
+    await game.tick(2);
+    // An honest delta first, which teaches the host the synchronizer's id.
+    owner.peer.send(
+      1,
+      encodeDelta({
+        tick: 1,
+        entries: [{ ref: { id: 0, path: "/root/ball/sync" }, state: encodeSyncValues([[1, "blue"]]) }],
+      }),
+      "reliable",
+      0,
+    );
+    await game.tick(2);
+    expect(balls[0]!.color).toBe("blue");
+    const [stringX] = encodeSync({
+      tick: 1_000_000,
+      baselineTick: null,
+      entries: [{ id: 0, specs: [{}], state: captureState([{}], ["666"]), baseline: null }],
+    });
+    owner.peer.send(1, stringX!, "unreliable", 0);
+    owner.peer.send(
+      1,
+      encodeDelta({
+        tick: 1_000_001,
+        entries: [{ ref: { id: 0, path: null }, state: encodeSyncValues([[1, 7]]) }],
+      }),
+      "reliable",
+      0,
+    );
+    await game.tick(2);
+    expect([balls[0]!.x, balls[0]!.color]).toEqual([0, "blue"]);
+    expect(game.rejectedAt[0]!.map((r) => [r.reason, r.message])).toEqual([
+      ["invalid_arguments", "/root/ball/sync: x would change its kind"],
+      ["invalid_arguments", "/root/ball/sync: color would change its kind"],
+    ]);
+    expect(game.apis[0]!.rejectionCount(owner.id)).toBe(2);
   });
 });

@@ -24,12 +24,9 @@ import {
 import {
   type DeltaPacket,
   decodeDelta,
-  decodeSync,
   decodeSyncAck,
   encodeDelta,
-  encodeSync,
   encodeSyncAck,
-  type SyncPacket,
 } from "../src/wire/sync-packet.js";
 import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../src/wire/system-packet.js";
 
@@ -63,9 +60,8 @@ type VectorPacket =
   | { type: "clockPong"; sent: number; hostTime: number }
   | ({ type: "spawn" } & SpawnPacket)
   | { type: "despawn"; nodeId: number }
-  | ({ type: "sync" } & SyncPacket)
   | ({ type: "delta" } & DeltaPacket)
-  | { type: "syncAck"; tick: number };
+  | { type: "syncAck"; tick: number | null };
 
 const revive = (_key: string, value: unknown) => {
   if (value && typeof value === "object" && !Array.isArray(value)) {
@@ -122,8 +118,6 @@ function encode(packet: VectorPacket): Uint8Array {
       return encodeSpawn(packet);
     case "despawn":
       return encodeDespawn(packet.nodeId);
-    case "sync":
-      return encodeSync(packet);
     case "delta":
       return encodeDelta(packet);
     case "syncAck":
@@ -221,8 +215,6 @@ function decodeReplication(bytes: Uint8Array, type: VectorPacket["type"]): Vecto
       return { type, ...ok(decodeSpawn(bytes)) };
     case "despawn":
       return { type, nodeId: ok(decodeDespawn(bytes)) };
-    case "sync":
-      return { type, ...ok(decodeSync(bytes)) };
     case "delta":
       return { type, ...ok(decodeDelta(bytes)) };
     case "syncAck":

@@ -1,13 +1,7 @@
+import { Color } from "starwire";
+import type { Coin } from "./coin.js";
+import type { Player } from "./player.js";
 import { ARENA, COIN_RADIUS, PLAYER_RADIUS } from "./simulation.js";
-
-export interface DrawnPlayer {
-  id: number;
-  x: number;
-  y: number;
-  color: string;
-  name: string;
-  isMe: boolean;
-}
 
 const BACKGROUND = "#141726";
 const WALL = "#3a3f5c";
@@ -16,8 +10,9 @@ const COIN = "#f5b700";
 /** Draws the arena scaled to the canvas, which keeps the arena's aspect ratio. */
 export function drawArena(
   canvas: HTMLCanvasElement,
-  players: DrawnPlayer[],
-  coins: Array<{ x: number; y: number }>,
+  players: readonly Player[],
+  coins: readonly Coin[],
+  me: number,
 ): void {
   const context = canvas.getContext("2d");
   if (!context) return;
@@ -38,11 +33,12 @@ export function drawArena(
   context.font = "14px system-ui, sans-serif";
   context.textAlign = "center";
   for (const player of players) {
-    context.fillStyle = player.color;
+    // Replicated values are written as they arrive, unchecked: a bad colour must not stop the frame loop.
+    context.fillStyle = player.color instanceof Color ? player.color.toHtml() : WALL;
     context.beginPath();
     context.arc(player.x, player.y, PLAYER_RADIUS, 0, Math.PI * 2);
     context.fill();
-    if (player.isMe) {
+    if (player.peerId === me) {
       context.strokeStyle = "#ffffff";
       context.lineWidth = 2;
       context.beginPath();
@@ -50,7 +46,7 @@ export function drawArena(
       context.stroke();
     }
     context.fillStyle = "#e8eaf6";
-    context.fillText(player.name, player.x, player.y - PLAYER_RADIUS - 8);
+    context.fillText(player.displayName, player.x, player.y - PLAYER_RADIUS - 8);
   }
 }
 

@@ -3,7 +3,7 @@ export const ARENA = { width: 800, height: 500 } as const;
 export const PLAYER_RADIUS = 18;
 export const COIN_RADIUS = 9;
 const SPEED = 240; // units per second
-const COINS = 5;
+export const COINS = 5;
 /**
  * Players start on an ellipse around the middle, one slot after another: never on top of each
  * other (up to 8), never against a wall, wherever they are in the join order.
@@ -19,39 +19,38 @@ export interface Body {
   score: number;
 }
 
-export interface Coin {
+export interface Spot {
   x: number;
   y: number;
 }
 
+/**
+ * The game's rules, applied in place to the bodies and coins it is handed: the host hands it the
+ * arena's replicated nodes (arena.ts), so what it moves is what the synchronizers send.
+ */
 export class Simulation {
-  readonly bodies = new Map<number, Body>();
-  readonly coins: Coin[] = [];
-  #scoresChanged = false;
   #spawned = 0;
 
-  constructor(readonly random: () => number = Math.random) {
-    for (let i = 0; i < COINS; i++) this.coins.push(this.#randomSpot(COIN_RADIUS));
+  constructor(readonly random: () => number = Math.random) {}
+
+  /** Puts `body` on the next starting spot; returns it. */
+  spawn<B extends Body>(body: B): B {
+    const angle = Math.PI + ((this.#spawned++ % SPAWN_SLOTS) * 2 * Math.PI) / SPAWN_SLOTS;
+    body.x = Math.round(ARENA.width / 2 + SPAWN_RADII.x * Math.cos(angle));
+    body.y = Math.round(ARENA.height / 2 + SPAWN_RADII.y * Math.sin(angle));
+    return body;
   }
 
-  addPlayer(id: number): void {
-    if (!this.bodies.has(id)) this.bodies.set(id, { ...this.#nextSpawn(), dx: 0, dy: 0, score: 0 });
+  /** Puts `coin` somewhere at random; returns it. */
+  drop<C extends Spot>(coin: C): C {
+    coin.x = COIN_RADIUS + this.random() * (ARENA.width - 2 * COIN_RADIUS);
+    coin.y = COIN_RADIUS + this.random() * (ARENA.height - 2 * COIN_RADIUS);
+    return coin;
   }
 
-  removePlayer(id: number): void {
-    this.bodies.delete(id);
-  }
-
-  /** Sets a player's direction; anything but two numbers is ignored, and the length is capped at 1. */
-  steer(id: number, dx: unknown, dy: unknown): void {
-    const body = this.bodies.get(id);
-    if (
-      !body ||
-      typeof dx !== "number" ||
-      typeof dy !== "number" ||
-      !Number.isFinite(dx) ||
-      !Number.isFinite(dy)
-    ) {
+  /** Sets a body's direction; anything but two numbers is ignored, and the length is capped at 1. */
+  steer(body: Body, dx: unknown, dy: unknown): void {
+    if (typeof dx !== "number" || typeof dy !== "number" || !Number.isFinite(dx) || !Number.isFinite(dy)) {
       return;
     }
     const length = Math.hypot(dx, dy);
@@ -59,41 +58,24 @@ export class Simulation {
     body.dy = length > 1 ? dy / length : dy;
   }
 
-  /** Advances by `seconds`; returns whether any score changed. */
-  step(seconds: number): boolean {
-    for (const body of this.bodies.values()) {
+  /**
+   * Advances by `seconds`: a body touching a coin scores, and the coin drops elsewhere. Returns
+   * whether anyone scored.
+   */
+  step(bodies: Iterable<Body>, coins: Iterable<Spot>, seconds: number): boolean {
+    let scored = false;
+    for (const body of bodies) {
       body.x = clamp(body.x + body.dx * SPEED * seconds, PLAYER_RADIUS, ARENA.width - PLAYER_RADIUS);
       body.y = clamp(body.y + body.dy * SPEED * seconds, PLAYER_RADIUS, ARENA.height - PLAYER_RADIUS);
-      for (const [i, coin] of this.coins.entries()) {
+      for (const coin of coins) {
         if (Math.hypot(coin.x - body.x, coin.y - body.y) < PLAYER_RADIUS + COIN_RADIUS) {
           body.score++;
-          this.coins[i] = this.#randomSpot(COIN_RADIUS);
-          this.#scoresChanged = true;
+          this.drop(coin);
+          scored = true;
         }
       }
     }
-    const changed = this.#scoresChanged;
-    this.#scoresChanged = false;
-    return changed;
-  }
-
-  scores(): Record<number, number> {
-    return Object.fromEntries([...this.bodies].map(([id, body]) => [id, body.score]));
-  }
-
-  #nextSpawn(): { x: number; y: number } {
-    const angle = Math.PI + ((this.#spawned++ % SPAWN_SLOTS) * 2 * Math.PI) / SPAWN_SLOTS;
-    return {
-      x: Math.round(ARENA.width / 2 + SPAWN_RADII.x * Math.cos(angle)),
-      y: Math.round(ARENA.height / 2 + SPAWN_RADII.y * Math.sin(angle)),
-    };
-  }
-
-  #randomSpot(radius: number): Coin {
-    return {
-      x: radius + this.random() * (ARENA.width - 2 * radius),
-      y: radius + this.random() * (ARENA.height - 2 * radius),
-    };
+    return scored;
   }
 }
 

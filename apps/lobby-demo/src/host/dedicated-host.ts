@@ -41,7 +41,7 @@ export async function startDedicatedHost(options: DedicatedHostOptions) {
   lobby.events.on("playerConnected", (id, info) => log(`player ${id} joined: ${info.name}`));
   lobby.events.on("playerDisconnected", (id) => {
     log(`player ${id} left`);
-    arena.simulation?.removePlayer(id);
+    arena.removePlayer(id);
     if (playing && lobby.players.size === 0) arena.rpc("backToLobby");
   });
   lobby.events.on("playersChanged", () => {
@@ -50,9 +50,9 @@ export async function startDedicatedHost(options: DedicatedHostOptions) {
     log(`everyone is ready: round starts with ${lobby.players.size} players`);
     lobby.loadGame("arena");
   });
-  lobby.events.on("allPlayersLoaded", () => arena.startSimulation([...lobby.players.keys()]));
+  lobby.events.on("allPlayersLoaded", () => arena.startSimulation(lobby.players.values()));
   arena.onScores = () => {
-    const best = Math.max(0, ...arena.scores.values());
+    const best = Math.max(0, ...arena.players.map((player) => player.score));
     if (playing && best >= winningScore) arena.rpc("backToLobby");
   };
   arena.onBackToLobby = () => {

@@ -1,30 +1,26 @@
-import type { Lobby, MultiplayerAPI } from "starwire";
+import type { MultiplayerAPI } from "starwire";
 import { byId, element } from "../dom.js";
 import { Arena } from "../game/arena.js";
 import { DirectionInput } from "../game/input.js";
-import { type DrawnPlayer, drawArena, fitCanvas } from "../game/renderer.js";
-import type { PlayerInfo } from "../player-info.js";
+import { drawArena, fitCanvas } from "../game/renderer.js";
 
 const INPUT_RESEND_MS = 100;
 
-/** The arena: draws what the host simulates, sends this player's input, shows the scores. */
+/** The arena: draws the replicated world, sends this player's input, shows the scores. */
 export class GameView {
   readonly arena = new Arena();
   readonly #api: MultiplayerAPI;
-  readonly #lobby: Lobby<PlayerInfo>;
   readonly #canvas = byId<HTMLCanvasElement>("arena-canvas");
   #input: DirectionInput | null = null;
   #frame = 0;
   #resend: ReturnType<typeof setInterval> | null = null;
+  #scores = "";
   /** What this peer drew last, by player id (also read by the e2e tests). */
   drawn = new Map<number, { x: number; y: number }>();
 
-  constructor(api: MultiplayerAPI, lobby: Lobby<PlayerInfo>) {
+  constructor(api: MultiplayerAPI) {
     this.#api = api;
-    this.#lobby = lobby;
     api.root.addChild(this.arena);
-    this.arena.onScores = () => this.#renderScores();
-    lobby.events.on("playerDisconnected", (id) => this.arena.simulation?.removePlayer(id));
   }
 
   enter(): void {
@@ -37,11 +33,12 @@ export class GameView {
       }, INPUT_RESEND_MS);
     }
     const loop = () => {
+      // Godot's poll from the game loop: interpolated positions are brought up to this frame.
+      this.#api.poll();
       this.#draw();
       this.#frame = requestAnimationFrame(loop);
     };
     this.#frame = requestAnimationFrame(loop);
-    this.#renderScores();
   }
 
   exit(): void {
@@ -56,28 +53,20 @@ export class GameView {
 
   #draw(): void {
     fitCanvas(this.#canvas);
-    const simulation = this.arena.simulation;
-    const snapshot = simulation ? null : this.arena.snapshots.sample(performance.now());
-    const positions = simulation ? simulation.bodies : (snapshot?.players ?? new Map());
-    const coins = simulation ? simulation.coins : (snapshot?.coins ?? []);
-    const me = this.#api.uniqueId;
-    const players: DrawnPlayer[] = [];
-    this.drawn = new Map();
-    for (const [id, { x, y }] of positions) {
-      const player = this.#lobby.players.get(id);
-      if (!player) continue;
-      this.drawn.set(id, { x, y });
-      players.push({ id, x, y, color: player.info.color.toHtml(), name: player.info.name, isMe: id === me });
-    }
-    drawArena(this.#canvas, players, coins);
+    const players = this.arena.players;
+    this.drawn = new Map(players.map((player) => [player.peerId, { x: player.x, y: player.y }]));
+    drawArena(this.#canvas, players, this.arena.coins, this.#api.uniqueId);
+    this.#renderScores(players.map((player) => [player.displayName, player.score] as const));
   }
 
-  #renderScores(): void {
-    const rows = [...this.arena.scores].sort((a, b) => b[1] - a[1]);
+  /** Rebuilt only when a score or a player changed. */
+  #renderScores(scores: Array<readonly [string, number]>): void {
+    const rows = scores.sort((a, b) => b[1] - a[1]);
+    const key = JSON.stringify(rows);
+    if (key === this.#scores) return;
+    this.#scores = key;
     byId("scoreboard").replaceChildren(
-      ...rows
-        .filter(([id]) => this.#lobby.players.has(id))
-        .map(([id, score]) => element("li", "score", `${this.#lobby.players.get(id)!.info.name}: ${score}`)),
+      ...rows.map(([name, score]) => element("li", "score", `${name}: ${score}`)),
     );
   }
 }

@@ -63,6 +63,11 @@ export interface MultiplayerEvents {
    * statistics, as `getStats(id)` returns them. WebRTC peers only.
    */
   stats: [id: number, stats: ConnectionStats];
+  /**
+   * A network tick is due (inside `poll()`, `tickRate` times a second, numbered in host ticks):
+   * step the game's world here, and replication sends that state right after, stamped with `tick`.
+   */
+  networkTick: [tick: number];
 }
 
 export interface SendOptions {
@@ -113,6 +118,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   readonly #tick = new NetworkTick({
     time: () => this.#clock.now(),
     poll: (now, tick) => {
+      // The game steps its world first, so what replication sends is the state of this tick.
+      if (tick !== null) this.emit("networkTick", tick);
       for (const subsystem of this.#subsystems) subsystem.poll?.(now, tick);
     },
   });
@@ -601,6 +608,16 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       peers: () => this.#peers,
       send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
       reject: (rejection) => this.#onRejected(rejection),
+      // Read when used: the clock and the tick are built after this subsystem.
+      clock: {
+        now: () => api.clock.now(),
+        get synchronized() {
+          return api.clock.synchronized;
+        },
+      },
+      get tickRate() {
+        return api.tickRate;
+      },
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { NetNode } from "../scene/net-node.js";
+import type { InterpolationStats } from "./interpolation.js";
 
 /**
  * How a spawner or synchronizer reaches the replication subsystem of the tree it is in, without
@@ -9,6 +10,8 @@ export interface ReplicationHooks {
   customSpawn(spawner: NetNode, data: unknown, node: NetNode): void;
   /** A synchronizer's visibility or configuration changed: reconsider it now (for `peer`, 0 = all). */
   synchronizerChanged(synchronizer: NetNode, peer: number): void;
+  /** Snapshot interpolation's measurements for a synchronizer this peer receives, or null. */
+  interpolationStats(synchronizer: NetNode): InterpolationStats | null;
   /** A spawner's spawn path, or a synchronizer's root path, changed. */
   pathsChanged(node: NetNode): void;
 }

@@ -65,6 +65,31 @@ export function readProperty(root: NetNode, property: SyncProperty): unknown {
   return targetOf(root, property)?.[property.property];
 }
 
+/**
+ * The first property of `properties` that `values` would change to another kind of value (a
+ * number to a string, a Color to a plain object), or null when every one keeps its kind: what a
+ * game's code reads from a synchronized member must stay what it wrote there. A member that is
+ * unset (undefined or null) takes any value.
+ */
+export function kindMismatch(
+  root: NetNode,
+  properties: readonly SyncProperty[],
+  values: Iterable<readonly [index: number, value: unknown]>,
+): SyncProperty | null {
+  for (const [index, value] of values) {
+    const property = properties[index]!;
+    if (!sameKind(readProperty(root, property), value)) return property;
+  }
+  return null;
+}
+
+function sameKind(current: unknown, value: unknown): boolean {
+  if (current === undefined || current === null) return true;
+  if (typeof current !== typeof value) return false;
+  if (typeof current !== "object") return true;
+  return value !== null && (current as object).constructor === (value as object).constructor;
+}
+
 export function writeProperty(root: NetNode, property: SyncProperty, value: unknown): void {
   const target = targetOf(root, property);
   // Only members the node has: a packet must not add fields (or reach a prototype).

@@ -17,6 +17,10 @@ export interface ReplicationHost {
   /** Sends to a target with the API's fan-out and relay rules. */
   send(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void;
   reject(rejection: Rejection): void;
+  /** The network clock (`multiplayer.clock`): SYNC stamps are host ticks, interpolation runs on its time. */
+  readonly clock: { now(): number; readonly synchronized: boolean };
+  /** Network ticks per second (`multiplayer.tickRate`). */
+  readonly tickRate: number;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Subsystem } from "../multiplayer/subsystem.js";
 import type { NetNode } from "../scene/net-node.js";
 import { getOrCreate } from "../util/memo.js";
 import { Extended, extendedHead } from "../wire/commands.js";
-import type { SyncInterpolator } from "./interpolation-hook.js";
+import type { InterpolationStats } from "./interpolation.js";
 import { attachReplication } from "./registry.js";
 import { ReplicationContext, type ReplicationHost } from "./replication-context.js";
 import { SpawnReplication, synchronizersIn } from "./spawn-replication.js";
@@ -17,8 +17,8 @@ const NONE: ReadonlySet<MultiplayerSynchronizer> = new Set();
 const byRoot = new WeakMap<NetNode, SceneReplication>();
 
 /**
- * @internal The replication subsystem of the API whose root is `root` (`multiplayer.root`): how
- * the interpolator plugs in (`.interpolator`) and what tests inspect, without a public member.
+ * @internal The replication subsystem of the API whose root is `root` (`multiplayer.root`): what
+ * a synchronizer's `interpolationStats` and tests read, without a public member.
  */
 export function sceneReplicationOf(root: NetNode): SceneReplication | null {
   return byRoot.get(root) ?? null;
@@ -52,11 +52,14 @@ export class SceneReplication implements Subsystem {
       this.#context,
       (node) => this.#spawns.localSpawnOf(node),
       (node, peer) => this.#spawns.isSpawnedAt(node, peer),
+      host.clock,
+      () => host.tickRate,
     );
     attachReplication(host.root, {
       customSpawn: (spawner, data, node) =>
         this.#spawns.customSpawn(spawner as MultiplayerSpawner, data, node),
       synchronizerChanged: (sync, peer) => this.#synchronizerChanged(sync as MultiplayerSynchronizer, peer),
+      interpolationStats: (sync) => this.#syncs.interpolationStats(sync as MultiplayerSynchronizer),
       pathsChanged: (node) => {
         if (!this.#watching.has(node)) return;
         if (node instanceof MultiplayerSpawner) this.#spawns.addSpawner(node);
@@ -67,23 +70,14 @@ export class SceneReplication implements Subsystem {
     this.#enter(host.root);
   }
 
-  /** Snapshot interpolation's hook (see interpolation-hook.ts); null writes values on arrival. */
-  get interpolator(): SyncInterpolator | null {
-    return this.#syncs.interpolator;
-  }
-
-  set interpolator(interpolator: SyncInterpolator | null) {
-    this.#syncs.interpolator = interpolator;
-  }
-
   /** SYNC entries dropped as stale (older than the newest state applied). */
   get staleDropped(): number {
     return this.#syncs.staleDropped;
   }
 
-  /** The newest SYNC tick `peer` acknowledged from this peer: the baseline a delta codec may use. */
-  ackedTick(peer: number): number | undefined {
-    return this.#syncs.ackedTick(peer);
+  /** Snapshot interpolation's measurements for a synchronizer this peer receives, or null. */
+  interpolationStats(sync: MultiplayerSynchronizer): InterpolationStats | null {
+    return this.#syncs.interpolationStats(sync);
   }
 
   /**
@@ -132,6 +126,8 @@ export class SceneReplication implements Subsystem {
   }
 
   poll(now: number, tick: number | null): void {
+    // Every poll (every frame when the game polls): interpolated properties move on.
+    this.#syncs.sample();
     if (tick === null) return;
     const peers = [...this.#context.host.peers()];
     if (peers.length === 0) return;

@@ -7,7 +7,7 @@ import {
   encodeSpawn,
   type SpawnPacket,
 } from "../wire/spawn-packet.js";
-import { readProperty, writeProperty } from "./replication-config.js";
+import { kindMismatch, readProperty, writeProperty } from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
 import { MultiplayerSpawner } from "./spawner.js";
 import { decodeSyncValues, encodeSyncValues, type SyncEntry } from "./sync-values.js";
@@ -277,6 +277,9 @@ export class SpawnReplication {
           `spawn state of ${entry.path} sets a property without spawn`,
         );
       }
+      const root = sync.rootNode;
+      const mismatch = root && kindMismatch(root, sync.properties, values);
+      if (mismatch) return refuse(`spawn state of ${entry.path}: ${mismatch.key} would change its kind`);
       states.push([sync, values, entry.id, entry.path]);
     }
     for (const [sync, values] of states) {

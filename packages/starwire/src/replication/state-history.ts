@@ -45,6 +45,11 @@ export class ReceivedStates {
     return slot?.tick === tick && slot.complete ? slot.states : undefined;
   }
 
+  /** The newest tick a packet was recorded for (complete or not); -1 before any. */
+  get newest(): number {
+    return this.#newest;
+  }
+
   /** The newest complete tick: what to acknowledge. */
   get newestComplete(): number | null {
     const tick = this.#newestComplete;

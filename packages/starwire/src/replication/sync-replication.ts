@@ -1,31 +1,27 @@
 import type { NetNode } from "../scene/net-node.js";
+import { HOST_PEER_ID } from "../signaling/protocol.js";
 import { getOrCreate } from "../util/memo.js";
+import { RELAY_HEADER_BYTES } from "../wire/commands.js";
 import type { NodeRef } from "../wire/replication-io.js";
+import { decodeDelta, decodeSyncAck, encodeDelta } from "../wire/sync-packet.js";
 import {
-  decodeDelta,
-  decodeSync,
-  decodeSyncAck,
-  encodeDelta,
-  encodeSyncAck,
-  encodeSyncPackets,
-} from "../wire/sync-packet.js";
-import type { SyncInterpolator } from "./interpolation-hook.js";
-import { readProperty, type SyncProperty, sameValue, snapshot, writeProperty } from "./replication-config.js";
+  kindMismatch,
+  readProperty,
+  type SyncProperty,
+  sameValue,
+  snapshot,
+  writeProperty,
+} from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
+import { captureState, MAX_SYNC_PACKET_BYTES } from "./state-codec.js";
+import { INTERVAL_SLACK_MS, type ReceiverClock, SyncReceiver } from "./sync-receiver.js";
+import { type DueState, SyncSender } from "./sync-sender.js";
+import { syncSpecsOf } from "./sync-specs.js";
 import { decodeSyncValues, encodeSyncValues, type SyncEntry } from "./sync-values.js";
 import { MultiplayerSynchronizer } from "./synchronizer.js";
 
-/**
- * Largest SYNC packet: one tick's entries for a peer are split between entries above it, so an
- * unreliable message stays within a typical path MTU (lost as one datagram, not several).
- */
-export const MAX_SYNC_PACKET_BYTES = 1200;
-
 /** How long an announced synchronizer waits for a peer's confirmation before it is announced again. */
 const REANNOUNCE_MS = 1000;
-
-/** Float tick times: an interval due "now" must not slip a tick for a rounding error. */
-const INTERVAL_SLACK_MS = 0.5;
 
 /** What the authority keeps about one synchronizer it sends. */
 interface Outbound {
@@ -36,6 +32,8 @@ interface Outbound {
   /** Peers that got its full on-change state since they last became visible, and when (ms). */
   readonly started: Map<number, number>;
   lastSync: number;
+  /** Its path-cache id, once it was sent in a SYNC (the sender's history is keyed by it). */
+  id?: number;
   lastDelta: number;
   /** The last on-change values sent, by property index. */
   readonly watched: Map<number, unknown>;
@@ -43,47 +41,52 @@ interface Outbound {
 
 /**
  * The synchronizer half of scene replication: on each network tick, the authority of every
- * synchronizer sends its "always" properties (unreliable SYNC, every `replicationInterval`) and
- * its changed "on_change" ones (reliable DELTA, every `deltaInterval`) to the peers it is visible
- * to; receivers check the sender is the authority, drop stale states and acknowledge the newest.
+ * synchronizer sends its "always" properties (unreliable SYNC through the state codec, every
+ * `replicationInterval`; sync-sender.ts groups and encodes) and its changed "on_change" ones
+ * (reliable DELTA, every `deltaInterval`) to the peers it is visible to; receivers check the
+ * sender is the authority, drop stale states and acknowledge (sync-receiver.ts).
  */
 export class SyncReplication {
   readonly #syncs = new Map<MultiplayerSynchronizer, Outbound>();
-  /** Receiver: newest SYNC tick applied, by synchronizer and sender. */
-  readonly #inbound = new Map<MultiplayerSynchronizer, Map<number, number>>();
-  /** Receiver: newest SYNC tick received from each sender, not yet acknowledged. */
-  readonly #toAck = new Map<number, number>();
-  /** Sender: newest SYNC tick each peer acknowledged (the baseline the state codec may use). */
-  readonly #acked = new Map<number, number>();
-  /** SYNC entries dropped as older than the newest applied one, for tests and statistics. */
-  staleDropped = 0;
-  /** Takes the SYNC values of properties with `interpolate` set; null writes them on arrival. */
-  interpolator: SyncInterpolator | null = null;
+  readonly #sender: SyncSender;
+  readonly #receiver: SyncReceiver;
 
   constructor(
     readonly context: ReplicationContext,
     /** The spawned node `node` is in, when this peer spawned it (else null). */
     readonly localSpawnOf: (node: NetNode) => NetNode | null,
     readonly isSpawnedAt: (node: NetNode, peer: number) => boolean,
-  ) {}
+    readonly clock: ReceiverClock,
+    readonly tickRate: () => number,
+  ) {
+    this.#sender = new SyncSender(
+      (peers) => context.host.uniqueId === HOST_PEER_ID || peers.includes(HOST_PEER_ID),
+    );
+    this.#receiver = new SyncReceiver(context, clock, tickRate);
+  }
+
+  /** SYNC states dropped as stale (older than the newest applied). */
+  get staleDropped(): number {
+    return this.#receiver.staleDropped;
+  }
+
+  interpolationStats(sync: MultiplayerSynchronizer) {
+    return this.#receiver.interpolationStats(sync);
+  }
 
   add(sync: MultiplayerSynchronizer): void {
     if (!this.#syncs.has(sync)) this.#syncs.set(sync, outbound(sync.getMultiplayerAuthority()));
   }
 
   remove(sync: MultiplayerSynchronizer): void {
+    const state = this.#syncs.get(sync);
     this.#syncs.delete(sync);
-    this.#inbound.delete(sync);
-    this.interpolator?.forget(sync);
+    if (state?.id !== undefined) this.#sender.removed(state.id);
+    this.#receiver.remove(sync);
   }
 
   synchronizers(): IterableIterator<MultiplayerSynchronizer> {
     return this.#syncs.keys();
-  }
-
-  /** The newest SYNC tick `peer` acknowledged from this peer, if any. */
-  ackedTick(peer: number): number | undefined {
-    return this.#acked.get(peer);
   }
 
   /** Whether the authority sends `sync` to `peer`: visible, and its spawned node exists there. */
@@ -108,14 +111,20 @@ export class SyncReplication {
       else {
         state.visible.delete(peer);
         state.started.delete(peer);
+        if (state.id !== undefined) this.#sender.stopped(state.id, peer);
       }
       sync.emitReplication("visibilityChanged", peer);
     }
   }
 
+  /** Every poll: interpolated properties take the value to show now. */
+  sample(): void {
+    this.#receiver.sample();
+  }
+
   /** One network tick: SYNC and DELTA for every synchronizer this peer is the authority of. */
   send(now: number, tick: number, peers: readonly number[]): void {
-    const syncs = new Map<number, { id: number; state: Uint8Array }[]>();
+    const due: DueState[] = [];
     const deltas = new Map<number, { ref: NodeRef; state: Uint8Array }[]>();
     for (const sync of this.#syncs.keys()) {
       const state = this.#stateOf(sync);
@@ -123,17 +132,36 @@ export class SyncReplication {
       if (!state || !root || sync.properties.length === 0) continue;
       this.updateVisibility(sync, peers);
       this.#collectDelta(sync, state, root, now, deltas);
-      this.#collectSync(sync, state, root, now, syncs);
+      this.#collectSync(sync, state, root, now, due);
     }
     const { context } = this;
     for (const [peer, entries] of deltas) context.send(encodeDelta({ tick, entries }), peer, "reliable");
-    for (const [peer, entries] of syncs) {
-      for (const packet of encodeSyncPackets({ tick, entries }, MAX_SYNC_PACKET_BYTES)) {
-        context.send(packet, peer, "unreliable");
+    this.#sendSync(tick, due, peers);
+    this.#receiver.sendAcks();
+  }
+
+  #sendSync(tick: number, due: readonly DueState[], peers: readonly number[]): void {
+    if (due.length === 0) return;
+    const { context } = this;
+    const client = context.host.uniqueId !== HOST_PEER_ID;
+    // A client's packets reach other peers inside the host's relay header.
+    const limit = client ? MAX_SYNC_PACKET_BYTES - RELAY_HEADER_BYTES : MAX_SYNC_PACKET_BYTES;
+    let groups: ReturnType<SyncSender["encode"]>;
+    try {
+      groups = this.#sender.encode(tick, due, limit);
+    } catch (error) {
+      console.error(`starwire: the SYNC of tick ${tick} could not be encoded`, error);
+      return;
+    }
+    for (const group of groups) {
+      // One send reaches everyone when the group is everyone (one relayed copy for a client);
+      // a group of one goes straight to it (no relay header for a client's SYNC to the host).
+      const everyone = group.peers.length === peers.length && group.peers.length > 1;
+      for (const packet of group.packets) {
+        if (everyone) context.send(packet, 0, "unreliable");
+        else for (const peer of group.peers) context.send(packet, peer, "unreliable");
       }
     }
-    for (const [peer, received] of this.#toAck) context.send(encodeSyncAck(received), peer, "unreliable");
-    this.#toAck.clear();
   }
 
   /** The authority's state for `sync`, or null when this peer is not its authority. */
@@ -143,9 +171,10 @@ export class SyncReplication {
     const authority = sync.getMultiplayerAuthority();
     if (state.authority !== authority) {
       // A new authority starts from scratch: every peer gets its full state again.
+      if (state.id !== undefined) this.#sender.removed(state.id);
       state = outbound(authority);
       this.#syncs.set(sync, state);
-      this.interpolator?.forget(sync);
+      this.#receiver.restart(sync);
     }
     return authority === this.context.host.uniqueId ? state : null;
   }
@@ -196,14 +225,17 @@ export class SyncReplication {
     state: Outbound,
     root: NetNode,
     now: number,
-    out: Map<number, { id: number; state: Uint8Array }[]>,
+    out: DueState[],
   ): void {
     if (now - state.lastSync < sync.replicationInterval * 1000 - INTERVAL_SLACK_MS) return;
-    const always = sync.properties.filter((property) => property.replicate === "always");
+    const { always, specs } = syncSpecsOf(sync);
     if (always.length === 0) return;
+    // Stamps are host ticks: a client's ticks mean nothing to others before its clock follows the host.
+    if (!this.clock.synchronized) return;
     state.lastSync = now;
     const id = this.context.paths.outgoingId(sync.getPath());
-    let bytes: Uint8Array | null = null;
+    state.id = id;
+    const peers: number[] = [];
     for (const [peer, since] of state.started) {
       // Unreliable: only once the peer confirmed the id (its DELTA announcement may still travel).
       if (!this.context.paths.isConfirmed(peer, id)) {
@@ -212,48 +244,23 @@ export class SyncReplication {
         if (now - since >= REANNOUNCE_MS) state.started.delete(peer);
         continue;
       }
-      // Encoded once per tick for every peer (the state codec will group by acknowledged baseline).
-      bytes ??= encodeSyncValues(always.map((property) => [property.index, readProperty(root, property)]));
-      getOrCreate(out, peer, () => []).push({ id, state: bytes });
+      peers.push(peer);
+    }
+    if (peers.length === 0) return;
+    try {
+      // Captured once per tick, whatever the number of peers and groups.
+      const captured = captureState(
+        specs,
+        always.map((property) => readProperty(root, property)),
+      );
+      out.push({ id, specs, state: captured, peers });
+    } catch (error) {
+      console.error(`starwire: ${sync.getPath()} has a value that cannot be sent`, error);
     }
   }
 
   checkSync(from: number, bytes: Uint8Array): (() => void) | null {
-    const { context } = this;
-    const packet = decodeSync(bytes);
-    if (typeof packet === "string") return context.rejected(from, "malformed", `SYNC: ${packet}`);
-    const apply: [MultiplayerSynchronizer, SyncEntry[]][] = [];
-    for (const entry of packet.entries) {
-      const path = context.paths.pathOf(from, entry.id);
-      if (path === undefined) return context.rejected(from, "unknown_node", `SYNC of unknown id ${entry.id}`);
-      const sync = this.#target(from, path, entry.state, "always");
-      if (sync === null) return null;
-      if (sync) apply.push(sync);
-    }
-    return () => {
-      for (const [sync, values] of apply) {
-        const ticks = getOrCreate(this.#inbound, sync, () => new Map<number, number>());
-        const newest = ticks.get(from);
-        if (newest !== undefined && packet.tick <= newest) {
-          this.staleDropped++;
-          continue;
-        }
-        ticks.set(from, packet.tick);
-        const root = sync.rootNode;
-        if (!root) continue;
-        for (const [index, value] of values) {
-          const property = sync.properties[index]!;
-          // The interpolation hook: interpolated properties are written by the interpolator.
-          if (property.interpolate && this.interpolator) {
-            this.interpolator.receive(sync, property, packet.tick, value);
-          } else writeProperty(root, property, value);
-        }
-        sync.emitReplication("synchronized");
-      }
-      if (packet.entries.length > 0 && packet.tick > (this.#toAck.get(from) ?? -1)) {
-        this.#toAck.set(from, packet.tick);
-      }
-    };
+    return this.#receiver.check(from, bytes);
   }
 
   checkDelta(from: number, bytes: Uint8Array): (() => void) | null {
@@ -283,9 +290,7 @@ export class SyncReplication {
   checkAck(from: number, bytes: Uint8Array): (() => void) | null {
     const tick = decodeSyncAck(bytes);
     if (typeof tick === "string") return this.context.rejected(from, "malformed", `SYNC_ACK: ${tick}`);
-    return () => {
-      if (tick > (this.#acked.get(from) ?? -1)) this.#acked.set(from, tick);
-    };
+    return () => this.#sender.acknowledge(from, tick);
   }
 
   /**
@@ -319,6 +324,16 @@ export class SyncReplication {
         path,
       );
     }
+    const root = node.rootNode;
+    const mismatch = root && kindMismatch(root, node.properties, values);
+    if (mismatch) {
+      return context.rejected(
+        from,
+        "invalid_arguments",
+        `${path}: ${mismatch.key} would change its kind`,
+        path,
+      );
+    }
     return [node, values];
   }
 
@@ -327,16 +342,14 @@ export class SyncReplication {
       state.visible.delete(id);
       state.started.delete(id);
     }
-    for (const ticks of this.#inbound.values()) ticks.delete(id);
-    this.#toAck.delete(id);
-    this.#acked.delete(id);
+    this.#sender.forgetPeer(id);
+    this.#receiver.peerRemoved(id);
   }
 
   reset(): void {
     for (const sync of this.#syncs.keys()) this.#syncs.set(sync, outbound(sync.getMultiplayerAuthority()));
-    this.#inbound.clear();
-    this.#toAck.clear();
-    this.#acked.clear();
+    this.#sender.clear();
+    this.#receiver.reset();
   }
 }
 

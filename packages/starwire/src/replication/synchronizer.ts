@@ -1,5 +1,6 @@
 import { Emitter } from "../events/emitter.js";
 import { NetNode } from "../scene/net-node.js";
+import type { InterpolationStats } from "./interpolation.js";
 import { replicationOf } from "./registry.js";
 import { parseReplicationConfig, type ReplicationConfig, type SyncProperty } from "./replication-config.js";
 
@@ -60,6 +61,15 @@ export class MultiplayerSynchronizer extends NetNode {
   /** @internal The parsed config, in wire order. */
   get properties(): readonly SyncProperty[] {
     return this.#properties;
+  }
+
+  /**
+   * Receivers: what snapshot interpolation measured for this synchronizer's interpolated
+   * properties (delay, jitter, loss, stalls…), or null when it interpolates nothing (no property
+   * with `interpolate`, no state received yet, or the network clock not yet synchronized).
+   */
+  get interpolationStats(): InterpolationStats | null {
+    return replicationOf(this)?.interpolationStats(this) ?? null;
   }
 
   /** Visible to every peer unless a filter says otherwise (default true). */

@@ -1,0 +1,160 @@
+import { getOrCreate } from "../util/memo.js";
+import { type EntityState, encodeSync, type PropertySpec, type SyncEntry } from "./state-codec.js";
+import { type Baseline, SentStates } from "./state-history.js";
+
+/** One synchronizer due in this tick: its state, captured once, and the peers it goes to. */
+export interface DueState {
+  readonly id: number;
+  readonly specs: readonly PropertySpec[];
+  readonly state: EntityState;
+  readonly peers: readonly number[];
+}
+
+/** One encoded group: the packets of the tick and the peers that get them all. */
+export interface SyncGroup {
+  readonly peers: readonly number[];
+  readonly packets: readonly Uint8Array[];
+}
+
+/**
+ * The sending half of SYNC: groups the receivers of a tick and encodes each group once
+ * (WIRE.md, "Scene replication: SYNC").
+ *
+ * A group is the peers that get the same synchronizers this tick (same visibility, same intervals
+ * due) and share a baseline: the newest tick every one of them acknowledged, sent to them as one
+ * group. A group where no such tick exists is split: peers without any baseline get absolute
+ * states together, the others their common baseline, or failing that each their own.
+ *
+ * What a group holds at a tick (recorded for later baselines) is its baseline's states overlaid
+ * with the tick's entries, exactly as each receiver rebuilds it, so a synchronizer left out (not
+ * due, or unchanged) keeps its state in the next baseline. `since` guards the one case where that
+ * copy is wrong: a synchronizer that a peer stopped receiving (hidden, respawned under the same
+ * path, new authority) is sent absolute until the peer acknowledged a tick from after it restarted.
+ */
+export class SyncSender {
+  readonly #sent = new SentStates();
+  /** Per sync id, per peer: the tick it (re)started going to that peer. */
+  readonly #since = new Map<number, Map<number, number>>();
+
+  constructor(
+    /**
+     * Whether a group may use a baseline: a client's SYNC is relayed by the host, which checks it
+     * with its own history, so a client sends deltas only to groups that include the host.
+     */
+    readonly mayUseBaseline: (peers: readonly number[]) => boolean,
+  ) {}
+
+  /** The SYNC packets of `tick`; throws RangeError (from the codec) only for a state too big to send. */
+  encode(tick: number, due: readonly DueState[], maxPacketBytes: number): SyncGroup[] {
+    const byPeer = new Map<number, DueState[]>();
+    for (const entry of due) {
+      const since = getOrCreate(this.#since, entry.id, () => new Map<number, number>());
+      for (const peer of entry.peers) {
+        if (!since.has(peer)) since.set(peer, tick);
+        getOrCreate(byPeer, peer, () => []).push(entry);
+      }
+    }
+    // Same synchronizers (due in the same order for every peer, so the ids make the key).
+    const bySet = new Map<string, { entries: DueState[]; peers: number[] }>();
+    for (const [peer, entries] of byPeer) {
+      const key = entries.map((entry) => entry.id).join(",");
+      getOrCreate(bySet, key, () => ({ entries, peers: [] })).peers.push(peer);
+    }
+    const groups: SyncGroup[] = [];
+    for (const { entries, peers } of bySet.values()) {
+      // Peers split by baseline usually hold the same states after this tick (every due state
+      // is now the same captured one): recorded as one map, they share a baseline again and
+      // become one group on a later tick (a newly visible peer rejoins the others).
+      const recorded: Map<number, EntityState>[] = [];
+      for (const [baseline, members] of this.#byBaseline(peers, tick)) {
+        const { packets, held } = this.#encodeGroup(tick, baseline, members, entries, maxPacketBytes);
+        let states = recorded.find((other) => sameStates(other, held));
+        if (!states) {
+          states = held;
+          recorded.push(held);
+        }
+        this.#sent.record(tick, members, states);
+        groups.push({ peers: members, packets });
+      }
+    }
+    return groups;
+  }
+
+  #encodeGroup(
+    tick: number,
+    baseline: Baseline | null,
+    peers: readonly number[],
+    due: readonly DueState[],
+    maxPacketBytes: number,
+  ): { packets: Uint8Array[]; held: Map<number, EntityState> } {
+    const entries: SyncEntry[] = due.map(({ id, specs, state }) => ({
+      id,
+      specs,
+      state,
+      baseline:
+        baseline && this.#heldSince(id, peers, baseline.tick) ? (baseline.states.get(id) ?? null) : null,
+    }));
+    const packets = encodeSync({ tick, baselineTick: baseline?.tick ?? null, entries }, maxPacketBytes);
+    const held = new Map<number, EntityState>();
+    if (baseline) {
+      for (const [id, state] of baseline.states) if (this.#since.has(id)) held.set(id, state);
+    }
+    for (const entry of due) held.set(entry.id, entry.state);
+    return { packets, held };
+  }
+
+  /** Whether every peer of a group had `id` at `tick` as it is now (not from before a restart). */
+  #heldSince(id: number, peers: readonly number[], tick: number): boolean {
+    const since = this.#since.get(id);
+    return peers.every((peer) => (since?.get(peer) ?? Number.POSITIVE_INFINITY) <= tick);
+  }
+
+  /** Splits peers by the baseline they can share (see the class comment). */
+  #byBaseline(peers: number[], tick: number): [Baseline | null, number[]][] {
+    if (!this.mayUseBaseline(peers)) return [[null, peers]];
+    const common = this.#sent.baseline(peers, tick);
+    if (common) return [[common, peers]];
+    const without = peers.filter((peer) => !this.#sent.baseline([peer], tick));
+    const rest = peers.filter((peer) => !without.includes(peer));
+    const out: [Baseline | null, number[]][] = without.length > 0 ? [[null, without]] : [];
+    if (rest.length === 0) return out;
+    const shared = this.mayUseBaseline(rest) ? this.#sent.baseline(rest, tick) : null;
+    if (shared) return [...out, [shared, rest]];
+    for (const peer of rest)
+      out.push([this.mayUseBaseline([peer]) ? this.#sent.baseline([peer], tick) : null, [peer]]);
+    return out;
+  }
+
+  /** A SYNC_ACK: `peer` holds `tick` complete; null: it holds nothing of ours any more. */
+  acknowledge(peer: number, tick: number | null): void {
+    if (tick === null) this.#sent.forgetPeer(peer);
+    else this.#sent.acknowledge(peer, tick);
+  }
+
+  /** `peer` stopped receiving `id` (hidden from it): it restarts from an absolute state. */
+  stopped(id: number, peer: number): void {
+    this.#since.get(id)?.delete(peer);
+  }
+
+  /** `id` stopped being sent from here (removed, or its authority changed). */
+  removed(id: number): void {
+    this.#since.delete(id);
+  }
+
+  forgetPeer(peer: number): void {
+    this.#sent.forgetPeer(peer);
+    for (const since of this.#since.values()) since.delete(peer);
+  }
+
+  clear(): void {
+    this.#sent.clear();
+    this.#since.clear();
+  }
+}
+
+/** Same synchronizers with the same state objects (states are shared, never copied). */
+function sameStates(a: ReadonlyMap<number, EntityState>, b: ReadonlyMap<number, EntityState>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, state] of a) if (b.get(id) !== state) return false;
+  return true;
+}
