@@ -195,12 +195,25 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     this.#tick.poll();
   }
 
-  /** Network ticks per second, 1–240 (default 30): how often synchronized state is sent. */
+  /**
+   * Network ticks per second, 1–240 (default 30): how often synchronized state is sent. Every
+   * peer must use the same rate (states are stamped with tick numbers, which each receiver turns
+   * into time with its own rate), so it is set before connecting: changing it while another peer
+   * is in the game throws.
+   */
   get tickRate(): number {
     return this.#tick.rate;
   }
 
   set tickRate(hz: number) {
+    if (hz === this.#tick.rate) return;
+    // A rate change renumbers ticks (a lower rate restarts them lower, and receivers would drop
+    // every state as stale) and makes receivers misplace states in time: no peer may see one.
+    if (this.#peers.size > 0) {
+      throw new Error(
+        `tickRate can only change while no other peer is in the game (it has ${this.#peers.size}); set the same rate on every peer before connecting`,
+      );
+    }
     this.#tick.rate = hz;
   }
 
