@@ -173,7 +173,10 @@ export class SceneReplication implements Subsystem {
 
   /** Starts listening to `node` and its subtree, registering spawners and synchronizers. */
   #enter(node: NetNode): void {
-    const offEnter = node.events.on("childEnteredTree", (child) => this.#enter(child));
+    const offEnter = node.events.on("childEnteredTree", (child) => {
+      this.#enter(child);
+      this.#spawns.resolvePending();
+    });
     const offExit = node.events.on("childExitingTree", (child) => this.#exit(child));
     this.#watching.set(node, () => {
       offEnter();
@@ -187,10 +190,12 @@ export class SceneReplication implements Subsystem {
     for (const child of node.children) this.#enter(child);
   }
 
+  /** `node` and its subtree leave the tree (still in place): every node of it, whoever was removed. */
   #exit(node: NetNode): void {
     for (const child of node.children) this.#exit(child);
     this.#watching.get(node)?.();
     this.#watching.delete(node);
+    this.#spawns.nodeExiting(node);
     if (node instanceof MultiplayerSpawner) this.#spawns.removeSpawner(node);
     if (node instanceof MultiplayerSynchronizer) {
       this.#syncs.remove(node);

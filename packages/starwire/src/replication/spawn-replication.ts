@@ -36,8 +36,11 @@ interface RemoteSpawn {
  * sends SPAWN and DESPAWN to the peers that may see the node, and runs the ones it receives.
  */
 export class SpawnReplication {
-  /** Spawners in the tree, and how to stop watching their spawn node. */
-  readonly #spawners = new Map<MultiplayerSpawner, () => void>();
+  /**
+   * Spawners in the tree, the spawn node each one watches (null while its spawn path leads
+   * nowhere: resolved again when nodes enter the tree) and how to stop watching it.
+   */
+  readonly #spawners = new Map<MultiplayerSpawner, { node: NetNode | null; off: () => void }>();
   /** In spawn order, so a late joiner gets parents before nested spawns. */
   readonly #local = new Map<NetNode, LocalSpawn>();
   readonly #remote = new Map<NetNode, RemoteSpawn>();
@@ -51,21 +54,60 @@ export class SpawnReplication {
     readonly visibleTo: (node: NetNode, peer: number) => boolean,
   ) {}
 
+  /** Watches `spawner`'s spawn node (again, when its spawn path changed). */
   addSpawner(spawner: MultiplayerSpawner): void {
-    this.removeSpawner(spawner);
+    this.#unwatch(spawner);
     const node = spawner.spawnNode;
-    if (!node) return void this.#spawners.set(spawner, () => {});
-    const offEnter = node.events.on("childEnteredTree", (child) => this.#childEntered(spawner, child));
-    const offExit = node.events.on("childExitingTree", (child) => this.#childExiting(child));
-    this.#spawners.set(spawner, () => {
-      offEnter();
-      offExit();
-    });
+    const off = node
+      ? node.events.on("childEnteredTree", (child) => this.#childEntered(spawner, child))
+      : () => {};
+    this.#spawners.set(spawner, { node, off });
   }
 
+  /**
+   * Some nodes entered the tree: a spawner whose spawn node was missing (added before it, or
+   * removed and rebuilt since) finds it now, as Godot's spawner does when its spawn path resolves.
+   */
+  resolvePending(): void {
+    for (const [spawner, watch] of this.#spawners) {
+      if (watch.node === null && spawner.spawnNode !== null) this.addSpawner(spawner);
+    }
+  }
+
+  /**
+   * The spawner left the tree: Godot forgets what it tracked and despawns it everywhere. Its
+   * spawned nodes stay here, as ordinary nodes (a spawner out of the tree has no authority to ask).
+   */
   removeSpawner(spawner: MultiplayerSpawner): void {
-    this.#spawners.get(spawner)?.();
+    this.#unwatch(spawner);
     this.#spawners.delete(spawner);
+    for (const [node, spawn] of [...this.#local]) if (spawn.spawner === spawner) this.#despawn(node, spawn);
+  }
+
+  /**
+   * `node` is leaving the tree (itself removed, or an ancestor: a level change), still in place:
+   * a node this peer spawned is despawned on every peer that has it (Godot despawns whenever a
+   * tracked node exits the tree), one spawned here is forgotten, a spawn node is watched no more.
+   */
+  nodeExiting(node: NetNode): void {
+    const spawn = this.#local.get(node);
+    if (spawn) this.#despawn(node, spawn);
+    this.#remote.delete(node);
+    for (const [spawner, watch] of this.#spawners) {
+      if (watch.node !== node) continue;
+      watch.off();
+      this.#spawners.set(spawner, { node: null, off: () => {} });
+    }
+  }
+
+  #unwatch(spawner: MultiplayerSpawner): void {
+    this.#spawners.get(spawner)?.off();
+  }
+
+  #despawn(node: NetNode, spawn: LocalSpawn): void {
+    this.#local.delete(node);
+    const packet = encodeDespawn(this.#nodeId(node));
+    for (const peer of spawn.peers) this.context.send(packet, peer, "reliable");
   }
 
   customSpawn(spawner: MultiplayerSpawner, data: unknown, node: NetNode): void {
@@ -98,7 +140,8 @@ export class SpawnReplication {
   reconcile(peers: Iterable<number>): void {
     const list = [...peers];
     for (const [node, spawn] of this.#local) {
-      if (!spawn.spawner.isMultiplayerAuthority()) continue;
+      // Compared by id: isMultiplayerAuthority() throws for a node out of the tree.
+      if (spawn.spawner.getMultiplayerAuthority() !== this.context.host.uniqueId) continue;
       for (const peer of list) {
         const visible = this.visibleTo(node, peer);
         if (visible && !spawn.peers.has(peer)) this.#sendSpawn(node, spawn, peer);
@@ -122,7 +165,7 @@ export class SpawnReplication {
   }
 
   #childEntered(spawner: MultiplayerSpawner, child: NetNode): void {
-    if (this.#receiving || !spawner.isMultiplayerAuthority()) return;
+    if (this.#receiving || spawner.getMultiplayerAuthority() !== this.context.host.uniqueId) return;
     const custom = this.#custom?.node === child ? this.#custom : null;
     const className = custom ? null : spawner.spawnableNameOf(child);
     if (!custom && className === null) return;
@@ -135,17 +178,6 @@ export class SpawnReplication {
     for (const peer of this.context.host.peers()) {
       if (this.visibleTo(child, peer)) this.#sendSpawn(child, spawn, peer);
     }
-  }
-
-  #childExiting(child: NetNode): void {
-    const spawn = this.#local.get(child);
-    if (spawn) {
-      this.#local.delete(child);
-      const packet = encodeDespawn(this.#nodeId(child));
-      for (const peer of spawn.peers) this.context.send(packet, peer, "reliable");
-      return;
-    }
-    this.#remote.delete(child);
   }
 
   #checkLimit(spawner: MultiplayerSpawner): void {
