@@ -538,11 +538,26 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (targetIncludes(target, HOST_PEER_ID)) run();
     if (target === HOST_PEER_ID) return;
     const recipients = [...targetPeers(target, this.#peers, from)];
+    // The subsystem may keep the packet (or part of it) from some recipients: what the host's
+    // copy of a node hides from a peer never reaches it through the host either.
+    const pick = this.#byCommand.get(dispatchKey(packet[0]!))?.relayFor?.(from, packet) ?? null;
+    // One stamped copy per distinct packet, shared by every recipient that gets it.
+    const stamped = new Map<Uint8Array, { bytes: Uint8Array; key: string | null }>();
+    const sends: [number, Uint8Array, string | null][] = [];
+    for (const id of recipients) {
+      const inner = pick ? pick(id) : packet;
+      if (!inner) continue;
+      let copy = stamped.get(inner);
+      if (!copy) {
+        const bytes = encodeRelay(from, inner);
+        copy = { bytes, key: transfer === "reliable" ? null : latestKey(bytes) };
+        stamped.set(inner, copy);
+      }
+      sends.push([id, copy.bytes, copy.key]);
+    }
     // The packet itself was charged when it arrived; every further copy costs the host's uplink too.
-    this.#limiter.charge(from, packet.length * (recipients.length - 1));
-    const stamped = encodeRelay(from, packet);
-    const key = transfer === "reliable" ? null : latestKey(stamped);
-    for (const id of recipients) this.#peer.send(id, stamped, transfer, channel, key);
+    if (sends.length > 1) this.#limiter.charge(from, packet.length * (sends.length - 1));
+    for (const [id, bytes, key] of sends) this.#peer.send(id, bytes, transfer, channel, key);
   }
 
   #deliverRelayed(from: number, source: number, packet: Uint8Array): void {

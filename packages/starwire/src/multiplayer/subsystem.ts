@@ -3,6 +3,9 @@
  * judges their packets, and hears about peers. The API builds its subsystems once and dispatches
  * each packet by its command; it never knows what a subsystem does with it.
  */
+/** What one recipient of a relayed packet gets (see `Subsystem.relayFor`). */
+export type RelayPick = (to: number) => Uint8Array | null;
+
 export interface Subsystem {
   /** The packets that go to this subsystem, by `dispatchKey` (wire/commands.ts): `Command` values, or whole EXTENDED first bytes. */
   readonly commands: readonly number[];
@@ -13,6 +16,12 @@ export interface Subsystem {
    * packets that only travel directly between a client and the host.
    */
   check(from: number, packet: Uint8Array, relayed: boolean): (() => void) | null;
+  /**
+   * Host only, for a client's packet it relays to other peers (already checked): what recipient
+   * `to` gets, the packet itself, other bytes or null (nothing). Null instead of a function:
+   * every recipient gets the packet. Lets a subsystem keep from a peer what it must not see.
+   */
+  relayFor?(from: number, packet: Uint8Array): RelayPick | null;
   /** A peer joined the game. */
   peerAdded(id: number): void;
   /** A peer left the game: forget what was kept about it. */

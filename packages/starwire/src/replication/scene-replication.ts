@@ -1,4 +1,4 @@
-import type { Subsystem } from "../multiplayer/subsystem.js";
+import type { RelayPick, Subsystem } from "../multiplayer/subsystem.js";
 import type { NetNode } from "../scene/net-node.js";
 import { getOrCreate } from "../util/memo.js";
 import { Extended, extendedHead } from "../wire/commands.js";
@@ -105,6 +105,26 @@ export class SceneReplication implements Subsystem {
         return this.#syncs.checkDelta(from, packet);
       default:
         return this.#syncs.checkAck(from, packet);
+    }
+  }
+
+  /**
+   * Host: what each recipient of a client's relayed replication packet gets. A client may be a
+   * synchronizer's (or spawner's) authority, but the host decides who sees what: nothing about
+   * a node the host's copy hides from a peer reaches that peer through the relay.
+   */
+  relayFor(from: number, packet: Uint8Array): RelayPick | null {
+    switch (packet[0]) {
+      case SPAWN:
+        return this.#spawns.relaySpawn(from, packet);
+      case DESPAWN:
+        return this.#spawns.relayDespawn(from, packet);
+      case SYNC:
+        return this.#syncs.relaySync(from, packet);
+      case DELTA:
+        return this.#syncs.relayDelta(from, packet);
+      default:
+        return null;
     }
   }
 

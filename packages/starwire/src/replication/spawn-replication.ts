@@ -1,4 +1,6 @@
+import type { RelayPick } from "../multiplayer/subsystem.js";
 import type { NetNode } from "../scene/net-node.js";
+import { getOrCreate } from "../util/memo.js";
 import { DecodeError, decodeValue, encodeValue } from "../wire/codec.js";
 import {
   decodeDespawn,
@@ -44,6 +46,11 @@ export class SpawnReplication {
   /** In spawn order, so a late joiner gets parents before nested spawns. */
   readonly #local = new Map<NetNode, LocalSpawn>();
   readonly #remote = new Map<NetNode, RemoteSpawn>();
+  /**
+   * Host: per client, per recipient, the node ids whose SPAWN from that client the relay kept
+   * from the recipient (hidden by the host's copy): their DESPAWN is kept from it too.
+   */
+  readonly #keptSpawns = new Map<number, Map<number, Set<number>>>();
   /** Set while a received spawn adds its node, so the spawner does not take it for its own. */
   #receiving = false;
   #custom: { spawner: MultiplayerSpawner; data: Uint8Array; node: NetNode } | null = null;
@@ -153,13 +160,48 @@ export class SpawnReplication {
     }
   }
 
+  /**
+   * Host: a client's SPAWN relayed to others. The client is the spawner's authority, the host
+   * decides who sees the node (its copy's synchronizers, as for its own spawns): a recipient it
+   * is hidden from does not get it. The host's copy exists by now: the client sends its SPAWN to
+   * the host before the others, over the same ordered channel.
+   */
+  relaySpawn(from: number, bytes: Uint8Array): RelayPick | null {
+    const packet = decodeSpawn(bytes);
+    if (typeof packet === "string") return null;
+    const spawnerPath = packet.spawner.path ?? this.context.paths.pathOf(from, packet.spawner.id);
+    const spawner = spawnerPath === undefined ? null : this.context.host.root.getNode(spawnerPath);
+    const node = spawner instanceof MultiplayerSpawner ? spawner.spawnNode?.getChild(packet.name) : null;
+    if (!node || this.#remote.get(node)?.from !== from) return null;
+    return (to) => {
+      if (this.visibleTo(node, to)) return bytes;
+      getOrCreate(
+        getOrCreate(this.#keptSpawns, from, () => new Map()),
+        to,
+        () => new Set(),
+      ).add(packet.nodeId);
+      return null;
+    };
+  }
+
+  /** Host: a client's DESPAWN reaches only the recipients its SPAWN reached. */
+  relayDespawn(from: number, bytes: Uint8Array): RelayPick | null {
+    const id = decodeDespawn(bytes);
+    const kept = this.#keptSpawns.get(from);
+    if (typeof id === "string" || !kept) return null;
+    return (to) => (kept.get(to)?.delete(id) ? null : bytes);
+  }
+
   /** Godot: the nodes a leaving peer spawned here are freed. */
   peerRemoved(id: number): void {
+    this.#keptSpawns.delete(id);
+    for (const byRecipient of this.#keptSpawns.values()) byRecipient.delete(id);
     for (const spawn of this.#local.values()) spawn.peers.delete(id);
     for (const [node, remote] of [...this.#remote]) if (remote.from === id) this.#free(node, remote);
   }
 
   reset(): void {
+    this.#keptSpawns.clear();
     for (const spawn of this.#local.values()) spawn.peers.clear();
     for (const [node, remote] of [...this.#remote]) this.#free(node, remote);
   }
