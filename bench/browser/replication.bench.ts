@@ -11,8 +11,8 @@
 //               transport per entity per tick, all moving then all idle, beside the codec-level
 //               figures of bench/replication-bytes.ts (summary.ts puts them side by side)
 //
-// Whatever the SDK sends is measured: SYNC's state encoding is the SDK's (the interim msgpack one
-// before the quantizing state codec joins the synchronizer), so the bytes change with it.
+// Whatever the SDK sends is measured: SYNC's state encoding is the SDK's (the quantizing state
+// codec, deltas against the tick each receiver acknowledged), so the bytes change with it.
 import { loadavg } from "node:os";
 import { type Browser, test } from "@playwright/test";
 import { MultiplayerAPI, type MultiplayerPeer, WebRTCMultiplayerPeer } from "starwire/node";
@@ -346,7 +346,7 @@ test("bytes per entity per tick on the wire through real synchronizers (20 Hz, p
     unit: "bytes of SYNC packets the host hands its transport to one client, per entity per tick (headers included)",
     setup: `Node host and one Node client over WebRTC on loopback, ${WIRE_ENTITIES} entities (position Vector2 + rotation at precision 0.01 always, a hue on change), ${WIRE_HZ} Hz, ${WIRE_TICKS} ticks per scenario after ${WIRE_TICKS / 5} to settle; the host's game loop moves every entity each tick (or none)`,
     encoding:
-      "whatever the SDK's synchronizers send: the interim msgpack state encoding until the quantizing state codec joins the synchronizer",
+      "what the SDK's synchronizers send: the quantizing state codec (deltas against the acknowledged tick, idle entities left out), headers and the header-only packet of an idle tick included",
     targets: { moving: "≤ 6", idle: "< 1" },
     rows,
   });
