@@ -37,6 +37,9 @@ const loads = [
   "rpc-round-trip",
   "throughput",
   "connect-time",
+  "replication-host-cost",
+  "replication-late-join",
+  "replication-wire",
 ]
   .map((name) => [name, read(name)?.machine?.loadAverage] as const)
   .filter(([, load]) => typeof load === "number");
@@ -166,6 +169,66 @@ if (replication) {
   out("|---|---|---|---|---|");
   for (const row of replication.rows)
     out(`| ${row.scenario} | ${row.starwire} | ${row.godot} | ${row.msgpack} | ${row.starwireFullState} |`);
+}
+
+const wire = read("replication-wire");
+if (wire) {
+  out();
+  out("## 4c. Scene replication through real synchronizers (on the wire)");
+  out();
+  out(
+    `${wire.setup}. Measured: ${wire.unit}; the encoding is ${wire.encoding}. Beside it the codec-level figures of 4b (the state codec alone, same transform and precision). Targets: moving ${wire.targets.moving}, idle ${wire.targets.idle}.`,
+  );
+  out();
+  out(
+    "| scenario | synchronizers on the wire | state codec (4b) | Godot 4 (4b) | plain msgpack (4b) | target |",
+  );
+  out("|---|---|---|---|---|---|");
+  const codecRow = (moving: boolean) =>
+    (replication?.rows as Json[] | undefined)?.find((r) => r.movingShare === (moving ? 1 : 0));
+  for (const row of wire.rows as Json[]) {
+    const moving = row.scenario === "all moving";
+    const codec = codecRow(moving);
+    const target = moving ? 6 : 1;
+    const met = moving ? row.syncBytesPerEntityPerTick <= target : row.syncBytesPerEntityPerTick < target;
+    out(
+      `| ${row.scenario} | ${row.syncBytesPerEntityPerTick} | ${codec?.starwire ?? "—"} | ${codec?.godot ?? "—"} | ${codec?.msgpack ?? "—"} | ${moving ? "≤" : "<"} ${target}: ${verdict(met)} |`,
+    );
+  }
+}
+
+const hostCost = read("replication-host-cost");
+if (hostCost) {
+  out();
+  out("## 4d. Scene replication: host cost per network tick (Chromium host, Node clients)");
+  out();
+  out(`${hostCost.setup}. ${hostCost.machineNote}.`);
+  if (hostCost.stoppedAt)
+    out(`Stopped adding clients at ${hostCost.stoppedAt.clients}: ${hostCost.stoppedAt.reason}.`);
+  out();
+  out(
+    "| clients | ticks | poll() ms p50 | p95 | max | of which transport send() p50 | p95 | bytes sent per tick | packets per tick | machine load | target p95 ≤ 2 ms at 32 |",
+  );
+  out("|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const r of hostCost.rows as Json[])
+    out(
+      `| ${r.clients} | ${r.ticks} | ${r.pollMs.p50} | ${r.pollMs.p95} | ${r.pollMs.max} | ${r.transportSendMs?.p50 ?? "—"} | ${r.transportSendMs?.p95 ?? "—"} | ${r.bytesPerTick} | ${r.packetsPerTick} | ${r.loadAverage ?? "—"} | ${r.clients === hostCost.target.clients ? verdict(r.pollMs.p95 <= hostCost.target.p95Ms) : ""} |`,
+    );
+}
+
+const lateJoin = read("replication-late-join");
+if (lateJoin) {
+  out();
+  out("## 4e. Scene replication: late joiner, connectedToServer to the complete world");
+  out();
+  out(`${lateJoin.setup}. ${lateJoin.unit}.`);
+  out();
+  out("| joiner | all spawned, median ms | max | all synchronized, median ms | max |");
+  out("|---|---|---|---|---|");
+  for (const r of lateJoin.rows as Json[])
+    out(
+      `| ${r.joiner} | ${r.spawnedMs.median} | ${r.spawnedMs.max} | ${r.synchronizedMs.median} | ${r.synchronizedMs.max} |`,
+    );
 }
 
 const codecNode = read("codec-node");

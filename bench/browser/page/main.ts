@@ -5,6 +5,7 @@ import { io } from "socket.io-client";
 import * as starwire from "starwire";
 import { runCodecSuite } from "../../lib/codec-suite.js";
 import { Probe } from "./probe.js";
+import { replicationBench } from "./replication.js";
 
 const signalingUrl = new URLSearchParams(location.search).get("signal") ?? "http://127.0.0.1:8787";
 const api = starwire.multiplayer;
@@ -266,6 +267,7 @@ const bench = {
   hostRawRoom,
   broadcastState,
   runCodecSuite,
+  replication: replicationBench(api),
 };
 
 declare global {

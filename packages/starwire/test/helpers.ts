@@ -32,8 +32,12 @@ export async function until(condition: () => boolean, timeoutMs = 2000): Promise
   }
 }
 
-export async function hostGame(network: MemoryNetwork, maxPlayers = 8) {
+/** Settings made on each API before it gets its transport (`tickRate` can only change then). */
+export type Setup = (api: MultiplayerAPI) => void;
+
+export async function hostGame(network: MemoryNetwork, maxPlayers = 8, setup?: Setup) {
   const api = new MultiplayerAPI();
+  setup?.(api);
   const log = recordEvents(api);
   const peer = new MemoryMultiplayerPeer(network);
   const { roomCode } = await peer.createServer({ maxPlayers });
@@ -41,8 +45,9 @@ export async function hostGame(network: MemoryNetwork, maxPlayers = 8) {
   return { api, log, peer, roomCode };
 }
 
-export async function joinGame(network: MemoryNetwork, roomCode: string) {
+export async function joinGame(network: MemoryNetwork, roomCode: string, setup?: Setup) {
   const api = new MultiplayerAPI();
+  setup?.(api);
   const log = recordEvents(api);
   const peer = new MemoryMultiplayerPeer(network);
   await peer.createClient(roomCode);
@@ -52,11 +57,11 @@ export async function joinGame(network: MemoryNetwork, roomCode: string) {
 }
 
 /** A host and `clients` clients on one memory network, each knowing all the others. */
-export async function gameOf(clients: number) {
+export async function gameOf(clients: number, setup?: Setup) {
   const network = new MemoryNetwork();
-  const host = await hostGame(network);
+  const host = await hostGame(network, 8, setup);
   const joined: Awaited<ReturnType<typeof joinGame>>[] = [];
-  for (let i = 0; i < clients; i++) joined.push(await joinGame(network, host.roomCode));
+  for (let i = 0; i < clients; i++) joined.push(await joinGame(network, host.roomCode, setup));
   await until(() => joined.every((c) => c.api.getPeers().length === clients));
   return { network, host, joined, peers: [host, ...joined] };
 }

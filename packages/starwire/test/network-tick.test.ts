@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { NetworkTick } from "../src/multiplayer/network-tick.js";
-import { gameOf } from "./helpers.js";
+import { gameOf, until } from "./helpers.js";
 
 function ticker(rate = 20) {
   let time = 0;
@@ -63,8 +63,50 @@ describe("network tick", () => {
     expect(polls).toHaveLength(10);
   });
 
+  it("the automatic scheduler goes on after a poll throws, and reports it", () => {
+    vi.useFakeTimers();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const start = Date.now();
+    const polls: Array<number | null> = [];
+    const tick = new NetworkTick({
+      time: () => Date.now() - start,
+      poll: (_, due) => {
+        polls.push(due);
+        if (due === 2) throw new Error("a game bug");
+      },
+    });
+    tick.rate = 10;
+    tick.running = true;
+    // A throw escaping a timer callback is an uncaught exception: fake timers rethrow it here.
+    expect(() => vi.advanceTimersByTime(500)).not.toThrow();
+    expect(polls).toEqual([1, 2, 3, 4, 5]);
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(String(errors.mock.calls[0]![1])).toContain("a game bug");
+    tick.running = false;
+    errors.mockRestore();
+  });
+
+  it("MultiplayerAPI's tickRate is set before another peer is in the game, never during one", async () => {
+    const { host, joined } = await gameOf(1, (api) => {
+      api.tickRate = 20;
+    });
+    const client = joined[0]!.api;
+    expect([host.api.tickRate, client.tickRate]).toEqual([20, 20]);
+    // Receivers turn tick numbers into time with their own rate: a change in a game breaks them.
+    expect(() => (host.api.tickRate = 10)).toThrow(/tickRate can only change while no other peer/);
+    expect(() => (client.tickRate = 10)).toThrow(/tickRate can only change while no other peer/);
+    expect([host.api.tickRate, client.tickRate]).toEqual([20, 20]);
+    host.api.tickRate = 20; // the same rate is no change
+    // Alone again (the client left): the host may change it for the next players.
+    client.peer = null;
+    await until(() => host.api.getPeers().length === 0);
+    host.api.tickRate = 10;
+    expect(host.api.tickRate).toBe(10);
+    host.api.peer = null;
+  });
+
   it("MultiplayerAPI exposes tickRate, autoPoll and poll()", async () => {
-    const { host } = await gameOf(1);
+    const { host } = await gameOf(0);
     expect(host.api.tickRate).toBe(30);
     host.api.tickRate = 60;
     expect(host.api.tickRate).toBe(60);

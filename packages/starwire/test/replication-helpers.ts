@@ -54,12 +54,12 @@ export const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0)
  */
 export async function replicatedGame(clients: number) {
   vi.useFakeTimers({ toFake: ["performance"] });
-  const game = await gameOf(clients);
-  const apis = game.peers.map((peer) => peer.api);
-  for (const api of apis) {
+  // The same rate on every peer, set before connecting (it cannot change in a game).
+  const game = await gameOf(clients, (api) => {
     api.autoPoll = false;
     api.tickRate = TICK_RATE;
-  }
+  });
+  const apis = game.peers.map((peer) => peer.api);
   const rejections: Rejection[] = [];
   /** Rejections by the API at `index` (0 = host). */
   const rejectedAt: Rejection[][] = apis.map(() => []);

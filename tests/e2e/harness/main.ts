@@ -2,6 +2,7 @@
 import * as starwire from "starwire";
 import { Arena } from "./arena.js";
 import type { DataChannelRecord, Harness, HarnessEvent, JoinOptions } from "./harness.js";
+import { replicationHarness } from "./replication.js";
 
 const events: HarnessEvent[] = [];
 const channels: DataChannelRecord[] = [];
@@ -115,6 +116,7 @@ const harness: Harness = {
   stats: () => (api.peer instanceof starwire.WebRTCMultiplayerPeer ? api.peer.debugStats() : null),
   selectedPairs,
   candidateTypes,
+  replication: replicationHarness(api, events),
   names: () =>
     events
       .filter((e) => e.name !== "peerPacket" && e.name !== "rejected")

@@ -213,12 +213,25 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     this.#tick.poll();
   }
 
-  /** Network ticks per second, 1–240 (default 30): how often synchronized state is sent. */
+  /**
+   * Network ticks per second, 1–240 (default 30): how often synchronized state is sent. Every
+   * peer must use the same rate (states are stamped with tick numbers, which each receiver turns
+   * into time with its own rate), so it is set before connecting: changing it while another peer
+   * is in the game throws.
+   */
   get tickRate(): number {
     return this.#tick.rate;
   }
 
   set tickRate(hz: number) {
+    if (hz === this.#tick.rate) return;
+    // A rate change renumbers ticks (a lower rate restarts them lower, and receivers would drop
+    // every state as stale) and makes receivers misplace states in time: no peer may see one.
+    if (this.#peers.size > 0) {
+      throw new Error(
+        `tickRate can only change while no other peer is in the game (it has ${this.#peers.size}); set the same rate on every peer before connecting`,
+      );
+    }
     this.#tick.rate = hz;
   }
 
@@ -547,11 +560,29 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (targetIncludes(target, HOST_PEER_ID)) run();
     if (target === HOST_PEER_ID) return;
     const recipients = [...targetPeers(target, this.#peers, from)];
+    // The subsystem may keep the packet (or part of it) from some recipients: what the host's
+    // copy of a node hides from a peer never reaches it through the host either.
+    const pick = this.#byCommand.get(dispatchKey(packet[0]!))?.relayFor?.(from, packet) ?? null;
+    // One stamped copy per distinct packet, shared by every recipient that gets it.
+    const stamped = new Map<Uint8Array, { bytes: Uint8Array; key: string | null }>();
+    const sends: [number, Uint8Array, string | null][] = [];
+    for (const id of recipients) {
+      for (const announce of this.#pathSync.releaseWithheld(from, id)) {
+        this.#peer.send(id, encodeRelay(from, announce), "reliable", 0);
+      }
+      const inner = pick ? pick(id) : packet;
+      if (!inner) continue;
+      let copy = stamped.get(inner);
+      if (!copy) {
+        const bytes = encodeRelay(from, inner);
+        copy = { bytes, key: transfer === "reliable" ? null : latestKey(bytes) };
+        stamped.set(inner, copy);
+      }
+      sends.push([id, copy.bytes, copy.key]);
+    }
     // The packet itself was charged when it arrived; every further copy costs the host's uplink too.
-    this.#limiter.charge(from, packet.length * (recipients.length - 1));
-    const stamped = encodeRelay(from, packet);
-    const key = transfer === "reliable" ? null : latestKey(stamped);
-    for (const id of recipients) this.#peer.send(id, stamped, transfer, channel, key);
+    if (sends.length > 1) this.#limiter.charge(from, packet.length * (sends.length - 1));
+    for (const [id, bytes, key] of sends) this.#peer.send(id, bytes, transfer, channel, key);
   }
 
   #deliverRelayed(from: number, source: number, packet: Uint8Array, delivery: Delivery): void {
@@ -614,6 +645,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       peers: () => this.#peers,
       send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
       reject: (rejection) => this.#onRejected(rejection),
+      mayLearn: (path, peer) => this.#replication.mayLearn(path, peer),
     });
   }
 

@@ -86,8 +86,15 @@ export class NetworkTick {
     this.#timer = setTimeout(
       () => {
         this.#timer = null;
-        this.poll();
-        this.#schedule();
+        try {
+          this.poll();
+        } catch (error) {
+          // A timer has no caller to throw to: an uncaught exception would end a Node host, and
+          // not scheduling again would stop every later tick. Report it and go on.
+          console.error("starwire: a network tick's poll threw", error);
+        } finally {
+          this.#schedule();
+        }
       },
       Math.max(1, next - time),
     );

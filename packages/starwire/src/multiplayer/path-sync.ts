@@ -2,12 +2,13 @@ import { networkTableOf } from "../rpc/network-table.js";
 import type { NetNode } from "../scene/net-node.js";
 import { HOST_PEER_ID } from "../signaling/protocol.js";
 import type { TransferMode } from "../transport/multiplayer-peer.js";
+import { getOrCreate } from "../util/memo.js";
 import { COMMAND_MASK, Command } from "../wire/commands.js";
 import { MAX_PATHS_PER_SENDER, type PathCache } from "../wire/path-cache.js";
 import { decodePathPacket, encodePathPacket, PATH_PACKET_HEADS } from "../wire/path-packet.js";
 import { decodeConfirmPath, encodeConfirmPath } from "../wire/rpc-packet.js";
 import type { Rejection } from "./rejection.js";
-import type { Delivery, Subsystem } from "./subsystem.js";
+import type { Delivery, RelayPick, Subsystem } from "./subsystem.js";
 import { targetPeers } from "./targets.js";
 
 /** What the path protocol needs from its MultiplayerAPI. */
@@ -19,6 +20,8 @@ export interface PathSyncHost {
   peers(): Iterable<number>;
   send(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void;
   reject(rejection: Rejection): void;
+  /** Host: whether `peer` may learn that `path` exists (scene replication hides nodes from some peers). */
+  mayLearn?(path: string, peer: number): boolean;
 }
 
 /** How a packet names a node: by an id every receiver confirmed, or inline. */
@@ -40,6 +43,8 @@ export class PathSync implements Subsystem {
   readonly #host: PathSyncHost;
   readonly #paths: PathCache;
   #version = 0;
+  /** Host: client announcements kept from peers their nodes are hidden from, by client, then peer, then id. */
+  readonly #withheld = new Map<number, Map<number, Map<number, { path: string; packet: Uint8Array }>>>();
 
   constructor(host: PathSyncHost) {
     this.#host = host;
@@ -53,13 +58,66 @@ export class PathSync implements Subsystem {
 
   peerAdded(_id: number): void {}
 
+  /**
+   * Host, relaying a client's path packets. A PATH_ANNOUNCE is kept from a peer the node is
+   * hidden from (its name alone would tell) and handed over by `releaseWithheld` once the node is
+   * visible to it; a PATH_FORGET of an id kept back goes nowhere (the peer never learned it).
+   */
+  relayFor(from: number, packet: Uint8Array): RelayPick | null {
+    const mayLearn = this.#host.mayLearn;
+    if (!mayLearn) return null;
+    const decoded = decodePathPacket(packet);
+    if (typeof decoded === "string") return null;
+    if (decoded.kind === "announce") {
+      return (to) => {
+        const kept = getOrCreate(
+          getOrCreate(this.#withheld, from, () => new Map()),
+          to,
+          () => new Map(),
+        );
+        if (mayLearn(decoded.path, to)) {
+          kept.delete(decoded.id);
+          return packet;
+        }
+        kept.set(decoded.id, { path: decoded.path, packet });
+        return null;
+      };
+    }
+    if (decoded.kind === "forget") {
+      return (to) => (this.#withheld.get(from)?.get(to)?.delete(decoded.id) ? null : packet);
+    }
+    return null;
+  }
+
+  /**
+   * Host, before it relays anything from `from` to `to`: the announcements it kept from `to`
+   * whose nodes `to` may now see, to be sent first (reliable, channel 0), so the peer learns the
+   * ids the packets that follow may use.
+   */
+  releaseWithheld(from: number, to: number): Uint8Array[] {
+    const kept = this.#withheld.get(from)?.get(to);
+    const mayLearn = this.#host.mayLearn;
+    if (!kept?.size || !mayLearn) return [];
+    const released: Uint8Array[] = [];
+    for (const [id, { path, packet }] of kept) {
+      // A node gone from here cannot be judged: it stays kept until its PATH_FORGET comes.
+      if (!this.#host.root.getNode(path) || !mayLearn(path, to)) continue;
+      kept.delete(id);
+      released.push(packet);
+    }
+    return released;
+  }
+
   /** The API forgets the peer in the path cache itself. */
-  peerRemoved(_id: number): void {
+  peerRemoved(id: number): void {
     this.#version++;
+    this.#withheld.delete(id);
+    for (const byPeer of this.#withheld.values()) byPeer.delete(id);
   }
 
   reset(): void {
     this.#version++;
+    this.#withheld.clear();
   }
 
   /**

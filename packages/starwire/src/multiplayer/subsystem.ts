@@ -13,6 +13,9 @@ export interface Delivery {
  * judges their packets, and hears about peers. The API builds its subsystems once and dispatches
  * each packet by its command; it never knows what a subsystem does with it.
  */
+/** What one recipient of a relayed packet gets (see `Subsystem.relayFor`). */
+export type RelayPick = (to: number) => Uint8Array | null;
+
 export interface Subsystem {
   /** The packets that go to this subsystem, by `dispatchKey` (wire/commands.ts): `Command` values, or whole EXTENDED first bytes. */
   readonly commands: readonly number[];
@@ -24,6 +27,12 @@ export interface Subsystem {
    * client and the host, or that teach path ids only when direct, reliable, on channel 0.
    */
   check(from: number, packet: Uint8Array, delivery: Delivery): (() => void) | null;
+  /**
+   * Host only, for a client's packet it relays to other peers (already checked): what recipient
+   * `to` gets, the packet itself, other bytes or null (nothing). Null instead of a function:
+   * every recipient gets the packet. Lets a subsystem keep from a peer what it must not see.
+   */
+  relayFor?(from: number, packet: Uint8Array): RelayPick | null;
   /** A peer joined the game. */
   peerAdded(id: number): void;
   /** A peer left the game: forget what was kept about it. */

@@ -1,5 +1,5 @@
 import { PathSync } from "../multiplayer/path-sync.js";
-import type { Delivery, Subsystem } from "../multiplayer/subsystem.js";
+import type { Delivery, RelayPick, Subsystem } from "../multiplayer/subsystem.js";
 import type { NetNode } from "../scene/net-node.js";
 import { getOrCreate } from "../util/memo.js";
 import { Extended, extendedHead } from "../wire/commands.js";
@@ -94,6 +94,19 @@ export class SceneReplication implements Subsystem {
     return false;
   }
 
+  /**
+   * Host: whether `peer` may learn that the node at `path` exists: not when the host's copy of it,
+   * or of a node above it, is hidden from the peer (a synchronizer it does not send there, a node
+   * whose synchronizers are all hidden, a spawned node not spawned there).
+   */
+  mayLearn(path: string, peer: number): boolean {
+    for (let node = this.#context.host.root.getNode(path); node; node = node.parent) {
+      if (node instanceof MultiplayerSynchronizer && !this.#syncs.sendsTo(node, peer)) return false;
+      if (!this.isRpcVisible(node, peer)) return false;
+    }
+    return true;
+  }
+
   check(from: number, packet: Uint8Array, delivery: Delivery): (() => void) | null {
     // Ids are learned only from packets that may teach them (WIRE.md, "Path ids").
     const teaches = PathSync.teaches(delivery);
@@ -108,6 +121,26 @@ export class SceneReplication implements Subsystem {
         return this.#syncs.checkDelta(from, packet, teaches);
       default:
         return this.#syncs.checkAck(from, packet);
+    }
+  }
+
+  /**
+   * Host: what each recipient of a client's relayed replication packet gets. A client may be a
+   * synchronizer's (or spawner's) authority, but the host decides who sees what: nothing about
+   * a node the host's copy hides from a peer reaches that peer through the relay.
+   */
+  relayFor(from: number, packet: Uint8Array): RelayPick | null {
+    switch (packet[0]) {
+      case SPAWN:
+        return this.#spawns.relaySpawn(from, packet);
+      case DESPAWN:
+        return this.#spawns.relayDespawn(from, packet);
+      case SYNC:
+        return this.#syncs.relaySync(from, packet);
+      case DELTA:
+        return this.#syncs.relayDelta(from, packet);
+      default:
+        return null;
     }
   }
 
@@ -174,7 +207,10 @@ export class SceneReplication implements Subsystem {
 
   /** Starts listening to `node` and its subtree, registering spawners and synchronizers. */
   #enter(node: NetNode): void {
-    const offEnter = node.events.on("childEnteredTree", (child) => this.#enter(child));
+    const offEnter = node.events.on("childEnteredTree", (child) => {
+      this.#enter(child);
+      this.#spawns.resolvePending();
+    });
     const offExit = node.events.on("childExitingTree", (child) => this.#exit(child));
     this.#watching.set(node, () => {
       offEnter();
@@ -188,10 +224,12 @@ export class SceneReplication implements Subsystem {
     for (const child of node.children) this.#enter(child);
   }
 
+  /** `node` and its subtree leave the tree (still in place): every node of it, whoever was removed. */
   #exit(node: NetNode): void {
     for (const child of node.children) this.#exit(child);
     this.#watching.get(node)?.();
     this.#watching.delete(node);
+    this.#spawns.nodeExiting(node);
     if (node instanceof MultiplayerSpawner) this.#spawns.removeSpawner(node);
     if (node instanceof MultiplayerSynchronizer) {
       this.#syncs.remove(node);

@@ -1,4 +1,6 @@
+import type { RelayPick } from "../multiplayer/subsystem.js";
 import type { NetNode } from "../scene/net-node.js";
+import { getOrCreate } from "../util/memo.js";
 import { DecodeError, decodeValue, encodeValue } from "../wire/codec.js";
 import {
   decodeDespawn,
@@ -36,11 +38,19 @@ interface RemoteSpawn {
  * sends SPAWN and DESPAWN to the peers that may see the node, and runs the ones it receives.
  */
 export class SpawnReplication {
-  /** Spawners in the tree, and how to stop watching their spawn node. */
-  readonly #spawners = new Map<MultiplayerSpawner, () => void>();
+  /**
+   * Spawners in the tree, the spawn node each one watches (null while its spawn path leads
+   * nowhere: resolved again when nodes enter the tree) and how to stop watching it.
+   */
+  readonly #spawners = new Map<MultiplayerSpawner, { node: NetNode | null; off: () => void }>();
   /** In spawn order, so a late joiner gets parents before nested spawns. */
   readonly #local = new Map<NetNode, LocalSpawn>();
   readonly #remote = new Map<NetNode, RemoteSpawn>();
+  /**
+   * Host: per client, per recipient, the node ids whose SPAWN from that client the relay kept
+   * from the recipient (hidden by the host's copy): their DESPAWN is kept from it too.
+   */
+  readonly #keptSpawns = new Map<number, Map<number, Set<number>>>();
   /** Set while a received spawn adds its node, so the spawner does not take it for its own. */
   #receiving = false;
   #custom: { spawner: MultiplayerSpawner; data: Uint8Array; node: NetNode } | null = null;
@@ -51,21 +61,60 @@ export class SpawnReplication {
     readonly visibleTo: (node: NetNode, peer: number) => boolean,
   ) {}
 
+  /** Watches `spawner`'s spawn node (again, when its spawn path changed). */
   addSpawner(spawner: MultiplayerSpawner): void {
-    this.removeSpawner(spawner);
+    this.#unwatch(spawner);
     const node = spawner.spawnNode;
-    if (!node) return void this.#spawners.set(spawner, () => {});
-    const offEnter = node.events.on("childEnteredTree", (child) => this.#childEntered(spawner, child));
-    const offExit = node.events.on("childExitingTree", (child) => this.#childExiting(child));
-    this.#spawners.set(spawner, () => {
-      offEnter();
-      offExit();
-    });
+    const off = node
+      ? node.events.on("childEnteredTree", (child) => this.#childEntered(spawner, child))
+      : () => {};
+    this.#spawners.set(spawner, { node, off });
   }
 
+  /**
+   * Some nodes entered the tree: a spawner whose spawn node was missing (added before it, or
+   * removed and rebuilt since) finds it now, as Godot's spawner does when its spawn path resolves.
+   */
+  resolvePending(): void {
+    for (const [spawner, watch] of this.#spawners) {
+      if (watch.node === null && spawner.spawnNode !== null) this.addSpawner(spawner);
+    }
+  }
+
+  /**
+   * The spawner left the tree: Godot forgets what it tracked and despawns it everywhere. Its
+   * spawned nodes stay here, as ordinary nodes (a spawner out of the tree has no authority to ask).
+   */
   removeSpawner(spawner: MultiplayerSpawner): void {
-    this.#spawners.get(spawner)?.();
+    this.#unwatch(spawner);
     this.#spawners.delete(spawner);
+    for (const [node, spawn] of [...this.#local]) if (spawn.spawner === spawner) this.#despawn(node, spawn);
+  }
+
+  /**
+   * `node` is leaving the tree (itself removed, or an ancestor: a level change), still in place:
+   * a node this peer spawned is despawned on every peer that has it (Godot despawns whenever a
+   * tracked node exits the tree), one spawned here is forgotten, a spawn node is watched no more.
+   */
+  nodeExiting(node: NetNode): void {
+    const spawn = this.#local.get(node);
+    if (spawn) this.#despawn(node, spawn);
+    this.#remote.delete(node);
+    for (const [spawner, watch] of this.#spawners) {
+      if (watch.node !== node) continue;
+      watch.off();
+      this.#spawners.set(spawner, { node: null, off: () => {} });
+    }
+  }
+
+  #unwatch(spawner: MultiplayerSpawner): void {
+    this.#spawners.get(spawner)?.off();
+  }
+
+  #despawn(node: NetNode, spawn: LocalSpawn): void {
+    this.#local.delete(node);
+    const packet = encodeDespawn(this.#nodeId(node));
+    for (const peer of spawn.peers) this.context.send(packet, peer, "reliable");
   }
 
   customSpawn(spawner: MultiplayerSpawner, data: unknown, node: NetNode): void {
@@ -98,7 +147,8 @@ export class SpawnReplication {
   reconcile(peers: Iterable<number>): void {
     const list = [...peers];
     for (const [node, spawn] of this.#local) {
-      if (!spawn.spawner.isMultiplayerAuthority()) continue;
+      // Compared by id: isMultiplayerAuthority() throws for a node out of the tree.
+      if (spawn.spawner.getMultiplayerAuthority() !== this.context.host.uniqueId) continue;
       for (const peer of list) {
         const visible = this.visibleTo(node, peer);
         if (visible && !spawn.peers.has(peer)) this.#sendSpawn(node, spawn, peer);
@@ -110,19 +160,54 @@ export class SpawnReplication {
     }
   }
 
+  /**
+   * Host: a client's SPAWN relayed to others. The client is the spawner's authority, the host
+   * decides who sees the node (its copy's synchronizers, as for its own spawns): a recipient it
+   * is hidden from does not get it. The host's copy exists by now: the client sends its SPAWN to
+   * the host before the others, over the same ordered channel.
+   */
+  relaySpawn(from: number, bytes: Uint8Array): RelayPick | null {
+    const packet = decodeSpawn(bytes);
+    if (typeof packet === "string") return null;
+    const spawnerPath = packet.spawner.path ?? this.context.paths.pathOf(from, packet.spawner.id);
+    const spawner = spawnerPath === undefined ? null : this.context.host.root.getNode(spawnerPath);
+    const node = spawner instanceof MultiplayerSpawner ? spawner.spawnNode?.getChild(packet.name) : null;
+    if (!node || this.#remote.get(node)?.from !== from) return null;
+    return (to) => {
+      if (this.visibleTo(node, to)) return bytes;
+      getOrCreate(
+        getOrCreate(this.#keptSpawns, from, () => new Map()),
+        to,
+        () => new Set(),
+      ).add(packet.nodeId);
+      return null;
+    };
+  }
+
+  /** Host: a client's DESPAWN reaches only the recipients its SPAWN reached. */
+  relayDespawn(from: number, bytes: Uint8Array): RelayPick | null {
+    const id = decodeDespawn(bytes);
+    const kept = this.#keptSpawns.get(from);
+    if (typeof id === "string" || !kept) return null;
+    return (to) => (kept.get(to)?.delete(id) ? null : bytes);
+  }
+
   /** Godot: the nodes a leaving peer spawned here are freed. */
   peerRemoved(id: number): void {
+    this.#keptSpawns.delete(id);
+    for (const byRecipient of this.#keptSpawns.values()) byRecipient.delete(id);
     for (const spawn of this.#local.values()) spawn.peers.delete(id);
     for (const [node, remote] of [...this.#remote]) if (remote.from === id) this.#free(node, remote);
   }
 
   reset(): void {
+    this.#keptSpawns.clear();
     for (const spawn of this.#local.values()) spawn.peers.clear();
     for (const [node, remote] of [...this.#remote]) this.#free(node, remote);
   }
 
   #childEntered(spawner: MultiplayerSpawner, child: NetNode): void {
-    if (this.#receiving || !spawner.isMultiplayerAuthority()) return;
+    if (this.#receiving || spawner.getMultiplayerAuthority() !== this.context.host.uniqueId) return;
     const custom = this.#custom?.node === child ? this.#custom : null;
     const className = custom ? null : spawner.spawnableNameOf(child);
     if (!custom && className === null) return;
@@ -135,17 +220,6 @@ export class SpawnReplication {
     for (const peer of this.context.host.peers()) {
       if (this.visibleTo(child, peer)) this.#sendSpawn(child, spawn, peer);
     }
-  }
-
-  #childExiting(child: NetNode): void {
-    const spawn = this.#local.get(child);
-    if (spawn) {
-      this.#local.delete(child);
-      const packet = encodeDespawn(this.#nodeId(child));
-      for (const peer of spawn.peers) this.context.send(packet, peer, "reliable");
-      return;
-    }
-    this.#remote.delete(child);
   }
 
   #checkLimit(spawner: MultiplayerSpawner): void {

@@ -32,8 +32,8 @@ const REASONS: Record<SyncRejectReason, Rejection["reason"]> = {
 /** The specs of a synchronizer that left the tree, kept while packets naming it may be under way. */
 interface Grave {
   readonly specs: readonly PropertySpec[];
-  /** Dropped once the host tick passed this. */
-  readonly until: number;
+  /** Dropped once the host tick passed this; pushed back while packets keep naming it. */
+  until: number;
   /** The senders' ids it had, forgotten from their histories with the grave. */
   readonly ids: readonly (readonly [from: number, id: number])[];
 }
@@ -59,8 +59,8 @@ const GRAVE_TICKS = 2 * DEFAULT_HISTORY_TICKS;
  * despawned node's synchronizers, and since entries carry no length the rest of that packet would
  * be unreadable. So a removed synchronizer's specs stay here (a "grave", by its path) for
  * GRAVE_TICKS: two history windows, while a packet naming it is not yet older than what a
- * receiver drops before decoding (its sender's newest tick minus the window); its entries are
- * read and skipped.
+ * receiver drops before decoding (its sender's newest tick minus the window), counted from the
+ * removal or from the last packet naming it; its entries are read and skipped.
  */
 export class SyncReceiver {
   readonly #received = new Map<number, ReceivedStates>();
@@ -75,6 +75,8 @@ export class SyncReceiver {
   >();
   /** Per sender, what to acknowledge on the next tick: a tick, or null for the reset form. */
   readonly #toAck = new Map<number, number | null>();
+  /** The sync ids of each packet that passed `check`: what the host's relay judges visibility by. */
+  readonly #checkedIds = new WeakMap<Uint8Array, readonly number[]>();
   /** SYNC states dropped as older than the newest applied (or than the history), for tests and statistics. */
   staleDropped = 0;
 
@@ -106,6 +108,10 @@ export class SyncReceiver {
         }
         const grave = path === undefined ? undefined : this.#graves.get(path);
         if (grave) {
+          // Still named: its sender still sends it here (a client-owned synchronizer whose node
+          // the host despawned here, the client not knowing: the host decides visibility). Its
+          // entries stay readable, or every later packet of that sender would be rejected.
+          grave.until = Math.max(grave.until, this.#hostTick() + GRAVE_TICKS);
           resolved.set(id, null);
           return grave.specs;
         }
@@ -141,6 +147,10 @@ export class SyncReceiver {
         }
       }
     }
+    this.#checkedIds.set(
+      bytes,
+      sync.entries.map((entry) => entry.id),
+    );
     return () => {
       const history = getOrCreate(this.#received, from, () => new ReceivedStates());
       const complete = history.apply(sync);
@@ -164,6 +174,11 @@ export class SyncReceiver {
       const newest = history.newestComplete;
       if (newest !== null) this.#toAck.set(from, newest);
     };
+  }
+
+  /** The sync ids a packet that passed `check` names (entries are not self-delimited: only decoding tells). */
+  idsOf(bytes: Uint8Array): readonly number[] | undefined {
+    return this.#checkedIds.get(bytes);
   }
 
   /** Applies `state` of `sync` at `tick` unless a newer one was; `held`: a state the tick left out. */

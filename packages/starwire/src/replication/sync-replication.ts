@@ -1,9 +1,10 @@
+import type { RelayPick } from "../multiplayer/subsystem.js";
 import type { NetNode } from "../scene/net-node.js";
 import { HOST_PEER_ID } from "../signaling/protocol.js";
 import { getOrCreate } from "../util/memo.js";
 import { RELAY_HEADER_BYTES } from "../wire/commands.js";
 import type { NodeRef } from "../wire/replication-io.js";
-import { decodeDelta, decodeSyncAck, encodeDelta } from "../wire/sync-packet.js";
+import { type DeltaPacket, decodeDelta, decodeSyncAck, encodeDelta } from "../wire/sync-packet.js";
 import {
   kindMismatch,
   readProperty,
@@ -53,6 +54,12 @@ export class SyncReplication {
   readonly #syncs = new Map<MultiplayerSynchronizer, Outbound>();
   readonly #sender: SyncSender;
   readonly #receiver: SyncReceiver;
+  /**
+   * Host: per client, per recipient, the client's sync ids whose inline path the relay kept from
+   * that recipient (the entry was hidden from it). The client believes the path arrived; when
+   * such a synchronizer becomes visible, the relay puts the path back into its next entry.
+   */
+  readonly #strippedPaths = new Map<number, Map<number, Set<number>>>();
 
   constructor(
     readonly context: ReplicationContext,
@@ -269,6 +276,78 @@ export class SyncReplication {
     return this.#receiver.check(from, bytes);
   }
 
+  /**
+   * Host: a client's SYNC relayed to others (the client is the authority, but the host decides
+   * visibility: its copy's filters, and where it spawned the node). A recipient every entry is
+   * hidden from gets nothing. A packet with visible entries goes whole: its entries are not
+   * self-delimited and are deltas against what the recipient holds, so leaving one out would
+   * corrupt the recipient's copy of that synchronizer; and a client sends SYNC entries only to
+   * peers that confirmed the synchronizer's id, which a recipient it is hidden from from the
+   * start never does (its DELTA announcements do not reach it).
+   */
+  relaySync(from: number, bytes: Uint8Array): RelayPick | null {
+    const ids = this.#receiver.idsOf(bytes);
+    // Dropped here before decoding (older than the history): stale for everyone.
+    if (!ids) return () => null;
+    if (ids.length === 0) return null;
+    const syncs: MultiplayerSynchronizer[] = [];
+    for (const id of ids) {
+      const sync = this.#hostCopy(from, { id, path: null });
+      // Not here (a grave): the host cannot judge that entry, so the packet is not all hidden.
+      if (!sync) return null;
+      syncs.push(sync);
+    }
+    return (to) => (syncs.some((sync) => this.sendsTo(sync, to)) ? bytes : null);
+  }
+
+  /**
+   * Host: a client's DELTA relayed to others: each recipient gets the entries the host's copy of
+   * their synchronizer lets it see (re-encoded only when some are left out: reliable changes are
+   * not sent again, so a visible entry must never go with a hidden one), with paths the relay
+   * kept back restored (see #strippedPaths).
+   */
+  relayDelta(from: number, bytes: Uint8Array): RelayPick | null {
+    const packet = decodeDelta(bytes);
+    if (typeof packet === "string") return null;
+    const syncs = packet.entries.map((entry) => this.#hostCopy(from, entry.ref));
+    if (!this.#strippedPaths.has(from) && syncs.every((sync) => sync === null)) return null;
+    return (to) => {
+      const kept: DeltaPacket["entries"] = [];
+      let changed = false;
+      for (const [i, entry] of packet.entries.entries()) {
+        const sync = syncs[i];
+        const { id, path } = entry.ref;
+        if (sync && !this.sendsTo(sync, to)) {
+          changed = true;
+          if (path !== null) {
+            const byRecipient = getOrCreate(this.#strippedPaths, from, () => new Map<number, Set<number>>());
+            getOrCreate(byRecipient, to, () => new Set<number>()).add(id);
+          }
+          continue;
+        }
+        // Kept back earlier: the recipient does not know this id yet.
+        if (this.#strippedPaths.get(from)?.get(to)?.delete(id) && path === null) {
+          const known = this.context.cachedPathOf(from, id);
+          if (known !== undefined) {
+            kept.push({ ref: { id, path: known }, state: entry.state });
+            changed = true;
+            continue;
+          }
+        }
+        kept.push(entry);
+      }
+      if (!changed) return bytes;
+      return kept.length > 0 ? encodeDelta({ tick: packet.tick, entries: kept }) : null;
+    };
+  }
+
+  /** The host's copy of the synchronizer a client names with `ref`, or null (not here). */
+  #hostCopy(from: number, ref: NodeRef): MultiplayerSynchronizer | null {
+    const path = ref.path ?? this.context.cachedPathOf(from, ref.id);
+    const node = path === undefined ? null : this.context.host.root.getNode(path);
+    return node instanceof MultiplayerSynchronizer ? node : null;
+  }
+
   checkDelta(from: number, bytes: Uint8Array, teaches: boolean): (() => void) | null {
     const { context } = this;
     const packet = decodeDelta(bytes);
@@ -352,12 +431,15 @@ export class SyncReplication {
     }
     this.#sender.forgetPeer(id);
     this.#receiver.peerRemoved(id);
+    this.#strippedPaths.delete(id);
+    for (const byRecipient of this.#strippedPaths.values()) byRecipient.delete(id);
   }
 
   reset(): void {
     for (const sync of this.#syncs.keys()) this.#syncs.set(sync, outbound(sync.getMultiplayerAuthority()));
     this.#sender.clear();
     this.#receiver.reset();
+    this.#strippedPaths.clear();
   }
 }
 

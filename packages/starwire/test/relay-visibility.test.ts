@@ -1,0 +1,147 @@
+// A client may be a synchronizer's or a spawner's authority, but the host decides who sees what
+// (fog of war): its relay must keep from a peer everything about a node the host's copy hides
+// from it, and nothing else (a packet mixing hidden and visible entities loses none of the
+// visible ones).
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { MultiplayerSynchronizer, NetNode } from "../src/common.js";
+import { buildWorld, recordSends, replicatedGame } from "./replication-helpers.js";
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** An entity moved by the peer whose id ends its name ("x2": peer 2), on every peer. */
+class Owned extends NetNode {
+  x = 0;
+  hue = 0;
+  readonly sync = new MultiplayerSynchronizer("sync");
+
+  constructor(name: string) {
+    super(name);
+    this.sync.replicationConfig = {
+      x: { replicate: "always", spawn: true },
+      hue: { replicate: "on_change", spawn: true },
+    };
+    this.addChild(this.sync);
+    this.sync.setMultiplayerAuthority(Number(name.slice(1)));
+  }
+}
+
+function contains(bytes: Uint8Array, part: Uint8Array): boolean {
+  outer: for (let i = 0; i + part.length <= bytes.length; i++) {
+    for (let j = 0; j < part.length; j++) if (bytes[i + j] !== part[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+async function game() {
+  const g = await replicatedGame(2);
+  const worlds = g.apis.map((api) => {
+    const world = buildWorld(api);
+    world.spawner.addSpawnable("Owned", Owned);
+    return world;
+  });
+  const [a, b] = [g.joined[0]!.id, g.joined[1]!.id];
+  const sent = recordSends(g.host.peer);
+  /** What the host sent B that names `name`. */
+  const toB = (name: string) =>
+    sent.filter(({ to, bytes }) => to === b && contains(bytes, new TextEncoder().encode(name)));
+  return { ...g, worlds, a, b, toB };
+}
+
+describe("the host's relay and visibility", () => {
+  it("keeps a client-owned entity it hides from a peer, and passes the visible one in the same packets", async () => {
+    const g = await game();
+    const [host, atA, atB] = g.worlds;
+    let hidden = true;
+    const xName = `x${g.a}`;
+    const yName = `y${g.a}`;
+    const x = new Owned(xName);
+    x.sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    host!.players.addChild(x);
+    host!.players.addChild(new Owned(yName));
+    await g.tick();
+    const mineX = atA!.players.getChild(xName) as Owned;
+    const mineY = atA!.players.getChild(yName) as Owned;
+    expect(atB!.players.children.map((child) => child.name)).toEqual([yName]);
+    // A moves both for more than a second (its announcements of x to B repeat every second).
+    for (let frame = 1; frame <= 30; frame++) {
+      for (const mine of [mineX, mineY]) {
+        mine.x = frame;
+        mine.hue = frame; // a DELTA to B holds both entries: x's must go, y's must arrive
+      }
+      await g.tick();
+    }
+    const copyY = atB!.players.getChild(yName) as Owned;
+    expect([copyY.x, copyY.hue]).toEqual([30, 30]);
+    const hostX = host!.players.getChild(xName) as Owned;
+    expect([hostX.x, hostX.hue]).toEqual([30, 30]);
+    expect(atB!.players.getChild(xName)).toBeNull();
+    expect(g.toB(xName)).toEqual([]);
+    expect(g.toB(yName).length).toBeGreaterThan(0);
+
+    // Shown again: the host spawns it on B, and A's changes reach B, the first one at once (its
+    // path was kept back with the hidden announcements, the relay puts it back).
+    hidden = false;
+    x.sync.updateVisibility();
+    await g.tick();
+    mineX.hue = 99;
+    await g.tick();
+    const copyX = atB!.players.getChild(xName) as Owned;
+    expect(copyX.hue).toBe(99);
+    for (let frame = 31; frame <= 40; frame++) {
+      mineX.x = frame;
+      await g.tick();
+    }
+    expect(copyX.x).toBe(40);
+    expect(g.rejections).toEqual([]);
+
+    // Hidden again: the host despawns it on B. A does not know and keeps sending it in SYNCs with
+    // y; B reads and skips those entries long after a despawn race's window (64 ticks), so y
+    // keeps coming; shown again, x is exact at once (B's copy of A's states never diverged).
+    hidden = true;
+    x.sync.updateVisibility();
+    for (let frame = 41; frame <= 140; frame++) {
+      mineX.x = frame;
+      mineY.x = frame;
+      mineY.hue = frame;
+      await g.tick();
+    }
+    expect(atB!.players.getChild(xName)).toBeNull();
+    expect([copyY.x, copyY.hue]).toEqual([140, 140]);
+    hidden = false;
+    x.sync.updateVisibility();
+    for (let frame = 141; frame <= 150; frame++) {
+      mineX.x = frame;
+      await g.tick();
+    }
+    // Past the spawn state: A's states, decoded against what B held of them.
+    expect((atB!.players.getChild(xName) as Owned).x).toBe(150);
+    expect(g.rejections).toEqual([]);
+  });
+
+  it("keeps a client's spawn from a peer the host's copy hides it from, and its despawn", async () => {
+    const g = await game();
+    // A is the spawner's authority on every peer; the host hides what it spawns from B.
+    for (const world of g.worlds) world.spawner.setMultiplayerAuthority(g.a);
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Owned).sync.addVisibilityFilter((peer) => peer !== g.b);
+    });
+    const name = `x${g.a}`;
+    const mine = g.worlds[1]!.players.addChild(new Owned(name));
+    for (let frame = 1; frame <= 10; frame++) {
+      mine.x = frame;
+      mine.hue = frame;
+      await g.tick();
+    }
+    expect((g.worlds[0]!.players.getChild(name) as Owned).x).toBe(10);
+    expect(g.worlds[2]!.players.getChild(name)).toBeNull();
+    g.worlds[1]!.players.removeChild(mine);
+    await g.tick();
+    expect(g.worlds[0]!.players.getChild(name)).toBeNull();
+    expect(g.toB(name)).toEqual([]);
+    // B got no DESPAWN of a node it never had (it would reject it as unknown).
+    expect(g.rejections).toEqual([]);
+  });
+});
