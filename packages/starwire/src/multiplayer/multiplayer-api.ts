@@ -32,7 +32,7 @@ import { NetworkTick } from "./network-tick.js";
 import { PathSync } from "./path-sync.js";
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
-import type { Delivery, Subsystem } from "./subsystem.js";
+import { type Delivery, type Subsystem, type SubsystemHost, withExtras } from "./subsystem.js";
 import { targetIncludes, targetPeers } from "./targets.js";
 
 export type { Rejection };
@@ -98,6 +98,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   #peer: MultiplayerPeer = new OfflineMultiplayerPeer();
   /** Node paths and their ids, each way: one cache for every subsystem that names nodes. */
   readonly #paths = new PathCache();
+  readonly #host = this.#createHost();
   readonly #pathSync = this.#createPathSync();
   readonly #rpc = this.#createRpcInterface();
   readonly #replication = this.#createReplication();
@@ -634,9 +635,10 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     this.emit("rejected", rejection);
   }
 
-  #createPathSync(): PathSync {
+  /** What the path protocol, the RPC interface and scene replication share from the API. */
+  #createHost(): SubsystemHost {
     const api = this;
-    return new PathSync({
+    return {
       get uniqueId() {
         return api.uniqueId;
       },
@@ -645,49 +647,43 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       peers: () => this.#peers,
       send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
       reject: (rejection) => this.#onRejected(rejection),
-      mayLearn: (path, peer) => this.#replication.mayLearn(path, peer),
-    });
+    };
+  }
+
+  #createPathSync(): PathSync {
+    return new PathSync(
+      withExtras(this.#host, {
+        mayLearn: (path: string, peer: number) => this.#replication.mayLearn(path, peer),
+      }),
+    );
   }
 
   #createReplication(): SceneReplication {
     const api = this;
-    return new SceneReplication({
-      get uniqueId() {
-        return api.uniqueId;
-      },
-      root: this.root,
-      paths: this.#paths,
-      pathSync: this.#pathSync,
-      peers: () => this.#peers,
-      send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
-      reject: (rejection) => this.#onRejected(rejection),
-      // Read when used: the clock and the tick are built after this subsystem.
-      clock: {
-        now: () => api.clock.now(),
-        get synchronized() {
-          return api.clock.synchronized;
+    return new SceneReplication(
+      withExtras(this.#host, {
+        pathSync: this.#pathSync,
+        // Read when used: the clock and the tick are built after this subsystem.
+        clock: {
+          now: () => api.clock.now(),
+          get synchronized() {
+            return api.clock.synchronized;
+          },
         },
-      },
-      get tickRate() {
-        return api.tickRate;
-      },
-    });
+        get tickRate() {
+          return api.tickRate;
+        },
+      }),
+    );
   }
 
   #createRpcInterface(): RpcInterface {
-    const api = this;
-    return new RpcInterface({
-      instanceId: this.#instanceId,
-      get uniqueId() {
-        return api.uniqueId;
-      },
-      root: this.root,
-      paths: this.#paths,
-      pathSync: this.#pathSync,
-      peers: () => this.#peers,
-      send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
-      reject: (rejection) => this.#onRejected(rejection),
-      rpcVisible: (node, peer) => this.#replication.isRpcVisible(node, peer),
-    });
+    return new RpcInterface(
+      withExtras(this.#host, {
+        instanceId: this.#instanceId,
+        pathSync: this.#pathSync,
+        rpcVisible: (node: NetNode, peer: number) => this.#replication.isRpcVisible(node, peer),
+      }),
+    );
   }
 }

@@ -8,18 +8,11 @@ import { MAX_PATHS_PER_SENDER, type PathCache } from "../wire/path-cache.js";
 import { decodePathPacket, encodePathPacket, PATH_PACKET_HEADS } from "../wire/path-packet.js";
 import { decodeConfirmPath, encodeConfirmPath } from "../wire/rpc-packet.js";
 import type { Rejection } from "./rejection.js";
-import type { Delivery, RelayPick, Subsystem } from "./subsystem.js";
+import type { Delivery, RelayPick, Subsystem, SubsystemHost } from "./subsystem.js";
 import { targetPeers } from "./targets.js";
 
 /** What the path protocol needs from its MultiplayerAPI. */
-export interface PathSyncHost {
-  readonly uniqueId: number;
-  readonly root: NetNode;
-  readonly paths: PathCache;
-  /** Every peer a target of 0 reaches from here, self excluded. */
-  peers(): Iterable<number>;
-  send(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void;
-  reject(rejection: Rejection): void;
+export interface PathSyncHost extends SubsystemHost {
   /** Host: whether `peer` may learn that `path` exists (scene replication hides nodes from some peers). */
   mayLearn?(path: string, peer: number): boolean;
 }

@@ -1,4 +1,7 @@
+import type { NetNode } from "../scene/net-node.js";
 import type { TransferMode } from "../transport/multiplayer-peer.js";
+import type { PathCache } from "../wire/path-cache.js";
+import type { Rejection } from "./rejection.js";
 
 /** How a packet arrived: its transfer mode and channel, and whether the host relayed it. */
 export interface Delivery {
@@ -8,14 +11,32 @@ export interface Delivery {
   readonly relayed: boolean;
 }
 
+/** What one recipient of a relayed packet gets (see `Subsystem.relayFor`). */
+export type RelayPick = (to: number) => Uint8Array | null;
+
+/** What the API gives every subsystem that names nodes and sends: one object, built once. */
+export interface SubsystemHost {
+  readonly uniqueId: number;
+  readonly root: NetNode;
+  /** The API's path cache, shared by everything that names nodes on the wire. */
+  readonly paths: PathCache;
+  /** Every peer a target of 0 reaches from here, self excluded. */
+  peers(): Iterable<number>;
+  /** Sends to a target with the API's fan-out and relay rules. */
+  send(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void;
+  reject(rejection: Rejection): void;
+}
+
+/** `host` with a subsystem's own extras: the host's live getters stay live, and so do the extras'. */
+export function withExtras<Extra extends object>(host: SubsystemHost, extras: Extra): SubsystemHost & Extra {
+  return Object.defineProperties(Object.create(host), Object.getOwnPropertyDescriptors(extras));
+}
+
 /**
  * How a part of the multiplayer layer plugs into MultiplayerAPI: it names the commands it owns,
  * judges their packets, and hears about peers. The API builds its subsystems once and dispatches
  * each packet by its command; it never knows what a subsystem does with it.
  */
-/** What one recipient of a relayed packet gets (see `Subsystem.relayFor`). */
-export type RelayPick = (to: number) => Uint8Array | null;
-
 export interface Subsystem {
   /** The packets that go to this subsystem, by `dispatchKey` (wire/commands.ts): `Command` values, or whole EXTENDED first bytes. */
   readonly commands: readonly number[];

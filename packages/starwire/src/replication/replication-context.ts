@@ -1,23 +1,15 @@
 import type { PathSync } from "../multiplayer/path-sync.js";
 import type { Rejection } from "../multiplayer/rejection.js";
+import type { SubsystemHost } from "../multiplayer/subsystem.js";
 import type { NetNode } from "../scene/net-node.js";
 import type { TransferMode } from "../transport/multiplayer-peer.js";
 import type { PathCache } from "../wire/path-cache.js";
 import type { NodeRef } from "../wire/replication-io.js";
 
 /** What scene replication needs from its MultiplayerAPI (as RpcHost is for the RPC layer). */
-export interface ReplicationHost {
-  readonly uniqueId: number;
-  readonly root: NetNode;
-  /** The API's path cache, shared with the RPC layer. */
-  readonly paths: PathCache;
+export interface ReplicationHost extends SubsystemHost {
   /** The path cache's protocol: what teaches an id, announcements. */
   readonly pathSync: PathSync;
-  /** Every peer a target of 0 reaches from here, self excluded. */
-  peers(): Iterable<number>;
-  /** Sends to a target with the API's fan-out and relay rules. */
-  send(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void;
-  reject(rejection: Rejection): void;
   /** The network clock (`multiplayer.clock`): SYNC stamps are host ticks, interpolation runs on its time. */
   readonly clock: { now(): number; readonly synchronized: boolean };
   /** Network ticks per second (`multiplayer.tickRate`). */

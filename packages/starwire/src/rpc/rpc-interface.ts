@@ -1,13 +1,12 @@
 import { PathSync } from "../multiplayer/path-sync.js";
 import type { Rejection } from "../multiplayer/rejection.js";
-import type { Delivery, Subsystem } from "../multiplayer/subsystem.js";
+import type { Delivery, Subsystem, SubsystemHost } from "../multiplayer/subsystem.js";
 import { reachesAny, targetIncludes, targetPeers } from "../multiplayer/targets.js";
 import { currentTreeVersion, type NetNode } from "../scene/net-node.js";
-import type { TransferMode } from "../transport/multiplayer-peer.js";
 import { getOrCreate } from "../util/memo.js";
 import { DecodeError, decodeArguments, encodeArguments } from "../wire/codec.js";
 import { Command } from "../wire/commands.js";
-import { MAX_PATHS_PER_SENDER, type PathCache } from "../wire/path-cache.js";
+import { MAX_PATHS_PER_SENDER } from "../wire/path-cache.js";
 import { type CallPacket, decodeCall, encodeCall } from "../wire/rpc-packet.js";
 import { arityOf } from "./arity.js";
 import { type NetworkTable, networkTableOf } from "./network-table.js";
@@ -16,20 +15,11 @@ import type { RpcConfig } from "./rpc-config.js";
 import { validateWith } from "./standard-schema.js";
 
 /** What the RPC layer needs from its MultiplayerAPI. */
-export interface RpcHost {
+export interface RpcHost extends SubsystemHost {
   /** Distinguishes MultiplayerAPIs in one process (for remoteSenderId). */
   readonly instanceId: number;
-  readonly uniqueId: number;
-  readonly root: NetNode;
-  /** The API's path cache, shared with whatever else names nodes on the wire. */
-  readonly paths: PathCache;
   /** The path cache's protocol: how packets name nodes, and what teaches an id. */
   readonly pathSync: PathSync;
-  /** Every peer a target of 0 reaches from here, self excluded. */
-  peers(): Iterable<number>;
-  /** Sends to a target with the API's fan-out and relay rules. */
-  send(packet: Uint8Array, target: number, transfer: TransferMode, channel: number): void;
-  reject(rejection: Rejection): void;
   /** Whether calls on `node` may reach `peer` (scene replication hides nodes from peers). */
   rpcVisible?(node: NetNode, peer: number): boolean;
 }
