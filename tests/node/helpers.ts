@@ -100,3 +100,34 @@ export async function joinOn(url: string, roomCode: string) {
   await api.whenConnected();
   return { api, log, peer, game, id: peer.uniqueId };
 }
+
+/**
+ * A Node host and one Node client over real WebRTC on their own signaling server, each with the
+ * world `build` made before connecting (as a game builds its scene), the client's rejections
+ * recorded as "reason: message". Closed by the cleanups it adds.
+ */
+export async function replicatedPair<World>(
+  build: (api: MultiplayerAPI) => World,
+  cleanups: Array<() => unknown>,
+) {
+  const signaling = await startSignaling();
+  cleanups.push(signaling.close);
+  const host = new MultiplayerAPI();
+  const hostWorld = build(host);
+  const hostPeer = loopbackPeer(signaling.url);
+  const { roomCode } = await hostPeer.createServer({ maxPlayers: 4 });
+  host.peer = hostPeer;
+  const client = new MultiplayerAPI();
+  const clientWorld = build(client);
+  const rejected: string[] = [];
+  client.on("rejected", (r) => rejected.push(`${r.reason}: ${r.message}`));
+  const clientPeer = loopbackPeer(signaling.url);
+  client.peer = clientPeer;
+  cleanups.push(() => {
+    client.peer = null;
+    host.peer = null;
+  });
+  await clientPeer.createClient(roomCode);
+  await client.whenConnected();
+  return { host, hostWorld, client, clientWorld, rejected };
+}

@@ -1,7 +1,3 @@
-// A level change on the host: the node holding a spawner and the nodes it spawned leaves the tree
-// at once (the host removes the level, not each node). Godot despawns every tracked node whose
-// tree_exiting fires, ancestors' removals included; and the host's game goes on.
-import { MultiplayerAPI } from "starwire/node";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   buildWorld,
@@ -11,7 +7,7 @@ import {
   worldDiff,
   worldState,
 } from "../e2e/harness/replication-world.js";
-import { loopbackPeer, startSignaling, until } from "./helpers.js";
+import { replicatedPair, until } from "./helpers.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -26,25 +22,9 @@ describe("scene replication across a level change", () => {
     process.on("uncaughtException", record);
     cleanups.push(() => process.off("uncaughtException", record));
 
-    const signaling = await startSignaling();
-    cleanups.push(signaling.close);
-    const host = new MultiplayerAPI();
-    const hostPeer = loopbackPeer(signaling.url);
-    const { roomCode } = await hostPeer.createServer({ maxPlayers: 4 });
-    host.peer = hostPeer;
-    let hostWorld = buildWorld(host.root);
-    const client = new MultiplayerAPI();
-    const clientWorld = buildWorld(client.root);
-    const rejected: string[] = [];
-    client.on("rejected", (r) => rejected.push(`${r.reason}: ${r.message}`));
-    const clientPeer = loopbackPeer(signaling.url);
-    client.peer = clientPeer;
-    cleanups.push(() => {
-      client.peer = null;
-      host.peer = null;
-    });
-    await clientPeer.createClient(roomCode);
-    await client.whenConnected();
+    const pair = await replicatedPair((api) => buildWorld(api.root), cleanups);
+    const { host, clientWorld, rejected } = pair;
+    let { hostWorld } = pair;
     populate(hostWorld, 5);
     await until(() => clientWorld.entities.children.length === 5, 10_000, "five entities on the client");
 

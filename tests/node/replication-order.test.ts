@@ -1,9 +1,9 @@
 // Scene replication when a scene is assembled in another order than replication-world.ts's:
 // nodes added one by one, as a game written without a scene editor would add them.
-import { MultiplayerAPI, MultiplayerSpawner, NetNode } from "starwire/node";
+import { type MultiplayerAPI, MultiplayerSpawner, NetNode } from "starwire/node";
 import { afterEach, describe, expect, it } from "vitest";
 import { Entity } from "../e2e/harness/replication-world.js";
-import { loopbackPeer, startSignaling, until } from "./helpers.js";
+import { replicatedPair, until } from "./helpers.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -23,25 +23,7 @@ function spawnerFirst(api: MultiplayerAPI) {
 
 describe("scene replication, nodes added one by one", () => {
   it("spawns under a spawn node that entered the tree after its spawner", async () => {
-    const signaling = await startSignaling();
-    cleanups.push(signaling.close);
-    const host = new MultiplayerAPI();
-    const hostWorld = spawnerFirst(host);
-    const hostPeer = loopbackPeer(signaling.url);
-    const { roomCode } = await hostPeer.createServer({ maxPlayers: 4 });
-    host.peer = hostPeer;
-    const client = new MultiplayerAPI();
-    const clientWorld = spawnerFirst(client);
-    const rejected: string[] = [];
-    client.on("rejected", (r) => rejected.push(`${r.reason}: ${r.message}`));
-    const clientPeer = loopbackPeer(signaling.url);
-    client.peer = clientPeer;
-    cleanups.push(() => {
-      client.peer = null;
-      host.peer = null;
-    });
-    await clientPeer.createClient(roomCode);
-    await client.whenConnected();
+    const { hostWorld, clientWorld, rejected } = await replicatedPair((api) => spawnerFirst(api), cleanups);
 
     // The spawner resolves "../entities" now: the node is there.
     expect(hostWorld.spawner.spawnNode).toBe(hostWorld.entities);

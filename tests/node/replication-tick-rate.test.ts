@@ -1,14 +1,6 @@
-// Changing the host's tickRate during a game (a game lowering its send rate under load, or setting
-// it once the round starts). States are stamped with tick numbers, floor(time × rate / 1000):
-// after a lower rate the numbers restart lower than the ones receivers already hold, and every
-// receiver turns tick numbers into time with its own rate. So the rate is part of the game's
-// setup: the same on every peer, set before connecting; a change during a game throws, and
-// replication goes on at the rate everyone shares. (Written first as "receivers keep applying
-// states after 30 → 10 Hz", which failed: receivers dropped every state as stale.)
-import { MultiplayerAPI } from "starwire/node";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildWorld, moveTo, populate, worldDiff, worldState } from "../e2e/harness/replication-world.js";
-import { loopbackPeer, startSignaling, until } from "./helpers.js";
+import { replicatedPair, until } from "./helpers.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -17,25 +9,10 @@ afterEach(async () => {
 
 describe("scene replication when the host changes its tick rate", () => {
   it("refuses a tickRate change during a game, and states keep coming at the shared rate", async () => {
-    const signaling = await startSignaling();
-    cleanups.push(signaling.close);
-    const host = new MultiplayerAPI();
-    const hostWorld = buildWorld(host.root);
-    const hostPeer = loopbackPeer(signaling.url);
-    const { roomCode } = await hostPeer.createServer({ maxPlayers: 4 });
-    host.peer = hostPeer;
-    const client = new MultiplayerAPI();
-    const clientWorld = buildWorld(client.root);
-    const rejected: string[] = [];
-    client.on("rejected", (r) => rejected.push(`${r.reason}: ${r.message}`));
-    const clientPeer = loopbackPeer(signaling.url);
-    client.peer = clientPeer;
-    cleanups.push(() => {
-      client.peer = null;
-      host.peer = null;
-    });
-    await clientPeer.createClient(roomCode);
-    await client.whenConnected();
+    const { host, hostWorld, client, clientWorld, rejected } = await replicatedPair(
+      (api) => buildWorld(api.root),
+      cleanups,
+    );
     populate(hostWorld, 3);
     // A game that has run for a while at 30 Hz: states keep coming and are applied.
     for (let frame = 1; host.clock.now() < 3000; frame++) {
