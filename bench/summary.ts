@@ -323,7 +323,9 @@ if (reconnect) {
 const relay = read("turn-relay");
 if (relay) {
   out();
-  out("## TURN relay versus direct (Node peers on loopback, relay-only through coturn)");
+  out(
+    "## TURN relay versus direct (Chromium host, Node client, on loopback; relay-only at both ends through coturn)",
+  );
   out();
   out("| | direct median | relay median | ratio | direct p99 | relay p99 |");
   out("|---|---|---|---|---|---|");
@@ -336,7 +338,7 @@ if (relay) {
   );
   out();
   out(
-    "Loopback has no network delay: this is the relay hop itself (coturn forwarding each way) and the allocation a join adds.",
+    "Timed in the Node client. Loopback has no network delay: this is the relay hop itself (coturn forwarding each way) and the allocations a join adds. The host is Chromium because a relaying Node host can deadlock (README, Relay-only in Node).",
   );
 }
 

@@ -27,8 +27,12 @@ export class NodeProbe extends NetNode<NodeProbe> {
     for (const name of ["pingUnreliable", "pongUnreliable"]) this.rpcConfig(name, ["any_peer", "unreliable"]);
     this.rpcConfig("state", ["authority", "unreliable"]);
   }
-  ping() {}
-  pong() {}
+  /** Set by the TURN benchmark, which times each ping until the host's pong. */
+  onPong: ((seq: number) => void) | null = null;
+  ping(_seq: number) {}
+  pong(seq: number) {
+    this.onPong?.(seq);
+  }
   pingUnreliable() {}
   pongUnreliable() {}
   sink(_seq: number) {

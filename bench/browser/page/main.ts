@@ -232,7 +232,11 @@ const bench = {
   starwire,
   api,
   probe,
-  async host(maxPlayers: number): Promise<string> {
+  /** `options`: e.g. `{ iceTransportPolicy: "relay" }` for the TURN benchmark. */
+  async host(
+    maxPlayers: number,
+    options: Omit<starwire.WebRTCPeerOptions, "signalingUrl"> = {},
+  ): Promise<string> {
     // Throughput runs send 20,000 messages at once: far past the default per-client limits.
     api.rateLimits = {
       ...api.rateLimits,
@@ -241,7 +245,7 @@ const bench = {
       bytesPerSecond: 1e9,
       byteBurst: 1e9,
     };
-    const peer = new starwire.WebRTCMultiplayerPeer({ signalingUrl });
+    const peer = new starwire.WebRTCMultiplayerPeer({ ...options, signalingUrl });
     const { roomCode } = await peer.createServer({ maxPlayers });
     api.peer = peer;
     return roomCode;
