@@ -646,6 +646,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       send: (packet, target, transfer, channel) => this.#sendPacket(packet, target, transfer, channel),
       reject: (rejection) => this.#onRejected(rejection),
       mayLearn: (path, peer) => this.#replication.mayLearn(path, peer),
+      relayAs: (source, to, packet) => this.#peer.send(to, encodeRelay(source, packet), "reliable", 0),
+      released: (from, id) => this.#replication.released(from, id),
     });
   }
 

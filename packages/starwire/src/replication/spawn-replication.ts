@@ -192,6 +192,11 @@ export class SpawnReplication {
     return (to) => (kept.get(to)?.delete(id) ? null : bytes);
   }
 
+  /** Host: `from` released `id`: a SPAWN kept by it is of a node gone from `from`. */
+  released(from: number, id: number): void {
+    for (const kept of this.#keptSpawns.get(from)?.values() ?? []) kept.delete(id);
+  }
+
   /** Godot: the nodes a leaving peer spawned here are freed. */
   peerRemoved(id: number): void {
     this.#keptSpawns.delete(id);
