@@ -209,3 +209,42 @@ describe("the host's relay and recycled ids", () => {
     expect(g.rejections).toEqual([]);
   });
 });
+
+describe("the host's relay and a client's kept spawn", () => {
+  it("hands a kept SPAWN over once the host's copy is visible to the peer, with its state now; its despawn follows", async () => {
+    const g = await game();
+    for (const world of g.worlds) world.spawner.setMultiplayerAuthority(g.a);
+    let hidden = true;
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Owned).sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    });
+    const name = `x${g.a}`;
+    const atB = g.worlds[2]!;
+    const mine = g.worlds[1]!.players.addChild(new Owned(name));
+    for (let frame = 1; frame <= 30; frame++) {
+      mine.x = frame;
+      mine.hue = frame;
+      await g.tick();
+    }
+    expect(atB.players.getChild(name)).toBeNull();
+    // Shown: the next packet A has relayed to B brings the node first, as it is now (A will not
+    // send B the on-change hue again: it believes B had it all along).
+    hidden = false;
+    (g.worlds[0]!.players.getChild(name) as Owned).sync.updateVisibility();
+    await g.tick(2);
+    const copy = atB.players.getChild(name) as Owned;
+    expect(copy).not.toBeNull();
+    expect([copy.x, copy.hue]).toEqual([30, 30]);
+    for (let frame = 31; frame <= 40; frame++) {
+      mine.x = frame;
+      await g.tick();
+    }
+    mine.hue = 41;
+    await g.tick(2);
+    expect([copy.x, copy.hue]).toEqual([40, 41]);
+    g.worlds[1]!.players.removeChild(mine);
+    await g.tick();
+    expect(atB.players.getChild(name)).toBeNull();
+    expect(g.rejections).toEqual([]);
+  });
+});

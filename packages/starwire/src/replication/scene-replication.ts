@@ -153,6 +153,16 @@ export class SceneReplication implements Subsystem {
     this.#syncs.released(from, id);
   }
 
+  /** Host: the (client, recipient) pairs the relay kept SPAWNs between. */
+  keptPairs(): [from: number, to: number][] {
+    return this.#spawns.keptPairs();
+  }
+
+  /** Host: the kept SPAWNs from client `from` that `to` may see now (SpawnReplication.releaseKept). */
+  releaseKept(from: number, to: number): Uint8Array[] {
+    return this.#spawns.releaseKept(from, to);
+  }
+
   /** A late joiner gets every spawned node it may see at once; synchronizers follow on the next tick. */
   peerAdded(id: number): void {
     this.#spawns.reconcile([id]);

@@ -47,10 +47,11 @@ export class SpawnReplication {
   readonly #local = new Map<NetNode, LocalSpawn>();
   readonly #remote = new Map<NetNode, RemoteSpawn>();
   /**
-   * Host: per client, per recipient, the node ids whose SPAWN from that client the relay kept
-   * from the recipient (hidden by the host's copy): their DESPAWN is kept from it too.
+   * Host: per client, per recipient, by node id, the SPAWNs from that client the relay kept from
+   * the recipient (hidden by the host's copy), with the host's copy: handed over once the copy is
+   * visible there (`releaseKept`); until then their DESPAWN is kept from it too.
    */
-  readonly #keptSpawns = new Map<number, Map<number, Set<number>>>();
+  readonly #keptSpawns = new Map<number, Map<number, Map<number, { node: NetNode; packet: SpawnPacket }>>>();
   /** Set while a received spawn adds its node, so the spawner does not take it for its own. */
   #receiving = false;
   #custom: { spawner: MultiplayerSpawner; data: Uint8Array; node: NetNode } | null = null;
@@ -178,13 +179,50 @@ export class SpawnReplication {
       getOrCreate(
         getOrCreate(this.#keptSpawns, from, () => new Map()),
         to,
-        () => new Set(),
-      ).add(packet.nodeId);
+        () => new Map(),
+      ).set(packet.nodeId, { node, packet });
       return null;
     };
   }
 
-  /** Host: a client's DESPAWN reaches only the recipients its SPAWN reached. */
+  /**
+   * Host, before it relays anything from `from` to `to`: the SPAWNs it kept from `to` whose
+   * nodes `to` may now see, in the order they came (a nested spawn after its parent), to be sent
+   * first (reliable, channel 0): the announcements kept with them follow, then the client's
+   * packets that name the node. Each carries the spawn state of the host's copy now, not the one
+   * the client spawned with: the client believes the peer got that SPAWN long ago and sends it
+   * only what changed since (a property sent at spawn and "never" after would stay at its first
+   * value, one sent "always" would jump back until the next SYNC). The host's copy holds every
+   * state the client sent it; the rest of the SPAWN (spawner, ids, class, data) is the client's.
+   */
+  /** Host: the (client, recipient) pairs with SPAWNs kept back. */
+  keptPairs(): [from: number, to: number][] {
+    const pairs: [number, number][] = [];
+    for (const [from, byRecipient] of this.#keptSpawns) {
+      for (const [to, kept] of byRecipient) if (kept.size > 0) pairs.push([from, to]);
+    }
+    return pairs;
+  }
+
+  releaseKept(from: number, to: number): Uint8Array[] {
+    const kept = this.#keptSpawns.get(from)?.get(to);
+    if (!kept?.size) return [];
+    const released: Uint8Array[] = [];
+    for (const [id, { node, packet }] of kept) {
+      // A copy gone from here (or no longer the client's) cannot be judged: its DESPAWN, or the
+      // client's release of the id, clears it.
+      if (this.#remote.get(node)?.from !== from || !this.visibleTo(node, to)) continue;
+      kept.delete(id);
+      const syncs = packet.syncs.map((entry) => {
+        const sync = entry.path ? node.getNode(entry.path) : node;
+        return sync instanceof MultiplayerSynchronizer ? { ...entry, state: spawnState(sync) } : entry;
+      });
+      released.push(encodeSpawn({ ...packet, syncs }));
+    }
+    return released;
+  }
+
+  /** Host: a client's DESPAWN reaches only the recipients its SPAWN reached (a kept one never handed over: none). */
   relayDespawn(from: number, bytes: Uint8Array): RelayPick | null {
     const id = decodeDespawn(bytes);
     const kept = this.#keptSpawns.get(from);
