@@ -248,3 +248,50 @@ describe("the host's relay and a client's kept spawn", () => {
     expect(g.rejections).toEqual([]);
   });
 });
+
+describe("the host's relay and a client's kept spawn, on-change state", () => {
+  /** Like Owned, but its on-change hue is not sent at spawn. */
+  class Tinted extends NetNode {
+    x = 0;
+    hue = 0;
+    readonly sync = new MultiplayerSynchronizer("sync");
+
+    constructor(name: string) {
+      super(name);
+      this.sync.replicationConfig = {
+        x: { replicate: "always", spawn: true },
+        hue: { replicate: "on_change" },
+      };
+      this.addChild(this.sync);
+      this.sync.setMultiplayerAuthority(Number(name.slice(1)));
+    }
+  }
+
+  it("a handed-over spawn is followed by the on-change state the SPAWN cannot carry", async () => {
+    const g = await game();
+    for (const world of g.worlds) {
+      world.spawner.setMultiplayerAuthority(g.a);
+      world.spawner.addSpawnable("Tinted", Tinted);
+    }
+    let hidden = true;
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Tinted).sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    });
+    const name = `t${g.a}`;
+    const atB = g.worlds[2]!;
+    const mine = g.worlds[1]!.players.addChild(new Tinted(name));
+    for (let frame = 1; frame <= 30; frame++) {
+      mine.hue = frame;
+      await g.tick();
+    }
+    expect((g.worlds[0]!.players.getChild(name) as Tinted).hue).toBe(30);
+    hidden = false;
+    (g.worlds[0]!.players.getChild(name) as Tinted).sync.updateVisibility();
+    await g.tick(2);
+    expect((atB.players.getChild(name) as Tinted | null)?.hue).toBe(30);
+    mine.hue = 31;
+    await g.tick(2);
+    expect((atB.players.getChild(name) as Tinted).hue).toBe(31);
+    expect(g.rejections).toEqual([]);
+  });
+});

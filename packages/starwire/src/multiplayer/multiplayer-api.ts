@@ -591,10 +591,12 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   /**
    * Host: what the relay kept from `to` of client `from`'s packets and `to` may see now, sent
    * before anything else from `from` reaches it: a SPAWN first, then the announcements of the ids
-   * the packets that follow may use (the spawned node's among them).
+   * the packets that follow may use (the spawned node's among them), then the on-change state the
+   * SPAWN could not carry.
    */
   #handOver(from: number, to: number): void {
-    const kept = [...this.#replication.releaseKept(from, to), ...this.#pathSync.releaseWithheld(from, to)];
+    const { spawns, after } = this.#replication.releaseKept(from, to);
+    const kept = [...spawns, ...this.#pathSync.releaseWithheld(from, to), ...after];
     for (const released of kept) this.#peer.send(to, encodeRelay(from, released), "reliable", 0);
   }
 

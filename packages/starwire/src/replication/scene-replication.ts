@@ -159,7 +159,7 @@ export class SceneReplication implements Subsystem {
   }
 
   /** Host: the kept SPAWNs from client `from` that `to` may see now (SpawnReplication.releaseKept). */
-  releaseKept(from: number, to: number): Uint8Array[] {
+  releaseKept(from: number, to: number): { spawns: Uint8Array[]; after: Uint8Array[] } {
     return this.#spawns.releaseKept(from, to);
   }
 

@@ -9,6 +9,7 @@ import {
   encodeSpawn,
   type SpawnPacket,
 } from "../wire/spawn-packet.js";
+import { type DeltaPacket, encodeDelta } from "../wire/sync-packet.js";
 import { kindMismatch, readProperty, writeProperty } from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
 import { MultiplayerSpawner } from "./spawner.js";
@@ -194,6 +195,8 @@ export class SpawnReplication {
    * only what changed since (a property sent at spawn and "never" after would stay at its first
    * value, one sent "always" would jump back until the next SYNC). The host's copy holds every
    * state the client sent it; the rest of the SPAWN (spawner, ids, class, data) is the client's.
+   * `after`: a DELTA with the on-change properties a spawn state cannot carry (not marked `spawn`)
+   * of the synchronizers the client is the authority of, to go after the kept announcements.
    */
   /** Host: the (client, recipient) pairs with SPAWNs kept back. */
   keptPairs(): [from: number, to: number][] {
@@ -204,10 +207,11 @@ export class SpawnReplication {
     return pairs;
   }
 
-  releaseKept(from: number, to: number): Uint8Array[] {
+  releaseKept(from: number, to: number): { spawns: Uint8Array[]; after: Uint8Array[] } {
     const kept = this.#keptSpawns.get(from)?.get(to);
-    if (!kept?.size) return [];
-    const released: Uint8Array[] = [];
+    const spawns: Uint8Array[] = [];
+    const deltas: DeltaPacket["entries"] = [];
+    if (!kept?.size) return { spawns, after: [] };
     for (const [id, { node, packet }] of kept) {
       // A copy gone from here (or no longer the client's) cannot be judged: its DESPAWN, or the
       // client's release of the id, clears it.
@@ -215,11 +219,17 @@ export class SpawnReplication {
       kept.delete(id);
       const syncs = packet.syncs.map((entry) => {
         const sync = entry.path ? node.getNode(entry.path) : node;
-        return sync instanceof MultiplayerSynchronizer ? { ...entry, state: spawnState(sync) } : entry;
+        if (!(sync instanceof MultiplayerSynchronizer)) return entry;
+        const changed = sync.getMultiplayerAuthority() === from ? changedState(sync) : null;
+        if (changed) deltas.push({ ref: { id: entry.id, path: sync.getPath() }, state: changed });
+        return { ...entry, state: spawnState(sync) };
       });
-      released.push(encodeSpawn({ ...packet, syncs }));
+      spawns.push(encodeSpawn({ ...packet, syncs }));
     }
-    return released;
+    if (deltas.length === 0) return { spawns, after: [] };
+    const { clock, tickRate } = this.context.host;
+    const tick = Math.max(0, Math.floor((clock.now() * tickRate) / 1000));
+    return { spawns, after: [encodeDelta({ tick, entries: deltas })] };
   }
 
   /** Host: a client's DESPAWN reaches only the recipients its SPAWN reached (a kept one never handed over: none). */
@@ -489,6 +499,23 @@ export function* synchronizersIn(node: NetNode): Generator<MultiplayerSynchroniz
 
 function relativePath(ancestor: NetNode, node: NetNode): string {
   return node.getPath().slice(ancestor.getPath().length + 1);
+}
+
+/**
+ * The on-change properties not sent at spawn, as a DELTA state (null when there are none): what
+ * the host relays after a kept SPAWN it hands over, in the client's name (the client sent them to
+ * the peer while the node was hidden there, and will not again until they change).
+ */
+function changedState(sync: MultiplayerSynchronizer): Uint8Array | null {
+  const root = sync.rootNode;
+  if (!root) return null;
+  const entries: SyncEntry[] = [];
+  for (const property of sync.properties) {
+    if (property.replicate === "on_change" && !property.spawn) {
+      entries.push([property.index, readProperty(root, property)]);
+    }
+  }
+  return entries.length > 0 ? encodeSyncValues(entries) : null;
 }
 
 /** The values of the properties marked `spawn`. */
