@@ -4,6 +4,7 @@
 // visible ones).
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MultiplayerSynchronizer, NetNode } from "../src/common.js";
+import { Extended, extendedHead } from "../src/wire/commands.js";
 import { buildWorld, recordSends, replicatedGame } from "./replication-helpers.js";
 
 afterEach(() => {
@@ -142,6 +143,155 @@ describe("the host's relay and visibility", () => {
     expect(g.worlds[0]!.players.getChild(name)).toBeNull();
     expect(g.toB(name)).toEqual([]);
     // B got no DESPAWN of a node it never had (it would reject it as unknown).
+    expect(g.rejections).toEqual([]);
+  });
+});
+
+describe("the host's relay and recycled ids", () => {
+  /** A is the spawner's authority on every peer; the host hides from B what is named x… there. */
+  async function spawning() {
+    const g = await game();
+    for (const world of g.worlds) world.spawner.setMultiplayerAuthority(g.a);
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      if (node.name.startsWith("x")) (node as Owned).sync.addVisibilityFilter((peer) => peer !== g.b);
+    });
+    return g;
+  }
+
+  it("answers for a peer it kept a client's ids from, so that the client hands them out again", async () => {
+    const g = await spawning();
+    const atA = g.worlds[1]!;
+    for (let round = 0; round < 5; round++) {
+      const mine = atA.players.addChild(new Owned(`x${g.a}`));
+      for (let frame = 1; frame <= 25; frame++) {
+        mine.hue = frame; // past a second: the client announces the synchronizer to B again
+        await g.tick();
+      }
+      atA.players.removeChild(mine);
+      await g.tick(2);
+    }
+    expect(g.worlds[2]!.players.children).toEqual([]);
+    // B never learned the ids: it was not asked to forget them, the host answered for it.
+    const cache = g.apis[1]!.debugStats().pathCache;
+    expect(cache.releasing).toBe(0);
+    expect(cache.idsAssigned).toBeLessThanOrEqual(5);
+    expect(g.rejections).toEqual([]);
+  });
+
+  it("forgets what it kept by a client's id once the client released it: the id's next node despawns", async () => {
+    const g = await spawning();
+    const atA = g.worlds[1]!;
+    const atB = g.worlds[2]!;
+    const hidden = atA.players.addChild(new Owned(`x${g.a}`));
+    await g.tick(2);
+    const ids = g.apis[1]!.debugStats().pathCache.idsAssigned;
+    // A client that sends B no DESPAWN of it (a hostile one, or one that lost track of B): the
+    // SPAWN the host kept from B stays noted by the node's id, until the client releases the id.
+    const peerA = g.joined[0]!.peer as unknown as {
+      send: (to: number, bytes: Uint8Array, ...rest: unknown[]) => void;
+    };
+    const send = peerA.send.bind(peerA);
+    peerA.send = (to, bytes, ...rest) => {
+      const toB = bytes[0] === 4 && new DataView(bytes.buffer, bytes.byteOffset).getInt32(2, true) === g.b;
+      if (!(toB && bytes[6] === extendedHead(Extended.DESPAWN))) send(to, bytes, ...rest);
+    };
+    atA.players.removeChild(hidden);
+    await g.tick(2);
+    peerA.send = send;
+    // Its ids are free again: the next node takes them, and B may see it.
+    const shown = atA.players.addChild(new Owned(`y${g.a}`));
+    await g.tick(2);
+    expect(g.apis[1]!.debugStats().pathCache.idsAssigned).toBe(ids);
+    expect(atB.players.getChild(`y${g.a}`)).not.toBeNull();
+    atA.players.removeChild(shown);
+    await g.tick(2);
+    expect(atB.players.getChild(`y${g.a}`)).toBeNull();
+    expect(g.rejections).toEqual([]);
+  });
+});
+
+describe("the host's relay and a client's kept spawn", () => {
+  it("hands a kept SPAWN over once the host's copy is visible to the peer, with its state now; its despawn follows", async () => {
+    const g = await game();
+    for (const world of g.worlds) world.spawner.setMultiplayerAuthority(g.a);
+    let hidden = true;
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Owned).sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    });
+    const name = `x${g.a}`;
+    const atB = g.worlds[2]!;
+    const mine = g.worlds[1]!.players.addChild(new Owned(name));
+    for (let frame = 1; frame <= 30; frame++) {
+      mine.x = frame;
+      mine.hue = frame;
+      await g.tick();
+    }
+    expect(atB.players.getChild(name)).toBeNull();
+    // Shown: the next packet A has relayed to B brings the node first, as it is now (A will not
+    // send B the on-change hue again: it believes B had it all along).
+    hidden = false;
+    (g.worlds[0]!.players.getChild(name) as Owned).sync.updateVisibility();
+    await g.tick(2);
+    const copy = atB.players.getChild(name) as Owned;
+    expect(copy).not.toBeNull();
+    expect([copy.x, copy.hue]).toEqual([30, 30]);
+    for (let frame = 31; frame <= 40; frame++) {
+      mine.x = frame;
+      await g.tick();
+    }
+    mine.hue = 41;
+    await g.tick(2);
+    expect([copy.x, copy.hue]).toEqual([40, 41]);
+    g.worlds[1]!.players.removeChild(mine);
+    await g.tick();
+    expect(atB.players.getChild(name)).toBeNull();
+    expect(g.rejections).toEqual([]);
+  });
+});
+
+describe("the host's relay and a client's kept spawn, on-change state", () => {
+  /** Like Owned, but its on-change hue is not sent at spawn. */
+  class Tinted extends NetNode {
+    x = 0;
+    hue = 0;
+    readonly sync = new MultiplayerSynchronizer("sync");
+
+    constructor(name: string) {
+      super(name);
+      this.sync.replicationConfig = {
+        x: { replicate: "always", spawn: true },
+        hue: { replicate: "on_change" },
+      };
+      this.addChild(this.sync);
+      this.sync.setMultiplayerAuthority(Number(name.slice(1)));
+    }
+  }
+
+  it("a handed-over spawn is followed by the on-change state the SPAWN cannot carry", async () => {
+    const g = await game();
+    for (const world of g.worlds) {
+      world.spawner.setMultiplayerAuthority(g.a);
+      world.spawner.addSpawnable("Tinted", Tinted);
+    }
+    let hidden = true;
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Tinted).sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    });
+    const name = `t${g.a}`;
+    const atB = g.worlds[2]!;
+    const mine = g.worlds[1]!.players.addChild(new Tinted(name));
+    for (let frame = 1; frame <= 30; frame++) {
+      mine.hue = frame;
+      await g.tick();
+    }
+    expect((g.worlds[0]!.players.getChild(name) as Tinted).hue).toBe(30);
+    hidden = false;
+    (g.worlds[0]!.players.getChild(name) as Tinted).sync.updateVisibility();
+    await g.tick(2);
+    expect((atB.players.getChild(name) as Tinted | null)?.hue).toBe(30);
+    mine.hue = 31;
+    await g.tick(2);
+    expect((atB.players.getChild(name) as Tinted).hue).toBe(31);
     expect(g.rejections).toEqual([]);
   });
 });

@@ -139,6 +139,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       // The game steps its world first, so what replication sends is the state of this tick.
       if (tick !== null) this.emit("networkTick", tick);
       for (const subsystem of this.#subsystems) subsystem.poll?.(now, tick);
+      // A client's spawn the host kept from a peer is shown there once the host's copy is visible
+      // to it, without waiting for that client's next packet to the peer (it may send none).
+      if (tick !== null && this.isServer()) {
+        for (const [from, to] of this.#replication.keptPairs()) this.#handOver(from, to);
+      }
     },
   });
   readonly #rejections = new Map<number, number>();
@@ -568,9 +573,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     const stamped = new Map<Uint8Array, { bytes: Uint8Array; key: string | null }>();
     const sends: [number, Uint8Array, string | null][] = [];
     for (const id of recipients) {
-      for (const announce of this.#pathSync.releaseWithheld(from, id)) {
-        this.#peer.send(id, encodeRelay(from, announce), "reliable", 0);
-      }
+      this.#handOver(from, id);
       const inner = pick ? pick(id) : packet;
       if (!inner) continue;
       let copy = stamped.get(inner);
@@ -584,6 +587,18 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     // The packet itself was charged when it arrived; every further copy costs the host's uplink too.
     if (sends.length > 1) this.#limiter.charge(from, packet.length * (sends.length - 1));
     for (const [id, bytes, key] of sends) this.#peer.send(id, bytes, transfer, channel, key);
+  }
+
+  /**
+   * Host: what the relay kept from `to` of client `from`'s packets and `to` may see now, sent
+   * before anything else from `from` reaches it: a SPAWN first, then the announcements of the ids
+   * the packets that follow may use (the spawned node's among them), then the on-change state the
+   * SPAWN could not carry.
+   */
+  #handOver(from: number, to: number): void {
+    const { spawns, after } = this.#replication.releaseKept(from, to);
+    const kept = [...spawns, ...this.#pathSync.releaseWithheld(from, to), ...after];
+    for (const released of kept) this.#peer.send(to, encodeRelay(from, released), "reliable", 0);
   }
 
   #deliverRelayed(from: number, source: number, packet: Uint8Array, delivery: Delivery): void {
@@ -654,6 +669,9 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     return new PathSync(
       withExtras(this.#host, {
         mayLearn: (path: string, peer: number) => this.#replication.mayLearn(path, peer),
+        relayAs: (source: number, to: number, packet: Uint8Array) =>
+          this.#peer.send(to, encodeRelay(source, packet), "reliable", 0),
+        released: (from: number, id: number) => this.#replication.released(from, id),
       }),
     );
   }

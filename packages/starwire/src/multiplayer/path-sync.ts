@@ -15,6 +15,13 @@ import { targetPeers } from "./targets.js";
 export interface PathSyncHost extends SubsystemHost {
   /** Host: whether `peer` may learn that `path` exists (scene replication hides nodes from some peers). */
   mayLearn?(path: string, peer: number): boolean;
+  /**
+   * Host: sends `packet` to client `to` as relayed from peer `source` (the host answering for a
+   * peer it kept an id from: that peer cannot answer a PATH_FORGET it never got).
+   */
+  relayAs?(source: number, to: number, packet: Uint8Array): void;
+  /** `from` released its id `id` (its PATH_FORGET ran here): what was kept about that id goes. */
+  released?(from: number, id: number): void;
 }
 
 /** How a packet names a node: by an id every receiver confirmed, or inline. */
@@ -38,6 +45,12 @@ export class PathSync implements Subsystem {
   #version = 0;
   /** Host: client announcements kept from peers their nodes are hidden from, by client, then peer, then id. */
   readonly #withheld = new Map<number, Map<number, Map<number, { path: string; packet: Uint8Array }>>>();
+  /**
+   * Host: the ids of each client that an announcement of it did reach, by client, then peer: a
+   * later announcement of the same id adds nothing the peer does not know (it passes), and their
+   * PATH_FORGET must reach the peer.
+   */
+  readonly #delivered = new Map<number, Map<number, Set<number>>>();
 
   constructor(host: PathSyncHost) {
     this.#host = host;
@@ -68,8 +81,10 @@ export class PathSync implements Subsystem {
           to,
           () => new Map(),
         );
-        if (mayLearn(decoded.path, to)) {
+        const delivered = this.#deliveredTo(from, to);
+        if (delivered.has(decoded.id) || mayLearn(decoded.path, to)) {
           kept.delete(decoded.id);
+          delivered.add(decoded.id);
           return packet;
         }
         kept.set(decoded.id, { path: decoded.path, packet });
@@ -77,9 +92,24 @@ export class PathSync implements Subsystem {
       };
     }
     if (decoded.kind === "forget") {
-      return (to) => (this.#withheld.get(from)?.get(to)?.delete(decoded.id) ? null : packet);
+      return (to) => {
+        if (this.#deliveredTo(from, to).delete(decoded.id)) return packet;
+        if (!this.#withheld.get(from)?.get(to)?.delete(decoded.id)) return packet;
+        // The peer never learned the id, so it cannot answer: the host answers for it, or the
+        // client would wait for it forever and never hand the id out again.
+        this.#host.relayAs?.(to, from, encodePathPacket({ kind: "forgotten", id: decoded.id }));
+        return null;
+      };
     }
     return null;
+  }
+
+  #deliveredTo(from: number, to: number): Set<number> {
+    return getOrCreate(
+      getOrCreate(this.#delivered, from, () => new Map()),
+      to,
+      () => new Set(),
+    );
   }
 
   /**
@@ -96,6 +126,7 @@ export class PathSync implements Subsystem {
       // A node gone from here cannot be judged: it stays kept until its PATH_FORGET comes.
       if (!this.#host.root.getNode(path) || !mayLearn(path, to)) continue;
       kept.delete(id);
+      this.#deliveredTo(from, to).add(id);
       released.push(packet);
     }
     return released;
@@ -104,13 +135,16 @@ export class PathSync implements Subsystem {
   /** The API forgets the peer in the path cache itself. */
   peerRemoved(id: number): void {
     this.#version++;
-    this.#withheld.delete(id);
-    for (const byPeer of this.#withheld.values()) byPeer.delete(id);
+    for (const kept of [this.#withheld, this.#delivered]) {
+      kept.delete(id);
+      for (const byPeer of kept.values()) byPeer.delete(id);
+    }
   }
 
   reset(): void {
     this.#version++;
     this.#withheld.clear();
+    this.#delivered.clear();
   }
 
   /**
@@ -320,6 +354,7 @@ export class PathSync implements Subsystem {
           }
           this.#version++;
           this.#host.send(encodePathPacket({ kind: "forgotten", id: message.id }), from, "reliable", 0);
+          this.#host.released?.(from, message.id);
         };
       case "forgotten":
         return () => {

@@ -144,6 +144,25 @@ export class SceneReplication implements Subsystem {
     }
   }
 
+  /**
+   * Host: client `from` released its id `id` (its PATH_FORGET ran here): what the relay kept by
+   * that id is about a node gone from the client, and must never apply to the node it names next.
+   */
+  released(from: number, id: number): void {
+    this.#spawns.released(from, id);
+    this.#syncs.released(from, id);
+  }
+
+  /** Host: the (client, recipient) pairs the relay kept SPAWNs between. */
+  keptPairs(): [from: number, to: number][] {
+    return this.#spawns.keptPairs();
+  }
+
+  /** Host: the kept SPAWNs from client `from` that `to` may see now (SpawnReplication.releaseKept). */
+  releaseKept(from: number, to: number): { spawns: Uint8Array[]; after: Uint8Array[] } {
+    return this.#spawns.releaseKept(from, to);
+  }
+
   /** A late joiner gets every spawned node it may see at once; synchronizers follow on the next tick. */
   peerAdded(id: number): void {
     this.#spawns.reconcile([id]);

@@ -9,6 +9,7 @@ import {
   encodeSpawn,
   type SpawnPacket,
 } from "../wire/spawn-packet.js";
+import { type DeltaPacket, encodeDelta } from "../wire/sync-packet.js";
 import { kindMismatch, readProperty, writeProperty } from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
 import { MultiplayerSpawner } from "./spawner.js";
@@ -47,10 +48,11 @@ export class SpawnReplication {
   readonly #local = new Map<NetNode, LocalSpawn>();
   readonly #remote = new Map<NetNode, RemoteSpawn>();
   /**
-   * Host: per client, per recipient, the node ids whose SPAWN from that client the relay kept
-   * from the recipient (hidden by the host's copy): their DESPAWN is kept from it too.
+   * Host: per client, per recipient, by node id, the SPAWNs from that client the relay kept from
+   * the recipient (hidden by the host's copy), with the host's copy: handed over once the copy is
+   * visible there (`releaseKept`); until then their DESPAWN is kept from it too.
    */
-  readonly #keptSpawns = new Map<number, Map<number, Set<number>>>();
+  readonly #keptSpawns = new Map<number, Map<number, Map<number, { node: NetNode; packet: SpawnPacket }>>>();
   /** Set while a received spawn adds its node, so the spawner does not take it for its own. */
   #receiving = false;
   #custom: { spawner: MultiplayerSpawner; data: Uint8Array; node: NetNode } | null = null;
@@ -178,18 +180,69 @@ export class SpawnReplication {
       getOrCreate(
         getOrCreate(this.#keptSpawns, from, () => new Map()),
         to,
-        () => new Set(),
-      ).add(packet.nodeId);
+        () => new Map(),
+      ).set(packet.nodeId, { node, packet });
       return null;
     };
   }
 
-  /** Host: a client's DESPAWN reaches only the recipients its SPAWN reached. */
+  /**
+   * Host, before it relays anything from `from` to `to`: the SPAWNs it kept from `to` whose
+   * nodes `to` may now see, in the order they came (a nested spawn after its parent), to be sent
+   * first (reliable, channel 0): the announcements kept with them follow, then the client's
+   * packets that name the node. Each carries the spawn state of the host's copy now, not the one
+   * the client spawned with: the client believes the peer got that SPAWN long ago and sends it
+   * only what changed since (a property sent at spawn and "never" after would stay at its first
+   * value, one sent "always" would jump back until the next SYNC). The host's copy holds every
+   * state the client sent it; the rest of the SPAWN (spawner, ids, class, data) is the client's.
+   * `after`: a DELTA with the on-change properties a spawn state cannot carry (not marked `spawn`)
+   * of the synchronizers the client is the authority of, to go after the kept announcements.
+   */
+  /** Host: the (client, recipient) pairs with SPAWNs kept back. */
+  keptPairs(): [from: number, to: number][] {
+    const pairs: [number, number][] = [];
+    for (const [from, byRecipient] of this.#keptSpawns) {
+      for (const [to, kept] of byRecipient) if (kept.size > 0) pairs.push([from, to]);
+    }
+    return pairs;
+  }
+
+  releaseKept(from: number, to: number): { spawns: Uint8Array[]; after: Uint8Array[] } {
+    const kept = this.#keptSpawns.get(from)?.get(to);
+    const spawns: Uint8Array[] = [];
+    const deltas: DeltaPacket["entries"] = [];
+    if (!kept?.size) return { spawns, after: [] };
+    for (const [id, { node, packet }] of kept) {
+      // A copy gone from here (or no longer the client's) cannot be judged: its DESPAWN, or the
+      // client's release of the id, clears it.
+      if (this.#remote.get(node)?.from !== from || !this.visibleTo(node, to)) continue;
+      kept.delete(id);
+      const syncs = packet.syncs.map((entry) => {
+        const sync = entry.path ? node.getNode(entry.path) : node;
+        if (!(sync instanceof MultiplayerSynchronizer)) return entry;
+        const changed = sync.getMultiplayerAuthority() === from ? changedState(sync) : null;
+        if (changed) deltas.push({ ref: { id: entry.id, path: sync.getPath() }, state: changed });
+        return { ...entry, state: spawnState(sync) };
+      });
+      spawns.push(encodeSpawn({ ...packet, syncs }));
+    }
+    if (deltas.length === 0) return { spawns, after: [] };
+    const { clock, tickRate } = this.context.host;
+    const tick = Math.max(0, Math.floor((clock.now() * tickRate) / 1000));
+    return { spawns, after: [encodeDelta({ tick, entries: deltas })] };
+  }
+
+  /** Host: a client's DESPAWN reaches only the recipients its SPAWN reached (a kept one never handed over: none). */
   relayDespawn(from: number, bytes: Uint8Array): RelayPick | null {
     const id = decodeDespawn(bytes);
     const kept = this.#keptSpawns.get(from);
     if (typeof id === "string" || !kept) return null;
     return (to) => (kept.get(to)?.delete(id) ? null : bytes);
+  }
+
+  /** Host: `from` released `id`: a SPAWN kept by it is of a node gone from `from`. */
+  released(from: number, id: number): void {
+    for (const kept of this.#keptSpawns.get(from)?.values() ?? []) kept.delete(id);
   }
 
   /** Godot: the nodes a leaving peer spawned here are freed. */
@@ -446,6 +499,23 @@ export function* synchronizersIn(node: NetNode): Generator<MultiplayerSynchroniz
 
 function relativePath(ancestor: NetNode, node: NetNode): string {
   return node.getPath().slice(ancestor.getPath().length + 1);
+}
+
+/**
+ * The on-change properties not sent at spawn, as a DELTA state (null when there are none): what
+ * the host relays after a kept SPAWN it hands over, in the client's name (the client sent them to
+ * the peer while the node was hidden there, and will not again until they change).
+ */
+function changedState(sync: MultiplayerSynchronizer): Uint8Array | null {
+  const root = sync.rootNode;
+  if (!root) return null;
+  const entries: SyncEntry[] = [];
+  for (const property of sync.properties) {
+    if (property.replicate === "on_change" && !property.spawn) {
+      entries.push([property.index, readProperty(root, property)]);
+    }
+  }
+  return entries.length > 0 ? encodeSyncValues(entries) : null;
 }
 
 /** The values of the properties marked `spawn`. */

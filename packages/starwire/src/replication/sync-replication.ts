@@ -424,6 +424,11 @@ export class SyncReplication {
     return [node, values];
   }
 
+  /** Host: `from` released `id`: a path kept back by it named a synchronizer gone from `from`. */
+  released(from: number, id: number): void {
+    for (const stripped of this.#strippedPaths.get(from)?.values() ?? []) stripped.delete(id);
+  }
+
   peerRemoved(id: number): void {
     for (const state of this.#syncs.values()) {
       state.visible.delete(id);
