@@ -111,7 +111,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     reset: () => {},
   };
   /** The host's time on every peer (CLOCK_PING / CLOCK_PONG). */
-  readonly #clock = new ClockSync({
+  readonly #clock: ClockSync = new ClockSync({
     isServer: () => this.isServer(),
     send: (to, packet) => {
       if (this.#peer.connectionStatus === "connected") this.#peer.send(to, packet, "unreliable", 0, "clock");
@@ -133,7 +133,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       subsystem.commands.map((command) => [command, subsystem] as const),
     ),
   );
-  readonly #tick = new NetworkTick({
+  readonly #tick: NetworkTick = new NetworkTick({
     time: () => this.#clock.now(),
     poll: (now, tick) => {
       // The game steps its world first, so what replication sends is the state of this tick.
