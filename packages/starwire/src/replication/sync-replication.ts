@@ -199,10 +199,22 @@ export class SyncReplication {
     now: number,
     out: Map<number, DeltaEntry[]>,
   ): void {
-    const fresh = [...state.visible].filter((peer) => !state.started.has(peer));
+    // Peers not started yet; null (no array built) on most ticks, when every visible peer is.
+    let fresh: number[] | null = null;
+    for (const peer of state.visible) {
+      if (state.started.has(peer)) continue;
+      fresh ??= [];
+      fresh.push(peer);
+    }
     const due = now - state.lastDelta >= sync.deltaInterval * 1000 - INTERVAL_SLACK_MS;
-    if (!due && fresh.length === 0) return;
-    const watch = sync.properties.filter((property) => property.replicate === "on_change");
+    if (!due && fresh === null) return;
+    const { watch } = syncSpecsOf(sync);
+    // Without on_change properties a due delta has nothing to compare (only fresh peers get an
+    // entry, an empty one that announces the synchronizer's id): skip the reads and encodes.
+    if (watch.length === 0 && fresh === null) {
+      state.lastDelta = now;
+      return;
+    }
     const all: SyncEntry[] = [];
     const changed: SyncEntry[] = [];
     for (const property of watch) {
@@ -218,7 +230,7 @@ export class SyncReplication {
     }
     if (due) state.lastDelta = now;
     // Newly visible peers get everything (which also announces the synchronizer's id to them).
-    if (fresh.length > 0) {
+    if (fresh !== null) {
       const full = encodeSyncValues(all);
       for (const peer of fresh) {
         getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync, true), state: full });
@@ -228,7 +240,7 @@ export class SyncReplication {
     if (changed.length === 0) return;
     const bytes = encodeSyncValues(changed);
     for (const peer of state.started.keys()) {
-      if (fresh.includes(peer)) continue;
+      if (fresh?.includes(peer)) continue;
       getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync), state: bytes });
     }
   }
