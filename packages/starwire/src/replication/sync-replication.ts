@@ -113,9 +113,12 @@ export class SyncReplication {
   updateVisibility(sync: MultiplayerSynchronizer, peers: readonly number[], only = 0): void {
     const state = this.#stateOf(sync);
     if (!state) return;
+    // sendsTo, with the spawned node looked up once per synchronizer instead of once per peer
+    // (again after a visibilityChanged listener ran: it may have moved or freed the node).
+    let spawned = this.localSpawnOf(sync);
     for (const peer of peers) {
       if (only !== 0 && peer !== only) continue;
-      const visible = this.sendsTo(sync, peer);
+      const visible = sync.isVisibleTo(peer) && (!spawned || this.isSpawnedAt(spawned, peer));
       if (visible === state.visible.has(peer)) continue;
       if (visible) state.visible.add(peer);
       else {
@@ -124,6 +127,7 @@ export class SyncReplication {
         if (state.id !== undefined) this.#sender.stopped(state.id, peer);
       }
       sync.emitReplication("visibilityChanged", peer);
+      spawned = this.localSpawnOf(sync);
     }
   }
 
