@@ -262,12 +262,15 @@ export class SyncReplication {
     // Stamps are host ticks: a client's ticks mean nothing to others before its clock follows the host.
     if (!this.clock.synchronized) return;
     state.lastSync = now;
-    const id = this.context.paths.outgoingId(sync.getPath());
+    const { paths } = this.context;
+    const id = paths.outgoingId(sync.getPath());
     state.id = id;
+    // Looked up once, not per peer (nothing below confirms or releases ids).
+    const confirmed = paths.confirmedPeers(id);
     const peers: number[] = [];
     for (const [peer, since] of state.started) {
       // Unreliable: only once the peer confirmed the id (its DELTA announcement may still travel).
-      if (!this.context.paths.isConfirmed(peer, id)) {
+      if (!confirmed.has(peer)) {
         // No confirmation for a while: the peer did not have the node (another peer spawns it, or
         // the peer had not built that part of its tree yet). Announce it again on the next tick.
         if (now - since >= REANNOUNCE_MS) state.started.delete(peer);
