@@ -204,11 +204,15 @@ export class SyncReplication {
     out: Map<number, DeltaEntry[]>,
   ): void {
     // Peers not started yet; null (no array built) on most ticks, when every visible peer is.
+    // `started` only ever holds visible peers (updateVisibility and peerRemoved delete from both),
+    // so when the sizes match there is none to look for.
     let fresh: number[] | null = null;
-    for (const peer of state.visible) {
-      if (state.started.has(peer)) continue;
-      fresh ??= [];
-      fresh.push(peer);
+    if (state.started.size !== state.visible.size) {
+      for (const peer of state.visible) {
+        if (state.started.has(peer)) continue;
+        fresh ??= [];
+        fresh.push(peer);
+      }
     }
     const due = now - state.lastDelta >= sync.deltaInterval * 1000 - INTERVAL_SLACK_MS;
     if (!due && fresh === null) return;
