@@ -38,6 +38,7 @@ const loads = [
   "throughput",
   "connect-time",
   "replication-host-cost",
+  "replication-host-micro",
   "replication-late-join",
   "replication-wire",
 ]
@@ -214,6 +215,27 @@ if (hostCost) {
     out(
       `| ${r.clients} | ${r.ticks} | ${r.pollMs.p50} | ${r.pollMs.p95} | ${r.pollMs.max} | ${r.transportSendMs?.p50 ?? "—"} | ${r.transportSendMs?.p95 ?? "—"} | ${r.bytesPerTick} | ${r.packetsPerTick} | ${r.loadAverage ?? "—"} | ${r.clients === hostCost.target.clients ? verdict(r.pollMs.p95 <= hostCost.target.p95Ms) : ""} |`,
     );
+}
+
+const hostMicro = read("replication-host-micro");
+if (hostMicro) {
+  out();
+  out("## 4d'. Scene replication: the host's own cost per network tick (Node, in-memory transport)");
+  out();
+  out(`${hostMicro.unit}. ${hostMicro.setup}.`);
+  out();
+  out(
+    "| clients | ticks | poll() ms p50 | p95 | max | encoding the state once, p50 | bytes sent per tick | packets per tick |",
+  );
+  out("|---|---|---|---|---|---|---|---|");
+  for (const r of hostMicro.rows as Json[])
+    out(
+      `| ${r.clients} | ${r.ticks} | ${r.pollMs.p50} | ${r.pollMs.p95} | ${r.pollMs.max} | ${r.encodeOnceMs.p50} | ${r.bytesPerTick} | ${r.packetsPerTick} |`,
+    );
+  out();
+  out(
+    `Ratios (p50): ${hostMicro.target.clients} clients / 1 client ${hostMicro.ratios.clientsOverOne}; poll() at ${hostMicro.target.clients} clients / encoding the state once ${hostMicro.ratios.pollOverEncodeOnce}.`,
+  );
 }
 
 const lateJoin = read("replication-late-join");

@@ -9,6 +9,7 @@ npx tsc -b
 node bench/dist/bytes-per-rpc.js
 node bench/dist/interpolation.js
 node bench/dist/replication-bytes.js
+node bench/dist/replication-host-cost.js
 node bench/dist/codec-node.js
 node bench/dist/signaling-load.js
 sh scripts/in-netns.sh node bench/dist/stats-cost.js

@@ -113,9 +113,12 @@ export class SyncReplication {
   updateVisibility(sync: MultiplayerSynchronizer, peers: readonly number[], only = 0): void {
     const state = this.#stateOf(sync);
     if (!state) return;
+    // sendsTo, with the spawned node looked up once per synchronizer instead of once per peer
+    // (again after a visibilityChanged listener ran: it may have moved or freed the node).
+    let spawned = this.localSpawnOf(sync);
     for (const peer of peers) {
       if (only !== 0 && peer !== only) continue;
-      const visible = this.sendsTo(sync, peer);
+      const visible = sync.isVisibleTo(peer) && (!spawned || this.isSpawnedAt(spawned, peer));
       if (visible === state.visible.has(peer)) continue;
       if (visible) state.visible.add(peer);
       else {
@@ -124,6 +127,7 @@ export class SyncReplication {
         if (state.id !== undefined) this.#sender.stopped(state.id, peer);
       }
       sync.emitReplication("visibilityChanged", peer);
+      spawned = this.localSpawnOf(sync);
     }
   }
 
@@ -199,10 +203,26 @@ export class SyncReplication {
     now: number,
     out: Map<number, DeltaEntry[]>,
   ): void {
-    const fresh = [...state.visible].filter((peer) => !state.started.has(peer));
+    // Peers not started yet; null (no array built) on most ticks, when every visible peer is.
+    // `started` only ever holds visible peers (updateVisibility and peerRemoved delete from both),
+    // so when the sizes match there is none to look for.
+    let fresh: number[] | null = null;
+    if (state.started.size !== state.visible.size) {
+      for (const peer of state.visible) {
+        if (state.started.has(peer)) continue;
+        fresh ??= [];
+        fresh.push(peer);
+      }
+    }
     const due = now - state.lastDelta >= sync.deltaInterval * 1000 - INTERVAL_SLACK_MS;
-    if (!due && fresh.length === 0) return;
-    const watch = sync.properties.filter((property) => property.replicate === "on_change");
+    if (!due && fresh === null) return;
+    const { watch } = syncSpecsOf(sync);
+    // Without on_change properties a due delta has nothing to compare (only fresh peers get an
+    // entry, an empty one that announces the synchronizer's id): skip the reads and encodes.
+    if (watch.length === 0 && fresh === null) {
+      state.lastDelta = now;
+      return;
+    }
     const all: SyncEntry[] = [];
     const changed: SyncEntry[] = [];
     for (const property of watch) {
@@ -218,7 +238,7 @@ export class SyncReplication {
     }
     if (due) state.lastDelta = now;
     // Newly visible peers get everything (which also announces the synchronizer's id to them).
-    if (fresh.length > 0) {
+    if (fresh !== null) {
       const full = encodeSyncValues(all);
       for (const peer of fresh) {
         getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync, true), state: full });
@@ -228,7 +248,7 @@ export class SyncReplication {
     if (changed.length === 0) return;
     const bytes = encodeSyncValues(changed);
     for (const peer of state.started.keys()) {
-      if (fresh.includes(peer)) continue;
+      if (fresh?.includes(peer)) continue;
       getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync), state: bytes });
     }
   }
@@ -246,12 +266,15 @@ export class SyncReplication {
     // Stamps are host ticks: a client's ticks mean nothing to others before its clock follows the host.
     if (!this.clock.synchronized) return;
     state.lastSync = now;
-    const id = this.context.paths.outgoingId(sync.getPath());
+    const { paths } = this.context;
+    const id = paths.outgoingId(sync.getPath());
     state.id = id;
+    // Looked up once, not per peer (nothing below confirms or releases ids).
+    const confirmed = paths.confirmedPeers(id);
     const peers: number[] = [];
     for (const [peer, since] of state.started) {
       // Unreliable: only once the peer confirmed the id (its DELTA announcement may still travel).
-      if (!this.context.paths.isConfirmed(peer, id)) {
+      if (!confirmed.has(peer)) {
         // No confirmation for a while: the peer did not have the node (another peer spawns it, or
         // the peer had not built that part of its tree yet). Announce it again on the next tick.
         if (now - since >= REANNOUNCE_MS) state.started.delete(peer);

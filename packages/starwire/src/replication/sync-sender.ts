@@ -46,22 +46,12 @@ export class SyncSender {
 
   /** The SYNC packets of `tick`; throws RangeError (from the codec) only for a state too big to send. */
   encode(tick: number, due: readonly DueState[], maxPacketBytes: number): SyncGroup[] {
-    const byPeer = new Map<number, DueState[]>();
     for (const entry of due) {
       const since = getOrCreate(this.#since, entry.id, () => new Map<number, number>());
-      for (const peer of entry.peers) {
-        if (!since.has(peer)) since.set(peer, tick);
-        getOrCreate(byPeer, peer, () => []).push(entry);
-      }
-    }
-    // Same synchronizers (due in the same order for every peer, so the ids make the key).
-    const bySet = new Map<string, { entries: DueState[]; peers: number[] }>();
-    for (const [peer, entries] of byPeer) {
-      const key = entries.map((entry) => entry.id).join(",");
-      getOrCreate(bySet, key, () => ({ entries, peers: [] })).peers.push(peer);
+      for (const peer of entry.peers) if (!since.has(peer)) since.set(peer, tick);
     }
     const groups: SyncGroup[] = [];
-    for (const { entries, peers } of bySet.values()) {
+    for (const { entries, peers } of bySynchronizers(due)) {
       // Peers split by baseline usually hold the same states after this tick (every due state
       // is now the same captured one): recorded as one map, they share a baseline again and
       // become one group on a later tick (a newly visible peer rejoins the others).
@@ -150,6 +140,34 @@ export class SyncSender {
     this.#sent.clear();
     this.#since.clear();
   }
+}
+
+/**
+ * The peers of a tick grouped by the synchronizers they get (each group's entries in `due`'s
+ * order, peers in order of first appearance).
+ */
+function bySynchronizers(due: readonly DueState[]): Array<{ entries: readonly DueState[]; peers: number[] }> {
+  // The usual tick: every synchronizer goes to the same peers, one group of everything, found
+  // without building each peer's list and key (32 peers × 256 synchronizers a tick otherwise).
+  const first = due[0]?.peers;
+  if (first && first.length > 0 && due.every((entry) => samePeers(entry.peers, first)))
+    return [{ entries: due, peers: [...first] }];
+  const byPeer = new Map<number, DueState[]>();
+  for (const entry of due) for (const peer of entry.peers) getOrCreate(byPeer, peer, () => []).push(entry);
+  // Same synchronizers (due in the same order for every peer, so the ids make the key).
+  const bySet = new Map<string, { entries: DueState[]; peers: number[] }>();
+  for (const [peer, entries] of byPeer) {
+    const key = entries.map((entry) => entry.id).join(",");
+    getOrCreate(bySet, key, () => ({ entries, peers: [] })).peers.push(peer);
+  }
+  return [...bySet.values()];
+}
+
+function samePeers(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Same synchronizers with the same state objects (states are shared, never copied). */

@@ -2,9 +2,13 @@ import type { SyncProperty } from "./replication-config.js";
 import type { PropertySpec } from "./state-codec.js";
 import type { MultiplayerSynchronizer } from "./synchronizer.js";
 
-/** A synchronizer's SYNC properties ("always"), in config order, and their state-codec specs. */
+/**
+ * A synchronizer's SYNC properties ("always"), in config order, and their state-codec specs; and
+ * its DELTA properties ("on_change"), in config order.
+ */
 export interface SyncSpecs {
   readonly always: readonly SyncProperty[];
+  readonly watch: readonly SyncProperty[];
   readonly specs: readonly PropertySpec[];
 }
 
@@ -18,6 +22,7 @@ export function syncSpecsOf(sync: MultiplayerSynchronizer): SyncSpecs {
     const always = properties.filter((property) => property.replicate === "always");
     specs = {
       always,
+      watch: properties.filter((property) => property.replicate === "on_change"),
       specs: always.map((property) =>
         property.precision === undefined
           ? { name: property.key }

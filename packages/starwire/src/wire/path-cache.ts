@@ -31,6 +31,8 @@ type IncomingState =
 
 export type LearnResult = "new" | "known" | "conflict" | "out_of_range";
 
+const NO_PEERS: ReadonlySet<number> = new Set();
+
 export class PathCache {
   readonly #byPath = new Map<string, number>();
   readonly #ids = new Map<number, OutgoingId>();
@@ -59,6 +61,11 @@ export class PathCache {
 
   isConfirmed(peer: number, id: number): boolean {
     return this.#ids.get(id)?.confirmed.has(peer) ?? false;
+  }
+
+  /** The peers that confirmed `id` (`isConfirmed` for many peers at once); live, do not keep it. */
+  confirmedPeers(id: number): ReadonlySet<number> {
+    return this.#ids.get(id)?.confirmed ?? NO_PEERS;
   }
 
   isTaught(peer: number, id: number): boolean {
