@@ -184,6 +184,45 @@ describe("SYNC_VISIBILITY", () => {
     expect(g.rejections).toEqual([]);
   });
 
+  it("starts over with a new owner, and tells nobody about a peer that left", async () => {
+    const g = await replicatedGame(3);
+    const worlds = g.apis.map((api) => {
+      const world = buildWorld(api);
+      world.spawner.addSpawnable("Owned", Owned);
+      return world;
+    });
+    const [a, b, c] = g.joined.map((joined) => joined.id) as [number, number, number];
+    const sent = recordSends(g.host.peer);
+    const noticesTo = (peer: number) =>
+      sent
+        .filter(({ to, bytes }) => to === peer && bytes[0] === VISIBILITY)
+        .map(({ bytes }) => decodeSyncVisibility(bytes));
+    const x = worlds[0]!.players.addChild(new Owned(`x${a}`));
+    x.sync.addVisibilityFilter((peer) => peer !== c);
+    await g.tick(3);
+    const hidden = { path: x.sync.getPath(), peer: c, visible: false };
+    expect(noticesTo(a)).toEqual([hidden]);
+    // B takes over on every peer that has it: B is told what A was; A is told nothing more.
+    for (const world of worlds)
+      (world.players.getChild(x.name) as Owned | null)?.sync.setMultiplayerAuthority(b);
+    await g.tick(3);
+    expect(noticesTo(b)).toEqual([hidden]);
+    expect(noticesTo(a)).toEqual([hidden]);
+    const mine = worlds[2]!.players.getChild(x.name) as Owned;
+    for (let frame = 1; frame <= 10; frame++) {
+      mine.x = frame;
+      await g.tick();
+    }
+    expect(x.x).toBe(10);
+    expect(worlds[3]!.players.getChild(x.name)).toBeNull();
+    // C leaves: the host's record of it goes, nothing is sent about it.
+    g.host.api.peer!.disconnectPeer(c);
+    await g.tick(3);
+    expect(g.host.api.getPeers()).toHaveLength(2);
+    expect([...noticesTo(a), ...noticesTo(b)]).toHaveLength(2);
+    expect(g.rejections).toEqual([]);
+  });
+
   it("is rejected from a client (to the host or relayed), and malformed from the host", async () => {
     const g = await game();
     const [host] = g.worlds;
