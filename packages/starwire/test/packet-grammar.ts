@@ -24,6 +24,7 @@ import {
   ModelObject,
   type NodeClass,
   REPLICATION,
+  SYNC_VISIBILITY,
   varint,
 } from "./packet-model.js";
 
@@ -530,7 +531,7 @@ const replicationRef = fc
 const stateBytes = fc.uint8Array({ maxLength: 4 }).map(lengthPrefixed);
 const tick = fc.oneof(fc.nat(3), fc.nat()).map((value) => varint(value));
 
-/** SPAWN, DESPAWN, SYNC, DELTA and SYNC_ACK as a sender would write them (no node here is a spawner or synchronizer). */
+/** SPAWN, DESPAWN, SYNC, DELTA, SYNC_ACK and SYNC_VISIBILITY as a sender would write them (no node here is a spawner or synchronizer). */
 const replicationPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc
     .record({
@@ -581,6 +582,24 @@ const replicationPacket: fc.Arbitrary<Uint8Array> = fc.oneof(
     ),
   tick.map((at) => Uint8Array.from([REPLICATION.SYNC_ACK, ...at])),
   fc.constant(Uint8Array.of(REPLICATION.SYNC_ACK)),
+  // SYNC_VISIBILITY, which only the host sends: peers 0 and 1 and visible 2 are malformed, and so
+  // is an empty path (a byte-order mark alone decodes to one); a byte too many, trailing.
+  fc
+    .tuple(
+      fc.constantFrom(0, 1, 2, 3, 300, 0x7fffffff, 0x80000000),
+      fc.constantFrom(0, 1, 1, 2),
+      fc.constantFrom(...PATHS.map(([path]) => path), "/root/ghost", "", "\ufeff"),
+      fc.constantFrom([], [], [], [0]),
+    )
+    .map(([peer, visible, path, trailing]) =>
+      Uint8Array.from([
+        SYNC_VISIBILITY,
+        ...varint(peer),
+        ...varint(visible),
+        ...replicationText(path),
+        ...trailing,
+      ]),
+    ),
 );
 
 /** PATH_ANNOUNCE, PATH_FORGET and PATH_FORGOTTEN, for paths the game has or not, right or wrong digests. */

@@ -206,6 +206,8 @@ export const REPLICATION = { SPAWN: 0x07, DESPAWN: 0x0f, SYNC: 0x17, DELTA: 0x1f
 /** WIRE.md: extended commands 5 and 6 of command 7 (`7 | ext << 3`). */
 export const CLOCK_PING = 0x2f;
 export const CLOCK_PONG = 0x37;
+/** WIRE.md "Scene replication": extended command 10, the host's visibility notice to a synchronizer's owner. */
+export const SYNC_VISIBILITY = 0x57;
 /** The host's time in a pong reaching the hostile client, which no model predicts: both sides write this. */
 export const HOST_TIME = "<hostTime>";
 
@@ -918,6 +920,7 @@ export class StarModel {
   ): (() => void) | null {
     const command = packet[0]! & 7;
     if (packet[0] === CLOCK_PING || packet[0] === CLOCK_PONG) return this.#clock(at, from, packet, relayed);
+    if (packet[0] === SYNC_VISIBILITY) return this.#syncVisibility(at, from, packet);
     if (command === COMMAND.EXTENDED) {
       return Object.values(PATH_HEAD).includes(packet[0] as 0x3f)
         ? this.#checkPathPacket(at, from, packet, transfer)
@@ -968,6 +971,33 @@ export class StarModel {
     if (m.schema && !args.every((arg) => m.schema!(arg))) return invalid();
     const received = [...args, ...Array(Math.max(0, m.params - args.length)).fill(ABSENT)];
     return () => void this.#lines.push(`${at} run ${node.path}.${m.name} from ${from} ${canon(received)}`);
+  }
+
+  /**
+   * WIRE.md "Scene replication", SYNC_VISIBILITY: `[0x57][peer ≥ 2][visible 0|1][path, not
+   * empty]`, else malformed; only the host sends it, only to a client (forbidden otherwise, naming
+   * the path). A client hears it only from the host, which never sends one in this game (it has
+   * no client-owned synchronizer).
+   */
+  #syncVisibility(at: number, from: number, packet: Uint8Array): (() => void) | null {
+    const peer = readVarint(packet, 1);
+    const visible = peer && readVarint(packet, peer[1]);
+    const length = visible && readVarint(packet, visible[1]);
+    if (!peer || !visible || !length || peer[0] < 2 || peer[0] > 0x7fffffff || visible[0] > 1) {
+      return this.#reject(at, from, "malformed");
+    }
+    if (length[0] > 1024 || length[1] + length[0] !== packet.length) {
+      return this.#reject(at, from, "malformed");
+    }
+    let path: string;
+    try {
+      path = utf8.decode(packet.subarray(length[1]));
+    } catch {
+      return this.#reject(at, from, "malformed");
+    }
+    if (path === "") return this.#reject(at, from, "malformed"); // empty, or a byte-order mark alone
+    if (at === HOST || from !== HOST) return this.#reject(at, from, "forbidden", path);
+    throw new Error("the model has no SYNC_VISIBILITY from the host");
   }
 
   /**

@@ -1,7 +1,7 @@
 // A client may be a synchronizer's or a spawner's authority, but the host decides who sees what
 // (fog of war): its relay must keep from a peer everything about a node the host's copy hides
-// from it, and nothing else (a packet mixing hidden and visible entities loses none of the
-// visible ones).
+// from it, and nothing else (the visible entities of a packet that also names a hidden one keep
+// coming: the host tells the owner, which then leaves the hidden one out).
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MultiplayerSynchronizer, NetNode } from "../src/common.js";
 import { Extended, extendedHead } from "../src/wire/commands.js";
@@ -98,9 +98,9 @@ describe("the host's relay and visibility", () => {
     expect(copyX.x).toBe(40);
     expect(g.rejections).toEqual([]);
 
-    // Hidden again: the host despawns it on B. A does not know and keeps sending it in SYNCs with
-    // y; B reads and skips those entries long after a despawn race's window (64 ticks), so y
-    // keeps coming; shown again, x is exact at once (B's copy of A's states never diverged).
+    // Hidden again: the host despawns it on B and tells A (SYNC_VISIBILITY), which stops naming
+    // x in its SYNCs to B, so y keeps coming; shown again, x is exact at once (A sends B its
+    // full state, as to any peer it becomes visible to). owner-visibility.test.ts decodes it all.
     hidden = true;
     x.sync.updateVisibility();
     for (let frame = 41; frame <= 140; frame++) {

@@ -26,8 +26,11 @@ import {
   type DeltaPacket,
   decodeDelta,
   decodeSyncAck,
+  decodeSyncVisibility,
   encodeDelta,
   encodeSyncAck,
+  encodeSyncVisibility,
+  type SyncVisibilityPacket,
 } from "../src/wire/sync-packet.js";
 import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../src/wire/system-packet.js";
 
@@ -63,7 +66,8 @@ type VectorPacket =
   | ({ type: "spawn" } & SpawnPacket)
   | { type: "despawn"; nodeId: number }
   | ({ type: "delta" } & DeltaPacket)
-  | { type: "syncAck"; tick: number | null };
+  | { type: "syncAck"; tick: number | null }
+  | ({ type: "syncVisibility" } & SyncVisibilityPacket);
 
 const revive = (_key: string, value: unknown) => {
   if (value && typeof value === "object" && !Array.isArray(value)) {
@@ -128,6 +132,8 @@ function encode(packet: VectorPacket): Uint8Array {
       return encodeDelta(packet);
     case "syncAck":
       return encodeSyncAck(packet.tick);
+    case "syncVisibility":
+      return encodeSyncVisibility(packet);
   }
 }
 
@@ -230,6 +236,8 @@ function decodeReplication(bytes: Uint8Array, type: VectorPacket["type"]): Vecto
       return { type, ...ok(decodeDelta(bytes)) };
     case "syncAck":
       return { type, tick: ok(decodeSyncAck(bytes)) };
+    case "syncVisibility":
+      return { type, ...ok(decodeSyncVisibility(bytes)) };
     default:
       return null;
   }

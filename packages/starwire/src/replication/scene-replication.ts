@@ -30,13 +30,14 @@ const DESPAWN = extendedHead(Extended.DESPAWN);
 const SYNC = extendedHead(Extended.SYNC);
 const DELTA = extendedHead(Extended.DELTA);
 const SYNC_ACK = extendedHead(Extended.SYNC_ACK);
+const SYNC_VISIBILITY = extendedHead(Extended.SYNC_VISIBILITY);
 
 /**
  * Scene replication (Godot 4's SceneReplicationInterface): finds spawners and synchronizers as
- * they enter the API's tree, and owns SPAWN, DESPAWN, SYNC, DELTA and SYNC_ACK.
+ * they enter the API's tree, and owns SPAWN, DESPAWN, SYNC, DELTA, SYNC_ACK and SYNC_VISIBILITY.
  */
 export class SceneReplication implements Subsystem {
-  readonly commands = [SPAWN, DESPAWN, SYNC, DELTA, SYNC_ACK];
+  readonly commands = [SPAWN, DESPAWN, SYNC, DELTA, SYNC_ACK, SYNC_VISIBILITY];
   readonly #context: ReplicationContext;
   readonly #spawns: SpawnReplication;
   readonly #syncs: SyncReplication;
@@ -119,6 +120,8 @@ export class SceneReplication implements Subsystem {
         return this.#syncs.checkSync(from, packet);
       case DELTA:
         return this.#syncs.checkDelta(from, packet, teaches);
+      case SYNC_VISIBILITY:
+        return this.#syncs.checkVisibility(from, packet);
       default:
         return this.#syncs.checkAck(from, packet);
     }

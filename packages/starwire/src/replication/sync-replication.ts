@@ -5,6 +5,7 @@ import { getOrCreate } from "../util/memo.js";
 import { RELAY_HEADER_BYTES } from "../wire/commands.js";
 import type { NodeRef } from "../wire/replication-io.js";
 import { type DeltaPacket, decodeDelta, decodeSyncAck, encodeDelta } from "../wire/sync-packet.js";
+import { OwnerVisibility } from "./owner-visibility.js";
 import {
   kindMismatch,
   readProperty,
@@ -54,6 +55,8 @@ export class SyncReplication {
   readonly #syncs = new Map<MultiplayerSynchronizer, Outbound>();
   readonly #sender: SyncSender;
   readonly #receiver: SyncReceiver;
+  /** SYNC_VISIBILITY: the host's visibility decisions for the synchronizers clients own. */
+  readonly #owners: OwnerVisibility;
   /**
    * Host: per client, per recipient, the client's sync ids whose inline path the relay kept from
    * that recipient (the entry was hidden from it). The client believes the path arrived; when
@@ -73,6 +76,9 @@ export class SyncReplication {
       (peers) => context.host.uniqueId === HOST_PEER_ID || peers.includes(HOST_PEER_ID),
     );
     this.#receiver = new SyncReceiver(context, clock, tickRate);
+    this.#owners = new OwnerVisibility(context, (sync, peer) =>
+      this.updateVisibility(sync, [...context.host.peers()], peer),
+    );
   }
 
   /** SYNC states dropped as stale (older than the newest applied). */
@@ -93,6 +99,7 @@ export class SyncReplication {
     this.#syncs.delete(sync);
     if (state?.id !== undefined) this.#sender.removed(state.id);
     this.#receiver.remove(sync);
+    this.#owners.forget(sync);
   }
 
   synchronizers(): IterableIterator<MultiplayerSynchronizer> {
@@ -109,16 +116,26 @@ export class SyncReplication {
   /**
    * Applies visibility for `sync` (for `only`, 0 = every peer): peers it became visible to get
    * its full on-change state at the next send, peers it became hidden from get nothing more.
+   * The host, for a synchronizer a client owns, tells the owner what changed instead.
    */
   updateVisibility(sync: MultiplayerSynchronizer, peers: readonly number[], only = 0): void {
     const state = this.#stateOf(sync);
-    if (!state) return;
+    if (!state) {
+      if (this.context.host.uniqueId === HOST_PEER_ID && this.#syncs.has(sync)) {
+        this.#owners.update(sync, peers, (peer) => this.sendsTo(sync, peer), only);
+      }
+      return;
+    }
     // sendsTo, with the spawned node looked up once per synchronizer instead of once per peer
     // (again after a visibilityChanged listener ran: it may have moved or freed the node).
     let spawned = this.localSpawnOf(sync);
     for (const peer of peers) {
       if (only !== 0 && peer !== only) continue;
-      const visible = sync.isVisibleTo(peer) && (!spawned || this.isSpawnedAt(spawned, peer));
+      // A client owner also needs the host's leave (SYNC_VISIBILITY): both must allow.
+      const visible =
+        sync.isVisibleTo(peer) &&
+        (!spawned || this.isSpawnedAt(spawned, peer)) &&
+        this.#owners.allows(sync, peer);
       if (visible === state.visible.has(peer)) continue;
       if (visible) state.visible.add(peer);
       else {
@@ -140,10 +157,18 @@ export class SyncReplication {
   send(now: number, tick: number, peers: readonly number[]): void {
     const due: DueState[] = [];
     const deltas = new Map<number, DeltaEntry[]>();
+    const host = this.context.host.uniqueId === HOST_PEER_ID;
     for (const sync of this.#syncs.keys()) {
       const state = this.#stateOf(sync);
       const root = sync.rootNode;
-      if (!state || !root || sync.properties.length === 0) continue;
+      if (!state) {
+        // A client's: the host re-runs its copy's filters every tick, telling the owner of changes.
+        if (host && sync.properties.length > 0) {
+          this.#owners.update(sync, peers, (peer) => this.sendsTo(sync, peer));
+        }
+        continue;
+      }
+      if (!root || sync.properties.length === 0) continue;
       this.updateVisibility(sync, peers);
       this.#collectDelta(sync, state, root, now, deltas);
       this.#collectSync(sync, state, root, now, due);
@@ -192,6 +217,8 @@ export class SyncReplication {
       state = outbound(authority);
       this.#syncs.set(sync, state);
       this.#receiver.restart(sync);
+      // What the host said was about the former owner's sending.
+      this.#owners.forget(sync);
     }
     return authority === this.context.host.uniqueId ? state : null;
   }
@@ -301,12 +328,14 @@ export class SyncReplication {
 
   /**
    * Host: a client's SYNC relayed to others (the client is the authority, but the host decides
-   * visibility: its copy's filters, and where it spawned the node). A recipient every entry is
-   * hidden from gets nothing. A packet with visible entries goes whole: its entries are not
-   * self-delimited and are deltas against what the recipient holds, so leaving one out would
-   * corrupt the recipient's copy of that synchronizer; and a client sends SYNC entries only to
-   * peers that confirmed the synchronizer's id, which a recipient it is hidden from from the
-   * start never does (its DELTA announcements do not reach it).
+   * visibility: its copy's filters, and where it spawned the node). A recipient gets the packet
+   * whole or not at all: its entries are not self-delimited and are deltas against what the
+   * recipient holds, so leaving one out would corrupt the recipient's copy of that synchronizer.
+   * A packet with an entry hidden from the recipient is dropped for it, as a lost packet would be
+   * (the recipient does not acknowledge that tick, so the owner never uses it as its baseline).
+   * That lasts only until the owner hears the host's SYNC_VISIBILITY, sent on the change
+   * (OwnerVisibility): from then on the owner leaves the recipient out of that synchronizer's
+   * groups, so its other entries reach it again.
    */
   relaySync(from: number, bytes: Uint8Array): RelayPick | null {
     const ids = this.#receiver.idsOf(bytes);
@@ -320,7 +349,7 @@ export class SyncReplication {
       if (!sync) return null;
       syncs.push(sync);
     }
-    return (to) => (syncs.some((sync) => this.sendsTo(sync, to)) ? bytes : null);
+    return (to) => (syncs.every((sync) => this.sendsTo(sync, to)) ? bytes : null);
   }
 
   /**
@@ -397,6 +426,10 @@ export class SyncReplication {
     };
   }
 
+  checkVisibility(from: number, bytes: Uint8Array): (() => void) | null {
+    return this.#owners.check(from, bytes);
+  }
+
   checkAck(from: number, bytes: Uint8Array): (() => void) | null {
     const tick = decodeSyncAck(bytes);
     if (typeof tick === "string") return this.context.rejected(from, "malformed", `SYNC_ACK: ${tick}`);
@@ -459,6 +492,7 @@ export class SyncReplication {
     }
     this.#sender.forgetPeer(id);
     this.#receiver.peerRemoved(id);
+    this.#owners.peerRemoved(id);
     this.#strippedPaths.delete(id);
     for (const byRecipient of this.#strippedPaths.values()) byRecipient.delete(id);
   }
@@ -467,6 +501,7 @@ export class SyncReplication {
     for (const sync of this.#syncs.keys()) this.#syncs.set(sync, outbound(sync.getMultiplayerAuthority()));
     this.#sender.clear();
     this.#receiver.reset();
+    this.#owners.reset();
     this.#strippedPaths.clear();
   }
 }

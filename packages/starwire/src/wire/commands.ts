@@ -43,6 +43,11 @@ export const Extended = {
   PATH_FORGET: 8,
   /** Path cache: the receiver's answer to PATH_FORGET: the id may be reused. */
   PATH_FORGOTTEN: 9,
+  /**
+   * Scene replication: the host tells a synchronizer's owning client whether its copy lets another
+   * peer see it (so the client's SYNC stops naming it there, see sync-packet.ts).
+   */
+  SYNC_VISIBILITY: 10,
 } as const;
 
 /** The first byte of an EXTENDED packet. */

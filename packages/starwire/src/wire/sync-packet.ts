@@ -1,5 +1,5 @@
 import { Extended, extendedHead } from "./commands.js";
-import { decodeWith, type NodeRef, PacketReader, PacketWriter } from "./replication-io.js";
+import { decodeWith, Malformed, type NodeRef, PacketReader, PacketWriter } from "./replication-io.js";
 
 /**
  * DELTA and SYNC_ACK (WIRE.md, "Scene replication"). SYNC itself is the state codec's
@@ -8,6 +8,7 @@ import { decodeWith, type NodeRef, PacketReader, PacketWriter } from "./replicat
  *   DELTA:    [0x1F][tick varint]{[sync ref][state length varint][state]}…   reliable
  *   SYNC_ACK: [0x27][tick varint]                                          unreliable
  *   SYNC_ACK: [0x27]                                                       unreliable: "I hold no baseline of yours"
+ *   SYNC_VISIBILITY: [0x57][peer varint][visible varint 0|1][synchronizer path string]   reliable, host → owner
  *
  * DELTA, being reliable and ordered, may carry a path inline (that is how a synchronizer's id is
  * announced); its state bytes are msgpack (replication/sync-values.ts).
@@ -50,5 +51,40 @@ export function decodeSyncAck(bytes: Uint8Array): number | null | string {
     const tick = reader.varint("tick");
     reader.end();
     return tick;
+  });
+}
+
+/** The host's visibility decision for one peer of a synchronizer a client owns. */
+export interface SyncVisibilityPacket {
+  /** The synchronizer's absolute path (the same on the host and its owner). */
+  path: string;
+  /** A client other than the owner (ids 0 and 1 are never one). */
+  peer: number;
+  visible: boolean;
+}
+
+/**
+ * Named by path, not by a path-cache id: the host has no ids of its own for a client's
+ * synchronizer, and the owner's ids are recycled while a notice may still be on its way.
+ */
+export function encodeSyncVisibility(packet: SyncVisibilityPacket): Uint8Array {
+  return new PacketWriter(extendedHead(Extended.SYNC_VISIBILITY))
+    .varint(packet.peer)
+    .varint(packet.visible ? 1 : 0)
+    .string(packet.path)
+    .finish();
+}
+
+export function decodeSyncVisibility(bytes: Uint8Array): SyncVisibilityPacket | string {
+  return decodeWith(() => {
+    const reader = new PacketReader(bytes);
+    const peer = reader.varint("peer");
+    if (peer < 2 || peer > 0x7fffffff) throw new Malformed(`peer ${peer} is not a client`);
+    const visible = reader.varint("visible");
+    if (visible > 1) throw new Malformed(`visible is ${visible}, not 0 or 1`);
+    const path = reader.string("synchronizer path");
+    if (path === "") throw new Malformed("empty synchronizer path");
+    reader.end();
+    return { path, peer, visible: visible === 1 };
   });
 }
