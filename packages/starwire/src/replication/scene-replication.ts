@@ -49,11 +49,16 @@ export class SceneReplication implements Subsystem {
 
   constructor(host: ReplicationHost) {
     this.#context = new ReplicationContext(host);
-    this.#spawns = new SpawnReplication(this.#context, (node, peer) => this.#spawnVisible(node, peer));
+    this.#spawns = new SpawnReplication(
+      this.#context,
+      (node, peer) => this.#spawnVisible(node, peer),
+      (node) => this.#spawnVisibleToEveryone(node),
+    );
     this.#syncs = new SyncReplication(
       this.#context,
       (node) => this.#spawns.localSpawnOf(node),
       (node, peer) => this.#spawns.isSpawnedAt(node, peer),
+      (node) => this.#spawns.spawnedCount(node),
       host.clock,
       () => host.tickRate,
     );
@@ -188,20 +193,27 @@ export class SceneReplication implements Subsystem {
     const peers = [...this.#context.host.peers()];
     if (peers.length === 0) return;
     // Spawns first, so that a node exists on a peer before its state is sent there.
-    this.#spawns.reconcile(peers);
+    this.#spawns.reconcile(peers, true);
     this.#syncs.send(now, tick, peers);
   }
 
   #synchronizerChanged(sync: MultiplayerSynchronizer, peer: number): void {
     if (!this.#watching.has(sync)) return;
     const peers = [...this.#context.host.peers()];
-    this.#spawns.reconcile(peer === 0 ? peers : peers.filter((id) => id === peer));
+    if (peer === 0) this.#spawns.reconcile(peers, true);
+    else this.#spawns.reconcile(peers.filter((id) => id === peer));
     this.#syncs.updateVisibility(sync, peers, peer);
   }
 
   /** A spawned node is visible to a peer when every synchronizer rooted at it is. */
   #spawnVisible(node: NetNode, peer: number): boolean {
     for (const sync of this.#rootedAt(node)) if (!sync.isVisibleTo(peer)) return false;
+    return true;
+  }
+
+  /** #spawnVisible for every peer, known without running anything: no filter, public. */
+  #spawnVisibleToEveryone(node: NetNode): boolean {
+    for (const sync of this.#rootedAt(node)) if (!sync.visibleToEveryone) return false;
     return true;
   }
 

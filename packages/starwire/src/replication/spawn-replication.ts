@@ -61,6 +61,8 @@ export class SpawnReplication {
     readonly context: ReplicationContext,
     /** Whether `peer` may see `node` (every synchronizer rooted at it is visible to `peer`). */
     readonly visibleTo: (node: NetNode, peer: number) => boolean,
+    /** Whether every peer may see `node` without a filter to run (visibleTo is then true for all). */
+    readonly visibleToEveryone: (node: NetNode) => boolean = () => false,
   ) {}
 
   /** Watches `spawner`'s spawn node (again, when its spawn path changed). */
@@ -145,12 +147,23 @@ export class SpawnReplication {
     return this.#local.has(node);
   }
 
-  /** Spawns and despawns so that each peer has exactly the spawned nodes it may see. */
-  reconcile(peers: Iterable<number>): void {
+  /** How many peers `node` (spawned here) is spawned on; 0 when this peer did not spawn it. */
+  spawnedCount(node: NetNode): number {
+    return this.#local.get(node)?.peers.size ?? 0;
+  }
+
+  /**
+   * Spawns and despawns so that each peer has exactly the spawned nodes it may see. `everyone`:
+   * `peers` are all the peers in the game (then a node visible to everyone and spawned on as many
+   * peers is skipped without a per-peer pass: a spawn's peers are only ever current peers, since
+   * peerRemoved and reset take them out, so equal counts mean it is on all of them).
+   */
+  reconcile(peers: Iterable<number>, everyone = false): void {
     const list = [...peers];
     for (const [node, spawn] of this.#local) {
       // Compared by id: isMultiplayerAuthority() throws for a node out of the tree.
       if (spawn.spawner.getMultiplayerAuthority() !== this.context.host.uniqueId) continue;
+      if (everyone && spawn.peers.size === list.length && this.visibleToEveryone(node)) continue;
       for (const peer of list) {
         const visible = this.visibleTo(node, peer);
         if (visible && !spawn.peers.has(peer)) this.#sendSpawn(node, spawn, peer);

@@ -69,6 +69,8 @@ export class SyncReplication {
     /** The spawned node `node` is in, when this peer spawned it (else null). */
     readonly localSpawnOf: (node: NetNode) => NetNode | null,
     readonly isSpawnedAt: (node: NetNode, peer: number) => boolean,
+    /** How many peers the spawned node `node` is spawned on. */
+    readonly spawnedCount: (node: NetNode) => number,
     readonly clock: ReceiverClock,
     readonly tickRate: () => number,
   ) {
@@ -129,6 +131,18 @@ export class SyncReplication {
     // sendsTo, with the spawned node looked up once per synchronizer instead of once per peer
     // (again after a visibilityChanged listener ran: it may have moved or freed the node).
     let spawned = this.localSpawnOf(sync);
+    // The usual tick: visible to every peer already, with no filter to run, spawned everywhere
+    // and nothing hidden by the host: no peer can change, so no per-peer pass. `peers` is every
+    // peer in the game (all callers pass the full list) and `visible` and a spawn's peers hold
+    // only current peers (peerRemoved), so equal counts mean all of them.
+    if (
+      only === 0 &&
+      state.visible.size === peers.length &&
+      sync.visibleToEveryone &&
+      (!spawned || this.spawnedCount(spawned) === peers.length) &&
+      this.#owners.allowsEveryone(sync)
+    )
+      return;
     for (const peer of peers) {
       if (only !== 0 && peer !== only) continue;
       // A client owner also needs the host's leave (SYNC_VISIBILITY): both must allow.
