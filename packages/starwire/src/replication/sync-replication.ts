@@ -42,6 +42,12 @@ interface Outbound {
   lastDelta: number;
   /** The last on-change values sent, by property index. */
   readonly watched: Map<number, unknown>;
+  /**
+   * The peers its last SYNC went to, kept while `started` is unchanged (set to null wherever it
+   * changes) and every started peer had confirmed `id`: a live id's confirmations only go with
+   * their peer (peerRemoved takes it out of `started` too) or with the id itself (checked).
+   */
+  syncPeers: readonly number[] | null;
 }
 
 /**
@@ -57,6 +63,11 @@ export class SyncReplication {
   readonly #receiver: SyncReceiver;
   /** SYNC_VISIBILITY: the host's visibility decisions for the synchronizers clients own. */
   readonly #owners: OwnerVisibility;
+  /**
+   * The last distinct SYNC peer list built: equal lists share this one array, so that grouping
+   * synchronizers by their peers compares arrays by identity (sync-sender.ts's bySynchronizers).
+   */
+  #sharedPeers: readonly number[] = [];
   /**
    * Host: per client, per recipient, the client's sync ids whose inline path the relay kept from
    * that recipient (the entry was hidden from it). The client believes the path arrived; when
@@ -155,6 +166,7 @@ export class SyncReplication {
       else {
         state.visible.delete(peer);
         state.started.delete(peer);
+        state.syncPeers = null;
         if (state.id !== undefined) this.#sender.stopped(state.id, peer);
       }
       sync.emitReplication("visibilityChanged", peer);
@@ -284,6 +296,7 @@ export class SyncReplication {
       for (const peer of fresh) {
         getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync, true), state: full });
         state.started.set(peer, now);
+        state.syncPeers = null;
       }
     }
     if (changed.length === 0) return;
@@ -309,19 +322,26 @@ export class SyncReplication {
     state.lastSync = now;
     const { paths } = this.context;
     const id = paths.outgoingId(sync.getPath());
+    // Kept from the last tick (see Outbound.syncPeers): no per-peer pass on most ticks.
+    let peers = state.id === id ? state.syncPeers : null;
     state.id = id;
-    // Looked up once, not per peer (nothing below confirms or releases ids).
-    const confirmed = paths.confirmedPeers(id);
-    const peers: number[] = [];
-    for (const [peer, since] of state.started) {
-      // Unreliable: only once the peer confirmed the id (its DELTA announcement may still travel).
-      if (!confirmed.has(peer)) {
-        // No confirmation for a while: the peer did not have the node (another peer spawns it, or
-        // the peer had not built that part of its tree yet). Announce it again on the next tick.
-        if (now - since >= REANNOUNCE_MS) state.started.delete(peer);
-        continue;
+    if (peers === null) {
+      // Looked up once, not per peer (nothing below confirms or releases ids).
+      const confirmed = paths.confirmedPeers(id);
+      const list: number[] = [];
+      for (const [peer, since] of state.started) {
+        // Unreliable: only once the peer confirmed the id (its DELTA announcement may still travel).
+        if (!confirmed.has(peer)) {
+          // No confirmation for a while: the peer did not have the node (another peer spawns it, or
+          // the peer had not built that part of its tree yet). Announce it again on the next tick.
+          if (now - since >= REANNOUNCE_MS) state.started.delete(peer);
+          continue;
+        }
+        list.push(peer);
       }
-      peers.push(peer);
+      peers = this.#share(list);
+      // Kept only when complete: a peer still to confirm is looked for again on the next tick.
+      state.syncPeers = list.length === state.started.size ? peers : null;
     }
     if (peers.length === 0) return;
     try {
@@ -334,6 +354,14 @@ export class SyncReplication {
     } catch (error) {
       console.error(`starwire: ${sync.getPath()} has a value that cannot be sent`, error);
     }
+  }
+
+  /** `list`, or the equal array built before it (see #sharedPeers). */
+  #share(list: number[]): readonly number[] {
+    const shared = this.#sharedPeers;
+    if (list.length === shared.length && list.every((peer, i) => peer === shared[i])) return shared;
+    this.#sharedPeers = list;
+    return list;
   }
 
   checkSync(from: number, bytes: Uint8Array): (() => void) | null {
@@ -503,6 +531,7 @@ export class SyncReplication {
     for (const state of this.#syncs.values()) {
       state.visible.delete(id);
       state.started.delete(id);
+      state.syncPeers = null;
     }
     this.#sender.forgetPeer(id);
     this.#receiver.peerRemoved(id);
@@ -528,5 +557,6 @@ function outbound(authority: number): Outbound {
     lastSync: Number.NEGATIVE_INFINITY,
     lastDelta: Number.NEGATIVE_INFINITY,
     watched: new Map(),
+    syncPeers: null,
   };
 }
