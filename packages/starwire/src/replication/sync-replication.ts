@@ -28,6 +28,23 @@ const REANNOUNCE_MS = 1000;
 /** A DELTA entry, with the peers its inline ref teaches once sent. */
 type DeltaEntry = { ref: NodeRef; state: Uint8Array; teaches: readonly number[] };
 
+/** Distinct DELTA entry lists of a tick compared with the next peer's (bounds the search). */
+const DELTA_ENCODINGS_KEPT = 4;
+
+/**
+ * Whether two peers' DELTA entries encode to the same bytes: same refs, and the same state
+ * arrays (a tick encodes each synchronizer's values once and shares them, so identity suffices).
+ */
+function sameDeltaEntries(a: readonly DeltaEntry[], b: readonly DeltaEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.state !== y.state || x.ref.id !== y.ref.id || x.ref.path !== y.ref.path) return false;
+  }
+  return true;
+}
+
 /** What the authority keeps about one synchronizer it sends. */
 interface Outbound {
   /** The authority this state belongs to: a change of authority starts over. */
@@ -200,8 +217,16 @@ export class SyncReplication {
       this.#collectSync(sync, state, root, now, due);
     }
     const { context } = this;
+    // Peers that get the same entries (usually all of them: ids every one confirmed, the same
+    // changed values) get the same bytes: encoded once, for the last few distinct lists.
+    const encoded: { entries: readonly DeltaEntry[]; packet: Uint8Array }[] = [];
     for (const [peer, entries] of deltas) {
-      if (!context.send(encodeDelta({ tick, entries }), peer, "reliable")) continue;
+      let packet = encoded.find((other) => sameDeltaEntries(other.entries, entries))?.packet;
+      if (!packet) {
+        packet = encodeDelta({ tick, entries });
+        if (encoded.unshift({ entries, packet }) > DELTA_ENCODINGS_KEPT) encoded.pop();
+      }
+      if (!context.send(packet, peer, "reliable")) continue;
       for (const { ref, teaches } of entries) context.taught(ref.id, teaches);
     }
     this.#sendSync(tick, due, peers);
