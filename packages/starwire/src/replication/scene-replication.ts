@@ -46,6 +46,12 @@ export class SceneReplication implements Subsystem {
   /** Synchronizers by the root node they replicate (resolved when they enter or change path). */
   readonly #rooted = new Map<NetNode, Set<MultiplayerSynchronizer>>();
   readonly #rootOf = new Map<MultiplayerSynchronizer, NetNode>();
+  /**
+   * During a network tick, each filtered synchronizer's visibility per peer: the spawn pass and
+   * the sync pass both need it, and its filters (user code) run once per tick, not once for each.
+   * Null outside a tick; emptied when visibility is changed or applied (`synchronizerChanged`).
+   */
+  #tickVisibility: Map<MultiplayerSynchronizer, Map<number, boolean>> | null = null;
 
   constructor(host: ReplicationHost) {
     this.#context = new ReplicationContext(host);
@@ -59,6 +65,7 @@ export class SceneReplication implements Subsystem {
       (node) => this.#spawns.localSpawnOf(node),
       (node, peer) => this.#spawns.isSpawnedAt(node, peer),
       (node) => this.#spawns.spawnedCount(node),
+      (sync, peer) => this.#isVisible(sync, peer),
       host.clock,
       () => host.tickRate,
     );
@@ -192,13 +199,33 @@ export class SceneReplication implements Subsystem {
     if (tick === null) return;
     const peers = [...this.#context.host.peers()];
     if (peers.length === 0) return;
-    // Spawns first, so that a node exists on a peer before its state is sent there.
-    this.#spawns.reconcile(peers, true);
-    this.#syncs.send(now, tick, peers);
+    this.#tickVisibility = new Map();
+    try {
+      // Spawns first, so that a node exists on a peer before its state is sent there.
+      this.#spawns.reconcile(peers, true);
+      this.#syncs.send(now, tick, peers);
+    } finally {
+      this.#tickVisibility = null;
+    }
+  }
+
+  /** `sync.isVisibleTo(peer)`, its filters run once per tick (see #tickVisibility). */
+  #isVisible(sync: MultiplayerSynchronizer, peer: number): boolean {
+    const memo = this.#tickVisibility;
+    if (memo === null || !sync.hasVisibilityFilters) return sync.isVisibleTo(peer);
+    const byPeer = getOrCreate(memo, sync, () => new Map<number, boolean>());
+    let visible = byPeer.get(peer);
+    if (visible === undefined) {
+      visible = sync.isVisibleTo(peer);
+      byPeer.set(peer, visible);
+    }
+    return visible;
   }
 
   #synchronizerChanged(sync: MultiplayerSynchronizer, peer: number): void {
     if (!this.#watching.has(sync)) return;
+    // Visibility was changed, or is asked to be applied now: filters are asked again.
+    this.#tickVisibility?.clear();
     const peers = [...this.#context.host.peers()];
     if (peer === 0) this.#spawns.reconcile(peers, true);
     else this.#spawns.reconcile(peers.filter((id) => id === peer));
@@ -207,7 +234,7 @@ export class SceneReplication implements Subsystem {
 
   /** A spawned node is visible to a peer when every synchronizer rooted at it is. */
   #spawnVisible(node: NetNode, peer: number): boolean {
-    for (const sync of this.#rootedAt(node)) if (!sync.isVisibleTo(peer)) return false;
+    for (const sync of this.#rootedAt(node)) if (!this.#isVisible(sync, peer)) return false;
     return true;
   }
 

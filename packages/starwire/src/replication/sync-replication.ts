@@ -99,6 +99,8 @@ export class SyncReplication {
     readonly isSpawnedAt: (node: NetNode, peer: number) => boolean,
     /** How many peers the spawned node `node` is spawned on. */
     readonly spawnedCount: (node: NetNode) => number,
+    /** `sync.isVisibleTo(peer)`, asked once per tick when it has filters. */
+    readonly isVisible: (sync: MultiplayerSynchronizer, peer: number) => boolean,
     readonly clock: ReceiverClock,
     readonly tickRate: () => number,
   ) {
@@ -138,7 +140,7 @@ export class SyncReplication {
 
   /** Whether the authority sends `sync` to `peer`: visible, and its spawned node exists there. */
   sendsTo(sync: MultiplayerSynchronizer, peer: number): boolean {
-    if (!sync.isVisibleTo(peer)) return false;
+    if (!this.isVisible(sync, peer)) return false;
     const spawned = this.localSpawnOf(sync);
     return !spawned || this.isSpawnedAt(spawned, peer);
   }
@@ -175,7 +177,7 @@ export class SyncReplication {
       if (only !== 0 && peer !== only) continue;
       // A client owner also needs the host's leave (SYNC_VISIBILITY): both must allow.
       const visible =
-        sync.isVisibleTo(peer) &&
+        this.isVisible(sync, peer) &&
         (!spawned || this.isSpawnedAt(spawned, peer)) &&
         this.#owners.allows(sync, peer);
       if (visible === state.visible.has(peer)) continue;
