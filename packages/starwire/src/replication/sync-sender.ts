@@ -36,8 +36,9 @@ export class SyncSender {
   /** Per sync id, per peer: the tick it (re)started going to that peer. */
   readonly #since = new Map<number, Map<number, number>>();
   /**
-   * Per sync id, a tick no later than any of its `#since` ticks: a group's peers all hold the id
-   * from before a baseline at or after it, without a look at each peer (#heldSince).
+   * Per sync id, a tick at or after every one of its `#since` ticks (the newest one set; entries
+   * deleted since only make it more cautious): a group's peers all held the id as it is now at a
+   * baseline at or after it, known without a look at each peer (#heldSince).
    */
   readonly #latestSince = new Map<number, number>();
   /**
