@@ -64,7 +64,7 @@ export class SceneReplication implements Subsystem {
       this.#context,
       (node) => this.#spawns.localSpawnOf(node),
       (node, peer) => this.#spawns.isSpawnedAt(node, peer),
-      (node) => this.#spawns.spawnedCount(node),
+      (node) => this.#spawns.spawnedEverywhere(node),
       (sync, peer) => this.#isVisible(sync, peer),
       host.clock,
       () => host.tickRate,
@@ -76,6 +76,7 @@ export class SceneReplication implements Subsystem {
       interpolationStats: (sync) => this.#syncs.interpolationStats(sync as MultiplayerSynchronizer),
       pathsChanged: (node) => {
         if (!this.#watching.has(node)) return;
+        this.#context.epoch++;
         if (node instanceof MultiplayerSpawner) this.#spawns.addSpawner(node);
         if (node instanceof MultiplayerSynchronizer) this.#indexRoot(node);
       },
@@ -180,15 +181,18 @@ export class SceneReplication implements Subsystem {
 
   /** A late joiner gets every spawned node it may see at once; synchronizers follow on the next tick. */
   peerAdded(id: number): void {
+    this.#context.epoch++;
     this.#spawns.reconcile([id]);
   }
 
   peerRemoved(id: number): void {
+    this.#context.epoch++;
     this.#spawns.peerRemoved(id);
     this.#syncs.peerRemoved(id);
   }
 
   reset(): void {
+    this.#context.epoch++;
     this.#spawns.reset();
     this.#syncs.reset();
   }
@@ -224,11 +228,12 @@ export class SceneReplication implements Subsystem {
 
   #synchronizerChanged(sync: MultiplayerSynchronizer, peer: number): void {
     if (!this.#watching.has(sync)) return;
-    // Visibility was changed, or is asked to be applied now: filters are asked again.
+    // Visibility was changed, or is asked to be applied now: filters are asked again, and what
+    // was settled as visible everywhere is decided again.
     this.#tickVisibility?.clear();
+    this.#context.epoch++;
     const peers = [...this.#context.host.peers()];
-    if (peer === 0) this.#spawns.reconcile(peers, true);
-    else this.#spawns.reconcile(peers.filter((id) => id === peer));
+    this.#spawns.reconcile(peer === 0 ? peers : peers.filter((id) => id === peer), peer === 0);
     this.#syncs.updateVisibility(sync, peers, peer);
   }
 

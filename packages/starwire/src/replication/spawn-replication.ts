@@ -26,6 +26,8 @@ interface LocalSpawn {
   readonly data: Uint8Array | null;
   /** Peers it is spawned on. */
   readonly peers: Set<number>;
+  /** The context epoch at which it was found visible to and spawned on every peer; -1: not. */
+  settled: number;
 }
 
 /** A node another peer spawned here. */
@@ -147,31 +149,37 @@ export class SpawnReplication {
     return this.#local.has(node);
   }
 
-  /** How many peers `node` (spawned here) is spawned on; 0 when this peer did not spawn it. */
-  spawnedCount(node: NetNode): number {
-    return this.#local.get(node)?.peers.size ?? 0;
+  /** Whether `node` (spawned here) is spawned on every peer, as settled this epoch (see reconcile). */
+  spawnedEverywhere(node: NetNode): boolean {
+    return this.#local.get(node)?.settled === this.context.epoch;
   }
 
   /**
    * Spawns and despawns so that each peer has exactly the spawned nodes it may see. `everyone`:
-   * `peers` are all the peers in the game (then a node visible to everyone and spawned on as many
-   * peers is skipped without a per-peer pass: a spawn's peers are only ever current peers, since
-   * peerRemoved and reset take them out, so equal counts mean it is on all of them).
+   * `peers` are all the peers in the game. A node found visible to and spawned on all of them is
+   * settled for the context's epoch: while no filter is to run, it is skipped without a per-peer
+   * pass until the peers or a visibility setting change (the epoch moves on) or it despawns.
    */
   reconcile(peers: Iterable<number>, everyone = false): void {
     const list = [...peers];
     for (const [node, spawn] of this.#local) {
       // Compared by id: isMultiplayerAuthority() throws for a node out of the tree.
       if (spawn.spawner.getMultiplayerAuthority() !== this.context.host.uniqueId) continue;
-      if (everyone && spawn.peers.size === list.length && this.visibleToEveryone(node)) continue;
+      const epoch = this.context.epoch;
+      if (spawn.settled === epoch && this.visibleToEveryone(node)) continue;
+      let hidden = false;
       for (const peer of list) {
         const visible = this.visibleTo(node, peer);
+        if (!visible) hidden = true;
         if (visible && !spawn.peers.has(peer)) this.#sendSpawn(node, spawn, peer);
         else if (!visible && spawn.peers.has(peer)) {
           spawn.peers.delete(peer);
           this.context.send(encodeDespawn(this.#nodeId(node)), peer, "reliable");
         }
       }
+      // At the epoch the pass started at: a change made meanwhile (by a listener) moved it on.
+      if (hidden) spawn.settled = -1;
+      else if (everyone) spawn.settled = epoch;
     }
   }
 
@@ -281,7 +289,13 @@ export class SpawnReplication {
       console.warn(`starwire: ${spawner.getPath()} reached its spawn limit; ${child.name} stays local`);
       return;
     }
-    const spawn: LocalSpawn = { spawner, className, data: custom?.data ?? null, peers: new Set() };
+    const spawn: LocalSpawn = {
+      spawner,
+      className,
+      data: custom?.data ?? null,
+      peers: new Set(),
+      settled: -1,
+    };
     this.#local.set(child, spawn);
     for (const peer of this.context.host.peers()) {
       if (this.visibleTo(child, peer)) this.#sendSpawn(child, spawn, peer);

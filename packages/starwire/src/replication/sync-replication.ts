@@ -59,6 +59,8 @@ interface Outbound {
   lastDelta: number;
   /** The last on-change values sent, by property index. */
   readonly watched: Map<number, unknown>;
+  /** The context epoch at which it was found visible to every peer; -1: not (see updateVisibility). */
+  settled: number;
   /**
    * The peers its last SYNC went to, kept while `started` is unchanged (set to null wherever it
    * changes) and every started peer had confirmed `id`: a live id's confirmations only go with
@@ -97,8 +99,8 @@ export class SyncReplication {
     /** The spawned node `node` is in, when this peer spawned it (else null). */
     readonly localSpawnOf: (node: NetNode) => NetNode | null,
     readonly isSpawnedAt: (node: NetNode, peer: number) => boolean,
-    /** How many peers the spawned node `node` is spawned on. */
-    readonly spawnedCount: (node: NetNode) => number,
+    /** Whether the spawned node `node` is settled as spawned on every peer (SpawnReplication.reconcile). */
+    readonly spawnedEverywhere: (node: NetNode) => boolean,
     /** `sync.isVisibleTo(peer)`, asked once per tick when it has filters. */
     readonly isVisible: (sync: MultiplayerSynchronizer, peer: number) => boolean,
     readonly clock: ReceiverClock,
@@ -161,18 +163,18 @@ export class SyncReplication {
     // sendsTo, with the spawned node looked up once per synchronizer instead of once per peer
     // (again after a visibilityChanged listener ran: it may have moved or freed the node).
     let spawned = this.localSpawnOf(sync);
-    // The usual tick: visible to every peer already, with no filter to run, spawned everywhere
-    // and nothing hidden by the host: no peer can change, so no per-peer pass. `peers` is every
-    // peer in the game (all callers pass the full list) and `visible` and a spawn's peers hold
-    // only current peers (peerRemoved), so equal counts mean all of them.
+    // The usual tick: found visible to every peer at this epoch (no peer joined or left, no
+    // visibility setting changed since), still with no filter to run, its node still spawned
+    // everywhere and nothing hidden by the host: no peer can change, so no per-peer pass.
+    const epoch = this.context.epoch;
     if (
-      only === 0 &&
-      state.visible.size === peers.length &&
+      state.settled === epoch &&
       sync.visibleToEveryone &&
-      (!spawned || this.spawnedCount(spawned) === peers.length) &&
+      (!spawned || this.spawnedEverywhere(spawned)) &&
       this.#owners.allowsEveryone(sync)
     )
       return;
+    let hidden = false;
     for (const peer of peers) {
       if (only !== 0 && peer !== only) continue;
       // A client owner also needs the host's leave (SYNC_VISIBILITY): both must allow.
@@ -180,6 +182,7 @@ export class SyncReplication {
         this.isVisible(sync, peer) &&
         (!spawned || this.isSpawnedAt(spawned, peer)) &&
         this.#owners.allows(sync, peer);
+      if (!visible) hidden = true;
       if (visible === state.visible.has(peer)) continue;
       if (visible) state.visible.add(peer);
       else {
@@ -191,6 +194,9 @@ export class SyncReplication {
       sync.emitReplication("visibilityChanged", peer);
       spawned = this.localSpawnOf(sync);
     }
+    // At the epoch the pass started at: a change made meanwhile (by a listener) moved it on.
+    if (hidden) state.settled = -1;
+    else if (only === 0) state.settled = epoch;
   }
 
   /** Every poll: interpolated properties take the value to show now. */
@@ -585,5 +591,6 @@ function outbound(authority: number): Outbound {
     lastDelta: Number.NEGATIVE_INFINITY,
     watched: new Map(),
     syncPeers: null,
+    settled: -1,
   };
 }
