@@ -36,6 +36,12 @@ export class OwnerVisibility {
     return this.#hidden.get(sync)?.has(peer) !== true;
   }
 
+  /** Owner: whether the host hides `sync` from no peer (`allows` is true for every peer). */
+  allowsEveryone(sync: MultiplayerSynchronizer): boolean {
+    // Sets are deleted when they empty (check, peerRemoved): present means some peer is hidden.
+    return !this.#hidden.has(sync);
+  }
+
   /**
    * Host: tells the owner of the client-owned `sync` about every peer (or only `only`, 0 = all)
    * whose visibility changed since it was last told; `visible(peer)` is the host copy's rule.

@@ -25,6 +25,13 @@ export interface ReplicationHost extends SubsystemHost {
  * recycled: what was taught is the path cache's to remember (a released id is taught afresh).
  */
 export class ReplicationContext {
+  /**
+   * Moves on whenever the peers in the game change or a synchronizer's visibility is set or
+   * applied: "visible and spawned on every peer", settled at an older epoch, is decided again
+   * peer by peer (a tick skips that pass for what is settled at the current one).
+   */
+  epoch = 0;
+
   constructor(readonly host: ReplicationHost) {}
 
   get paths(): PathCache {

@@ -46,14 +46,26 @@ export class SceneReplication implements Subsystem {
   /** Synchronizers by the root node they replicate (resolved when they enter or change path). */
   readonly #rooted = new Map<NetNode, Set<MultiplayerSynchronizer>>();
   readonly #rootOf = new Map<MultiplayerSynchronizer, NetNode>();
+  /**
+   * During a network tick, each filtered synchronizer's visibility per peer: the spawn pass and
+   * the sync pass both need it, and its filters (user code) run once per tick, not once for each.
+   * Null outside a tick; emptied when visibility is changed or applied (`synchronizerChanged`).
+   */
+  #tickVisibility: Map<MultiplayerSynchronizer, Map<number, boolean>> | null = null;
 
   constructor(host: ReplicationHost) {
     this.#context = new ReplicationContext(host);
-    this.#spawns = new SpawnReplication(this.#context, (node, peer) => this.#spawnVisible(node, peer));
+    this.#spawns = new SpawnReplication(
+      this.#context,
+      (node, peer) => this.#spawnVisible(node, peer),
+      (node) => this.#spawnVisibleToEveryone(node),
+    );
     this.#syncs = new SyncReplication(
       this.#context,
       (node) => this.#spawns.localSpawnOf(node),
       (node, peer) => this.#spawns.isSpawnedAt(node, peer),
+      (node) => this.#spawns.spawnedEverywhere(node),
+      (sync, peer) => this.#isVisible(sync, peer),
       host.clock,
       () => host.tickRate,
     );
@@ -64,6 +76,7 @@ export class SceneReplication implements Subsystem {
       interpolationStats: (sync) => this.#syncs.interpolationStats(sync as MultiplayerSynchronizer),
       pathsChanged: (node) => {
         if (!this.#watching.has(node)) return;
+        this.#context.epoch++;
         if (node instanceof MultiplayerSpawner) this.#spawns.addSpawner(node);
         if (node instanceof MultiplayerSynchronizer) this.#indexRoot(node);
       },
@@ -168,15 +181,18 @@ export class SceneReplication implements Subsystem {
 
   /** A late joiner gets every spawned node it may see at once; synchronizers follow on the next tick. */
   peerAdded(id: number): void {
+    this.#context.epoch++;
     this.#spawns.reconcile([id]);
   }
 
   peerRemoved(id: number): void {
+    this.#context.epoch++;
     this.#spawns.peerRemoved(id);
     this.#syncs.peerRemoved(id);
   }
 
   reset(): void {
+    this.#context.epoch++;
     this.#spawns.reset();
     this.#syncs.reset();
   }
@@ -187,21 +203,49 @@ export class SceneReplication implements Subsystem {
     if (tick === null) return;
     const peers = [...this.#context.host.peers()];
     if (peers.length === 0) return;
-    // Spawns first, so that a node exists on a peer before its state is sent there.
-    this.#spawns.reconcile(peers);
-    this.#syncs.send(now, tick, peers);
+    this.#tickVisibility = new Map();
+    try {
+      // Spawns first, so that a node exists on a peer before its state is sent there.
+      this.#spawns.reconcile(peers, true);
+      this.#syncs.send(now, tick, peers);
+    } finally {
+      this.#tickVisibility = null;
+    }
+  }
+
+  /** `sync.isVisibleTo(peer)`, its filters run once per tick (see #tickVisibility). */
+  #isVisible(sync: MultiplayerSynchronizer, peer: number): boolean {
+    const memo = this.#tickVisibility;
+    if (memo === null || !sync.hasVisibilityFilters) return sync.isVisibleTo(peer);
+    const byPeer = getOrCreate(memo, sync, () => new Map<number, boolean>());
+    let visible = byPeer.get(peer);
+    if (visible === undefined) {
+      visible = sync.isVisibleTo(peer);
+      byPeer.set(peer, visible);
+    }
+    return visible;
   }
 
   #synchronizerChanged(sync: MultiplayerSynchronizer, peer: number): void {
     if (!this.#watching.has(sync)) return;
+    // Visibility was changed, or is asked to be applied now: filters are asked again, and what
+    // was settled as visible everywhere is decided again.
+    this.#tickVisibility?.clear();
+    this.#context.epoch++;
     const peers = [...this.#context.host.peers()];
-    this.#spawns.reconcile(peer === 0 ? peers : peers.filter((id) => id === peer));
+    this.#spawns.reconcile(peer === 0 ? peers : peers.filter((id) => id === peer), peer === 0);
     this.#syncs.updateVisibility(sync, peers, peer);
   }
 
   /** A spawned node is visible to a peer when every synchronizer rooted at it is. */
   #spawnVisible(node: NetNode, peer: number): boolean {
-    for (const sync of this.#rootedAt(node)) if (!sync.isVisibleTo(peer)) return false;
+    for (const sync of this.#rootedAt(node)) if (!this.#isVisible(sync, peer)) return false;
+    return true;
+  }
+
+  /** #spawnVisible for every peer, known without running anything: no filter, public. */
+  #spawnVisibleToEveryone(node: NetNode): boolean {
+    for (const sync of this.#rootedAt(node)) if (!sync.visibleToEveryone) return false;
     return true;
   }
 

@@ -26,6 +26,8 @@ interface LocalSpawn {
   readonly data: Uint8Array | null;
   /** Peers it is spawned on. */
   readonly peers: Set<number>;
+  /** The context epoch at which it was found visible to and spawned on every peer; -1: not. */
+  settled: number;
 }
 
 /** A node another peer spawned here. */
@@ -61,6 +63,8 @@ export class SpawnReplication {
     readonly context: ReplicationContext,
     /** Whether `peer` may see `node` (every synchronizer rooted at it is visible to `peer`). */
     readonly visibleTo: (node: NetNode, peer: number) => boolean,
+    /** Whether every peer may see `node` without a filter to run (visibleTo is then true for all). */
+    readonly visibleToEveryone: (node: NetNode) => boolean = () => false,
   ) {}
 
   /** Watches `spawner`'s spawn node (again, when its spawn path changed). */
@@ -145,20 +149,37 @@ export class SpawnReplication {
     return this.#local.has(node);
   }
 
-  /** Spawns and despawns so that each peer has exactly the spawned nodes it may see. */
-  reconcile(peers: Iterable<number>): void {
+  /** Whether `node` (spawned here) is spawned on every peer, as settled this epoch (see reconcile). */
+  spawnedEverywhere(node: NetNode): boolean {
+    return this.#local.get(node)?.settled === this.context.epoch;
+  }
+
+  /**
+   * Spawns and despawns so that each peer has exactly the spawned nodes it may see. `everyone`:
+   * `peers` are all the peers in the game. A node found visible to and spawned on all of them is
+   * settled for the context's epoch: while no filter is to run, it is skipped without a per-peer
+   * pass until the peers or a visibility setting change (the epoch moves on) or it despawns.
+   */
+  reconcile(peers: Iterable<number>, everyone = false): void {
     const list = [...peers];
     for (const [node, spawn] of this.#local) {
       // Compared by id: isMultiplayerAuthority() throws for a node out of the tree.
       if (spawn.spawner.getMultiplayerAuthority() !== this.context.host.uniqueId) continue;
+      const epoch = this.context.epoch;
+      if (spawn.settled === epoch && this.visibleToEveryone(node)) continue;
+      let hidden = false;
       for (const peer of list) {
         const visible = this.visibleTo(node, peer);
+        if (!visible) hidden = true;
         if (visible && !spawn.peers.has(peer)) this.#sendSpawn(node, spawn, peer);
         else if (!visible && spawn.peers.has(peer)) {
           spawn.peers.delete(peer);
           this.context.send(encodeDespawn(this.#nodeId(node)), peer, "reliable");
         }
       }
+      // At the epoch the pass started at: a change made meanwhile (by a listener) moved it on.
+      if (hidden) spawn.settled = -1;
+      else if (everyone) spawn.settled = epoch;
     }
   }
 
@@ -268,7 +289,13 @@ export class SpawnReplication {
       console.warn(`starwire: ${spawner.getPath()} reached its spawn limit; ${child.name} stays local`);
       return;
     }
-    const spawn: LocalSpawn = { spawner, className, data: custom?.data ?? null, peers: new Set() };
+    const spawn: LocalSpawn = {
+      spawner,
+      className,
+      data: custom?.data ?? null,
+      peers: new Set(),
+      settled: -1,
+    };
     this.#local.set(child, spawn);
     for (const peer of this.context.host.peers()) {
       if (this.visibleTo(child, peer)) this.#sendSpawn(child, spawn, peer);

@@ -28,6 +28,23 @@ const REANNOUNCE_MS = 1000;
 /** A DELTA entry, with the peers its inline ref teaches once sent. */
 type DeltaEntry = { ref: NodeRef; state: Uint8Array; teaches: readonly number[] };
 
+/** Distinct DELTA entry lists of a tick compared with the next peer's (bounds the search). */
+const DELTA_ENCODINGS_KEPT = 4;
+
+/**
+ * Whether two peers' DELTA entries encode to the same bytes: same refs, and the same state
+ * arrays (a tick encodes each synchronizer's values once and shares them, so identity suffices).
+ */
+function sameDeltaEntries(a: readonly DeltaEntry[], b: readonly DeltaEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.state !== y.state || x.ref.id !== y.ref.id || x.ref.path !== y.ref.path) return false;
+  }
+  return true;
+}
+
 /** What the authority keeps about one synchronizer it sends. */
 interface Outbound {
   /** The authority this state belongs to: a change of authority starts over. */
@@ -42,6 +59,14 @@ interface Outbound {
   lastDelta: number;
   /** The last on-change values sent, by property index. */
   readonly watched: Map<number, unknown>;
+  /** The context epoch at which it was found visible to every peer; -1: not (see updateVisibility). */
+  settled: number;
+  /**
+   * The peers its last SYNC went to, kept while `started` is unchanged (set to null wherever it
+   * changes) and every started peer had confirmed `id`: a live id's confirmations only go with
+   * their peer (peerRemoved takes it out of `started` too) or with the id itself (checked).
+   */
+  syncPeers: readonly number[] | null;
 }
 
 /**
@@ -58,6 +83,11 @@ export class SyncReplication {
   /** SYNC_VISIBILITY: the host's visibility decisions for the synchronizers clients own. */
   readonly #owners: OwnerVisibility;
   /**
+   * The last distinct SYNC peer list built: equal lists share this one array, so that grouping
+   * synchronizers by their peers compares arrays by identity (sync-sender.ts's bySynchronizers).
+   */
+  #sharedPeers: readonly number[] = [];
+  /**
    * Host: per client, per recipient, the client's sync ids whose inline path the relay kept from
    * that recipient (the entry was hidden from it). The client believes the path arrived; when
    * such a synchronizer becomes visible, the relay puts the path back into its next entry.
@@ -69,6 +99,10 @@ export class SyncReplication {
     /** The spawned node `node` is in, when this peer spawned it (else null). */
     readonly localSpawnOf: (node: NetNode) => NetNode | null,
     readonly isSpawnedAt: (node: NetNode, peer: number) => boolean,
+    /** Whether the spawned node `node` is settled as spawned on every peer (SpawnReplication.reconcile). */
+    readonly spawnedEverywhere: (node: NetNode) => boolean,
+    /** `sync.isVisibleTo(peer)`, asked once per tick when it has filters. */
+    readonly isVisible: (sync: MultiplayerSynchronizer, peer: number) => boolean,
     readonly clock: ReceiverClock,
     readonly tickRate: () => number,
   ) {
@@ -108,7 +142,7 @@ export class SyncReplication {
 
   /** Whether the authority sends `sync` to `peer`: visible, and its spawned node exists there. */
   sendsTo(sync: MultiplayerSynchronizer, peer: number): boolean {
-    if (!sync.isVisibleTo(peer)) return false;
+    if (!this.isVisible(sync, peer)) return false;
     const spawned = this.localSpawnOf(sync);
     return !spawned || this.isSpawnedAt(spawned, peer);
   }
@@ -129,23 +163,40 @@ export class SyncReplication {
     // sendsTo, with the spawned node looked up once per synchronizer instead of once per peer
     // (again after a visibilityChanged listener ran: it may have moved or freed the node).
     let spawned = this.localSpawnOf(sync);
+    // The usual tick: found visible to every peer at this epoch (no peer joined or left, no
+    // visibility setting changed since), still with no filter to run, its node still spawned
+    // everywhere and nothing hidden by the host: no peer can change, so no per-peer pass.
+    const epoch = this.context.epoch;
+    if (
+      state.settled === epoch &&
+      sync.visibleToEveryone &&
+      (!spawned || this.spawnedEverywhere(spawned)) &&
+      this.#owners.allowsEveryone(sync)
+    )
+      return;
+    let hidden = false;
     for (const peer of peers) {
       if (only !== 0 && peer !== only) continue;
       // A client owner also needs the host's leave (SYNC_VISIBILITY): both must allow.
       const visible =
-        sync.isVisibleTo(peer) &&
+        this.isVisible(sync, peer) &&
         (!spawned || this.isSpawnedAt(spawned, peer)) &&
         this.#owners.allows(sync, peer);
+      if (!visible) hidden = true;
       if (visible === state.visible.has(peer)) continue;
       if (visible) state.visible.add(peer);
       else {
         state.visible.delete(peer);
         state.started.delete(peer);
+        state.syncPeers = null;
         if (state.id !== undefined) this.#sender.stopped(state.id, peer);
       }
       sync.emitReplication("visibilityChanged", peer);
       spawned = this.localSpawnOf(sync);
     }
+    // At the epoch the pass started at: a change made meanwhile (by a listener) moved it on.
+    if (hidden) state.settled = -1;
+    else if (only === 0) state.settled = epoch;
   }
 
   /** Every poll: interpolated properties take the value to show now. */
@@ -174,8 +225,16 @@ export class SyncReplication {
       this.#collectSync(sync, state, root, now, due);
     }
     const { context } = this;
+    // Peers that get the same entries (usually all of them: ids every one confirmed, the same
+    // changed values) get the same bytes: encoded once, for the last few distinct lists.
+    const encoded: { entries: readonly DeltaEntry[]; packet: Uint8Array }[] = [];
     for (const [peer, entries] of deltas) {
-      if (!context.send(encodeDelta({ tick, entries }), peer, "reliable")) continue;
+      let packet = encoded.find((other) => sameDeltaEntries(other.entries, entries))?.packet;
+      if (!packet) {
+        packet = encodeDelta({ tick, entries });
+        if (encoded.unshift({ entries, packet }) > DELTA_ENCODINGS_KEPT) encoded.pop();
+      }
+      if (!context.send(packet, peer, "reliable")) continue;
       for (const { ref, teaches } of entries) context.taught(ref.id, teaches);
     }
     this.#sendSync(tick, due, peers);
@@ -270,6 +329,7 @@ export class SyncReplication {
       for (const peer of fresh) {
         getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync, true), state: full });
         state.started.set(peer, now);
+        state.syncPeers = null;
       }
     }
     if (changed.length === 0) return;
@@ -295,19 +355,26 @@ export class SyncReplication {
     state.lastSync = now;
     const { paths } = this.context;
     const id = paths.outgoingId(sync.getPath());
+    // Kept from the last tick (see Outbound.syncPeers): no per-peer pass on most ticks.
+    let peers = state.id === id ? state.syncPeers : null;
     state.id = id;
-    // Looked up once, not per peer (nothing below confirms or releases ids).
-    const confirmed = paths.confirmedPeers(id);
-    const peers: number[] = [];
-    for (const [peer, since] of state.started) {
-      // Unreliable: only once the peer confirmed the id (its DELTA announcement may still travel).
-      if (!confirmed.has(peer)) {
-        // No confirmation for a while: the peer did not have the node (another peer spawns it, or
-        // the peer had not built that part of its tree yet). Announce it again on the next tick.
-        if (now - since >= REANNOUNCE_MS) state.started.delete(peer);
-        continue;
+    if (peers === null) {
+      // Looked up once, not per peer (nothing below confirms or releases ids).
+      const confirmed = paths.confirmedPeers(id);
+      const list: number[] = [];
+      for (const [peer, since] of state.started) {
+        // Unreliable: only once the peer confirmed the id (its DELTA announcement may still travel).
+        if (!confirmed.has(peer)) {
+          // No confirmation for a while: the peer did not have the node (another peer spawns it, or
+          // the peer had not built that part of its tree yet). Announce it again on the next tick.
+          if (now - since >= REANNOUNCE_MS) state.started.delete(peer);
+          continue;
+        }
+        list.push(peer);
       }
-      peers.push(peer);
+      peers = this.#share(list);
+      // Kept only when complete: a peer still to confirm is looked for again on the next tick.
+      state.syncPeers = list.length === state.started.size ? peers : null;
     }
     if (peers.length === 0) return;
     try {
@@ -320,6 +387,14 @@ export class SyncReplication {
     } catch (error) {
       console.error(`starwire: ${sync.getPath()} has a value that cannot be sent`, error);
     }
+  }
+
+  /** `list`, or the equal array built before it (see #sharedPeers). */
+  #share(list: number[]): readonly number[] {
+    const shared = this.#sharedPeers;
+    if (list.length === shared.length && list.every((peer, i) => peer === shared[i])) return shared;
+    this.#sharedPeers = list;
+    return list;
   }
 
   checkSync(from: number, bytes: Uint8Array): (() => void) | null {
@@ -489,6 +564,7 @@ export class SyncReplication {
     for (const state of this.#syncs.values()) {
       state.visible.delete(id);
       state.started.delete(id);
+      state.syncPeers = null;
     }
     this.#sender.forgetPeer(id);
     this.#receiver.peerRemoved(id);
@@ -514,5 +590,7 @@ function outbound(authority: number): Outbound {
     lastSync: Number.NEGATIVE_INFINITY,
     lastDelta: Number.NEGATIVE_INFINITY,
     watched: new Map(),
+    syncPeers: null,
+    settled: -1,
   };
 }

@@ -35,6 +35,18 @@ export class SyncSender {
   readonly #sent = new SentStates();
   /** Per sync id, per peer: the tick it (re)started going to that peer. */
   readonly #since = new Map<number, Map<number, number>>();
+  /**
+   * Per sync id, a tick at or after every one of its `#since` ticks (the newest one set; entries
+   * deleted since only make it more cautious): a group's peers all held the id as it is now at a
+   * baseline at or after it, known without a look at each peer (#heldSince).
+   */
+  readonly #latestSince = new Map<number, number>();
+  /**
+   * Per sync id, the peer list (a DueState's `peers`, never changed once built) whose every peer
+   * has a `#since` tick: the same array on the next tick needs no per-peer pass. Dropped with any
+   * `#since` entry of that id.
+   */
+  readonly #covered = new Map<number, readonly number[]>();
 
   constructor(
     /**
@@ -47,8 +59,16 @@ export class SyncSender {
   /** The SYNC packets of `tick`; throws RangeError (from the codec) only for a state too big to send. */
   encode(tick: number, due: readonly DueState[], maxPacketBytes: number): SyncGroup[] {
     for (const entry of due) {
+      if (this.#covered.get(entry.id) === entry.peers) continue;
       const since = getOrCreate(this.#since, entry.id, () => new Map<number, number>());
-      for (const peer of entry.peers) if (!since.has(peer)) since.set(peer, tick);
+      let latest = this.#latestSince.get(entry.id) ?? Number.NEGATIVE_INFINITY;
+      for (const peer of entry.peers) {
+        if (since.has(peer)) continue;
+        since.set(peer, tick);
+        latest = Math.max(latest, tick);
+      }
+      this.#latestSince.set(entry.id, latest);
+      this.#covered.set(entry.id, entry.peers);
     }
     const groups: SyncGroup[] = [];
     for (const { entries, peers } of bySynchronizers(due)) {
@@ -95,6 +115,9 @@ export class SyncSender {
 
   /** Whether every peer of a group had `id` at `tick` as it is now (not from before a restart). */
   #heldSince(id: number, peers: readonly number[], tick: number): boolean {
+    // Every peer of a group has a `#since` tick for each of its entries (encode's first loop):
+    // when none of them is after `tick`, no need to look at each.
+    if ((this.#latestSince.get(id) ?? Number.POSITIVE_INFINITY) <= tick) return true;
     const since = this.#since.get(id);
     return peers.every((peer) => (since?.get(peer) ?? Number.POSITIVE_INFINITY) <= tick);
   }
@@ -124,21 +147,27 @@ export class SyncSender {
   /** `peer` stopped receiving `id` (hidden from it): it restarts from an absolute state. */
   stopped(id: number, peer: number): void {
     this.#since.get(id)?.delete(peer);
+    this.#covered.delete(id);
   }
 
   /** `id` stopped being sent from here (removed, or its authority changed). */
   removed(id: number): void {
     this.#since.delete(id);
+    this.#latestSince.delete(id);
+    this.#covered.delete(id);
   }
 
   forgetPeer(peer: number): void {
     this.#sent.forgetPeer(peer);
     for (const since of this.#since.values()) since.delete(peer);
+    this.#covered.clear();
   }
 
   clear(): void {
     this.#sent.clear();
     this.#since.clear();
+    this.#latestSince.clear();
+    this.#covered.clear();
   }
 }
 

@@ -120,6 +120,19 @@ export class MultiplayerSynchronizer extends NetNode {
     return this.#visibility.has(0) || this.#visibility.has(peer);
   }
 
+  /** @internal Whether it has visibility filters (user code, run on each check). */
+  get hasVisibilityFilters(): boolean {
+    return this.#filters.size > 0;
+  }
+
+  /**
+   * @internal Visible to every peer with nothing to ask (public, no filter): a network tick skips
+   * its per-peer pass when nothing else changed (with a filter, the filter runs every tick).
+   */
+  get visibleToEveryone(): boolean {
+    return this.#filters.size === 0 && this.#visibility.has(0);
+  }
+
   /**
    * Applies visibility now (for `peer`, 0 = every peer) instead of at the next network tick:
    * spawns or despawns the node, starts or stops sending. Filters are also re-run every tick.

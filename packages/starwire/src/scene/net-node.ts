@@ -170,6 +170,8 @@ export class NetNode<_Self = never> {
 
   /** A descendant by relative path ("a/b"), or any node of the tree by absolute path ("/root/a/b"). */
   getNode(path: string): NetNode | null {
+    // A synchronizer's default root, looked up for every synchronizer on every network tick.
+    if (path === "..") return this.#parent;
     if (path.startsWith("/")) {
       const [, rootName, ...rest] = path.split("/");
       const root = this.#root();
