@@ -6,6 +6,7 @@ import { createHmac } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
@@ -55,7 +56,7 @@ export async function startTurnServer(secret = "turn-secret-for-the-tests-0123")
       "coturn's turnserver is missing: node scripts/provision.mjs installs it (Debian package coturn)",
     );
   }
-  const port = await freeUdpPort();
+  const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "starwire-coturn-"));
   // A relay range of its own, away from the listening port (both are ephemeral ports).
   const minPort = 40_000 + (port % 200) * 100;
@@ -100,6 +101,8 @@ export async function startTurnServer(secret = "turn-secret-for-the-tests-0123")
   } catch (error) {
     await stopProcess(child);
     await rm(dir, { recursive: true, force: true });
+    // What coturn said is what tells why it did not answer.
+    if (error instanceof Error && !error.message.includes(log)) error.message += `\ncoturn's log:\n${log}`;
     throw error;
   }
 
@@ -130,15 +133,29 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket("udp4");
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(0, LISTENING_IP, () => resolve());
-  });
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
+/**
+ * A port free for both UDP and TCP on the listening address: coturn listens on both, and a port
+ * the kernel picked for UDP may be some TCP connection's ephemeral port (a tab's, the signaling
+ * client's), which would keep coturn from starting. A few tries, each with a fresh UDP port.
+ */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const socket = createSocket("udp4");
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(0, LISTENING_IP, () => resolve());
+    });
+    const { port } = socket.address();
+    const tcp = createServer();
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      tcp.once("error", () => resolve(false));
+      tcp.listen(port, LISTENING_IP, () => resolve(true));
+    });
+    if (tcpFree) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    if (tcpFree) return port;
+  }
+  throw new Error(`no port free for both UDP and TCP on ${LISTENING_IP} in 20 tries`);
 }
 
 /** Sends STUN binding requests (RFC 8489) every 100 ms until one is answered with a success. */
