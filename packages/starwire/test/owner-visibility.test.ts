@@ -2,7 +2,7 @@
 // it from a peer again, nothing of it reaches that peer (not even inside a SYNC that carries
 // entities the peer may see), and the owner, told by the host, leaves the peer out.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MultiplayerSynchronizer, NetNode } from "../src/common.js";
+import type { MultiplayerSynchronizer } from "../src/common.js";
 import type { EntityState } from "../src/replication/state-codec.js";
 import { decodeSync, SYNC_HEAD } from "../src/replication/state-codec.js";
 import { syncSpecsOf } from "../src/replication/sync-specs.js";
@@ -10,7 +10,7 @@ import { Command, Extended, extendedHead, SystemCommand } from "../src/wire/comm
 import { decodePathPacket } from "../src/wire/path-packet.js";
 import { decodeDelta, decodeSyncVisibility, encodeSyncVisibility } from "../src/wire/sync-packet.js";
 import { encodeRelay } from "../src/wire/system-packet.js";
-import { buildWorld, recordSends, replicatedGame } from "./replication-helpers.js";
+import { buildWorld, Owned, ownedGame, recordSends, replicatedGame } from "./replication-helpers.js";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -18,23 +18,6 @@ afterEach(() => {
 
 const VISIBILITY = extendedHead(Extended.SYNC_VISIBILITY);
 const DELTA = extendedHead(Extended.DELTA);
-
-/** An entity moved by the peer whose id ends its name ("x2": peer 2), on every peer. */
-class Owned extends NetNode {
-  x = 0;
-  hue = 0;
-  readonly sync = new MultiplayerSynchronizer("sync");
-
-  constructor(name: string) {
-    super(name);
-    this.sync.replicationConfig = {
-      x: { replicate: "always", spawn: true },
-      hue: { replicate: "on_change", spawn: true },
-    };
-    this.addChild(this.sync);
-    this.sync.setMultiplayerAuthority(Number(name.slice(1)));
-  }
-}
 
 /**
  * What B reads of A's packets relayed by the host, decoded as B does: the sync ids each SYNC and
@@ -78,19 +61,13 @@ function decoderOfRelayed(from: number) {
 }
 
 async function game() {
-  const g = await replicatedGame(2);
-  const worlds = g.apis.map((api) => {
-    const world = buildWorld(api);
-    world.spawner.addSpawnable("Owned", Owned);
-    return world;
-  });
-  const [a, b] = [g.joined[0]!.id, g.joined[1]!.id];
-  const sent = recordSends(g.host.peer);
+  const g = await ownedGame();
+  const { a, sent } = g;
   const notices = () =>
     sent
       .filter(({ to, bytes }) => to === a && bytes[0] === VISIBILITY)
       .map(({ bytes }) => decodeSyncVisibility(bytes));
-  return { ...g, worlds, a, b, sent, notices };
+  return { ...g, notices };
 }
 
 describe("SYNC_VISIBILITY", () => {

@@ -5,28 +5,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MultiplayerSynchronizer, NetNode } from "../src/common.js";
 import { Extended, extendedHead } from "../src/wire/commands.js";
-import { buildWorld, recordSends, replicatedGame } from "./replication-helpers.js";
+import { Owned, ownedGame } from "./replication-helpers.js";
 
 afterEach(() => {
   vi.useRealTimers();
 });
-
-/** An entity moved by the peer whose id ends its name ("x2": peer 2), on every peer. */
-class Owned extends NetNode {
-  x = 0;
-  hue = 0;
-  readonly sync = new MultiplayerSynchronizer("sync");
-
-  constructor(name: string) {
-    super(name);
-    this.sync.replicationConfig = {
-      x: { replicate: "always", spawn: true },
-      hue: { replicate: "on_change", spawn: true },
-    };
-    this.addChild(this.sync);
-    this.sync.setMultiplayerAuthority(Number(name.slice(1)));
-  }
-}
 
 function contains(bytes: Uint8Array, part: Uint8Array): boolean {
   outer: for (let i = 0; i + part.length <= bytes.length; i++) {
@@ -37,18 +20,12 @@ function contains(bytes: Uint8Array, part: Uint8Array): boolean {
 }
 
 async function game() {
-  const g = await replicatedGame(2);
-  const worlds = g.apis.map((api) => {
-    const world = buildWorld(api);
-    world.spawner.addSpawnable("Owned", Owned);
-    return world;
-  });
-  const [a, b] = [g.joined[0]!.id, g.joined[1]!.id];
-  const sent = recordSends(g.host.peer);
+  const g = await ownedGame();
+  const { b, sent } = g;
   /** What the host sent B that names `name`. */
   const toB = (name: string) =>
     sent.filter(({ to, bytes }) => to === b && contains(bytes, new TextEncoder().encode(name)));
-  return { ...g, worlds, a, b, toB };
+  return { ...g, toB };
 }
 
 describe("the host's relay and visibility", () => {

@@ -94,3 +94,32 @@ export function recordSends(peer: { send: (...args: never[]) => void }) {
   };
   return sent;
 }
+
+/** An entity moved by the peer whose id ends its name ("x2": peer 2), on every peer. */
+export class Owned extends NetNode {
+  x = 0;
+  hue = 0;
+  readonly sync = new MultiplayerSynchronizer("sync");
+
+  constructor(name: string) {
+    super(name);
+    this.sync.replicationConfig = {
+      x: { replicate: "always", spawn: true },
+      hue: { replicate: "on_change", spawn: true },
+    };
+    this.addChild(this.sync);
+    this.sync.setMultiplayerAuthority(Number(name.slice(1)));
+  }
+}
+
+/** A host and two clients A and B whose worlds may spawn `Owned`, with what the host sends recorded. */
+export async function ownedGame() {
+  const g = await replicatedGame(2);
+  const worlds = g.apis.map((api) => {
+    const world = buildWorld(api);
+    world.spawner.addSpawnable("Owned", Owned);
+    return world;
+  });
+  const [a, b] = [g.joined[0]!.id, g.joined[1]!.id];
+  return { ...g, worlds, a, b, sent: recordSends(g.host.peer) };
+}
