@@ -3,25 +3,44 @@
 // packets arrive at uneven times or not at all. Pure: every time is passed in (no timers, no
 // Date.now), so tests and benchmarks drive it with a simulated clock.
 //
-// How far in the past (the delay) adapts to the link:
-//   target = peak transit + (1 + cover) × interval + margin, bounded,
+// The interval is the sender's, learned from the stamps (send-interval.ts): the `interval`
+// option is only the guess until two states arrived, so a receiver configured unlike its sender,
+// or a sender that changes its rate, still gets a delay sized for the states that really come.
+//
+// How far in the past (the delay) adapts to the link. Playback runs dry when a burst of lost
+// states outlasts the delay and the extrapolation together; `bridged`, the longest burst to
+// survive, comes from the measured loss rate so that a longer one (a stall) stays rarer than
+// STALL_RISK per state. Surviving a burst of b lost states takes
+//   delay + extrapolation bound ≥ peak transit + (b + 1) × interval + margin,
 // where the peak transit is the highest recent arrival − stamp (latency plus the jitter seen,
-// raised at once, decaying slowly), one interval is the wait for the next state, and `cover` is
-// how many consecutive lost states the buffer absorbs, chosen from the measured loss rate so that
-// a burst too long for buffer and extrapolation together (a stall) stays rarer than STALL_RISK
-// per state. On a clean link the delay is transit + 1.5 intervals. Playback does not
-// jump to a new target: its clock runs up to 10 % fast or slow until it gets there, the rate
-// itself changing gradually, so a moving object never visibly speeds up or stops in one frame.
+// raised at once, decaying slowly). The delay is paid on every frame, an extrapolation only
+// during a burst, so the extrapolation bound takes a share as loss rises: one interval on a
+// clean link (delay: transit + 1.5 intervals), up to 2.5 when loss calls for more (a burst of
+// two at 5 % loss: once in 400 states), the delay the rest. Playback does not jump to a new
+// target: its clock runs up to 10 % fast or slow until it gets there, the rate itself changing
+// gradually, so a moving object never visibly speeds up or stops in one frame. When a state
+// arrives after playback extrapolated past the newest one, the shown value blends back onto
+// the true path (correction.ts) instead of snapping there.
+import { Correction } from "./correction.js";
 import type { Lerp } from "./lerp.js";
+import { SendInterval } from "./send-interval.js";
 
 export interface InterpolatorOptions<T> {
-  /** The sender's replication interval in ms (1000 / states per second), e.g. 50 at 20 Hz. */
+  /**
+   * The sender's replication interval in ms (1000 / states per second), e.g. 50 at 20 Hz: what is
+   * assumed until states arrive. From then on the interval is learned from their stamps (the
+   * lower median of the last 9 gaps), and every default below counts in that interval.
+   */
   interval: number;
   /** Blends two states; see lerp.ts (`lerpFor`, `lerpEach`). */
   lerp: Lerp<T>;
   /** Delay kept above what the measured transit, jitter and loss call for, in send intervals (default 0.5). */
   margin?: number;
-  /** How far past the newest state values are extrapolated before they hold, in ms (default: one interval). */
+  /**
+   * How far past the newest state values are extrapolated before they hold, in ms. Default: one
+   * interval on a clean link, up to 2.5 as the measured loss calls for it (the delay is then that
+   * much shorter). Set, it is fixed, and the delay alone covers what it does not.
+   */
   maxExtrapolation?: number;
   /** The most delay added on top of the link's transit time, in ms (default: 10 intervals). */
   maxDelay?: number;
@@ -54,6 +73,12 @@ export interface InterpolationStats {
   buffered: number;
   /** Times playback ran past the newest state by more than the extrapolation bound (then it held). */
   stalls: number;
+  /** The sender's send interval as learned from the stamps (before two states: the `interval` option). */
+  interval: number;
+  /** How far past the newest state playback may extrapolate now. */
+  maxExtrapolation: number;
+  /** States that arrived after playback had extrapolated past the newest one: blended back onto the true path. */
+  corrections: number;
   /** Samples that extrapolated past the newest state (within the bound). */
   extrapolated: number;
   /** States refused: already played past, duplicates, from the future, or with times that are not finite numbers. */
@@ -75,6 +100,14 @@ const RATE_SLEW = 0.0005;
 const PEAK_DECAY_INTERVALS_PER_SECOND = 0.25;
 /** The accepted chance, per state, that a burst of losses outlasts buffer and extrapolation. */
 const STALL_RISK = 1e-5;
+/** Intervals of the loss cover the extrapolation bound takes from the delay, at most (bound: 2.5 intervals). */
+const EXTRAPOLATED_COVER = 1.5;
+/** A correction blends over this long (ms of playback), or two intervals if longer. */
+const CORRECTION_MS = 100;
+/** Recent stamp gaps the interval is learned from. */
+const INTERVAL_WINDOW = 9;
+/** A learned interval this much off the last one (a sender changed its rate) restarts the loss estimate. */
+const INTERVAL_CHANGE = 0.25;
 /** States the loss rate averages over (10 s at 20 Hz). */
 const LOSS_WINDOW = 200;
 /**
@@ -102,13 +135,18 @@ const JITTER_GAIN = 1 / 16;
  * ```
  */
 export class Interpolator<T> {
-  readonly #interval: number;
+  readonly #interval: SendInterval;
   readonly #lerp: Lerp<T>;
+  /** In intervals. */
   readonly #margin: number;
-  readonly #maxExtrapolation: number;
-  readonly #maxDelay: number;
-  readonly #maxGap: number;
+  /** In ms when set; undefined: the default, in intervals. */
+  readonly #maxExtrapolation: number | undefined;
+  readonly #maxDelay: number | undefined;
+  readonly #maxGap: number | undefined;
   readonly #capacity: number;
+  readonly #correction: Correction<T>;
+  /** The interval the loss estimate was counted in. */
+  #lossInterval: number;
 
   /** Received states, by increasing time; the two before playback are kept (to extrapolate). */
   #states: State<T>[] = [];
@@ -122,7 +160,7 @@ export class Interpolator<T> {
   #peakTransit = 0;
   #loss = LOSS_PRIOR;
   #lossSamples = LOSS_PRIOR_WEIGHT;
-  #cover = coverFor(LOSS_PRIOR);
+  #bridged = bridgedFor(LOSS_PRIOR);
 
   /** Playback: the host time being shown, and the `now` it was shown at. NaN until the first sample. */
   #render = Number.NaN;
@@ -132,19 +170,23 @@ export class Interpolator<T> {
   #stalls = 0;
   #extrapolated = 0;
   #dropped = 0;
+  /** The state the last sample extrapolated from; null when it did not. */
+  #extrapolatedFrom: State<T> | null = null;
 
   constructor(options: InterpolatorOptions<T>) {
     const { interval } = options;
     if (!(interval > 0 && Number.isFinite(interval))) {
       throw new RangeError(`interval must be a positive number of ms, got ${interval}`);
     }
-    this.#interval = interval;
+    this.#interval = new SendInterval(interval, "lower-median", INTERVAL_WINDOW);
+    this.#lossInterval = interval;
     this.#lerp = options.lerp;
-    this.#margin = (options.margin ?? 0.5) * interval;
-    this.#maxExtrapolation = options.maxExtrapolation ?? interval;
-    this.#maxDelay = options.maxDelay ?? 10 * interval;
-    this.#maxGap = options.maxGap ?? 10 * interval;
+    this.#margin = options.margin ?? 0.5;
+    this.#maxExtrapolation = options.maxExtrapolation;
+    this.#maxDelay = options.maxDelay;
+    this.#maxGap = options.maxGap;
     this.#capacity = Math.max(3, options.capacity ?? 32);
+    this.#correction = new Correction(options.lerp);
   }
 
   /**
@@ -158,7 +200,7 @@ export class Interpolator<T> {
     if (!Number.isFinite(time) || !Number.isFinite(arrival)) return this.#drop();
     // A state describes the host's past: one stamped well after its own arrival is garbage (or
     // the clocks disagree), and taking it would move playback into a future no state fills.
-    if (time > arrival + this.#maxGap) return this.#drop();
+    if (time > arrival + this.#gapLimit()) return this.#drop();
     const states = this.#states;
     let at = states.length; // insertion index: after every state older than `time`
     while (at > 0 && states[at - 1]!.time > time) at--;
@@ -168,6 +210,9 @@ export class Interpolator<T> {
     // segment being shown.
     if (at < states.length && states[at]!.time <= this.#render) return this.#drop();
     states.splice(at, 0, { time, value });
+    // The gaps to its neighbours: a state that fills a hole splits the gap recorded across it.
+    if (at > 0) this.#interval.observe(time - states[at - 1]!.time);
+    if (at + 1 < states.length) this.#interval.observe(states[at + 1]!.time - time);
     if (states.length > this.#capacity) states.shift();
     this.#measure(time, arrival);
     return true;
@@ -192,14 +237,29 @@ export class Interpolator<T> {
     a = Math.min(a, 1);
     const from = states[a]!;
     const to = states[a + 1];
-    if (to !== undefined && to.time - from.time <= this.#maxGap) {
+    const gap = this.#gapLimit();
+    const interpolating = to !== undefined && to.time - from.time <= gap;
+    const previous = this.#extrapolatedFrom;
+    this.#extrapolatedFrom = null;
+    if (previous !== null) {
+      // Across a gap the value snaps on purpose (the sender was silent: what came between is unknown).
+      if (from.time - previous.time > gap) this.#correction.stop();
+      // A state arrived after playback extrapolated past the newest one: what was shown is a
+      // guess the true path may leave; blend back onto it.
+      else if (interpolating || from !== previous) this.#correction.start();
+    }
+    const duration = Math.max(CORRECTION_MS, 2 * this.#interval.value);
+    if (interpolating) {
       this.#stalled = false;
-      return this.#lerp(from.value, to.value, (render - from.time) / (to.time - from.time));
+      const t = (render - from.time) / (to.time - from.time);
+      return this.#correction.apply(render, this.#lerp(from.value, to!.value, t), duration);
     }
     // Past the newest state, or before a gap: continue the last motion a little, then hold.
     const ahead = render - from.time;
+    const bound = this.#extrapolationBound();
+    if (ahead > 0) this.#extrapolatedFrom = from;
     if (to === undefined) {
-      if (ahead > this.#maxExtrapolation) {
+      if (ahead > bound) {
         if (!this.#stalled) this.#stalls++;
         this.#stalled = true;
       } else {
@@ -208,9 +268,12 @@ export class Interpolator<T> {
       }
     } else this.#stalled = false;
     const before = states[a - 1];
-    if (before === undefined || ahead <= 0 || from.time - before.time > this.#maxGap) return from.value;
+    if (before === undefined || ahead <= 0 || from.time - before.time > gap) {
+      return this.#correction.apply(render, from.value, duration);
+    }
     const span = from.time - before.time;
-    return this.#lerp(before.value, from.value, 1 + Math.min(ahead, this.#maxExtrapolation) / span);
+    const value = this.#lerp(before.value, from.value, 1 + Math.min(ahead, bound) / span);
+    return this.#correction.apply(render, value, duration);
   }
 
   get stats(): InterpolationStats {
@@ -224,6 +287,9 @@ export class Interpolator<T> {
       timeScale: this.#rate,
       buffered: this.#states.filter((state) => !(state.time <= render)).length,
       stalls: this.#stalls,
+      interval: this.#interval.value,
+      maxExtrapolation: this.#extrapolationBound(),
+      corrections: this.#correction.count,
       extrapolated: this.#extrapolated,
       dropped: this.#dropped,
     };
@@ -237,13 +303,34 @@ export class Interpolator<T> {
     this.#lastTransit = Number.NaN;
     this.#transits.fill(Number.POSITIVE_INFINITY);
     this.#peakTransit = 0;
-    this.#loss = LOSS_PRIOR;
-    this.#lossSamples = LOSS_PRIOR_WEIGHT;
-    this.#cover = coverFor(LOSS_PRIOR);
+    this.#restartLoss();
     this.#render = Number.NaN;
     this.#lastNow = Number.NaN;
     this.#rate = 1;
     this.#stalled = false;
+    this.#extrapolatedFrom = null;
+    this.#correction.clear();
+  }
+
+  /** Back to the start-up assumption (a new stream, or one whose interval changed: its counts are void). */
+  #restartLoss(): void {
+    this.#loss = LOSS_PRIOR;
+    this.#lossSamples = LOSS_PRIOR_WEIGHT;
+    this.#bridged = bridgedFor(LOSS_PRIOR);
+    this.#lossInterval = this.#interval.value;
+  }
+
+  #gapLimit(): number {
+    return this.#maxGap ?? 10 * this.#interval.value;
+  }
+
+  /**
+   * How far past the newest state playback may go: the option, or one interval plus the share
+   * of the loss cover extrapolation takes (see the top of this file).
+   */
+  #extrapolationBound(): number {
+    const interval = this.#interval.value;
+    return this.#maxExtrapolation ?? interval * (1 + Math.min(this.#bridged - 1, EXTRAPOLATED_COVER));
   }
 
   #drop(): false {
@@ -265,25 +352,33 @@ export class Interpolator<T> {
     this.#lastTransit = transit;
     const elapsed = Number.isNaN(this.#lastArrival) ? 0 : Math.max(0, arrival - this.#lastArrival);
     this.#lastArrival = arrival;
-    const decayed = this.#peakTransit - (elapsed / 1000) * PEAK_DECAY_INTERVALS_PER_SECOND * this.#interval;
+    const interval = this.#interval.value;
+    const decayed = this.#peakTransit - (elapsed / 1000) * PEAK_DECAY_INTERVALS_PER_SECOND * interval;
     this.#peakTransit = Math.max(transit, decayed, lowest);
     if (time <= this.#newest) return; // out of order: it was counted lost when the gap was seen
+    // Lost states were counted in an interval the sender no longer (or never) used.
+    if (Math.abs(interval - this.#lossInterval) > INTERVAL_CHANGE * this.#lossInterval) this.#restartLoss();
     const previous = this.#newest;
     this.#newest = time;
     const gap = time - previous;
     // States missing before this one; a gap is the sender's silence, not loss.
-    const lost = gap > this.#maxGap ? 0 : Math.max(0, Math.round(gap / this.#interval) - 1);
+    const lost = gap > this.#gapLimit() ? 0 : Math.max(0, Math.round(gap / interval) - 1);
     for (let i = 0; i <= lost; i++) {
       // A running mean at first (the prior fades quickly), then a moving average.
       this.#lossSamples = Math.min(LOSS_WINDOW, this.#lossSamples + 1);
       this.#loss += ((i < lost ? 1 : 0) - this.#loss) / this.#lossSamples;
     }
-    this.#cover = coverFor(this.#loss);
+    this.#bridged = bridgedFor(this.#loss);
   }
 
+  /** The delay that, with the extrapolation bound, outlasts `bridged` lost states in a row. */
   #target(): number {
-    const wanted = this.#peakTransit + (1 + this.#cover) * this.#interval + this.#margin;
-    return Math.min(wanted, this.#transit + this.#maxDelay);
+    const interval = this.#interval.value;
+    // In intervals: what the extrapolation bound covers beyond the one interval it always
+    // covers (never more than the bursts need: the delay keeps transit + 1 + margin).
+    const extrapolated = Math.min(this.#extrapolationBound() / interval - 1, this.#bridged - 1);
+    const wanted = this.#peakTransit + (this.#bridged - extrapolated + this.#margin) * interval;
+    return Math.min(wanted, this.#transit + (this.#maxDelay ?? 10 * interval));
   }
 
   /** Moves playback to `now`, steering its delay toward the target without jumps. */
@@ -303,7 +398,7 @@ export class Interpolator<T> {
     this.#rate += Math.max(-step, Math.min(step, wanted - this.#rate));
     this.#render += elapsed * this.#rate;
     // Far behind (the target fell a long way): catching up at 10 % would take seconds; skip ahead.
-    if (this.#lastNow - this.#render - target > this.#maxGap) {
+    if (this.#lastNow - this.#render - target > this.#gapLimit()) {
       this.#render = this.#lastNow - target;
       this.#rate = 1;
     }
@@ -311,14 +406,14 @@ export class Interpolator<T> {
 }
 
 /**
- * How many consecutive lost states the buffer absorbs at loss rate `loss`. Extrapolation bridges
- * one more, so a stall takes a burst of cover + 2: the smallest cover that makes such a burst
- * rarer than STALL_RISK, at most 8 (maxDelay bounds the delay anyway). Whole states: bursts are
- * whole states, and the estimate of `loss` over 200 states is noisy (a standard deviation of
- * 1.5 points at 5 %): a fractional cover (less delay) let bursts of 3 through in the benchmark.
+ * The longest burst of lost states that buffer and extrapolation together outlast at loss rate
+ * `loss`: the shortest (at least 1) that makes a longer one rarer than STALL_RISK, at most 9
+ * (maxDelay bounds the delay anyway). Whole states: bursts are whole states, and the estimate
+ * of `loss` over 200 states is noisy (a standard deviation of 1.5 points at 5 %): a fractional
+ * cover (less delay) let bursts of 3 through in the benchmark.
  */
-function coverFor(loss: number): number {
-  let cover = 0;
-  while (loss ** (cover + 2) > STALL_RISK && cover < 8) cover++;
-  return cover;
+function bridgedFor(loss: number): number {
+  let bridged = 1;
+  while (loss ** (bridged + 1) > STALL_RISK && bridged < 9) bridged++;
+  return bridged;
 }
