@@ -3,6 +3,7 @@ import { getOrCreate } from "../util/memo.js";
 import { encodeSyncAck } from "../wire/sync-packet.js";
 import { kindMismatch, writeProperty } from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
+import { SendInterval } from "./send-interval.js";
 import {
   decodeSync,
   type EntityState,
@@ -42,7 +43,17 @@ interface Applied {
   tick: number;
   /** The state object last applied: states left unchanged by a tick are the same object. */
   state: EntityState;
+  /**
+   * The sender's SYNC interval in ticks, learned from the ticks of the states it sent (not the
+   * ones a tick left out): this peer's own replicationInterval may differ from the sender's.
+   */
+  interval: SendInterval;
+  /** The tick of the last state the sender sent. */
+  sentTick: number;
 }
+
+/** Sent states' tick gaps the interval is learned from (the smallest: any two consecutive tell it). */
+const INTERVAL_WINDOW = 16;
 
 const NOTHING = () => {};
 
@@ -189,6 +200,11 @@ export class SyncReceiver {
       if (!held) this.staleDropped++;
       return;
     }
+    // A tick that left the synchronizer out holds the state of its baseline, which is its state
+    // then only if it was due then (and unchanged): sooner than the sender's interval after the
+    // last one, it was left out as not yet due, and its baseline may even predate the last state
+    // shown. The sender's interval, not this peer's setting.
+    if (held && last && tick - last.tick < last.interval.value) return;
     const root = sync.rootNode;
     if (!root) return;
     const { always, specs } = syncSpecsOf(sync);
@@ -197,19 +213,31 @@ export class SyncReceiver {
     if (last && last.state === state) {
       // Unchanged: only playback needs to know the value stayed (so it stops there instead of
       // extrapolating on), once per send interval like a sent state.
-      if (interpolation?.from !== from || tick - last.tick < this.#intervalTicks(sync)) return;
+      if (interpolation?.from !== from) return;
       last.tick = tick;
       interpolation.interpolation.push(time, stateValues(specs, state), this.clock.now());
       return;
     }
-    ticks.set(from, { tick, state });
+    if (!last) {
+      const interval = new SendInterval(this.#intervalTicks(sync), "lowest", INTERVAL_WINDOW);
+      ticks.set(from, { tick, state, interval, sentTick: tick });
+    } else {
+      if (!held) {
+        last.interval.observe(tick - last.sentTick);
+        last.sentTick = tick;
+      }
+      last.tick = tick;
+      last.state = state;
+    }
     const values = stateValues(specs, state);
     if (interpolation?.from !== from) {
       this.#interpolations.delete(sync);
       interpolation = undefined;
       // Stamps are host ticks: they mean something against this peer's clock once it is synchronized.
+      // Its interval is learned too; this peer's setting (or what was learned so far) is the first guess.
+      const guess = ticks.get(from)!.interval.value;
       const created = this.clock.synchronized
-        ? SyncInterpolation.create(always, values, (this.#intervalTicks(sync) * 1000) / this.tickRate())
+        ? SyncInterpolation.create(always, values, (guess * 1000) / this.tickRate())
         : null;
       if (created) {
         interpolation = { from, interpolation: created };
@@ -223,7 +251,10 @@ export class SyncReceiver {
     sync.emitReplication("synchronized");
   }
 
-  /** The sender's effective SYNC interval in ticks: its replicationInterval, as whole ticks go by. */
+  /**
+   * The SYNC interval in ticks this peer's setting gives (replicationInterval, as whole ticks go
+   * by): what a sender is assumed to use until the ticks of its states tell.
+   */
   #intervalTicks(sync: MultiplayerSynchronizer): number {
     const tickMs = 1000 / this.tickRate();
     return Math.max(1, Math.ceil((sync.replicationInterval * 1000 - INTERVAL_SLACK_MS) / tickMs));
