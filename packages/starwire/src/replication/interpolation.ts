@@ -295,7 +295,7 @@ export class Interpolator<T> {
     };
   }
 
-  /** Forgets every state and measurement (a respawn, a teleport the game announces); counters stay. */
+  /** Forgets every state and measurement (a respawn, a teleport the game announces); counters and the learned interval stay. */
   clear(): void {
     this.#states = [];
     this.#newest = Number.NEGATIVE_INFINITY;
