@@ -806,8 +806,8 @@ export class StarModel {
       return void this.#reject(HOST, from, valid ? "forbidden" : "malformed");
     }
     if (bytes.length < 6) return void this.#reject(HOST, from, "malformed");
-    if (sub === 0 || sub === 1 || sub === 4 || sub === 5) {
-      // Peer notices: only the host announces peers.
+    if (sub === 0 || sub === 1 || sub === 4 || sub === 5 || sub === 6) {
+      // Peer notices and the tick rate: only the host sends them.
       return void this.#reject(HOST, from, bytes.length === 6 ? "forbidden" : "malformed");
     }
     if (sub !== 2 || bytes.length === 6) return void this.#reject(HOST, from, "malformed");

@@ -25,7 +25,13 @@ import {
 import { PathCache } from "../wire/path-cache.js";
 import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
-import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../wire/system-packet.js";
+import {
+  decodeSystemMessage,
+  encodeAuth,
+  encodePeerNotice,
+  encodeRelay,
+  encodeTickRate,
+} from "../wire/system-packet.js";
 import { type AuthCallback, Authenticator } from "./authentication.js";
 import { ClockSync, type NetworkClock } from "./clock.js";
 import { NetworkTick } from "./network-tick.js";
@@ -34,6 +40,7 @@ import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-li
 import type { Rejection } from "./rejection.js";
 import { type Delivery, type Subsystem, type SubsystemHost, withExtras } from "./subsystem.js";
 import { targetIncludes, targetPeers } from "./targets.js";
+import { TickRateAgreement } from "./tick-rate.js";
 
 export type { Rejection };
 
@@ -118,6 +125,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     },
     reject: (rejection) => this.#onRejected(rejection),
     tickAt: (time) => this.#tick.tickAt(time),
+    ticksAgreed: () => this.#tickRate.agreed,
     stepped: () => this.#tick.restart(),
   });
   /** Every subsystem, built once; and which one owns each command. */
@@ -146,6 +154,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       }
     },
   });
+  /** The game's tick rate: this peer's own, or on a client in a game the host's. */
+  readonly #tickRate = new TickRateAgreement(this.#tick);
   readonly #rejections = new Map<number, number>();
   readonly #limiter = new PeerRateLimiter(DEFAULT_RATE_LIMITS);
   readonly #auth = new Authenticator(
@@ -203,6 +213,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     this.#peers.clear();
     this.#rejections.clear();
     this.#auth.clear();
+    this.#tickRate.leave();
     this.#resetSubsystems();
     this.#peer = next;
     previous.close();
@@ -220,25 +231,27 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   }
 
   /**
-   * Network ticks per second, 1–240 (default 30): how often synchronized state is sent. Every
-   * peer must use the same rate (states are stamped with tick numbers, which each receiver turns
-   * into time with its own rate), so it is set before connecting: changing it while another peer
-   * is in the game throws.
+   * Network ticks per second, 1–240 (default 30): how often synchronized state is sent. The
+   * host's rate is the game's: a client in a game reads the rate its host announced (what it set
+   * itself applies again once it is out of the game). Set it on the host before clients join:
+   * changing it while another peer is in the game throws, on the host and on a client.
    */
   get tickRate(): number {
-    return this.#tick.rate;
+    return this.#tickRate.rate;
   }
 
   set tickRate(hz: number) {
-    if (hz === this.#tick.rate) return;
+    if (hz === this.#tickRate.rate) return;
     // A rate change renumbers ticks (a lower rate restarts them lower, and receivers would drop
     // every state as stale) and makes receivers misplace states in time: no peer may see one.
     if (this.#peers.size > 0) {
       throw new Error(
-        `tickRate can only change while no other peer is in the game (it has ${this.#peers.size}); set the same rate on every peer before connecting`,
+        this.isServer()
+          ? `tickRate can only change while no other peer is in the game (it has ${this.#peers.size}); set it before clients join`
+          : `a client's tickRate is its host's while in the game (${this.#tickRate.rate}); set the rate on the host`,
       );
     }
-    this.#tick.rate = hz;
+    this.#tickRate.configure(hz);
   }
 
   /** Whether an automatic scheduler calls `poll()` (default true). Set false when your game loop calls it. */
@@ -432,6 +445,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   /** The peer is in: the host tells everyone, then the events fire in Godot's order. */
   #admit(id: number): void {
     if (this.isServer()) {
+      // First, so the client counts host ticks before anything it receives is stamped with one.
+      this.#peer.send(id, encodeTickRate(this.tickRate), "reliable", 0);
       const notice = encodePeerNotice("addPeer", id);
       for (const other of this.#peers) {
         this.#peer.send(other, notice, "reliable", 0);
@@ -475,6 +490,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     } else if (id === HOST_PEER_ID) {
       this.#peers.clear();
       this.#rejections.clear();
+      this.#tickRate.leave();
       this.#resetSubsystems();
       this.emit("peerDisconnected", id);
       this.emit("serverDisconnected");
@@ -530,7 +546,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
         : this.#deliverRelayed(from, message.peer, inner, { transfer, channel, relayed: true });
     }
     if (this.isServer() || !fromHost) {
-      return this.#reject(from, "forbidden", `only the host announces peers (${message.kind} from ${from})`);
+      return this.#reject(from, "forbidden", `only the host sends ${message.kind} (from ${from})`);
+    }
+    if (message.kind === "tickRate") {
+      const refused = this.#tickRate.adopt(message.rate);
+      return refused ? this.#reject(from, refused.reason, refused.message) : undefined;
     }
     if (message.id < 2 || message.id > MAX_PEER_ID || message.id === this.uniqueId) {
       return this.#reject(from, "malformed", `peer notice names invalid id ${message.id}`);
