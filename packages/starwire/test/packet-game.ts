@@ -250,6 +250,7 @@ export function createGame() {
       lines.push(`${id} rejected ${r.reason} from ${r.from} ${r.node || "-"} ${r.method || "-"}`),
     );
     api.on("peerPacket", (from, data) => lines.push(`${id} raw from ${from} ${hex(data)}`));
+    api.on("staleBaseline", (from) => lines.push(`${id} stale baseline from ${from}`));
     apis.set(id, api);
   }
   const arena = (id: number) => apis.get(id)!.root.getNode("arena") as Arena;

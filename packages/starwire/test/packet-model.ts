@@ -19,6 +19,7 @@
  *   `1 set /root/arena.score from 2 7`             a member was set
  *   `4 rejected forbidden from 2 /root/arena endRound`   a `rejected` event (reason, from, node, method)
  *   `3 raw from 2 0102`                            a `peerPacket` event
+ *   `1 stale baseline from 2`                      a `staleBaseline` event (not a rejection)
  *   `2 gets reliable 0200`                         a packet that reached the hostile client
  */
 import { Color } from "../src/math/color.js";
@@ -587,7 +588,6 @@ type Reason =
   | "forbidden"
   | "unknown_target"
   | "unknown_node"
-  | "stale_baseline"
   | "unknown_method"
   | "config_mismatch"
   | "invalid_arguments"
@@ -1097,7 +1097,8 @@ export class StarModel {
 
   /**
    * WIRE.md "Scene replication: SYNC" in a game without synchronizers: a tick too old for the
-   * history is dropped; a baseline the receiver does not hold complete is `stale_baseline`; the
+   * history is dropped; a baseline the receiver does not hold complete is a stale baseline (dropped,
+   * reported with a `staleBaseline` event, not as a rejection); the
    * first entry's id names no synchronizer (`unknown_node`, with its path when the id is known);
    * a packet without entries is a tick, recorded (and completed once every part arrived).
    */
@@ -1114,8 +1115,10 @@ export class StarModel {
     );
     if (history.newest >= 0 && sync.tick <= history.newest - SYNC_HISTORY) return () => {};
     const baselineTick = sync.back === 0 ? null : sync.tick - sync.back;
-    if (baselineTick !== null && !history.holds(baselineTick))
-      return this.#reject(at, from, "stale_baseline");
+    if (baselineTick !== null && !history.holds(baselineTick)) {
+      this.#lines.push(`${at} stale baseline from ${from}`);
+      return null;
+    }
     if (sync.entry === "malformed") return this.#reject(at, from, "malformed");
     if (sync.entry !== null) return this.#reject(at, from, "unknown_node", cached(sync.entry.id));
     return () => history.record(sync.tick, baselineTick, sync.part, sync.last);

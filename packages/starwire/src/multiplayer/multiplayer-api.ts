@@ -71,6 +71,14 @@ export interface MultiplayerEvents {
   peerPacket: [from: number, data: Uint8Array];
   /** A packet from the network was dropped; nothing in it ran. */
   rejected: [rejection: Rejection];
+  /**
+   * Scene replication: a state from `from` was a delta against states this peer no longer holds
+   * (it lost its history, after a long stall say). It was dropped and `from` asked for absolute
+   * states, which follow at once. Not a `rejected` event and not in `rejectionCount`: an honest
+   * peer causes it (a hostile one can fake it, within the rate limits, at the cost of larger
+   * states to itself); `staleBaselineCount(peer)` counts them.
+   */
+  staleBaseline: [from: number];
   /** Authentication is on and this peer connected: exchange `sendAuth` messages, then `completeAuth`. */
   peerAuthenticating: [id: number];
   /** A pending peer timed out or left before both sides completed authentication. */
@@ -157,6 +165,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   /** The game's tick rate: this peer's own, or on a client in a game the host's. */
   readonly #tickRate = new TickRateAgreement(this.#tick);
   readonly #rejections = new Map<number, number>();
+  /** Per peer, the SYNCs dropped as relative to a tick this peer no longer held. */
+  readonly #staleBaselines = new Map<number, number>();
   readonly #limiter = new PeerRateLimiter(DEFAULT_RATE_LIMITS);
   readonly #auth = new Authenticator(
     {
@@ -212,6 +222,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     previous.attach(null);
     this.#peers.clear();
     this.#rejections.clear();
+    this.#staleBaselines.clear();
     this.#auth.clear();
     this.#tickRate.leave();
     this.#resetSubsystems();
@@ -283,12 +294,13 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     return currentSender(this.#instanceId);
   }
 
-  /** What this API holds, for leak checks: peers, path cache entries, rejection counters. */
+  /** What this API holds, for leak checks: peers, path cache entries, rejection and stale-baseline counters. */
   debugStats() {
     return {
       peers: this.#peers.size,
       pathCache: this.#paths.stats,
       rejectionCounters: this.#rejections.size,
+      staleBaselineCounters: this.#staleBaselines.size,
       rateLimitedPeers: this.#limiter.trackedPeers,
       authenticating: this.#auth.pendingCount,
     };
@@ -308,6 +320,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   /** How many packets from `peer` were rejected since it connected. */
   rejectionCount(peer: number): number {
     return this.#rejections.get(peer) ?? 0;
+  }
+
+  /** How many states from `peer` came relative to a tick this peer had lost (`staleBaseline`), since it connected. */
+  staleBaselineCount(peer: number): number {
+    return this.#staleBaselines.get(peer) ?? 0;
   }
 
   get connectionStatus(): ConnectionStatus {
@@ -482,6 +499,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (!this.#peers.has(id)) return;
     this.#peerRemoved(id);
     this.#rejections.delete(id);
+    this.#staleBaselines.delete(id);
     if (this.isServer()) {
       this.#peers.delete(id);
       const notice = encodePeerNotice("delPeer", id);
@@ -490,6 +508,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     } else if (id === HOST_PEER_ID) {
       this.#peers.clear();
       this.#rejections.clear();
+      this.#staleBaselines.clear();
       this.#tickRate.leave();
       this.#resetSubsystems();
       this.emit("peerDisconnected", id);
@@ -564,6 +583,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     } else if (message.kind === "delPeer" && this.#peers.delete(message.id)) {
       this.#peerRemoved(message.id);
       this.#rejections.delete(message.id);
+      this.#staleBaselines.delete(message.id);
       this.emit("peerDisconnected", message.id);
     }
   }
@@ -710,6 +730,10 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
         },
         get tickRate() {
           return api.tickRate;
+        },
+        baselineLost: (from: number) => {
+          this.#staleBaselines.set(from, (this.#staleBaselines.get(from) ?? 0) + 1);
+          this.emit("staleBaseline", from);
         },
       }),
     );
