@@ -785,6 +785,22 @@ export class StarModel {
     return true;
   }
 
+  /**
+   * WIRE.md "Path ids": a PATH_FORGET or PATH_FORGOTTEN (at most 9 bytes with a relay header)
+   * over the limit still goes through, into a debt of at most one burst.
+   */
+  #owe(peer: number, bytes: Uint8Array): boolean {
+    const relayed = bytes[0] === COMMAND.SYS && bytes[1] === 2;
+    const head = relayed ? bytes[6] : bytes[0];
+    if (bytes.length > 9 || (head !== PATH_HEAD.forget && head !== PATH_HEAD.forgotten)) return false;
+    const bucket = this.#bucket(peer);
+    const { messageBurst, byteBurst } = this.limits!;
+    if (bucket.messages - 1 < -messageBurst || bucket.bytes - bytes.length < -byteBurst) return false;
+    bucket.messages -= 1;
+    bucket.bytes -= bytes.length;
+    return true;
+  }
+
   #bucket(peer: number) {
     let bucket = this.#buckets.get(peer);
     if (!bucket) {
@@ -795,7 +811,8 @@ export class StarModel {
   }
 
   #hostReceives(from: number, bytes: Uint8Array, transfer: string): void {
-    if (!this.#allow(from, bytes.length)) return void this.#reject(HOST, from, "rate_limited");
+    if (!this.#allow(from, bytes.length) && !this.#owe(from, bytes))
+      return void this.#reject(HOST, from, "rate_limited");
     if (bytes.length === 0) return void this.#reject(HOST, from, "malformed");
     if ((bytes[0]! & 7) !== COMMAND.SYS) return this.#check(HOST, from, bytes, transfer, false)?.();
     if (this.#flagBits(bytes)) return void this.#reject(HOST, from, "malformed");
@@ -859,7 +876,8 @@ export class StarModel {
    * WIRE.md, "Path ids": an announcement teaches its id while being checked (on the host too,
    * before relaying it: a missing or different node is not reported, the id is only refused),
    * unless the id is still held for another path; a forget makes the receiver forget an id it
-   * was taught and answer PATH_FORGOTTEN; a PATH_FORGOTTEN is only accepted for an id the
+   * was taught and answer PATH_FORGOTTEN (it answers one it was never taught, or forgot, too:
+   * the teaching may have been dropped by the rate limits); a PATH_FORGOTTEN is only accepted for an id the
    * receiver released to that peer, and honest peers here release nothing.
    */
   #checkPathPacket(at: number, from: number, packet: Uint8Array, transfer: string): (() => void) | null {
@@ -891,8 +909,9 @@ export class StarModel {
       };
     }
     return () => {
-      if (held === undefined || held instanceof Forgotten) return void this.#reject(at, from, "malformed");
-      paths.set(message.id, new Forgotten(typeof held === "string" ? held : null));
+      // An id never taught (its teaching may have been dropped) or already forgotten is answered too.
+      if (held !== undefined && !(held instanceof Forgotten))
+        paths.set(message.id, new Forgotten(typeof held === "string" ? held : null));
       this.#send(at, from, encodePathId("forgotten", message.id));
     };
   }

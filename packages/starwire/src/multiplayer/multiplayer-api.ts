@@ -23,6 +23,7 @@ import {
   hasUnknownFlags,
 } from "../wire/commands.js";
 import { PathCache } from "../wire/path-cache.js";
+import { isPathRelease } from "../wire/path-packet.js";
 import { encodeRaw } from "../wire/raw-packet.js";
 import { latestKey } from "../wire/rpc-packet.js";
 import {
@@ -527,13 +528,26 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   }
 
   #onPacket(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
-    if (this.isServer() && !this.#limiter.allow(from, data.length)) return this.#overLimit(from);
+    if (this.isServer() && !this.#limiter.allow(from, data.length) && !this.#owes(from, data)) {
+      return this.#overLimit(from);
+    }
     if (data.length === 0) return this.#reject(from, "malformed", "empty packet");
     if (hasUnknownFlags(data[0]!)) return this.#reject(from, "malformed", `unknown flags in ${data[0]}`);
     if (this.#auth.isPending(from)) return this.#onPendingPacket(from, data);
     if ((data[0]! & COMMAND_MASK) === Command.SYS)
       return this.#onSystemMessage(from, data, transfer, channel);
     this.#deliver(from, data, { transfer, channel, relayed: false });
+  }
+
+  /**
+   * Host, for a client over its rate limit under the "drop" policy: whether its packet still
+   * goes through, charged into debt. Only path id releases do (WIRE.md, "Path ids"): dropping one
+   * would keep the id from being reused until one of the two peers left.
+   */
+  #owes(from: number, data: Uint8Array): boolean {
+    return (
+      this.#limiter.limits.policy === "drop" && isPathRelease(data) && this.#limiter.owe(from, data.length)
+    );
   }
 
   #overLimit(from: number): void {

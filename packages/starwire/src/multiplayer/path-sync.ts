@@ -349,12 +349,13 @@ export class PathSync implements Subsystem {
         return () => {};
       case "forget":
         return () => {
-          if (!this.#paths.unlearn(from, message.id)) {
-            return this.#reject(from, "malformed", `forget of path id ${message.id}, which was not taught`);
-          }
-          this.#version++;
+          // An id this side does not hold is answered too: the packet that taught it may have
+          // been dropped on the way (the host's rate limits), and the sender waits for every
+          // peer it counts as taught before it hands the id out again.
+          const held = this.#paths.unlearn(from, message.id);
+          if (held) this.#version++;
           this.#host.send(encodePathPacket({ kind: "forgotten", id: message.id }), from, "reliable", 0);
-          this.#host.released?.(from, message.id);
+          if (held) this.#host.released?.(from, message.id);
         };
       case "forgotten":
         return () => {
