@@ -220,6 +220,8 @@ class StarLink implements MultiplayerPeer {
   send(to: number, data: Uint8Array, transfer: TransferMode): void {
     this.star.queue.push([this.uniqueId, to, data.slice(), transfer]);
   }
+  /** Nothing waits: every send is queued for `pump`. */
+  discardWaiting(): void {}
   disconnectPeer(id: number): void {
     throw new Error(`nobody is dropped in this game (${id})`);
   }

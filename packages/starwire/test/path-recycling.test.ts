@@ -7,7 +7,7 @@ import { encodeArguments } from "../src/wire/codec.js";
 import { Command } from "../src/wire/commands.js";
 import { MAX_PATHS_PER_SENDER, PathCache } from "../src/wire/path-cache.js";
 import { encodePathPacket } from "../src/wire/path-packet.js";
-import { encodeCall } from "../src/wire/rpc-packet.js";
+import { encodeCall, keyNamesNode, latestKey } from "../src/wire/rpc-packet.js";
 import { encodeRelay } from "../src/wire/system-packet.js";
 import { gameOf, hostGame, joinGame, MemoryNetwork, until } from "./helpers.js";
 
@@ -26,6 +26,21 @@ class Bullet extends NetNode {
   }
   drift(n: number): void {
     this.hits.push([this.api.remoteSenderId, n]);
+  }
+}
+
+/** Another class: its method 0 is not Bullet's, so a stale call read against it runs the wrong method. */
+class Mine extends NetNode {
+  readonly armed: Array<[sender: number, n: number]> = [];
+  constructor(
+    name: string,
+    readonly api: MultiplayerAPI,
+  ) {
+    super(name);
+    this.rpcConfig("arm", ["any_peer"]);
+  }
+  arm(n: number): void {
+    this.armed.push([this.api.remoteSenderId, n]);
   }
 }
 
@@ -85,6 +100,22 @@ describe("PathCache ids", () => {
     expect(() => cache.outgoingId("/root/one-too-many")).toThrow(RangeError); // peer 2 has not forgotten
     cache.forgotten(2, id);
     expect(cache.outgoingId("/root/one-too-many")).toBe(id);
+  });
+});
+
+describe("newest-wins keys of calls", () => {
+  it("name a node by the id and, for a relay, the peer in its header", () => {
+    const direct = latestKey(call(7, null))!;
+    const relayed = latestKey(encodeRelay(5, call(7, null)))!;
+    const ids = new Set([7]);
+    expect(keyNamesNode(direct, ids, null)).toBe(true);
+    expect(keyNamesNode(relayed, ids, null)).toBe(false); // the host's own id 7 is not client 5's
+    expect(keyNamesNode(relayed, ids, 5)).toBe(true);
+    expect(keyNamesNode(relayed, ids, 6)).toBe(false);
+    expect(keyNamesNode(direct, ids, 5)).toBe(false);
+    expect([direct, relayed].every((key) => keyNamesNode(key, ids, "any"))).toBe(true);
+    expect(keyNamesNode(latestKey(call(17, "/root/x"))!, ids, "any")).toBe(false);
+    expect(keyNamesNode(direct, new Set([0]), "any")).toBe(false);
   });
 });
 
@@ -180,6 +211,80 @@ describe("path id recycling in a game", () => {
       [a.uniqueId, 4],
     ]);
     expect(rejections).toEqual([]);
+  });
+});
+
+describe("path id recycling behind a congested unreliable queue", () => {
+  type Game = Awaited<ReturnType<typeof gameOf>>;
+  /** Who calls whom, and which links between them are congested (`[from, to]` peer ids). */
+  interface Scene {
+    sender(game: Game): MultiplayerAPI;
+    /** The calls' target: 0 for everyone, or one peer. */
+    target(game: Game): number;
+    congested(game: Game): Array<[from: Game["host"]["peer"], to: number]>;
+  }
+
+  /**
+   * Every peer has "one" (a Bullet) and "two" (a Mine). The sender calls "one" (its id is taught
+   * and confirmed), the links go congested, the sender calls "one" again (the call waits, by id
+   * alone), removes "one" (its id is forgotten everywhere; reliable packets still pass), then
+   * calls "two" reliably: "two" gets the released id and teaches it again. Then the links drain.
+   */
+  async function staleCall(scene: Scene) {
+    const game = await gameOf(2);
+    const apis = game.peers.map((p) => p.api);
+    const rejections = rejectionsOf(apis);
+    for (const api of apis) {
+      api.root.addChild(new Bullet("one", api));
+      api.root.addChild(new Mine("two", api));
+    }
+    const from = scene.sender(game);
+    const target = scene.target(game);
+    const one = from.root.getNode("one") as Bullet;
+    one.rpcId(target, "drift", 1);
+    await flush();
+    const links = scene.congested(game);
+    for (const [peer, to] of links) game.network.congest(peer, to);
+    one.rpcId(target, "drift", 2);
+    await flush();
+    from.root.removeChild(one);
+    await flush();
+    (from.root.getNode("two") as Mine).rpcId(target, "arm", 3);
+    await flush();
+    expect(from.debugStats().pathCache).toMatchObject({ idsAssigned: 1, releasing: 0 }); // "two" took "one"'s id
+    for (const [peer, to] of links) game.network.drain(peer, to);
+    await flush();
+    // Every receiver: the call before the congestion, and the new node's own call, nothing else.
+    const receivers = apis.filter((api) => api !== from && (target === 0 || api.uniqueId === target));
+    for (const api of receivers) {
+      expect((api.root.getNode("one") as Bullet).hits).toEqual([[from.uniqueId, 1]]);
+      expect((api.root.getNode("two") as Mine).armed).toEqual([[from.uniqueId, 3]]);
+    }
+    expect(rejections).toEqual([]);
+  }
+
+  it("a host's call waiting when its node left never reaches the node its id names next", async () => {
+    await staleCall({
+      sender: ({ host }) => host.api,
+      target: () => 0,
+      congested: ({ host, joined }) => joined.map((client) => [host.peer, client.id]),
+    });
+  });
+
+  it("a client's call waiting when its node left never reaches the node its id names next", async () => {
+    await staleCall({
+      sender: ({ joined }) => joined[0]!.api,
+      target: () => 0, // the host, and the other client through it
+      congested: ({ joined }) => [[joined[0]!.peer, 1]],
+    });
+  });
+
+  it("a client's call waiting in the host's relay queue when its node left never reaches the next node", async () => {
+    await staleCall({
+      sender: ({ joined }) => joined[0]!.api,
+      target: ({ joined }) => joined[1]!.id,
+      congested: ({ host, joined }) => [[host.peer, joined[1]!.id]],
+    });
   });
 });
 

@@ -25,7 +25,7 @@ import {
 import { PathCache } from "../wire/path-cache.js";
 import { isPathRelease } from "../wire/path-packet.js";
 import { encodeRaw } from "../wire/raw-packet.js";
-import { latestKey } from "../wire/rpc-packet.js";
+import { keyNamesNode, latestKey } from "../wire/rpc-packet.js";
 import {
   decodeSystemMessage,
   encodeAuth,
@@ -726,6 +726,12 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
         relayAs: (source: number, to: number, packet: Uint8Array) =>
           this.#peer.send(to, encodeRelay(source, packet), "reliable", 0),
         released: (from: number, id: number) => this.#replication.released(from, id),
+        discardWaitingCalls: (to: number, source: number, ids: ReadonlySet<number>) => {
+          // Keys as `latestKey` makes them: a relay's header names the source on the host's
+          // relayed copies, and the target on a client's own calls to other clients.
+          const relay = source !== this.uniqueId ? source : this.isServer() ? null : "any";
+          this.#peer.discardWaiting(to, (key) => keyNamesNode(key, ids, relay));
+        },
       }),
     );
   }
