@@ -64,6 +64,7 @@ it(
           incomingEntries: 0,
         },
         rejectionCounters: 0,
+        staleBaselineCounters: 0,
         rateLimitedPeers: 0,
         authenticating: 0,
       });

@@ -106,6 +106,17 @@ describe("ChannelSender, unreliable", () => {
     expect(channel.sent).toEqual([Uint8Array.of(1, 9), Uint8Array.of(2, 4)]);
   });
 
+  it("drops the waiting messages whose key the caller names, keeps the rest, and counts them", () => {
+    const channel = new FakeChannel();
+    const sender = new ChannelSender(channel, false);
+    channel.bufferedAmount = 1_000_000;
+    for (const key of ["3:7:0", "3:7:1", "3:8:0", "5>3:7:0"]) sender.send(new TextEncoder().encode(key), key);
+    sender.discardWaiting((key) => key.startsWith("3:7:"));
+    expect(sender.dropped).toBe(2);
+    channel.flush();
+    expect(channel.sent.map((bytes) => new TextDecoder().decode(bytes))).toEqual(["3:8:0", "5>3:7:0"]);
+  });
+
   it("holds a bounded number of kinds and bytes however many keys a sender invents", () => {
     const channel = new FakeChannel();
     const sender = new ChannelSender(channel, false);

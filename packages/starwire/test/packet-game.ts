@@ -220,6 +220,8 @@ class StarLink implements MultiplayerPeer {
   send(to: number, data: Uint8Array, transfer: TransferMode): void {
     this.star.queue.push([this.uniqueId, to, data.slice(), transfer]);
   }
+  /** Nothing waits: every send is queued for `pump`. */
+  discardWaiting(): void {}
   disconnectPeer(id: number): void {
     throw new Error(`nobody is dropped in this game (${id})`);
   }
@@ -250,6 +252,7 @@ export function createGame() {
       lines.push(`${id} rejected ${r.reason} from ${r.from} ${r.node || "-"} ${r.method || "-"}`),
     );
     api.on("peerPacket", (from, data) => lines.push(`${id} raw from ${from} ${hex(data)}`));
+    api.on("staleBaseline", (from) => lines.push(`${id} stale baseline from ${from}`));
     apis.set(id, api);
   }
   const arena = (id: number) => apis.get(id)!.root.getNode("arena") as Arena;

@@ -678,8 +678,8 @@ export const systemMessage: fc.Arbitrary<Uint8Array> = fc.oneof(
         { arbitrary: fc.constantFrom(0x0c, 0x14, 0xf4), weight: 1 },
       ),
       sub: fc.oneof(
-        { arbitrary: fc.nat(5), weight: 8 },
-        { arbitrary: fc.constantFrom(6, 7, 255), weight: 1 },
+        { arbitrary: fc.nat(6), weight: 8 },
+        { arbitrary: fc.constantFrom(7, 8, 255), weight: 1 },
       ),
       id: fc.oneof(
         fc.constantFrom(0, 1, 2, 3, 4, 5, -1, -3),

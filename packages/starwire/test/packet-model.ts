@@ -19,6 +19,7 @@
  *   `1 set /root/arena.score from 2 7`             a member was set
  *   `4 rejected forbidden from 2 /root/arena endRound`   a `rejected` event (reason, from, node, method)
  *   `3 raw from 2 0102`                            a `peerPacket` event
+ *   `1 stale baseline from 2`                      a `staleBaseline` event (not a rejection)
  *   `2 gets reliable 0200`                         a packet that reached the hostile client
  */
 import { Color } from "../src/math/color.js";
@@ -587,7 +588,6 @@ type Reason =
   | "forbidden"
   | "unknown_target"
   | "unknown_node"
-  | "stale_baseline"
   | "unknown_method"
   | "config_mismatch"
   | "invalid_arguments"
@@ -785,6 +785,22 @@ export class StarModel {
     return true;
   }
 
+  /**
+   * WIRE.md "Path ids": a PATH_FORGET or PATH_FORGOTTEN (at most 9 bytes with a relay header)
+   * over the limit still goes through, into a debt of at most one burst.
+   */
+  #owe(peer: number, bytes: Uint8Array): boolean {
+    const relayed = bytes[0] === COMMAND.SYS && bytes[1] === 2;
+    const head = relayed ? bytes[6] : bytes[0];
+    if (bytes.length > 9 || (head !== PATH_HEAD.forget && head !== PATH_HEAD.forgotten)) return false;
+    const bucket = this.#bucket(peer);
+    const { messageBurst, byteBurst } = this.limits!;
+    if (bucket.messages - 1 < -messageBurst || bucket.bytes - bytes.length < -byteBurst) return false;
+    bucket.messages -= 1;
+    bucket.bytes -= bytes.length;
+    return true;
+  }
+
   #bucket(peer: number) {
     let bucket = this.#buckets.get(peer);
     if (!bucket) {
@@ -795,7 +811,8 @@ export class StarModel {
   }
 
   #hostReceives(from: number, bytes: Uint8Array, transfer: string): void {
-    if (!this.#allow(from, bytes.length)) return void this.#reject(HOST, from, "rate_limited");
+    if (!this.#allow(from, bytes.length) && !this.#owe(from, bytes))
+      return void this.#reject(HOST, from, "rate_limited");
     if (bytes.length === 0) return void this.#reject(HOST, from, "malformed");
     if ((bytes[0]! & 7) !== COMMAND.SYS) return this.#check(HOST, from, bytes, transfer, false)?.();
     if (this.#flagBits(bytes)) return void this.#reject(HOST, from, "malformed");
@@ -806,8 +823,8 @@ export class StarModel {
       return void this.#reject(HOST, from, valid ? "forbidden" : "malformed");
     }
     if (bytes.length < 6) return void this.#reject(HOST, from, "malformed");
-    if (sub === 0 || sub === 1 || sub === 4 || sub === 5) {
-      // Peer notices: only the host announces peers.
+    if (sub === 0 || sub === 1 || sub === 4 || sub === 5 || sub === 6) {
+      // Peer notices and the tick rate: only the host sends them.
       return void this.#reject(HOST, from, bytes.length === 6 ? "forbidden" : "malformed");
     }
     if (sub !== 2 || bytes.length === 6) return void this.#reject(HOST, from, "malformed");
@@ -859,7 +876,8 @@ export class StarModel {
    * WIRE.md, "Path ids": an announcement teaches its id while being checked (on the host too,
    * before relaying it: a missing or different node is not reported, the id is only refused),
    * unless the id is still held for another path; a forget makes the receiver forget an id it
-   * was taught and answer PATH_FORGOTTEN; a PATH_FORGOTTEN is only accepted for an id the
+   * was taught and answer PATH_FORGOTTEN (it answers one it was never taught, or forgot, too:
+   * the teaching may have been dropped by the rate limits); a PATH_FORGOTTEN is only accepted for an id the
    * receiver released to that peer, and honest peers here release nothing.
    */
   #checkPathPacket(at: number, from: number, packet: Uint8Array, transfer: string): (() => void) | null {
@@ -891,8 +909,9 @@ export class StarModel {
       };
     }
     return () => {
-      if (held === undefined || held instanceof Forgotten) return void this.#reject(at, from, "malformed");
-      paths.set(message.id, new Forgotten(typeof held === "string" ? held : null));
+      // An id never taught (its teaching may have been dropped) or already forgotten is answered too.
+      if (held !== undefined && !(held instanceof Forgotten))
+        paths.set(message.id, new Forgotten(typeof held === "string" ? held : null));
       this.#send(at, from, encodePathId("forgotten", message.id));
     };
   }
@@ -1097,7 +1116,8 @@ export class StarModel {
 
   /**
    * WIRE.md "Scene replication: SYNC" in a game without synchronizers: a tick too old for the
-   * history is dropped; a baseline the receiver does not hold complete is `stale_baseline`; the
+   * history is dropped; a baseline the receiver does not hold complete is a stale baseline (dropped,
+   * reported with a `staleBaseline` event, not as a rejection); the
    * first entry's id names no synchronizer (`unknown_node`, with its path when the id is known);
    * a packet without entries is a tick, recorded (and completed once every part arrived).
    */
@@ -1114,8 +1134,10 @@ export class StarModel {
     );
     if (history.newest >= 0 && sync.tick <= history.newest - SYNC_HISTORY) return () => {};
     const baselineTick = sync.back === 0 ? null : sync.tick - sync.back;
-    if (baselineTick !== null && !history.holds(baselineTick))
-      return this.#reject(at, from, "stale_baseline");
+    if (baselineTick !== null && !history.holds(baselineTick)) {
+      this.#lines.push(`${at} stale baseline from ${from}`);
+      return null;
+    }
     if (sync.entry === "malformed") return this.#reject(at, from, "malformed");
     if (sync.entry !== null) return this.#reject(at, from, "unknown_node", cached(sync.entry.id));
     return () => history.record(sync.tick, baselineTick, sync.part, sync.last);

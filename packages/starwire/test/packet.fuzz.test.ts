@@ -67,10 +67,11 @@ const pathAndDigest = (path: string, cls: NodeClass) =>
  * What the setup does: the host's call runs on 3 and 4, who confirm its path; 3's is relayed, so
  * cannot teach its path: 3 sends a PATH_ANNOUNCE first, which the host and 4 confirm, then the
  * call, which runs on the host and 4; the hostile client gets the calls inline and the
- * announcement (after the host announced 3 and 4 to it) and confirms nothing.
+ * announcement (after the host's tick rate and its announcements of 3 and 4) and confirms nothing.
  */
 const SETUP = [
   "1 run /root/arena/pawn3.step from 3 [0]",
+  "2 gets reliable 04061e000000", // TICK_RATE 30, first after admission
   "2 gets reliable 040003000000", // ADD_PEER 3
   "2 gets reliable 040004000000", // ADD_PEER 4
   `2 gets reliable 0800${pathAndDigest("/root/arena", CLASSES.Arena)}00a26869`, // announce("hi")
@@ -253,8 +254,8 @@ describe("fuzzing the packet path against the model", () => {
         "config_mismatch",
         "invalid_arguments",
         "rate_limited",
-        "stale_baseline",
       ].map((reason) => `1 rejected ${reason}`),
+      "1 stale",
       "3 rejected malformed",
       "4 rejected unknown_node",
       "4 rejected config_mismatch",

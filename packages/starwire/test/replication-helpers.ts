@@ -54,7 +54,7 @@ export const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0)
  */
 export async function replicatedGame(clients: number) {
   vi.useFakeTimers({ toFake: ["performance"] });
-  // The same rate on every peer, set before connecting (it cannot change in a game).
+  // The host's rate is the game's (clients follow it); set before connecting, it cannot change in a game.
   const game = await gameOf(clients, (api) => {
     api.autoPoll = false;
     api.tickRate = TICK_RATE;

@@ -35,6 +35,7 @@ class MeasuringHost extends StarPeer {
     this.reportStatsUpdated(id);
   }
   send(): void {}
+  discardWaiting(): void {}
   disconnectPeer(): void {}
   close(): void {}
   protected refuseNewConnectionsChanged(): void {}

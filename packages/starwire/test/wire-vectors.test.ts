@@ -32,7 +32,13 @@ import {
   encodeSyncVisibility,
   type SyncVisibilityPacket,
 } from "../src/wire/sync-packet.js";
-import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../src/wire/system-packet.js";
+import {
+  decodeSystemMessage,
+  encodeAuth,
+  encodePeerNotice,
+  encodeRelay,
+  encodeTickRate,
+} from "../src/wire/system-packet.js";
 
 type VectorPacket =
   | {
@@ -47,6 +53,7 @@ type VectorPacket =
   | ({ type: "path" } & PathPacket)
   | { type: "raw"; payload: number[] }
   | { type: "addPeer" | "delPeer" | "peerReconnecting" | "peerReconnected"; id: number }
+  | { type: "tickRate"; rate: number }
   | {
       type: "link";
       kind: 0;
@@ -114,6 +121,8 @@ function encode(packet: VectorPacket): Uint8Array {
     case "peerReconnecting":
     case "peerReconnected":
       return encodePeerNotice(packet.type, packet.id);
+    case "tickRate":
+      return encodeTickRate(packet.rate);
     case "link":
       return encodeLinkFrame(packet);
     case "relay":
@@ -176,6 +185,7 @@ function decode(bytes: Uint8Array, expected: VectorPacket): VectorPacket {
   if (typeof message === "string") throw new Error(message);
   if (message.kind === "relay") return { type: "relay", peer: message.peer, packet: [...message.packet] };
   if (message.kind === "auth") return { type: "auth", complete: message.complete, data: [...message.data] };
+  if (message.kind === "tickRate") return { type: "tickRate", rate: message.rate };
   return { type: message.kind, id: message.id };
 }
 

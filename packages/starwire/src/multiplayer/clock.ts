@@ -28,6 +28,8 @@ export interface ClockHost {
   reject(rejection: Rejection): void;
   /** The tick number at a time in ms (NetworkTick.tickAt, at the current tick rate). */
   tickAt(time: number): number;
+  /** Client: whether ticks are counted at the host's rate yet (it announced it). */
+  ticksAgreed(): boolean;
   /** The clock's time stepped (a new session, or the first synchronization): ticks count from it afresh. */
   stepped(): void;
 }
@@ -58,7 +60,10 @@ export class NetworkClock {
     return this.#sync.tick();
   }
 
-  /** Whether `now()` follows the host: always on the host; on a client after its first few pongs. */
+  /**
+   * Whether `now()` and `tick` follow the host: always on the host; on a client after its first
+   * few pongs, once the host's tick rate arrived too (it comes first after joining).
+   */
   get synchronized(): boolean {
     return this.#sync.synchronized();
   }
@@ -114,8 +119,9 @@ export class ClockSync implements Subsystem {
     return this.#host.tickAt(this.now());
   }
 
+  /** A client's tick numbers are the host's only with the host's time and the host's rate. */
   synchronized(): boolean {
-    return this.#host.isServer() || this.#estimator.synchronized;
+    return this.#host.isServer() || (this.#estimator.synchronized && this.#host.ticksAgreed());
   }
 
   offset(): number {

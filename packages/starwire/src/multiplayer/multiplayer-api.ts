@@ -23,9 +23,16 @@ import {
   hasUnknownFlags,
 } from "../wire/commands.js";
 import { PathCache } from "../wire/path-cache.js";
+import { isPathRelease } from "../wire/path-packet.js";
 import { encodeRaw } from "../wire/raw-packet.js";
-import { latestKey } from "../wire/rpc-packet.js";
-import { decodeSystemMessage, encodeAuth, encodePeerNotice, encodeRelay } from "../wire/system-packet.js";
+import { keyNamesNode, latestKey } from "../wire/rpc-packet.js";
+import {
+  decodeSystemMessage,
+  encodeAuth,
+  encodePeerNotice,
+  encodeRelay,
+  encodeTickRate,
+} from "../wire/system-packet.js";
 import { type AuthCallback, Authenticator } from "./authentication.js";
 import { ClockSync, type NetworkClock } from "./clock.js";
 import { NetworkTick } from "./network-tick.js";
@@ -34,6 +41,7 @@ import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-li
 import type { Rejection } from "./rejection.js";
 import { type Delivery, type Subsystem, type SubsystemHost, withExtras } from "./subsystem.js";
 import { targetIncludes, targetPeers } from "./targets.js";
+import { TickRateAgreement } from "./tick-rate.js";
 
 export type { Rejection };
 
@@ -64,6 +72,14 @@ export interface MultiplayerEvents {
   peerPacket: [from: number, data: Uint8Array];
   /** A packet from the network was dropped; nothing in it ran. */
   rejected: [rejection: Rejection];
+  /**
+   * Scene replication: a state from `from` was a delta against states this peer no longer holds
+   * (it lost its history, after a long stall say). It was dropped and `from` asked for absolute
+   * states, which follow at once. Not a `rejected` event and not in `rejectionCount`: an honest
+   * peer causes it (a hostile one can fake it, within the rate limits, at the cost of larger
+   * states to itself); `staleBaselineCount(peer)` counts them.
+   */
+  staleBaseline: [from: number];
   /** Authentication is on and this peer connected: exchange `sendAuth` messages, then `completeAuth`. */
   peerAuthenticating: [id: number];
   /** A pending peer timed out or left before both sides completed authentication. */
@@ -118,6 +134,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     },
     reject: (rejection) => this.#onRejected(rejection),
     tickAt: (time) => this.#tick.tickAt(time),
+    ticksAgreed: () => this.#tickRate.agreed,
     stepped: () => this.#tick.restart(),
   });
   /** Every subsystem, built once; and which one owns each command. */
@@ -146,7 +163,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       }
     },
   });
+  /** The game's tick rate: this peer's own, or on a client in a game the host's. */
+  readonly #tickRate = new TickRateAgreement(this.#tick);
   readonly #rejections = new Map<number, number>();
+  /** Per peer, the SYNCs dropped as relative to a tick this peer no longer held. */
+  readonly #staleBaselines = new Map<number, number>();
   readonly #limiter = new PeerRateLimiter(DEFAULT_RATE_LIMITS);
   readonly #auth = new Authenticator(
     {
@@ -202,7 +223,9 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     previous.attach(null);
     this.#peers.clear();
     this.#rejections.clear();
+    this.#staleBaselines.clear();
     this.#auth.clear();
+    this.#tickRate.leave();
     this.#resetSubsystems();
     this.#peer = next;
     previous.close();
@@ -220,25 +243,27 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   }
 
   /**
-   * Network ticks per second, 1–240 (default 30): how often synchronized state is sent. Every
-   * peer must use the same rate (states are stamped with tick numbers, which each receiver turns
-   * into time with its own rate), so it is set before connecting: changing it while another peer
-   * is in the game throws.
+   * Network ticks per second, 1–240 (default 30): how often synchronized state is sent. The
+   * host's rate is the game's: a client in a game reads the rate its host announced (what it set
+   * itself applies again once it is out of the game). Set it on the host before clients join:
+   * changing it while another peer is in the game throws, on the host and on a client.
    */
   get tickRate(): number {
-    return this.#tick.rate;
+    return this.#tickRate.rate;
   }
 
   set tickRate(hz: number) {
-    if (hz === this.#tick.rate) return;
+    if (hz === this.#tickRate.rate) return;
     // A rate change renumbers ticks (a lower rate restarts them lower, and receivers would drop
     // every state as stale) and makes receivers misplace states in time: no peer may see one.
     if (this.#peers.size > 0) {
       throw new Error(
-        `tickRate can only change while no other peer is in the game (it has ${this.#peers.size}); set the same rate on every peer before connecting`,
+        this.isServer()
+          ? `tickRate can only change while no other peer is in the game (it has ${this.#peers.size}); set it before clients join`
+          : `a client's tickRate is its host's while in the game (${this.#tickRate.rate}); set the rate on the host`,
       );
     }
-    this.#tick.rate = hz;
+    this.#tickRate.configure(hz);
   }
 
   /** Whether an automatic scheduler calls `poll()` (default true). Set false when your game loop calls it. */
@@ -270,12 +295,13 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     return currentSender(this.#instanceId);
   }
 
-  /** What this API holds, for leak checks: peers, path cache entries, rejection counters. */
+  /** What this API holds, for leak checks: peers, path cache entries, rejection and stale-baseline counters. */
   debugStats() {
     return {
       peers: this.#peers.size,
       pathCache: this.#paths.stats,
       rejectionCounters: this.#rejections.size,
+      staleBaselineCounters: this.#staleBaselines.size,
       rateLimitedPeers: this.#limiter.trackedPeers,
       authenticating: this.#auth.pendingCount,
     };
@@ -295,6 +321,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   /** How many packets from `peer` were rejected since it connected. */
   rejectionCount(peer: number): number {
     return this.#rejections.get(peer) ?? 0;
+  }
+
+  /** How many states from `peer` came relative to a tick this peer had lost (`staleBaseline`), since it connected. */
+  staleBaselineCount(peer: number): number {
+    return this.#staleBaselines.get(peer) ?? 0;
   }
 
   get connectionStatus(): ConnectionStatus {
@@ -432,6 +463,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   /** The peer is in: the host tells everyone, then the events fire in Godot's order. */
   #admit(id: number): void {
     if (this.isServer()) {
+      // First, so the client counts host ticks before anything it receives is stamped with one.
+      this.#peer.send(id, encodeTickRate(this.tickRate), "reliable", 0);
       const notice = encodePeerNotice("addPeer", id);
       for (const other of this.#peers) {
         this.#peer.send(other, notice, "reliable", 0);
@@ -467,6 +500,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     if (!this.#peers.has(id)) return;
     this.#peerRemoved(id);
     this.#rejections.delete(id);
+    this.#staleBaselines.delete(id);
     if (this.isServer()) {
       this.#peers.delete(id);
       const notice = encodePeerNotice("delPeer", id);
@@ -475,6 +509,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     } else if (id === HOST_PEER_ID) {
       this.#peers.clear();
       this.#rejections.clear();
+      this.#staleBaselines.clear();
+      this.#tickRate.leave();
       this.#resetSubsystems();
       this.emit("peerDisconnected", id);
       this.emit("serverDisconnected");
@@ -492,13 +528,26 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   }
 
   #onPacket(from: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
-    if (this.isServer() && !this.#limiter.allow(from, data.length)) return this.#overLimit(from);
+    if (this.isServer() && !this.#limiter.allow(from, data.length) && !this.#owes(from, data)) {
+      return this.#overLimit(from);
+    }
     if (data.length === 0) return this.#reject(from, "malformed", "empty packet");
     if (hasUnknownFlags(data[0]!)) return this.#reject(from, "malformed", `unknown flags in ${data[0]}`);
     if (this.#auth.isPending(from)) return this.#onPendingPacket(from, data);
     if ((data[0]! & COMMAND_MASK) === Command.SYS)
       return this.#onSystemMessage(from, data, transfer, channel);
     this.#deliver(from, data, { transfer, channel, relayed: false });
+  }
+
+  /**
+   * Host, for a client over its rate limit under the "drop" policy: whether its packet still
+   * goes through, charged into debt. Only path id releases do (WIRE.md, "Path ids"): dropping one
+   * would keep the id from being reused until one of the two peers left.
+   */
+  #owes(from: number, data: Uint8Array): boolean {
+    return (
+      this.#limiter.limits.policy === "drop" && isPathRelease(data) && this.#limiter.owe(from, data.length)
+    );
   }
 
   #overLimit(from: number): void {
@@ -530,7 +579,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
         : this.#deliverRelayed(from, message.peer, inner, { transfer, channel, relayed: true });
     }
     if (this.isServer() || !fromHost) {
-      return this.#reject(from, "forbidden", `only the host announces peers (${message.kind} from ${from})`);
+      return this.#reject(from, "forbidden", `only the host sends ${message.kind} (from ${from})`);
+    }
+    if (message.kind === "tickRate") {
+      const refused = this.#tickRate.adopt(message.rate);
+      return refused ? this.#reject(from, refused.reason, refused.message) : undefined;
     }
     if (message.id < 2 || message.id > MAX_PEER_ID || message.id === this.uniqueId) {
       return this.#reject(from, "malformed", `peer notice names invalid id ${message.id}`);
@@ -544,6 +597,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     } else if (message.kind === "delPeer" && this.#peers.delete(message.id)) {
       this.#peerRemoved(message.id);
       this.#rejections.delete(message.id);
+      this.#staleBaselines.delete(message.id);
       this.emit("peerDisconnected", message.id);
     }
   }
@@ -672,6 +726,12 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
         relayAs: (source: number, to: number, packet: Uint8Array) =>
           this.#peer.send(to, encodeRelay(source, packet), "reliable", 0),
         released: (from: number, id: number) => this.#replication.released(from, id),
+        discardWaitingCalls: (to: number, source: number, ids: ReadonlySet<number>) => {
+          // Keys as `latestKey` makes them: a relay's header names the source on the host's
+          // relayed copies, and the target on a client's own calls to other clients.
+          const relay = source !== this.uniqueId ? source : this.isServer() ? null : "any";
+          this.#peer.discardWaiting(to, (key) => keyNamesNode(key, ids, relay));
+        },
       }),
     );
   }
@@ -690,6 +750,10 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
         },
         get tickRate() {
           return api.tickRate;
+        },
+        baselineLost: (from: number) => {
+          this.#staleBaselines.set(from, (this.#staleBaselines.get(from) ?? 0) + 1);
+          this.emit("staleBaseline", from);
         },
       }),
     );

@@ -22,6 +22,11 @@ export interface PathSyncHost extends SubsystemHost {
   relayAs?(source: number, to: number, packet: Uint8Array): void;
   /** `from` released its id `id` (its PATH_FORGET ran here): what was kept about that id goes. */
   released?(from: number, id: number): void;
+  /**
+   * Drops the unreliable calls naming `source`'s ids `ids` (this peer's own when it is this peer)
+   * still waiting in the transport's congested queue to `to`: their node left the tree there.
+   */
+  discardWaitingCalls?(to: number, source: number, ids: ReadonlySet<number>): void;
 }
 
 /** How a packet names a node: by an id every receiver confirmed, or inline. */
@@ -70,10 +75,19 @@ export class PathSync implements Subsystem {
    * visible to it; a PATH_FORGET of an id kept back goes nowhere (the peer never learned it).
    */
   relayFor(from: number, packet: Uint8Array): RelayPick | null {
-    const mayLearn = this.#host.mayLearn;
-    if (!mayLearn) return null;
     const decoded = decodePathPacket(packet);
     if (typeof decoded === "string") return null;
+    if (decoded.kind === "forget") {
+      const ids = new Set([decoded.id]);
+      return (to) => {
+        // A call of `from` through the id still waiting to go to `to` would reach `to` after
+        // the forget, maybe after the id was taught again for another node: it goes first.
+        this.#host.discardWaitingCalls?.(to, from, ids);
+        return this.#forgetFor(from, to, decoded.id, packet);
+      };
+    }
+    const mayLearn = this.#host.mayLearn;
+    if (!mayLearn) return null;
     if (decoded.kind === "announce") {
       return (to) => {
         const kept = getOrCreate(
@@ -91,16 +105,16 @@ export class PathSync implements Subsystem {
         return null;
       };
     }
-    if (decoded.kind === "forget") {
-      return (to) => {
-        if (this.#deliveredTo(from, to).delete(decoded.id)) return packet;
-        if (!this.#withheld.get(from)?.get(to)?.delete(decoded.id)) return packet;
-        // The peer never learned the id, so it cannot answer: the host answers for it, or the
-        // client would wait for it forever and never hand the id out again.
-        this.#host.relayAs?.(to, from, encodePathPacket({ kind: "forgotten", id: decoded.id }));
-        return null;
-      };
-    }
+    return null;
+  }
+
+  /** What `to` gets of `from`'s PATH_FORGET of `id`: nothing, when the host kept the id from it. */
+  #forgetFor(from: number, to: number, id: number, packet: Uint8Array): Uint8Array | null {
+    if (this.#delivered.get(from)?.get(to)?.delete(id)) return packet;
+    if (!this.#withheld.get(from)?.get(to)?.delete(id)) return packet;
+    // The peer never learned the id, so it cannot answer: the host answers for it, or the
+    // client would wait for it forever and never hand the id out again.
+    this.#host.relayAs?.(to, from, encodePathPacket({ kind: "forgotten", id }));
     return null;
   }
 
@@ -257,7 +271,16 @@ export class PathSync implements Subsystem {
 
   /** `node` leaves the tree: its ids and those of its subtree are released, their holders told. */
   nodeExiting(node: NetNode): void {
-    for (const { id, peers } of this.#paths.release(node.getPath())) {
+    const released = this.#paths.release(node.getPath());
+    // Calls to the gone nodes still waiting in a congested queue have no target, and could
+    // arrive after an id was taught again for another node: they go before the forgets do.
+    const self = this.#host.uniqueId;
+    const ids = new Set(released.map(({ id }) => id));
+    if (ids.size > 0) {
+      const links = self === HOST_PEER_ID ? this.#host.peers() : [HOST_PEER_ID];
+      for (const link of links) this.#host.discardWaitingCalls?.(link, self, ids);
+    }
+    for (const { id, peers } of released) {
       const packet = encodePathPacket({ kind: "forget", id });
       for (const peer of peers) this.#host.send(packet, peer, "reliable", 0);
     }
@@ -349,12 +372,13 @@ export class PathSync implements Subsystem {
         return () => {};
       case "forget":
         return () => {
-          if (!this.#paths.unlearn(from, message.id)) {
-            return this.#reject(from, "malformed", `forget of path id ${message.id}, which was not taught`);
-          }
-          this.#version++;
+          // An id this side does not hold is answered too: the packet that taught it may have
+          // been dropped on the way (the host's rate limits), and the sender waits for every
+          // peer it counts as taught before it hands the id out again.
+          const held = this.#paths.unlearn(from, message.id);
+          if (held) this.#version++;
           this.#host.send(encodePathPacket({ kind: "forgotten", id: message.id }), from, "reliable", 0);
-          this.#host.released?.(from, message.id);
+          if (held) this.#host.released?.(from, message.id);
         };
       case "forgotten":
         return () => {

@@ -51,6 +51,22 @@ export class PeerRateLimiter {
   }
 
   /**
+   * Takes one message of `bytes` even from empty buckets, into a debt of at most one burst;
+   * false beyond it. For packets whose loss would leave state stuck on both ends (path id
+   * releases): an honest client over its limit still gets them through, a flood of them gets at
+   * most twice its budget, and the peer's other messages wait until the debt is paid.
+   */
+  owe(peer: number, bytes: number, now = performance.now()): boolean {
+    const limits = this.#limits;
+    const buckets = this.#refilled(peer, now);
+    if (buckets.messages - 1 < -limits.messageBurst || buckets.bytes - bytes < -limits.byteBurst)
+      return false;
+    buckets.messages -= 1;
+    buckets.bytes -= bytes;
+    return true;
+  }
+
+  /**
    * Takes `bytes` more from the peer's byte bucket, into debt if need be: a message already let in
    * that costs more (a relay to several peers) goes through, and the peer's next messages wait
    * until its budget has recovered.

@@ -13,12 +13,7 @@ export interface Rejection {
     | "rate_limited"
     | "unauthenticated"
     /** Scene replication: a spawn of an unknown class, a bad or taken name, or over the spawn limit. */
-    | "spawn_refused"
-    /**
-     * Scene replication: a SYNC relative to a tick this peer no longer holds (it lost its history);
-     * not hostile by itself. The sender is told to send absolute states.
-     */
-    | "stale_baseline";
+    | "spawn_refused";
   message: string;
   /** Path of the node it addressed, when known. */
   node?: string;

@@ -14,6 +14,11 @@ export interface ReplicationHost extends SubsystemHost {
   readonly clock: { now(): number; readonly synchronized: boolean };
   /** Network ticks per second (`multiplayer.tickRate`). */
   readonly tickRate: number;
+  /**
+   * A SYNC from `from` was relative to a tick this peer no longer holds (it lost its history):
+   * dropped, and the sender asked for absolute states. Honest, so not a rejection.
+   */
+  baselineLost(from: number): void;
 }
 
 /**

@@ -23,11 +23,10 @@ export interface ReceiverClock {
   readonly synchronized: boolean;
 }
 
-/** What the codec's rejections are reported as. */
-const REASONS: Record<SyncRejectReason, Rejection["reason"]> = {
+/** What the codec's rejections are reported as (`stale_baseline` is not one: see `check`). */
+const REASONS: Record<Exclude<SyncRejectReason, "stale_baseline">, Rejection["reason"]> = {
   malformed: "malformed",
   unknown_sync_id: "unknown_node",
-  stale_baseline: "stale_baseline",
 };
 
 /** The specs of a synchronizer that left the tree, kept while packets naming it may be under way. */
@@ -132,7 +131,13 @@ export class SyncReceiver {
       baseline: (tick) => received?.baseline(tick),
     });
     if (!result.ok) {
-      if (result.reason === "stale_baseline") this.#toAck.set(from, null);
+      if (result.reason === "stale_baseline") {
+        // This side lost its history (a stall, a reset), not the sender's fault: dropped and
+        // answered with the reset acknowledgement, reported apart from rejections.
+        this.#toAck.set(from, null);
+        context.host.baselineLost(from);
+        return null;
+      }
       return context.rejected(from, REASONS[result.reason], `SYNC: ${result.message}`, unknownPath);
     }
     const { sync } = result;

@@ -1,6 +1,7 @@
 import { HOST_PEER_ID, MAX_PEER_ID, normalizeRoomCode, ROOM_CODE_ALPHABET } from "../signaling/protocol.js";
 import { ConnectionError, type TransferMode } from "./multiplayer-peer.js";
 import { type ClientOptions, type CreatedRoom, type ServerOptions, StarPeer } from "./star-peer.js";
+import { ChannelSender, type SendableChannel } from "./webrtc/channel-sender.js";
 
 interface MemoryRoom {
   readonly host: MemoryMultiplayerPeer;
@@ -30,6 +31,20 @@ export class MemoryNetwork {
     client.interruptLink();
   }
 
+  /**
+   * Congests `from`'s unreliable channels to `to`, as a saturated data channel would: from now on
+   * its unreliable messages wait in WebRTC's newest-wins queue (the newest per key; those without
+   * a key are dropped) until `drain`. Reliable messages still go.
+   */
+  congest(from: MemoryMultiplayerPeer, to: number): void {
+    from.congestLink(to, true);
+  }
+
+  /** The congested channels from `from` to `to` drain: what waited goes out, oldest kind first. */
+  drain(from: MemoryMultiplayerPeer, to: number): void {
+    from.congestLink(to, false);
+  }
+
   /** Brings an interrupted link back: `peerReconnected` on both ends, then what waited, in order. */
   restore(client: MemoryMultiplayerPeer): void {
     client.restoreLink();
@@ -53,6 +68,8 @@ export class MemoryMultiplayerPeer extends StarPeer {
   readonly #held = new Map<number, Array<[Uint8Array, TransferMode, number]>>();
   /** Reliable packets on their way with a latency, per destination, in sending order. */
   readonly #inFlight = new Map<number, Array<[at: number, deliver: () => void]>>();
+  /** Unreliable senders to congested links, per destination and lane ("transfer/channel"). */
+  readonly #congested = new Map<number, Map<string, { sender: ChannelSender; channel: MemoryChannel }>>();
   #roomCode: string | null = null;
 
   constructor(network: MemoryNetwork) {
@@ -97,7 +114,13 @@ export class MemoryMultiplayerPeer extends StarPeer {
     setTimeout(() => this.#completeConnection(room), 0);
   }
 
-  send(to: number, data: Uint8Array, transfer: TransferMode, channel: number): void {
+  send(
+    to: number,
+    data: Uint8Array,
+    transfer: TransferMode,
+    channel: number,
+    key: string | null = null,
+  ): void {
     const remote = this.#links.get(to);
     if (!remote) return;
     const held = this.#held.get(to);
@@ -105,6 +128,55 @@ export class MemoryMultiplayerPeer extends StarPeer {
       if (transfer === "reliable") held.push([data.slice(), transfer, channel]);
       return;
     }
+    const congested = this.#congested.get(to);
+    if (congested && transfer !== "reliable") {
+      this.#congestedLane(congested, to, transfer, channel).send(data, key);
+      return;
+    }
+    this.#transmit(to, remote, data, transfer, channel);
+  }
+
+  discardWaiting(to: number, matches: (key: string) => boolean): void {
+    for (const { sender } of this.#congested.get(to)?.values() ?? []) sender.discardWaiting(matches);
+  }
+
+  /** @internal MemoryNetwork.congest and drain */
+  congestLink(to: number, congested: boolean): void {
+    if (congested) {
+      if (!this.#congested.has(to)) this.#congested.set(to, new Map());
+      return;
+    }
+    const lanes = this.#congested.get(to);
+    this.#congested.delete(to);
+    for (const { channel } of lanes?.values() ?? []) channel.drain();
+  }
+
+  #congestedLane(
+    lanes: Map<string, { sender: ChannelSender; channel: MemoryChannel }>,
+    to: number,
+    transfer: TransferMode,
+    channelNumber: number,
+  ): ChannelSender {
+    const lane = `${transfer}/${channelNumber}`;
+    let entry = lanes.get(lane);
+    if (!entry) {
+      const channel = new MemoryChannel((data) => {
+        const remote = this.#links.get(to);
+        if (remote && !this.#held.has(to)) this.#transmit(to, remote, data, transfer, channelNumber);
+      });
+      entry = { sender: new ChannelSender(channel, false), channel };
+      lanes.set(lane, entry);
+    }
+    return entry.sender;
+  }
+
+  #transmit(
+    to: number,
+    remote: MemoryMultiplayerPeer,
+    data: Uint8Array,
+    transfer: TransferMode,
+    channel: number,
+  ): void {
     const copy = data.slice();
     const from = this.uniqueId;
     const deliver = () => {
@@ -207,6 +279,8 @@ export class MemoryMultiplayerPeer extends StarPeer {
     remote.#links.delete(ownId);
     this.#held.delete(remoteId);
     remote.#held.delete(ownId);
+    this.#congested.delete(remoteId);
+    remote.#congested.delete(ownId);
     if (ownId === HOST_PEER_ID && this.#roomCode)
       this.#network.rooms.get(this.#roomCode)?.clients.delete(remoteId);
     if (remoteId === HOST_PEER_ID && remote.#roomCode) {
@@ -230,6 +304,21 @@ export class MemoryMultiplayerPeer extends StarPeer {
     if (this.connectionStatus !== "disconnected" || this.#roomCode !== null) {
       throw new Error("this peer was already used; create a new MemoryMultiplayerPeer");
     }
+  }
+}
+
+/** A data channel that stands in for a congested one: its buffer stays full until it drains. */
+class MemoryChannel implements SendableChannel {
+  readonly readyState: RTCDataChannelState = "open";
+  bufferedAmount = Number.MAX_SAFE_INTEGER;
+  bufferedAmountLowThreshold = 0;
+  onbufferedamountlow: ((this: RTCDataChannel, event: Event) => unknown) | null = null;
+
+  constructor(readonly send: (data: Uint8Array) => void) {}
+
+  drain(): void {
+    this.bufferedAmount = 0;
+    this.onbufferedamountlow?.call(this as unknown as RTCDataChannel, new Event("bufferedamountlow"));
   }
 }
 

@@ -117,6 +117,13 @@ export interface MultiplayerPeer {
    * message per key needs to go out.
    */
   send(to: number, data: Uint8Array, transfer: TransferMode, channel: number, key?: string | null): void;
+  /**
+   * Drops the unreliable messages to `to` still waiting for a congested channel (the newest per
+   * key that `send` kept) whose key `matches`; what was already handed to the network is not
+   * touched. The API calls it when a node's path id is released (WIRE.md, "Path ids"): a waiting
+   * call to that node has no target any more. A transport that keeps no such queue does nothing.
+   */
+  discardWaiting(to: number, matches: (key: string) => boolean): void;
   /** Host only: drops a client; reports `peerDisconnected(id)` like any other disconnect. */
   disconnectPeer(id: number): void;
   /**

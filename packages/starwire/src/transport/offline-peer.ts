@@ -12,6 +12,8 @@ export class OfflineMultiplayerPeer extends StarPeer {
   }
 
   send(): void {}
+  /** Sends nothing, so nothing waits. */
+  discardWaiting(): void {}
   disconnectPeer(): void {}
   close(): void {}
   protected refuseNewConnectionsChanged(): void {}

@@ -71,6 +71,7 @@ export abstract class StarPeer implements MultiplayerPeer {
     channel: number,
     key?: string | null,
   ): void;
+  abstract discardWaiting(to: number, matches: (key: string) => boolean): void;
   abstract disconnectPeer(id: number): void;
   abstract close(): void;
 

@@ -86,6 +86,7 @@ export const SystemCommand = {
   AUTH: 3,
   PEER_RECONNECTING: 4,
   PEER_RECONNECTED: 5,
+  TICK_RATE: 6,
 } as const;
 
 /** `[SYS, RELAY, peer:i32le, ...packet]`: where the peer id sits and where the packet starts. */

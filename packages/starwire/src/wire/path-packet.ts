@@ -1,4 +1,4 @@
-import { Extended, extendedHead } from "./commands.js";
+import { Command, Extended, extendedHead, RELAY_HEADER_BYTES, SystemCommand } from "./commands.js";
 import { namedPathLength, readNamedPath, writeNamedPath } from "./rpc-packet.js";
 import { VarintReader, varintLength, writeVarint } from "./varint.js";
 
@@ -23,6 +23,21 @@ const HEADS = {
 
 /** The first bytes of the path cache's extended packets (what a subsystem dispatches by). */
 export const PATH_PACKET_HEADS: readonly number[] = Object.values(HEADS);
+
+/** Longest PATH_FORGET or PATH_FORGOTTEN inside a relay: the relay header, the head, a 2-byte id. */
+const MAX_RELEASE_BYTES = RELAY_HEADER_BYTES + 3;
+
+/**
+ * Whether `bytes` is a PATH_FORGET or PATH_FORGOTTEN, as it is or inside a client's relay: the
+ * packets that free an id on both ends, which the host's rate limits let through (a lost one
+ * would hold the id until a peer leaves). Read without decoding: the host asks before any.
+ */
+export function isPathRelease(bytes: Uint8Array): boolean {
+  if (bytes.length > MAX_RELEASE_BYTES) return false;
+  const relayed = bytes[0] === Command.SYS && bytes[1] === SystemCommand.RELAY;
+  const head = relayed ? bytes[RELAY_HEADER_BYTES] : bytes[0];
+  return head === HEADS.forget || head === HEADS.forgotten;
+}
 
 const encoder = new TextEncoder();
 

@@ -128,3 +128,20 @@ export function latestKey(packet: Uint8Array): string | null {
   const call = decodeCall(packet);
   return typeof call === "string" ? null : `${command}:${call.cacheId}:${call.index}`;
 }
+
+/**
+ * Whether a `latestKey` names one of `cacheIds` (an RPC or RSET through that node). `relay`: the
+ * peer its relay header must name, null for a packet that is not relayed, "any" for either.
+ */
+export function keyNamesNode(
+  key: string,
+  cacheIds: ReadonlySet<number>,
+  relay: number | null | "any",
+): boolean {
+  const arrow = key.indexOf(">");
+  if (relay === null ? arrow >= 0 : relay !== "any" && (arrow < 0 || key.slice(0, arrow) !== `${relay}`))
+    return false;
+  const idStart = key.indexOf(":", arrow + 1) + 1;
+  const idEnd = key.indexOf(":", idStart);
+  return idStart > 0 && idEnd > idStart && cacheIds.has(Number(key.slice(idStart, idEnd)));
+}

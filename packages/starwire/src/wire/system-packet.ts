@@ -12,6 +12,7 @@ import { Command, RELAY_HEADER_BYTES, RELAY_PEER_OFFSET, SystemCommand } from ".
  *   [SYS, AUTH, 1]                          either way, before admission: "I completed authentication"
  *   [SYS, PEER_RECONNECTING, id:u32le]     host → client: peer `id` lost its connection and is coming back
  *   [SYS, PEER_RECONNECTED, id:u32le]      host → client: peer `id` is back
+ *   [SYS, TICK_RATE, rate:u32le]           host → client, first after admission: the game's tick rate
  *
  * The subcommand values are in commands.ts.
  */
@@ -31,6 +32,7 @@ const NOTICE_KINDS = new Map(
 
 export type SystemMessage =
   | { kind: PeerNoticeKind; id: number }
+  | { kind: "tickRate"; rate: number }
   | { kind: "relay"; peer: number; packet: Uint8Array }
   | { kind: "auth"; complete: boolean; data: Uint8Array };
 
@@ -51,6 +53,15 @@ export function encodePeerNotice(kind: PeerNoticeKind, id: number): Uint8Array {
   bytes[0] = Command.SYS;
   bytes[1] = NOTICE_COMMANDS[kind];
   new DataView(bytes.buffer).setUint32(HEADER, id, true);
+  return bytes;
+}
+
+/** The rate is any u32 on the wire: the receiver judges whether it is a tick rate. */
+export function encodeTickRate(rate: number): Uint8Array {
+  const bytes = new Uint8Array(HEADER + ID_BYTES);
+  bytes[0] = Command.SYS;
+  bytes[1] = SystemCommand.TICK_RATE;
+  new DataView(bytes.buffer).setUint32(HEADER, rate, true);
   return bytes;
 }
 
@@ -79,6 +90,9 @@ export function decodeSystemMessage(bytes: Uint8Array): SystemMessage | string {
     return { kind: notice, id: view.getUint32(HEADER, true) };
   }
   switch (bytes[1]) {
+    case SystemCommand.TICK_RATE:
+      if (bytes.length !== HEADER + ID_BYTES) return "tick rate has trailing bytes";
+      return { kind: "tickRate", rate: view.getUint32(HEADER, true) };
     case SystemCommand.RELAY:
       if (bytes.length === HEADER + ID_BYTES) return "relay carries no packet";
       return { kind: "relay", peer: view.getInt32(HEADER, true), packet: bytes.subarray(HEADER + ID_BYTES) };

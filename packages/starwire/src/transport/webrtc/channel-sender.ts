@@ -67,7 +67,10 @@ export class ChannelSender {
     this.#drain();
   }
 
-  /** Unreliable messages dropped because a newer one of the same kind replaced them, or had no kind. */
+  /**
+   * Unreliable messages dropped before sending: a newer one of the same kind replaced them, they
+   * had no kind, or `discardWaiting` took them.
+   */
   get dropped(): number {
     return this.#dropped;
   }
@@ -109,6 +112,18 @@ export class ChannelSender {
       if (this.#latest.size <= MAX_WAITING_UNRELIABLE && this.#latestBytes <= MAX_WAITING_UNRELIABLE_BYTES)
         break;
       this.#unqueue(oldest);
+      this.#dropped++;
+    }
+  }
+
+  /**
+   * Drops the waiting unreliable messages whose key `matches` (calls whose node left the tree:
+   * they have no target any more, and their id may soon name another node).
+   */
+  discardWaiting(matches: (key: string) => boolean): void {
+    for (const key of this.#latest.keys()) {
+      if (!matches(key)) continue;
+      this.#unqueue(key);
       this.#dropped++;
     }
   }

@@ -280,6 +280,11 @@ export class PeerConnection {
     }
   }
 
+  /** Drops the unreliable messages waiting in any channel's newest-wins queue whose key `matches`. */
+  discardWaiting(matches: (key: string) => boolean): void {
+    for (const sender of this.#senders) sender.discardWaiting(matches);
+  }
+
   /** Unreliable messages dropped or waiting (newest wins), and reliable bytes waiting to be sent. */
   get sendStats(): {
     unreliableDropped: number;

@@ -175,6 +175,11 @@ export class Session {
     if (this.#handshaken) this.#connection!.send(data, transfer, channel, key);
   }
 
+  /** Unreliable messages wait only in the current connection's senders (a dropped one took its own with it). */
+  discardWaiting(matches: (key: string) => boolean): void {
+    this.#connection?.discardWaiting(matches);
+  }
+
   /**
    * Sends a heartbeat when one is due; takes a silent connection for dead. `stalled`: this side
    * was too busy to hear anything lately, so silence starts counting now. True when the

@@ -354,6 +354,10 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     this.#sessions.get(to)?.send(data, transfer, channel, key);
   }
 
+  discardWaiting(to: number, matches: (key: string) => boolean): void {
+    this.#sessions.get(to)?.discardWaiting(matches);
+  }
+
   disconnectPeer(id: number): void {
     const session = this.#sessions.get(id);
     if (this.uniqueId !== HOST_PEER_ID || !session) return;
