@@ -272,3 +272,128 @@ describe("the host's relay and a client's kept spawn, on-change state", () => {
     expect(g.rejections).toEqual([]);
   });
 });
+
+describe("the host's relay and a client's spawn it hides again", () => {
+  /** Two synchronizers the host may judge differently: `a` (position) and `b` (health). */
+  class Twin extends NetNode {
+    x = 0;
+    hp = 100;
+    readonly a = new MultiplayerSynchronizer("a");
+    readonly b = new MultiplayerSynchronizer("b");
+
+    constructor(name: string) {
+      super(name);
+      this.a.replicationConfig = { x: { replicate: "always", spawn: true } };
+      this.b.replicationConfig = { hp: { replicate: "on_change", spawn: true } };
+      for (const sync of [this.a, this.b]) {
+        this.addChild(sync);
+        sync.setMultiplayerAuthority(Number(name.slice(1)));
+      }
+    }
+  }
+
+  async function twins() {
+    const g = await game();
+    for (const world of g.worlds) {
+      world.spawner.setMultiplayerAuthority(g.a);
+      world.spawner.addSpawnable("Twin", Twin);
+    }
+    return g;
+  }
+
+  it("names nothing of a node to a peer one of its synchronizers hides it from, though another is visible", async () => {
+    const g = await twins();
+    let hidden = true;
+    // The host's copy: `a` visible to everyone, `b` hidden from B. The node is hidden from B
+    // (a node is spawned where all its synchronizers are visible): so are its ids.
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Twin).b.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    });
+    const name = `t${g.a}`;
+    const atB = g.worlds[2]!;
+    const mine = g.worlds[1]!.players.addChild(new Twin(name));
+    for (let frame = 1; frame <= 30; frame++) {
+      mine.x = frame;
+      mine.hp = 100 - frame;
+      await g.tick();
+    }
+    expect(atB.players.getChild(name)).toBeNull();
+    expect(g.toB(name)).toEqual([]);
+    // Shown: B learns the node and both synchronizers' ids with it, and follows A from there.
+    hidden = false;
+    (g.worlds[0]!.players.getChild(name) as Twin).b.updateVisibility();
+    await g.tick(2);
+    const copy = atB.players.getChild(name) as Twin;
+    expect([copy.x, copy.hp]).toEqual([30, 70]);
+    for (let frame = 31; frame <= 40; frame++) {
+      mine.x = frame;
+      mine.hp = 100 - frame;
+      await g.tick();
+    }
+    await g.tick(2);
+    expect([copy.x, copy.hp]).toEqual([40, 60]);
+    expect(g.rejections).toEqual([]);
+  });
+
+  it("despawns a handed-over client's spawn on a peer the host's copy hides it from again, and hands it over again when shown", async () => {
+    const g = await game();
+    for (const world of g.worlds) world.spawner.setMultiplayerAuthority(g.a);
+    let hidden = false;
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Owned).sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    });
+    const name = `x${g.a}`;
+    const atB = g.worlds[2]!;
+    const despawned: string[] = [];
+    atB.spawner.on("despawned", (node) => despawned.push(node.name));
+    const mine = g.worlds[1]!.players.addChild(new Owned(name));
+    for (let frame = 1; frame <= 10; frame++) {
+      mine.x = frame;
+      await g.tick();
+    }
+    expect((atB.players.getChild(name) as Owned).x).toBe(10);
+
+    // Hidden from B by the host: gone from B, as a host's own spawn would be, and nothing of it
+    // reaches B while hidden (A is told, and stops sending it there).
+    hidden = true;
+    for (let frame = 11; frame <= 40; frame++) {
+      mine.x = frame;
+      mine.hue = frame;
+      await g.tick();
+    }
+    expect(atB.players.getChild(name)).toBeNull();
+    expect(despawned).toEqual([name]);
+    const namedWhileHidden = g.toB(name).length;
+    for (let frame = 41; frame <= 70; frame++) {
+      mine.x = frame;
+      await g.tick();
+    }
+    expect(g.toB(name).length).toBe(namedWhileHidden);
+
+    // Shown again: B gets it as it is now, then A's changes.
+    hidden = false;
+    await g.tick(2);
+    const copy = atB.players.getChild(name) as Owned;
+    expect([copy.x, copy.hue]).toEqual([70, 40]);
+    for (let frame = 71; frame <= 80; frame++) {
+      mine.x = frame;
+      await g.tick();
+    }
+    mine.hue = 81;
+    await g.tick(2);
+    expect([copy.x, copy.hue]).toEqual([80, 81]);
+    // And hidden and shown again: the same, with the same ids.
+    hidden = true;
+    await g.tick(3);
+    expect(atB.players.getChild(name)).toBeNull();
+    hidden = false;
+    mine.x = 90;
+    await g.tick(5);
+    expect((atB.players.getChild(name) as Owned).x).toBe(90);
+    g.worlds[1]!.players.removeChild(mine);
+    await g.tick(2);
+    expect(atB.players.getChild(name)).toBeNull();
+    expect(despawned).toEqual([name, name, name]);
+    expect(g.rejections).toEqual([]);
+  });
+});

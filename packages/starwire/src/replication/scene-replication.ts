@@ -62,8 +62,10 @@ export class SceneReplication implements Subsystem {
     );
     this.#syncs = new SyncReplication(
       this.#context,
-      (node) => this.#spawns.localSpawnOf(node),
-      (node, peer) => this.#spawns.isSpawnedAt(node, peer),
+      // On the host, a client's spawn it relays counts as spawned where the relay let it go: a
+      // synchronizer in it is sent (relayed) only to peers that have the node.
+      (node) => this.#spawns.localSpawnOf(node) ?? this.#spawns.relayedSpawnOf(node),
+      (node, peer) => this.#spawns.isSpawnedAt(node, peer) || this.#spawns.relayedAt(node, peer) === true,
       (node) => this.#spawns.spawnedEverywhere(node),
       (sync, peer) => this.#isVisible(sync, peer),
       host.clock,
@@ -97,13 +99,16 @@ export class SceneReplication implements Subsystem {
 
   /**
    * Whether RPCs on `node` reach `peer` (Godot's rule): nodes without synchronizers rooted at them
-   * always; a node this peer spawned only where it is spawned; otherwise where one of its
+   * always; a node this peer spawned only where it is spawned, and so (on the host) a client's
+   * spawn it relays: only where the relay let its SPAWN go; otherwise where one of its
    * synchronizers is visible.
    */
   isRpcVisible(node: NetNode, peer: number): boolean {
     const rooted = this.#rootedAt(node);
     if (rooted.size === 0) return true;
     if (this.#spawns.isLocalSpawn(node)) return this.#spawns.isSpawnedAt(node, peer);
+    const relayed = this.#spawns.relayedAt(node, peer);
+    if (relayed !== null) return relayed;
     for (const sync of rooted) if (sync.isVisibleTo(peer)) return true;
     return false;
   }
@@ -172,6 +177,16 @@ export class SceneReplication implements Subsystem {
   /** Host: the (client, recipient) pairs the relay kept SPAWNs between. */
   keptPairs(): [from: number, to: number][] {
     return this.#spawns.keptPairs();
+  }
+
+  /**
+   * Host: the clients' spawns peers have and may see no more, taken back (a DESPAWN in the
+   * client's name for each: SpawnReplication.withdrawHidden); `knows`: the peer learned the id.
+   */
+  withdrawHidden(
+    knows: (from: number, to: number, id: number) => boolean,
+  ): { from: number; to: number; packet: Uint8Array }[] {
+    return this.#spawns.withdrawHidden(knows);
   }
 
   /** Host: the kept SPAWNs from client `from` that `to` may see now (SpawnReplication.releaseKept). */
