@@ -284,15 +284,16 @@ export class SpawnReplication {
   }
 
   /**
-   * Host: whether `peer` has the client's spawn `node` (or the one `node` is in): the client that
-   * spawned it does, another peer once the relay passed or handed over its SPAWN and until it
-   * took it back. Null when `node` is in no client's spawn relayed by this host.
+   * Host: whether `peer` may learn of the client's spawn `node` (or the one `node` is in): not
+   * while the relay keeps its SPAWN from the peer (kept, or taken back), so nothing else about it
+   * goes there either; otherwise yes (the peer has it, or the client, which judges its own
+   * visibility too, has not sent it there). Null when `node` is in no client's spawn relayed here.
    */
   relayedAt(node: NetNode, peer: number): boolean | null {
     if (this.#relayed.size === 0) return null;
     for (let at: NetNode | null = node; at; at = at.parent) {
       const relayed = this.#relayed.get(at);
-      if (relayed) return relayed.from === peer || relayed.peers.has(peer);
+      if (relayed) return this.#keptSpawns.get(relayed.from)?.get(peer)?.get(relayed.nodeId)?.node !== at;
     }
     return null;
   }
@@ -341,7 +342,7 @@ export class SpawnReplication {
     for (const child of node.children) this.#takeBack(child, to);
   }
 
-  /** Whether the client's spawn `node` is inside (if any) is at `to`. */
+  /** Whether the client's spawn `node` is inside (if any) is not kept from `to`. */
   #parentRelayedTo(node: NetNode, to: number): boolean {
     const parent = node.parent;
     return parent === null || this.relayedAt(parent, to) !== false;
