@@ -274,18 +274,18 @@ describe("the host's relay and a client's kept spawn, on-change state", () => {
 });
 
 describe("the host's relay and a client's spawn it hides again", () => {
-  /** Two synchronizers the host may judge differently: `a` (position) and `b` (health). */
+  /** Two synchronizers the host may judge differently: `pos` (position) and `health`. */
   class Twin extends NetNode {
     x = 0;
     hp = 100;
-    readonly a = new MultiplayerSynchronizer("a");
-    readonly b = new MultiplayerSynchronizer("b");
+    readonly pos = new MultiplayerSynchronizer("pos");
+    readonly health = new MultiplayerSynchronizer("health");
 
     constructor(name: string) {
       super(name);
-      this.a.replicationConfig = { x: { replicate: "always", spawn: true } };
-      this.b.replicationConfig = { hp: { replicate: "on_change", spawn: true } };
-      for (const sync of [this.a, this.b]) {
+      this.pos.replicationConfig = { x: { replicate: "always", spawn: true } };
+      this.health.replicationConfig = { hp: { replicate: "on_change", spawn: true } };
+      for (const sync of [this.pos, this.health]) {
         this.addChild(sync);
         sync.setMultiplayerAuthority(Number(name.slice(1)));
       }
@@ -301,29 +301,34 @@ describe("the host's relay and a client's spawn it hides again", () => {
     return g;
   }
 
-  it("names nothing of a node to a peer one of its synchronizers hides it from, though another is visible", async () => {
+  it("spawns a client's node on a peer one of its synchronizers is visible to, and names nothing of the hidden one there", async () => {
     const g = await twins();
     let hidden = true;
-    // The host's copy: `a` visible to everyone, `b` hidden from B. The node is hidden from B
-    // (a node is spawned where all its synchronizers are visible): so are its ids.
+    // The host's copy: `pos` visible to everyone, `health` hidden from B. The node is visible to
+    // B (Godot: any synchronizer visible spawns it), `health` alone is not: no id, no state.
     g.worlds[0]!.spawner.on("spawned", (node) => {
-      (node as Twin).b.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+      (node as Twin).health.addVisibilityFilter((peer) => !(hidden && peer === g.b));
     });
     const name = `t${g.a}`;
     const atB = g.worlds[2]!;
-    const mine = g.worlds[1]!.players.addChild(new Twin(name));
+    const mine = new Twin(name);
+    mine.hp = 99;
+    g.worlds[1]!.players.addChild(mine);
     for (let frame = 1; frame <= 30; frame++) {
       mine.x = frame;
       mine.hp = 100 - frame;
       await g.tick();
     }
-    expect(atB.players.getChild(name)).toBeNull();
-    expect(g.toB(name)).toEqual([]);
-    // Shown: B learns the node and both synchronizers' ids with it, and follows A from there.
-    hidden = false;
-    (g.worlds[0]!.players.getChild(name) as Twin).b.updateVisibility();
-    await g.tick(2);
     const copy = atB.players.getChild(name) as Twin;
+    expect([copy.x, copy.hp]).toEqual([30, 100]);
+    const namesHealth = () =>
+      g.sent.filter(({ to, bytes }) => to === g.b && contains(bytes, new TextEncoder().encode("health")));
+    expect(namesHealth()).toEqual([]);
+    // Shown: B learns `health` (its id with its first DELTA) and follows A from there.
+    hidden = false;
+    (g.worlds[0]!.players.getChild(name) as Twin).health.updateVisibility();
+    await g.tick(2);
+    expect(atB.players.getChild(name)).toBe(copy);
     expect([copy.x, copy.hp]).toEqual([30, 70]);
     for (let frame = 31; frame <= 40; frame++) {
       mine.x = frame;
@@ -332,6 +337,19 @@ describe("the host's relay and a client's spawn it hides again", () => {
     }
     await g.tick(2);
     expect([copy.x, copy.hp]).toEqual([40, 60]);
+    // Both hidden: gone from B; `pos` shown again: back, without `health`'s spawn state.
+    hidden = true;
+    const hostCopy = g.worlds[0]!.players.getChild(name) as Twin;
+    let posHidden = true;
+    hostCopy.pos.addVisibilityFilter((peer) => !(posHidden && peer === g.b));
+    await g.tick(3);
+    expect(atB.players.getChild(name)).toBeNull();
+    mine.hp = 5;
+    await g.tick(2);
+    posHidden = false;
+    await g.tick(3);
+    const back = atB.players.getChild(name) as Twin;
+    expect([back.x, back.hp]).toEqual([40, 100]);
     expect(g.rejections).toEqual([]);
   });
 

@@ -67,8 +67,13 @@ export class SpawnReplication {
 
   constructor(
     readonly context: ReplicationContext,
-    /** Whether `peer` may see `node` (every synchronizer rooted at it is visible to `peer`). */
+    /** Whether `peer` may see `node` (a synchronizer rooted at it is visible to `peer`, or none is rooted there). */
     readonly visibleTo: (node: NetNode, peer: number) => boolean,
+    /**
+     * Whether `sync` is visible to `peer`: a SPAWN there carries (names, and gives the spawn state
+     * of) only those; one hidden reaches the peer later by its first DELTA, when shown.
+     */
+    readonly syncVisibleTo: (sync: MultiplayerSynchronizer, peer: number) => boolean,
     /** Whether every peer may see `node` without a filter to run (visibleTo is then true for all). */
     readonly visibleToEveryone: (node: NetNode) => boolean = () => false,
   ) {}
@@ -208,7 +213,8 @@ export class SpawnReplication {
     return (to) => {
       if (this.visibleTo(node, to) && this.#parentRelayedTo(node, to)) {
         relayed.set(to, packet);
-        return bytes;
+        const shown = this.#shownSyncs(node, packet, to);
+        return shown === packet.syncs ? bytes : encodeSpawn({ ...packet, syncs: shown });
       }
       getOrCreate(
         getOrCreate(this.#keptSpawns, from, () => new Map()),
@@ -253,7 +259,7 @@ export class SpawnReplication {
       if (!this.#parentRelayedTo(node, to)) continue;
       kept.delete(id);
       this.#relayedTo(node, from, id).set(to, packet);
-      const syncs = packet.syncs.map((entry) => {
+      const syncs = this.#shownSyncs(node, packet, to).map((entry) => {
         const sync = entry.path ? node.getNode(entry.path) : node;
         if (!(sync instanceof MultiplayerSynchronizer)) return entry;
         const changed = sync.getMultiplayerAuthority() === from ? changedState(sync) : null;
@@ -342,6 +348,20 @@ export class SpawnReplication {
     for (const child of node.children) this.#takeBack(child, to);
   }
 
+  /**
+   * Host: the synchronizers of a client's SPAWN of `node` that `to` may see, as the host's copy
+   * judges them (`packet.syncs` itself when that is all of them): the others' ids and spawn states
+   * stay off the recipient's SPAWN (their announcements are kept, see PathSync.relayFor).
+   */
+  #shownSyncs(node: NetNode, packet: SpawnPacket, to: number): SpawnPacket["syncs"] {
+    const shown = packet.syncs.filter((entry) => {
+      const sync = entry.path ? node.getNode(entry.path) : node;
+      // The host's copy has each one (it refused the spawn otherwise); one it lacks is not judged.
+      return !(sync instanceof MultiplayerSynchronizer) || this.syncVisibleTo(sync, to);
+    });
+    return shown.length === packet.syncs.length ? packet.syncs : shown;
+  }
+
   /** Whether the client's spawn `node` is inside (if any) is not kept from `to`. */
   #parentRelayedTo(node: NetNode, to: number): boolean {
     const parent = node.parent;
@@ -427,7 +447,7 @@ export class SpawnReplication {
   #sendSpawn(node: NetNode, spawn: LocalSpawn, peer: number): void {
     const { context } = this;
     const syncs: SpawnPacket["syncs"] = [];
-    const synchronizers = [...synchronizersIn(node)];
+    const synchronizers = [...synchronizersIn(node)].filter((sync) => this.syncVisibleTo(sync, peer));
     for (const sync of synchronizers) {
       const id = context.paths.outgoingId(sync.getPath());
       syncs.push({ id, path: relativePath(node, sync), state: spawnState(sync) });
