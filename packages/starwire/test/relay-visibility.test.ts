@@ -415,3 +415,47 @@ describe("the host's relay and a client's spawn it hides again", () => {
     expect(g.rejections).toEqual([]);
   });
 });
+
+describe("the host's relay and RPCs", () => {
+  /** An Owned its owner calls RPCs on. */
+  class Caller extends Owned {
+    readonly pings: number[] = [];
+
+    constructor(name: string) {
+      super(name);
+      this.rpcConfig("ping", ["any_peer"]);
+    }
+
+    ping(value: number): void {
+      this.pings.push(value);
+    }
+  }
+
+  it("keeps a client's RPC on its node from a peer the host's copy hides the node from", async () => {
+    const g = await game();
+    for (const world of g.worlds) world.spawner.addSpawnable("Caller", Caller);
+    let hidden = true;
+    const name = `c${g.a}`;
+    const hostCopy = new Caller(name);
+    hostCopy.sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    g.worlds[0]!.players.addChild(hostCopy);
+    await g.tick(2);
+    const mine = g.worlds[1]!.players.getChild(name) as Caller;
+    expect(g.worlds[2]!.players.getChild(name)).toBeNull();
+    // A's copy has no filter: it calls everyone, with the path inline (not every peer has the id).
+    mine.rpc("ping", 1);
+    await g.tick();
+    expect(hostCopy.pings).toEqual([1]);
+    expect(g.toB(name)).toEqual([]);
+    expect(g.rejections).toEqual([]);
+    // Shown: the node reaches B, and so do A's calls.
+    hidden = false;
+    hostCopy.sync.updateVisibility();
+    await g.tick(2);
+    const theirs = g.worlds[2]!.players.getChild(name) as Caller;
+    mine.rpc("ping", 2);
+    await g.tick();
+    expect([hostCopy.pings, theirs.pings]).toEqual([[1, 2], [2]]);
+    expect(g.rejections).toEqual([]);
+  });
+});
