@@ -458,4 +458,32 @@ describe("the host's relay and RPCs", () => {
     expect([hostCopy.pings, theirs.pings]).toEqual([[1, 2], [2]]);
     expect(g.rejections).toEqual([]);
   });
+
+  it("keeps a client's RPC on a node it spawned from a peer the relay keeps its SPAWN from", async () => {
+    const g = await game();
+    for (const world of g.worlds) {
+      world.spawner.setMultiplayerAuthority(g.a);
+      world.spawner.addSpawnable("Caller", Caller);
+    }
+    let hidden = true;
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Caller).sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    });
+    const name = `c${g.a}`;
+    const mine = g.worlds[1]!.players.addChild(new Caller(name));
+    await g.tick(2);
+    const hostCopy = g.worlds[0]!.players.getChild(name) as Caller;
+    mine.rpc("ping", 1);
+    await g.tick();
+    expect(hostCopy.pings).toEqual([1]);
+    expect(g.worlds[2]!.players.getChild(name)).toBeNull();
+    expect(g.toB(name)).toEqual([]);
+    expect(g.rejections).toEqual([]);
+    hidden = false;
+    await g.tick(2);
+    mine.rpc("ping", 2);
+    await g.tick();
+    expect((g.worlds[2]!.players.getChild(name) as Caller).pings).toEqual([2]);
+    expect(g.rejections).toEqual([]);
+  });
 });
