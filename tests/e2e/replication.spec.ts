@@ -265,4 +265,111 @@ test.describe("scene replication", () => {
     expect(node.world.entered).not.toContain("private");
     expect(await failureOf(host.page)).toBeNull();
   });
+
+  test("a client-owned entity the host hides from a tab never reaches it, its owner leaves that tab out, and it appears once shown", async ({
+    browser,
+  }) => {
+    test.setTimeout(120_000);
+    const host = await hostTab(browser);
+    const [a, b] = [await joinTab(browser, host.roomCode), await joinTab(browser, host.roomCode)];
+    await tabHasPeers(host.page, 2);
+    await tabHasPeers(a.page, 2);
+    const mine = `mine_${a.id}`;
+    const shared = `shared_${a.id}`;
+    // Every packet the host sends B that names A's hidden entity (none until it is shown).
+    await host.page.evaluate(({ bId, name }) => window.harness.replication.watchPacketsTo(bId, [name]), {
+      bId: b.id,
+      name: mine,
+    });
+    // The host spawns two entities A moves: "mine", which a host filter hides from B from the
+    // start, then "shared" (after it on the same ordered channel: once B has "shared", a spawn of
+    // "mine" would have arrived before it).
+    await host.page.evaluate(
+      ({ aId, bId }) => {
+        const r = window.harness.replication;
+        r.addOwned("mine", aId, bId);
+        r.addOwned("shared", aId);
+      },
+      { aId: a.id, bId: b.id },
+    );
+    const animateA = (from: number, to: number) =>
+      a.page.evaluate(({ from, to, ms }) => window.harness.replication.animateOwned(from, to, ms), {
+        from,
+        to,
+        ms: FRAME_MS,
+      });
+    const changesAtA = () =>
+      a.page.evaluate(
+        ({ name, bId }) =>
+          window.harness.replication.visibilityChanges().filter((c) => c === `${name} ${bId}`),
+        { name: mine, bId: b.id },
+      );
+    const without = (state: WorldState, name: string) =>
+      Object.fromEntries(Object.entries(state).filter(([key]) => key !== name));
+
+    // A moves both: the host and A hold both where A put them, B only "shared".
+    await animateA(1, 30);
+    let atA = await a.page.evaluate(() => window.harness.replication.state());
+    expect(Object.keys(atA).sort()).toEqual([mine, shared]);
+    await tabReaches(host.page, atA, "the host, A's entities");
+    await tabReaches(b.page, without(atA, mine), "B, only the shared one");
+    expect(await b.page.evaluate(() => window.harness.replication.entered())).toEqual([shared]);
+    expect(await host.page.evaluate(() => window.harness.replication.watchedPackets())).toEqual([]);
+    expect(await failureOf(b.page)).toBeNull();
+
+    // Shown to B: it appears there as A holds it, and follows A.
+    await host.page.evaluate((name) => window.harness.replication.unhide(name), mine);
+    await animateA(31, 50);
+    atA = await a.page.evaluate(() => window.harness.replication.state());
+    await tabReaches(b.page, atA, "B, once shown");
+    // A sends it to B now, so its synchronizer is visible to B there: count its changes so far.
+    const shownChanges = (await changesAtA()).length;
+    expect(await host.page.evaluate(() => window.harness.replication.watchedPackets())).toContain(
+      `${mine} in packet 0x7`,
+    );
+
+    // Hidden from B again, after B had it: gone from B; A is told (SYNC_VISIBILITY: its
+    // synchronizer becomes hidden to B, one visibilityChanged) and leaves B out of that entity
+    // only: "shared" keeps reaching B in A's SYNCs (a SYNC naming the hidden one would be
+    // dropped for B whole).
+    await host.page.evaluate((name) => window.harness.replication.hide(name), mine);
+    await b.page.waitForFunction(
+      (name) => {
+        const failure = window.harness.replication.failure();
+        if (failure) throw new Error(failure);
+        return !(name in window.harness.replication.state());
+      },
+      mine,
+      { timeout: 15_000, polling: 50 },
+    );
+    await a.page.waitForFunction(
+      ({ name, bId, count }) => {
+        const failure = window.harness.replication.failure();
+        if (failure) throw new Error(failure);
+        const changes = window.harness.replication.visibilityChanges();
+        return changes.filter((c) => c === `${name} ${bId}`).length === count;
+      },
+      { name: mine, bId: b.id, count: shownChanges + 1 },
+      { timeout: 15_000, polling: 50 },
+    );
+    const namedWhenHidden = (await host.page.evaluate(() => window.harness.replication.watchedPackets()))
+      .length;
+    await animateA(51, 80);
+    atA = await a.page.evaluate(() => window.harness.replication.state());
+    await tabReaches(b.page, without(atA, mine), "B, the shared one moving while the other is hidden");
+    await tabReaches(host.page, atA, "the host, both moving");
+    expect(await host.page.evaluate(() => window.harness.replication.watchedPackets())).toHaveLength(
+      namedWhenHidden,
+    );
+    expect((await changesAtA()).length).toBe(shownChanges + 1);
+
+    // Shown again: back on B, exact at once, and moving with A.
+    await host.page.evaluate((name) => window.harness.replication.unhide(name), mine);
+    atA = await a.page.evaluate(() => window.harness.replication.state());
+    await tabReaches(b.page, atA, "B, shown again");
+    await animateA(81, 90);
+    atA = await a.page.evaluate(() => window.harness.replication.state());
+    await tabReaches(b.page, atA, "B, at the end");
+    for (const page of [host.page, a.page, b.page]) expect(await failureOf(page)).toBeNull();
+  });
 });

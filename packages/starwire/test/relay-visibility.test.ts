@@ -272,3 +272,218 @@ describe("the host's relay and a client's kept spawn, on-change state", () => {
     expect(g.rejections).toEqual([]);
   });
 });
+
+describe("the host's relay and a client's spawn it hides again", () => {
+  /** Two synchronizers the host may judge differently: `pos` (position) and `health`. */
+  class Twin extends NetNode {
+    x = 0;
+    hp = 100;
+    readonly pos = new MultiplayerSynchronizer("pos");
+    readonly health = new MultiplayerSynchronizer("health");
+
+    constructor(name: string) {
+      super(name);
+      this.pos.replicationConfig = { x: { replicate: "always", spawn: true } };
+      this.health.replicationConfig = { hp: { replicate: "on_change", spawn: true } };
+      for (const sync of [this.pos, this.health]) {
+        this.addChild(sync);
+        sync.setMultiplayerAuthority(Number(name.slice(1)));
+      }
+    }
+  }
+
+  async function twins() {
+    const g = await game();
+    for (const world of g.worlds) {
+      world.spawner.setMultiplayerAuthority(g.a);
+      world.spawner.addSpawnable("Twin", Twin);
+    }
+    return g;
+  }
+
+  it("spawns a client's node on a peer one of its synchronizers is visible to, and names nothing of the hidden one there", async () => {
+    const g = await twins();
+    let hidden = true;
+    // The host's copy: `pos` visible to everyone, `health` hidden from B. The node is visible to
+    // B (Godot: any synchronizer visible spawns it), `health` alone is not: no id, no state.
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Twin).health.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    });
+    const name = `t${g.a}`;
+    const atB = g.worlds[2]!;
+    const mine = new Twin(name);
+    mine.hp = 99;
+    g.worlds[1]!.players.addChild(mine);
+    for (let frame = 1; frame <= 30; frame++) {
+      mine.x = frame;
+      mine.hp = 100 - frame;
+      await g.tick();
+    }
+    const copy = atB.players.getChild(name) as Twin;
+    expect([copy.x, copy.hp]).toEqual([30, 100]);
+    const namesHealth = () =>
+      g.sent.filter(({ to, bytes }) => to === g.b && contains(bytes, new TextEncoder().encode("health")));
+    expect(namesHealth()).toEqual([]);
+    // Shown: B learns `health` (its id with its first DELTA) and follows A from there.
+    hidden = false;
+    (g.worlds[0]!.players.getChild(name) as Twin).health.updateVisibility();
+    await g.tick(2);
+    expect(atB.players.getChild(name)).toBe(copy);
+    expect([copy.x, copy.hp]).toEqual([30, 70]);
+    for (let frame = 31; frame <= 40; frame++) {
+      mine.x = frame;
+      mine.hp = 100 - frame;
+      await g.tick();
+    }
+    await g.tick(2);
+    expect([copy.x, copy.hp]).toEqual([40, 60]);
+    // Both hidden: gone from B; `pos` shown again: back, without `health`'s spawn state.
+    hidden = true;
+    const hostCopy = g.worlds[0]!.players.getChild(name) as Twin;
+    let posHidden = true;
+    hostCopy.pos.addVisibilityFilter((peer) => !(posHidden && peer === g.b));
+    await g.tick(3);
+    expect(atB.players.getChild(name)).toBeNull();
+    mine.hp = 5;
+    await g.tick(2);
+    posHidden = false;
+    await g.tick(3);
+    const back = atB.players.getChild(name) as Twin;
+    expect([back.x, back.hp]).toEqual([40, 100]);
+    expect(g.rejections).toEqual([]);
+  });
+
+  it("despawns a handed-over client's spawn on a peer the host's copy hides it from again, and hands it over again when shown", async () => {
+    const g = await game();
+    for (const world of g.worlds) world.spawner.setMultiplayerAuthority(g.a);
+    let hidden = false;
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Owned).sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    });
+    const name = `x${g.a}`;
+    const atB = g.worlds[2]!;
+    const despawned: string[] = [];
+    atB.spawner.on("despawned", (node) => despawned.push(node.name));
+    const mine = g.worlds[1]!.players.addChild(new Owned(name));
+    for (let frame = 1; frame <= 10; frame++) {
+      mine.x = frame;
+      await g.tick();
+    }
+    expect((atB.players.getChild(name) as Owned).x).toBe(10);
+
+    // Hidden from B by the host: gone from B, as a host's own spawn would be, and nothing of it
+    // reaches B while hidden (A is told, and stops sending it there).
+    hidden = true;
+    for (let frame = 11; frame <= 40; frame++) {
+      mine.x = frame;
+      mine.hue = frame;
+      await g.tick();
+    }
+    expect(atB.players.getChild(name)).toBeNull();
+    expect(despawned).toEqual([name]);
+    const namedWhileHidden = g.toB(name).length;
+    for (let frame = 41; frame <= 70; frame++) {
+      mine.x = frame;
+      await g.tick();
+    }
+    expect(g.toB(name).length).toBe(namedWhileHidden);
+
+    // Shown again: B gets it as it is now, then A's changes.
+    hidden = false;
+    await g.tick(2);
+    const copy = atB.players.getChild(name) as Owned;
+    expect([copy.x, copy.hue]).toEqual([70, 40]);
+    for (let frame = 71; frame <= 80; frame++) {
+      mine.x = frame;
+      await g.tick();
+    }
+    mine.hue = 81;
+    await g.tick(2);
+    expect([copy.x, copy.hue]).toEqual([80, 81]);
+    // And hidden and shown again: the same, with the same ids.
+    hidden = true;
+    await g.tick(3);
+    expect(atB.players.getChild(name)).toBeNull();
+    hidden = false;
+    mine.x = 90;
+    await g.tick(5);
+    expect((atB.players.getChild(name) as Owned).x).toBe(90);
+    g.worlds[1]!.players.removeChild(mine);
+    await g.tick(2);
+    expect(atB.players.getChild(name)).toBeNull();
+    expect(despawned).toEqual([name, name, name]);
+    expect(g.rejections).toEqual([]);
+  });
+});
+
+describe("the host's relay and RPCs", () => {
+  /** An Owned its owner calls RPCs on. */
+  class Caller extends Owned {
+    readonly pings: number[] = [];
+
+    constructor(name: string) {
+      super(name);
+      this.rpcConfig("ping", ["any_peer"]);
+    }
+
+    ping(value: number): void {
+      this.pings.push(value);
+    }
+  }
+
+  it("keeps a client's RPC on its node from a peer the host's copy hides the node from", async () => {
+    const g = await game();
+    for (const world of g.worlds) world.spawner.addSpawnable("Caller", Caller);
+    let hidden = true;
+    const name = `c${g.a}`;
+    const hostCopy = new Caller(name);
+    hostCopy.sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    g.worlds[0]!.players.addChild(hostCopy);
+    await g.tick(2);
+    const mine = g.worlds[1]!.players.getChild(name) as Caller;
+    expect(g.worlds[2]!.players.getChild(name)).toBeNull();
+    // A's copy has no filter: it calls everyone, with the path inline (not every peer has the id).
+    mine.rpc("ping", 1);
+    await g.tick();
+    expect(hostCopy.pings).toEqual([1]);
+    expect(g.toB(name)).toEqual([]);
+    expect(g.rejections).toEqual([]);
+    // Shown: the node reaches B, and so do A's calls.
+    hidden = false;
+    hostCopy.sync.updateVisibility();
+    await g.tick(2);
+    const theirs = g.worlds[2]!.players.getChild(name) as Caller;
+    mine.rpc("ping", 2);
+    await g.tick();
+    expect([hostCopy.pings, theirs.pings]).toEqual([[1, 2], [2]]);
+    expect(g.rejections).toEqual([]);
+  });
+
+  it("keeps a client's RPC on a node it spawned from a peer the relay keeps its SPAWN from", async () => {
+    const g = await game();
+    for (const world of g.worlds) {
+      world.spawner.setMultiplayerAuthority(g.a);
+      world.spawner.addSpawnable("Caller", Caller);
+    }
+    let hidden = true;
+    g.worlds[0]!.spawner.on("spawned", (node) => {
+      (node as Caller).sync.addVisibilityFilter((peer) => !(hidden && peer === g.b));
+    });
+    const name = `c${g.a}`;
+    const mine = g.worlds[1]!.players.addChild(new Caller(name));
+    await g.tick(2);
+    const hostCopy = g.worlds[0]!.players.getChild(name) as Caller;
+    mine.rpc("ping", 1);
+    await g.tick();
+    expect(hostCopy.pings).toEqual([1]);
+    expect(g.worlds[2]!.players.getChild(name)).toBeNull();
+    expect(g.toB(name)).toEqual([]);
+    expect(g.rejections).toEqual([]);
+    hidden = false;
+    await g.tick(2);
+    mine.rpc("ping", 2);
+    await g.tick();
+    expect((g.worlds[2]!.players.getChild(name) as Caller).pings).toEqual([2]);
+    expect(g.rejections).toEqual([]);
+  });
+});

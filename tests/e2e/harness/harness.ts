@@ -68,6 +68,17 @@ export interface ReplicationHarness {
   setVisibleFor(name: string, peer: number, visible: boolean): void;
   /** Authority: lifts the filter `addEntity` set (`filterOut`) and applies visibility at once. */
   unhide(name: string): void;
+  /**
+   * Host: adds an entity whose synchronizer `owner` is the authority of (named `${label}_${owner}`,
+   * returned), hidden by a filter from `filterOut` when given (`unhide` / `hide` toggle it).
+   */
+  addOwned(label: string, owner: number, filterOut?: number): string;
+  /** Host: puts the filter `addOwned` / `addEntity` set back in force and applies visibility at once. */
+  hide(name: string): void;
+  /** Owner: moves the entities this tab is the synchronizer authority of, frame by frame (as `animate`). */
+  animateOwned(from: number, to: number, msPerFrame: number): Promise<void>;
+  /** Owner: each `visibilityChanged` of the entities it owns, as "name peer" lines, in order. */
+  visibilityChanges(): string[];
   /** Authority: sets the hue (an on-change property) of entity `name`. */
   setHue(name: string, hue: number): void;
   /**

@@ -29,6 +29,17 @@ export class Entity extends NetNode {
   }
 }
 
+/**
+ * An entity one peer moves: the peer whose id ends its name after the last "_" ("mine_3": peer 3)
+ * is its synchronizer's authority on every peer; whoever spawns it, the host decides who sees it.
+ */
+export class OwnedEntity extends Entity {
+  constructor(name: string) {
+    super(name);
+    this.sync.setMultiplayerAuthority(Number(name.slice(name.lastIndexOf("_") + 1)));
+  }
+}
+
 /** One entity as the specs compare it: [x, y, rotation, hue]. */
 export type EntityState = [x: number, y: number, rotation: number, hue: number];
 /** Every entity of a world, by name. */
@@ -48,6 +59,7 @@ export function buildWorld(root: NetNode): World {
   const spawner = new MultiplayerSpawner("spawner");
   spawner.spawnPath = "../entities";
   spawner.addSpawnable("Entity", Entity);
+  spawner.addSpawnable("OwnedEntity", OwnedEntity);
   world.addChild(spawner);
   const entered: string[] = [];
   entities.events.on("childEnteredTree", (child) => entered.push(child.name));
@@ -89,6 +101,14 @@ export function populate(world: World, count: number, frame = 0, prefix = "e"): 
 export function moveTo(world: World, frame: number): void {
   for (const [index, child] of world.entities.children.entries()) {
     if (child instanceof Entity) placeAt(child, index, frame);
+  }
+}
+
+/** Moves the entities whose synchronizer peer `self` is the authority of to `frame`. */
+export function moveOwned(world: World, self: number, frame: number): void {
+  for (const [index, child] of world.entities.children.entries()) {
+    if (child instanceof OwnedEntity && child.sync.getMultiplayerAuthority() === self)
+      placeAt(child, index, frame);
   }
 }
 

@@ -3,7 +3,9 @@ import type { HarnessEvent, ReplicationHarness } from "./harness.js";
 import {
   buildWorld,
   Entity,
+  moveOwned,
   moveTo,
+  OwnedEntity,
   placeAt,
   populate,
   stateOf,
@@ -22,6 +24,7 @@ export function replicationHarness(api: MultiplayerAPI, events: readonly Harness
   const spawned: WorldState = {};
   const hidden = new Map<string, { peer: number; active: boolean }>();
   const watched: string[] = [];
+  const visibilityChanges: string[] = [];
   const built = (): World => {
     if (!world) throw new Error("replication.setup() first");
     return world;
@@ -35,6 +38,10 @@ export function replicationHarness(api: MultiplayerAPI, events: readonly Harness
     setup() {
       if (world) return;
       world = buildWorld(api.root);
+      world.entities.events.on("childEnteredTree", (child) => {
+        if (!(child instanceof OwnedEntity)) return;
+        child.sync.on("visibilityChanged", (peer) => visibilityChanges.push(`${child.name} ${peer}`));
+      });
       world.spawner.on("spawned", (node) => {
         if (node instanceof Entity) spawned[node.name] = stateOf(node);
       });
@@ -52,6 +59,29 @@ export function replicationHarness(api: MultiplayerAPI, events: readonly Harness
       }
       built().entities.addChild(added);
     },
+    addOwned(label, owner, filterOut) {
+      const added = new OwnedEntity(`${label}_${owner}`);
+      placeAt(added, built().entities.children.length, 0);
+      if (filterOut !== undefined) {
+        const rule = { peer: filterOut, active: true };
+        hidden.set(added.name, rule);
+        added.sync.addVisibilityFilter((to) => !(rule.active && to === rule.peer));
+      }
+      built().entities.addChild(added);
+      return added.name;
+    },
+    hide(name) {
+      const rule = hidden.get(name);
+      if (rule) rule.active = true;
+      entity(name).sync.updateVisibility();
+    },
+    async animateOwned(from, to, msPerFrame) {
+      for (let frame = from; frame <= to; frame++) {
+        moveOwned(built(), api.uniqueId, frame);
+        await new Promise((resolve) => setTimeout(resolve, msPerFrame));
+      }
+    },
+    visibilityChanges: () => [...visibilityChanges],
     moveTo: (frame) => moveTo(built(), frame),
     async animate(from, to, msPerFrame) {
       for (let frame = from; frame <= to; frame++) {

@@ -159,6 +159,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       // A client's spawn the host kept from a peer is shown there once the host's copy is visible
       // to it, without waiting for that client's next packet to the peer (it may send none).
       if (tick !== null && this.isServer()) {
+        // And one a peer has but may no longer see is despawned there, as the host's own are.
+        const knows = (from: number, to: number, id: number) => this.#pathSync.delivered(from, to, id);
+        for (const { from, to, packet } of this.#replication.withdrawHidden(knows)) {
+          this.#peer.send(to, encodeRelay(from, packet), "reliable", 0);
+        }
         for (const [from, to] of this.#replication.keptPairs()) this.#handOver(from, to);
       }
     },

@@ -118,6 +118,11 @@ export class PathSync implements Subsystem {
     return null;
   }
 
+  /** Host: whether the relay let an announcement of client `from`'s id `id` reach `to`. */
+  delivered(from: number, to: number, id: number): boolean {
+    return this.#delivered.get(from)?.get(to)?.has(id) ?? false;
+  }
+
   #deliveredTo(from: number, to: number): Set<number> {
     return getOrCreate(
       getOrCreate(this.#delivered, from, () => new Map()),

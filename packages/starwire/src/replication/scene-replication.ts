@@ -58,12 +58,15 @@ export class SceneReplication implements Subsystem {
     this.#spawns = new SpawnReplication(
       this.#context,
       (node, peer) => this.#spawnVisible(node, peer),
+      (sync, peer) => this.#isVisible(sync, peer),
       (node) => this.#spawnVisibleToEveryone(node),
     );
     this.#syncs = new SyncReplication(
       this.#context,
-      (node) => this.#spawns.localSpawnOf(node),
-      (node, peer) => this.#spawns.isSpawnedAt(node, peer),
+      // On the host, a client's spawn it relays counts as spawned where the relay let it go: a
+      // synchronizer in it is sent (relayed) only to peers that have the node.
+      (node) => this.#spawns.localSpawnOf(node) ?? this.#spawns.relayedSpawnOf(node),
+      (node, peer) => this.#spawns.isSpawnedAt(node, peer) || this.#spawns.relayedAt(node, peer) === true,
       (node) => this.#spawns.spawnedEverywhere(node),
       (sync, peer) => this.#isVisible(sync, peer),
       host.clock,
@@ -96,14 +99,17 @@ export class SceneReplication implements Subsystem {
   }
 
   /**
-   * Whether RPCs on `node` reach `peer` (Godot's rule): nodes without synchronizers rooted at them
-   * always; a node this peer spawned only where it is spawned; otherwise where one of its
-   * synchronizers is visible.
+   * Whether RPCs on `node` reach `peer` (Godot's `is_rpc_visible`): nodes without synchronizers
+   * rooted at them always; a node this peer spawned only where it is spawned (where one of them
+   * is visible, #spawnVisible), and so (on the host) a client's spawn it relays: only where the
+   * relay let its SPAWN go; otherwise where one of its synchronizers is visible.
    */
   isRpcVisible(node: NetNode, peer: number): boolean {
     const rooted = this.#rootedAt(node);
     if (rooted.size === 0) return true;
     if (this.#spawns.isLocalSpawn(node)) return this.#spawns.isSpawnedAt(node, peer);
+    const relayed = this.#spawns.relayedAt(node, peer);
+    if (relayed !== null) return relayed;
     for (const sync of rooted) if (sync.isVisibleTo(peer)) return true;
     return false;
   }
@@ -174,6 +180,16 @@ export class SceneReplication implements Subsystem {
     return this.#spawns.keptPairs();
   }
 
+  /**
+   * Host: the clients' spawns peers have and may see no more, taken back (a DESPAWN in the
+   * client's name for each: SpawnReplication.withdrawHidden); `knows`: the peer learned the id.
+   */
+  withdrawHidden(
+    knows: (from: number, to: number, id: number) => boolean,
+  ): { from: number; to: number; packet: Uint8Array }[] {
+    return this.#spawns.withdrawHidden(knows);
+  }
+
   /** Host: the kept SPAWNs from client `from` that `to` may see now (SpawnReplication.releaseKept). */
   releaseKept(from: number, to: number): { spawns: Uint8Array[]; after: Uint8Array[] } {
     return this.#spawns.releaseKept(from, to);
@@ -237,16 +253,27 @@ export class SceneReplication implements Subsystem {
     this.#syncs.updateVisibility(sync, peers, peer);
   }
 
-  /** A spawned node is visible to a peer when every synchronizer rooted at it is. */
+  /**
+   * A spawned node is visible to a peer when any synchronizer rooted at it is, or none is rooted
+   * at it (Godot's `_update_spawn_visibility`: "composed using OR"), so that a node with a public
+   * synchronizer and an owner-only one is spawned everywhere. Each synchronizer still reaches only
+   * the peers it is visible to. Godot counts only the synchronizers the spawner's authority owns
+   * (it holds no one else's filters); here the spawning peer judges its copy of every one (the
+   * host decides for those clients own, see README "Visibility").
+   */
   #spawnVisible(node: NetNode, peer: number): boolean {
-    for (const sync of this.#rootedAt(node)) if (!this.#isVisible(sync, peer)) return false;
-    return true;
+    const rooted = this.#rootedAt(node);
+    if (rooted.size === 0) return true;
+    for (const sync of rooted) if (this.#isVisible(sync, peer)) return true;
+    return false;
   }
 
-  /** #spawnVisible for every peer, known without running anything: no filter, public. */
+  /** #spawnVisible for every peer, known without running anything: one of them public, unfiltered. */
   #spawnVisibleToEveryone(node: NetNode): boolean {
-    for (const sync of this.#rootedAt(node)) if (!sync.visibleToEveryone) return false;
-    return true;
+    const rooted = this.#rootedAt(node);
+    if (rooted.size === 0) return true;
+    for (const sync of rooted) if (sync.visibleToEveryone) return true;
+    return false;
   }
 
   #rootedAt(node: NetNode): ReadonlySet<MultiplayerSynchronizer> {

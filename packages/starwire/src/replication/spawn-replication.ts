@@ -55,14 +55,25 @@ export class SpawnReplication {
    * visible there (`releaseKept`); until then their DESPAWN is kept from it too.
    */
   readonly #keptSpawns = new Map<number, Map<number, Map<number, { node: NetNode; packet: SpawnPacket }>>>();
+  /**
+   * Host: the clients' spawns the relay passed or handed over, by the host's copy: the peers that
+   * have the node now (the client that spawned it has it too). Hidden there again, it is taken
+   * back (`withdrawHidden`) and kept, as a host's own spawn is despawned.
+   */
+  readonly #relayed = new Map<NetNode, { from: number; nodeId: number; peers: Map<number, SpawnPacket> }>();
   /** Set while a received spawn adds its node, so the spawner does not take it for its own. */
   #receiving = false;
   #custom: { spawner: MultiplayerSpawner; data: Uint8Array; node: NetNode } | null = null;
 
   constructor(
     readonly context: ReplicationContext,
-    /** Whether `peer` may see `node` (every synchronizer rooted at it is visible to `peer`). */
+    /** Whether `peer` may see `node` (a synchronizer rooted at it is visible to `peer`, or none is rooted there). */
     readonly visibleTo: (node: NetNode, peer: number) => boolean,
+    /**
+     * Whether `sync` is visible to `peer`: a SPAWN there carries (names, and gives the spawn state
+     * of) only those; one hidden reaches the peer later by its first DELTA, when shown.
+     */
+    readonly syncVisibleTo: (sync: MultiplayerSynchronizer, peer: number) => boolean,
     /** Whether every peer may see `node` without a filter to run (visibleTo is then true for all). */
     readonly visibleToEveryone: (node: NetNode) => boolean = () => false,
   ) {}
@@ -106,6 +117,7 @@ export class SpawnReplication {
     const spawn = this.#local.get(node);
     if (spawn) this.#despawn(node, spawn);
     this.#remote.delete(node);
+    this.#relayed.delete(node);
     for (const [spawner, watch] of this.#spawners) {
       if (watch.node !== node) continue;
       watch.off();
@@ -196,8 +208,14 @@ export class SpawnReplication {
     const spawner = spawnerPath === undefined ? null : this.context.host.root.getNode(spawnerPath);
     const node = spawner instanceof MultiplayerSpawner ? spawner.spawnNode?.getChild(packet.name) : null;
     if (!node || this.#remote.get(node)?.from !== from) return null;
+    // Noted even when kept from everyone: from now on, who may learn of the node is who has it.
+    const relayed = this.#relayedTo(node, from, packet.nodeId);
     return (to) => {
-      if (this.visibleTo(node, to)) return bytes;
+      if (this.visibleTo(node, to) && this.#parentRelayedTo(node, to)) {
+        relayed.set(to, packet);
+        const shown = this.#shownSyncs(node, packet, to);
+        return shown === packet.syncs ? bytes : encodeSpawn({ ...packet, syncs: shown });
+      }
       getOrCreate(
         getOrCreate(this.#keptSpawns, from, () => new Map()),
         to,
@@ -237,8 +255,11 @@ export class SpawnReplication {
       // A copy gone from here (or no longer the client's) cannot be judged: its DESPAWN, or the
       // client's release of the id, clears it.
       if (this.#remote.get(node)?.from !== from || !this.visibleTo(node, to)) continue;
+      // A node inside a client's spawn the peer lacks waits for that one.
+      if (!this.#parentRelayedTo(node, to)) continue;
       kept.delete(id);
-      const syncs = packet.syncs.map((entry) => {
+      this.#relayedTo(node, from, id).set(to, packet);
+      const syncs = this.#shownSyncs(node, packet, to).map((entry) => {
         const sync = entry.path ? node.getNode(entry.path) : node;
         if (!(sync instanceof MultiplayerSynchronizer)) return entry;
         const changed = sync.getMultiplayerAuthority() === from ? changedState(sync) : null;
@@ -256,26 +277,130 @@ export class SpawnReplication {
   /** Host: a client's DESPAWN reaches only the recipients its SPAWN reached (a kept one never handed over: none). */
   relayDespawn(from: number, bytes: Uint8Array): RelayPick | null {
     const id = decodeDespawn(bytes);
+    if (typeof id === "string") return null;
     const kept = this.#keptSpawns.get(from);
-    if (typeof id === "string" || !kept) return null;
-    return (to) => (kept.get(to)?.delete(id) ? null : bytes);
+    let relayed: { peers: Map<number, SpawnPacket> } | undefined;
+    for (const spawn of this.#relayed.values())
+      if (spawn.from === from && spawn.nodeId === id) relayed = spawn;
+    return (to) => {
+      if (kept?.get(to)?.delete(id)) return null;
+      relayed?.peers.delete(to);
+      return bytes;
+    };
+  }
+
+  /**
+   * Host: whether `peer` may learn of the client's spawn `node` (or the one `node` is in): not
+   * while the relay keeps its SPAWN from the peer (kept, or taken back), so nothing else about it
+   * goes there either; otherwise yes (the peer has it, or the client, which judges its own
+   * visibility too, has not sent it there). Null when `node` is in no client's spawn relayed here.
+   */
+  relayedAt(node: NetNode, peer: number): boolean | null {
+    if (this.#relayed.size === 0) return null;
+    for (let at: NetNode | null = node; at; at = at.parent) {
+      const relayed = this.#relayed.get(at);
+      if (relayed) return this.#keptSpawns.get(relayed.from)?.get(peer)?.get(relayed.nodeId)?.node !== at;
+    }
+    return null;
+  }
+
+  /** The client's spawn relayed by this host that `node` is (or is inside), if any. */
+  relayedSpawnOf(node: NetNode): NetNode | null {
+    if (this.#relayed.size === 0) return null;
+    for (let at: NetNode | null = node; at; at = at.parent) if (this.#relayed.has(at)) return at;
+    return null;
+  }
+
+  /**
+   * Host, each network tick: the clients' spawns that peers have but may not see any more (the
+   * host's copy hidden there), taken back: each is kept again, to be handed over with its state
+   * then when shown (`releaseKept`), and its DESPAWN, to be sent to the peer in the client's name,
+   * is returned. Only once the peer was taught the node's id (`knows`): the DESPAWN names it by id.
+   * A client's spawn inside it leaves the peer with it, and is kept again without a DESPAWN.
+   */
+  withdrawHidden(
+    knows: (from: number, to: number, id: number) => boolean,
+  ): { from: number; to: number; packet: Uint8Array }[] {
+    const withdrawn: { from: number; to: number; packet: Uint8Array }[] = [];
+    for (const [node, relayed] of this.#relayed) {
+      if (relayed.peers.size === 0 || this.visibleToEveryone(node)) continue;
+      for (const to of relayed.peers.keys()) {
+        if (this.visibleTo(node, to) || !knows(relayed.from, to, relayed.nodeId)) continue;
+        this.#takeBack(node, to);
+        withdrawn.push({ from: relayed.from, to, packet: encodeDespawn(relayed.nodeId) });
+      }
+    }
+    return withdrawn;
+  }
+
+  /** `node` (a client's spawn) and the clients' spawns inside it leave `to`: kept again, parents first. */
+  #takeBack(node: NetNode, to: number): void {
+    const relayed = this.#relayed.get(node);
+    const packet = relayed?.peers.get(to);
+    if (relayed && packet) {
+      relayed.peers.delete(to);
+      getOrCreate(
+        getOrCreate(this.#keptSpawns, relayed.from, () => new Map()),
+        to,
+        () => new Map(),
+      ).set(relayed.nodeId, { node, packet });
+    }
+    for (const child of node.children) this.#takeBack(child, to);
+  }
+
+  /**
+   * Host: the synchronizers of a client's SPAWN of `node` that `to` may see, as the host's copy
+   * judges them (`packet.syncs` itself when that is all of them): the others' ids and spawn states
+   * stay off the recipient's SPAWN (their announcements are kept, see PathSync.relayFor).
+   */
+  #shownSyncs(node: NetNode, packet: SpawnPacket, to: number): SpawnPacket["syncs"] {
+    const shown = packet.syncs.filter((entry) => {
+      const sync = entry.path ? node.getNode(entry.path) : node;
+      // The host's copy has each one (it refused the spawn otherwise); one it lacks is not judged.
+      return !(sync instanceof MultiplayerSynchronizer) || this.syncVisibleTo(sync, to);
+    });
+    return shown.length === packet.syncs.length ? packet.syncs : shown;
+  }
+
+  /** Whether the client's spawn `node` is inside (if any) is not kept from `to`. */
+  #parentRelayedTo(node: NetNode, to: number): boolean {
+    const parent = node.parent;
+    return parent === null || this.relayedAt(parent, to) !== false;
+  }
+
+  /** The peers that have the client's spawn `node`, with the SPAWN each got. */
+  #relayedTo(node: NetNode, from: number, nodeId: number): Map<number, SpawnPacket> {
+    let relayed = this.#relayed.get(node);
+    if (relayed?.from !== from || relayed.nodeId !== nodeId) {
+      relayed = { from, nodeId, peers: new Map() };
+      this.#relayed.set(node, relayed);
+    }
+    return relayed.peers;
   }
 
   /** Host: `from` released `id`: a SPAWN kept by it is of a node gone from `from`. */
   released(from: number, id: number): void {
     for (const kept of this.#keptSpawns.get(from)?.values() ?? []) kept.delete(id);
+    for (const [node, relayed] of this.#relayed) {
+      if (relayed.from === from && relayed.nodeId === id) this.#relayed.delete(node);
+    }
   }
 
   /** Godot: the nodes a leaving peer spawned here are freed. */
   peerRemoved(id: number): void {
     this.#keptSpawns.delete(id);
     for (const byRecipient of this.#keptSpawns.values()) byRecipient.delete(id);
+    for (const [node, relayed] of this.#relayed) {
+      if (relayed.from === id) this.#relayed.delete(node);
+      else relayed.peers.delete(id);
+    }
     for (const spawn of this.#local.values()) spawn.peers.delete(id);
     for (const [node, remote] of [...this.#remote]) if (remote.from === id) this.#free(node, remote);
   }
 
   reset(): void {
     this.#keptSpawns.clear();
+    this.#relayed.clear();
     for (const spawn of this.#local.values()) spawn.peers.clear();
     for (const [node, remote] of [...this.#remote]) this.#free(node, remote);
   }
@@ -322,7 +447,7 @@ export class SpawnReplication {
   #sendSpawn(node: NetNode, spawn: LocalSpawn, peer: number): void {
     const { context } = this;
     const syncs: SpawnPacket["syncs"] = [];
-    const synchronizers = [...synchronizersIn(node)];
+    const synchronizers = [...synchronizersIn(node)].filter((sync) => this.syncVisibleTo(sync, peer));
     for (const sync of synchronizers) {
       const id = context.paths.outgoingId(sync.getPath());
       syncs.push({ id, path: relativePath(node, sync), state: spawnState(sync) });

@@ -1,6 +1,6 @@
 import { PathSync } from "../multiplayer/path-sync.js";
 import type { Rejection } from "../multiplayer/rejection.js";
-import type { Delivery, Subsystem, SubsystemHost } from "../multiplayer/subsystem.js";
+import type { Delivery, RelayPick, Subsystem, SubsystemHost } from "../multiplayer/subsystem.js";
 import { reachesAny, targetIncludes, targetPeers } from "../multiplayer/targets.js";
 import { currentTreeVersion, type NetNode } from "../scene/net-node.js";
 import { getOrCreate } from "../util/memo.js";
@@ -138,6 +138,26 @@ export class RpcInterface implements Subsystem {
     });
     this.#host.send(packet, target, transfer, config.channel);
     this.#pathSync.taught(cacheId, teaches);
+  }
+
+  /**
+   * Host, relaying a client's call: RPCs follow visibility (Godot's `is_rpc_visible`) as the
+   * host's own do, judged by the host's copy: a recipient the node, or a node above it, is hidden
+   * from does not get the call (its inline path alone would name the node there). The client
+   * judged with its own copy, which knows nothing of the host's filters or of what its relay keeps.
+   */
+  relayFor(from: number, packet: Uint8Array): RelayPick | null {
+    const visible = this.#host.rpcVisible;
+    if (!visible) return null;
+    const call = decodeCall(packet);
+    if (typeof call === "string") return null;
+    const path = call.inline?.path ?? this.#host.paths.cachedPathOf(from, call.cacheId);
+    const node = path === undefined ? null : this.#host.root.getNode(path);
+    if (!node) return null;
+    return (to) => {
+      for (let at: NetNode | null = node; at; at = at.parent) if (!visible(at, to)) return null;
+      return packet;
+    };
   }
 
   /**
