@@ -243,6 +243,32 @@ describe("MultiplayerSynchronizer", () => {
     expect(balls[2]!.color).toBe("red");
   });
 
+  it("keeps the host's RPCs on a child of a hidden node from the peer it is hidden from", async () => {
+    class Lamp extends NetNode {
+      hits: number[] = [];
+      constructor() {
+        super("lamp");
+        this.rpcConfig("hit", ["any_peer"]);
+      }
+      hit(power: number): void {
+        this.hits.push(power);
+      }
+    }
+    const game = await replicatedGame(2);
+    const balls = game.apis.map((api) => api.root.addChild(new Ball()));
+    const lamps = balls.map((ball) => ball.addChild(new Lamp()));
+    const three = game.joined[1]!.id;
+    balls[0]!.sync.addVisibilityFilter((peer) => peer !== three);
+    await game.tick(3);
+    const sent = recordSends(game.host.peer);
+    lamps[0]!.rpc("hit", 4);
+    await flush();
+    expect([lamps[1]!.hits, lamps[2]!.hits]).toEqual([[4], []]);
+    // Not even the lamp's path: it would name the ball there.
+    expect(commandsTo(sent, three)).toEqual([]);
+    expect(game.rejections).toEqual([]);
+  });
+
   it("follows a change of authority at runtime, relayed through the host for a client", async () => {
     const game = await replicatedGame(2);
     const balls = game.apis.map((api) => api.root.addChild(new Ball()));

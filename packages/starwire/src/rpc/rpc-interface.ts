@@ -103,13 +103,16 @@ export class RpcInterface implements Subsystem {
     }
   }
 
-  /** The peers `target` reaches that may not see `node`; null when there are none. */
+  /**
+   * The peers `target` reaches that may not see `node` or a node above it (its path alone would
+   * name what is hidden there); null when there are none.
+   */
   #hiddenFrom(node: NetNode, target: number, self: number): Set<number> | null {
     const visible = this.#host.rpcVisible;
     if (!visible) return null;
     let hidden: Set<number> | null = null;
     for (const peer of targetPeers(target, this.#host.peers(), self)) {
-      if (visible(node, peer)) continue;
+      if (visibleWithAncestors(node, peer, visible)) continue;
       hidden ??= new Set();
       hidden.add(peer);
     }
@@ -154,10 +157,7 @@ export class RpcInterface implements Subsystem {
     const path = call.inline?.path ?? this.#host.paths.cachedPathOf(from, call.cacheId);
     const node = path === undefined ? null : this.#host.root.getNode(path);
     if (!node) return null;
-    return (to) => {
-      for (let at: NetNode | null = node; at; at = at.parent) if (!visible(at, to)) return null;
-      return packet;
-    };
+    return (to) => (visibleWithAncestors(node, to, visible) ? packet : null);
   }
 
   /**
@@ -299,4 +299,13 @@ function configOf(table: NetworkTable, kind: Kind, name: string): RpcConfig | un
 function reportHandlerError(node: NetNode, name: string, error: unknown): void {
   // A bug in one game handler must not take the network layer (or a Node host) down with it.
   console.error(`starwire: ${node.getPath()}.${name} threw`, error);
+}
+
+function visibleWithAncestors(
+  node: NetNode,
+  peer: number,
+  visible: (node: NetNode, peer: number) => boolean,
+): boolean {
+  for (let at: NetNode | null = node; at; at = at.parent) if (!visible(at, peer)) return false;
+  return true;
 }
