@@ -10,6 +10,8 @@
 // Timed: the host's poll() on each network tick. Beside it, in the same run, two baselines that
 // explain it: the same world with 1 client (what adding peers costs) and the state codec alone
 // encoding the same 256 states once per tick (the floor: what "encode once per group" leaves).
+
+import { loadavg } from "node:os";
 import {
   MemoryMultiplayerPeer,
   MemoryNetwork,
@@ -85,12 +87,22 @@ function place(entity: Entity, index: number, frame: number): void {
   entity.score = Math.floor((frame + index) / 90);
 }
 
-/** The host's poll, timed (a named function: profiles of this benchmark look under it). */
-function timedPoll(host: MultiplayerAPI): number {
+/**
+ * The host's poll, timed (a named function: profiles of this benchmark look under it): wall time,
+ * and the process's CPU time over the same call. The machine is shared: on a busy one the wall
+ * time also counts the time the OS gave other processes, the CPU time does not (it counts only
+ * this process, whose other threads — GC helpers — are mostly idle during a poll).
+ */
+function timedPoll(host: MultiplayerAPI): { wall: number; cpu: number } {
+  const cpuStart = process.cpuUsage();
   const start = realNow();
   host.poll();
-  return realNow() - start;
+  const wall = realNow() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  return { wall, cpu: (cpu.user + cpu.system) / 1000 };
 }
+
+const loadAverage = () => round(loadavg()[0]!, 2);
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -102,6 +114,10 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 interface Run {
   clients: number;
   pollMs: number[];
+  /** CPU time of the same polls (see timedPoll). */
+  pollCpuMs: number[];
+  /** The machine's 1-minute load average at the start and the end of the run. */
+  load: [number, number];
   /** The state codec alone: capture + encode the same states once, per tick (1-client run only needs it once). */
   encodeMs: number[];
   bytesPerTick: number;
@@ -149,7 +165,15 @@ async function run(clients: number): Promise<Run> {
     { precision: PRECISION, name: "rotation" },
   ];
   let previous: Map<number, codec.EntityState> | null = null;
-  const result: Run = { clients, pollMs: [], encodeMs: [], bytesPerTick: 0, packetsPerTick: 0 };
+  const result: Run = {
+    clients,
+    pollMs: [],
+    pollCpuMs: [],
+    load: [loadAverage(), 0],
+    encodeMs: [],
+    bytesPerTick: 0,
+    packetsPerTick: 0,
+  };
   for (let frame = 1; frame <= WARMUP_TICKS + TICKS; frame++) {
     // To the next tick's start on the host's clock, then one frame of the game (not timed).
     const now = host.clock.now();
@@ -177,12 +201,14 @@ async function run(clients: number): Promise<Run> {
     for (const api of joined) api.poll();
     await settle();
     if (frame > WARMUP_TICKS) {
-      result.pollMs.push(elapsed);
+      result.pollMs.push(elapsed.wall);
+      result.pollCpuMs.push(elapsed.cpu);
       result.encodeMs.push(encodeElapsed);
       result.bytesPerTick += bytes - bytesBefore;
       result.packetsPerTick += packets - sentBefore;
     }
   }
+  result.load[1] = loadAverage();
   result.bytesPerTick = Math.round(result.bytesPerTick / TICKS);
   result.packetsPerTick = Math.round(result.packetsPerTick / TICKS);
   for (const api of joined) api.peer.close();
@@ -201,6 +227,8 @@ const rows = [one, many].map((r) => ({
   clients: r.clients,
   ticks: r.pollMs.length,
   pollMs: ms(r.pollMs),
+  pollCpuMs: ms(r.pollCpuMs),
+  loadAverage: r.load,
   encodeOnceMs: ms(r.encodeMs),
   bytesPerTick: r.bytesPerTick,
   packetsPerTick: r.packetsPerTick,
@@ -225,6 +253,9 @@ console.table(
     "poll p50": r.pollMs.p50,
     "poll p95": r.pollMs.p95,
     "poll max": r.pollMs.max,
+    "cpu p50": r.pollCpuMs.p50,
+    "cpu p95": r.pollCpuMs.p95,
+    load: r.loadAverage.join(" → "),
     "encode once p50": r.encodeOnceMs.p50,
     "bytes/tick": r.bytesPerTick,
     "packets/tick": r.packetsPerTick,

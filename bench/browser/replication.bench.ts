@@ -123,6 +123,9 @@ test("host cost per network tick: Chromium host, Node clients, 256 entities at 3
       );
       const poll = summarize(times.pollMs);
       const send = summarize(times.sendMs);
+      // The SDK's own work in the tick: poll without the transport's send() calls.
+      const own = summarize(times.pollMs.map((ms, i) => ms - times.sendMs[i]!));
+      const probe = summarize(times.probeMs);
       rows.push({
         clients: clients.length,
         entities: ENTITIES,
@@ -130,6 +133,19 @@ test("host cost per network tick: Chromium host, Node clients, 256 entities at 3
         idlePolls: times.idlePolls,
         pollMs: { p50: round(poll.median, 4), p95: round(poll.p95, 4), max: round(poll.max, 4) },
         transportSendMs: { p50: round(send.median, 4), p95: round(send.p95, 4) },
+        withoutSendMs: { p50: round(own.median, 4), p95: round(own.p95, 4) },
+        // Fixed JavaScript work timed after each poll (page/replication.ts, TickTimes.probeMs):
+        // over its quiet time, how much the tab's thread was kept off the CPU by contention.
+        probeMs: {
+          quiet: round(times.probeQuietMs, 4),
+          p50: round(probe.median, 4),
+          p95: round(probe.p95, 4),
+          p95OverQuiet: round(probe.p95 / times.probeQuietMs, 2),
+        },
+        syncEncodesPerTick: {
+          mean: round(times.syncEncodes.reduce((a, b) => a + b, 0) / times.syncEncodes.length, 2),
+          max: Math.max(...times.syncEncodes),
+        },
         bytesPerTick: Math.round(times.bytes / times.pollMs.length),
         packetsPerTick: round(times.packets / times.pollMs.length, 1),
         nodeClientsCpuPercent: round(((cpu.user + cpu.system) / 1e6 / wall) * 100, 1),
@@ -148,7 +164,7 @@ test("host cost per network tick: Chromium host, Node clients, 256 entities at 3
       setup: `${ENTITIES} entities (position Vector2 + rotation at 0.01 always, hue on change), all moving every frame; the page's game loop wakes at each tick's start, moves the world (not timed), times poll() and, within it, the transport's send() calls; ${SECONDS_PER_STEP} s per client count, clients added to the same game; after each step every client must hold the host's world`,
       target: { p95Ms: 2, clients: 32 },
       machineNote:
-        "Every Node client runs in the one Playwright worker process (nodeClientsCpuPercent), on the same 2 shared cores as Chromium",
+        "Every Node client runs in the one Playwright worker process (nodeClientsCpuPercent), on the same 2 shared cores as Chromium: pollMs counts time the host tab was kept off the CPU too; probeMs (fixed work, no SDK code, same ticks) shows how much; syncEncodesPerTick counts the SYNC groups the host encoded (one per distinct baseline: clients that cannot keep up acknowledge different ticks)",
       stoppedAt,
       rows,
     },
@@ -158,13 +174,14 @@ test("host cost per network tick: Chromium host, Node clients, 256 entities at 3
     "\nScene replication host cost (Chromium host, 256 entities, 30 Hz; target p95 ≤ 2 ms at 32 clients)",
   );
   console.log(
-    "| clients | ticks | poll ms p50 | p95 | max | of which transport send() p50 | p95 | bytes/tick | packets/tick | Node clients CPU % | load |",
+    "| clients | ticks | poll ms p50 | p95 | max | of which transport send() p50 | p95 | without send() p50 | p95 | probe p50 | p95 | p95/quiet | SYNC encodes/tick mean | max | bytes/tick | packets/tick | Node clients CPU % | load |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows)
     console.log(
-      `| ${r.clients} | ${r.ticks} | ${r.pollMs.p50} | ${r.pollMs.p95} | ${r.pollMs.max} | ${r.transportSendMs.p50} | ${r.transportSendMs.p95} | ${r.bytesPerTick} | ${r.packetsPerTick} | ${r.nodeClientsCpuPercent} | ${r.loadAverage} |`,
+      `| ${r.clients} | ${r.ticks} | ${r.pollMs.p50} | ${r.pollMs.p95} | ${r.pollMs.max} | ${r.transportSendMs.p50} | ${r.transportSendMs.p95} | ${r.withoutSendMs.p50} | ${r.withoutSendMs.p95} | ${r.probeMs.p50} | ${r.probeMs.p95} | ${r.probeMs.p95OverQuiet} | ${r.syncEncodesPerTick.mean} | ${r.syncEncodesPerTick.max} | ${r.bytesPerTick} | ${r.packetsPerTick} | ${r.nodeClientsCpuPercent} | ${r.loadAverage} |`,
     );
+  if (rows.length > 0) console.log(`probe quiet time (before any client): ${rows[0]!.probeMs.quiet} ms`);
   if (stoppedAt) console.log(`stopped at ${stoppedAt.clients} clients: ${stoppedAt.reason}`);
 });
 

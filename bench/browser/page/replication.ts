@@ -24,6 +24,54 @@ export interface TickTimes {
   packets: number;
   /** Frames the game moved the world by. */
   frames: number;
+  /**
+   * The contention probe: ms a fixed piece of plain JavaScript work (no SDK code) took right
+   * after each timed poll, and what it took on this tab before any client joined (`setup`). The
+   * poll's time grows with the host's own work per client; the probe's grows only when the
+   * tab's thread does not get the CPU (the machine's other processes: the Node clients, the
+   * browser's network thread). Their ratios to their quiet times tell the two apart.
+   */
+  probeMs: number[];
+  probeQuietMs: number;
+  /**
+   * Distinct SYNC packets each tick encoded (one per group of receivers: more than one when the
+   * clients acknowledged different ticks, e.g. clients too slow to keep up).
+   */
+  syncEncodes: number[];
+}
+
+/** SYNC's first byte (state-codec.ts's SYNC_HEAD). */
+const SYNC_HEAD = 0x17;
+
+/** The probe's work: a deterministic loop that the JIT cannot drop (its result is returned). */
+function probeWork(rounds: number): number {
+  let x = 0x9e3779b9;
+  for (let i = 0; i < rounds; i++) x = (Math.imul(x ^ (x >>> 15), 0x85ebca6b) + i) | 0;
+  return x;
+}
+
+/** Rounds of probeWork taking about `ms` on this tab now, and their median time. */
+function calibrateProbe(ms: number): { rounds: number; quietMs: number } {
+  let rounds = 1000;
+  for (let i = 0; i < 20; i++) {
+    // The fastest of a few (one run can be slow for reasons of its own: compiling, a GC).
+    let took = Number.POSITIVE_INFINITY;
+    for (let run = 0; run < 5; run++) {
+      const start = performance.now();
+      probeWork(rounds);
+      took = Math.min(took, performance.now() - start);
+    }
+    if (took >= ms) break;
+    rounds *= took < ms / 4 ? 4 : 2;
+  }
+  const samples: number[] = [];
+  for (let i = 0; i < 31; i++) {
+    const start = performance.now();
+    probeWork(rounds);
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  return { rounds, quietMs: samples[15]! };
 }
 
 /** Late join, on the joiner's clock (ms from `connectedToServer`). */
@@ -38,17 +86,20 @@ export function replicationBench(api: MultiplayerAPI) {
   let world: World | null = null;
   let frame = 0;
   let moving: ReturnType<typeof setInterval> | null = null;
+  let probe: { rounds: number; quietMs: number } | null = null;
+  let probeSink = 0;
   const built = () => {
     if (!world) throw new Error("setup() first");
     return world;
   };
   /** Counts what the SDK hands the transport (the peer is the host's; wrapped once). */
-  const sent = { bytes: 0, packets: 0, ms: 0 };
+  const sent = { bytes: 0, packets: 0, ms: 0, syncs: new Set<Uint8Array>() };
   const count = (peer: MultiplayerPeer): (() => void) => {
     const send = peer.send.bind(peer);
     peer.send = (to, data, ...rest) => {
       sent.bytes += data.length;
       sent.packets++;
+      if (data[0] === SYNC_HEAD) sent.syncs.add(data);
       const start = performance.now();
       send(to, data, ...rest);
       sent.ms += performance.now() - start;
@@ -61,6 +112,8 @@ export function replicationBench(api: MultiplayerAPI) {
   return {
     setup(): void {
       world ??= buildWorld(api.root);
+      // Before any client joins: the probe's quiet time on this machine, this tab.
+      probe ??= calibrateProbe(0.2);
     },
     populate(count: number): void {
       populate(built(), count, frame);
@@ -84,7 +137,18 @@ export function replicationBench(api: MultiplayerAPI) {
       const w = built();
       api.autoPoll = false;
       const uncount = count(api.peer);
-      const times: TickTimes = { pollMs: [], sendMs: [], idlePolls: 0, bytes: 0, packets: 0, frames: 0 };
+      const { rounds, quietMs } = probe ?? calibrateProbe(0.2);
+      const times: TickTimes = {
+        pollMs: [],
+        sendMs: [],
+        idlePolls: 0,
+        bytes: 0,
+        packets: 0,
+        frames: 0,
+        probeMs: [],
+        probeQuietMs: quietMs,
+        syncEncodes: [],
+      };
       const before = { ...sent };
       const end = performance.now() + seconds * 1000;
       while (performance.now() < end) {
@@ -95,12 +159,17 @@ export function replicationBench(api: MultiplayerAPI) {
         times.frames++;
         const packets = sent.packets;
         const sendMs = sent.ms;
+        sent.syncs.clear();
         const start = performance.now();
         api.poll();
         const elapsed = performance.now() - start;
         if (sent.packets > packets) {
           times.pollMs.push(elapsed);
           times.sendMs.push(sent.ms - sendMs);
+          times.syncEncodes.push(sent.syncs.size);
+          const probeStart = performance.now();
+          probeSink ^= probeWork(rounds);
+          times.probeMs.push(performance.now() - probeStart);
         } else times.idlePolls++;
       }
       times.bytes = sent.bytes - before.bytes;
@@ -108,6 +177,8 @@ export function replicationBench(api: MultiplayerAPI) {
       // Back to the automatic scheduler, so late joiners keep getting states between runs.
       uncount();
       api.autoPoll = true;
+      // Kept observable, so that the probe's loop is never optimized away.
+      (globalThis as { probeSink?: number }).probeSink = probeSink;
       return times;
     },
 

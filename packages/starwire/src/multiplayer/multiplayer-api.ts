@@ -445,8 +445,11 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     }
     if (this.isServer()) {
       const key = transfer === "reliable" ? null : latestKey(packet);
-      for (const id of targetPeers(target, this.#peers, HOST_PEER_ID))
-        this.#peer.send(id, packet, transfer, channel, key);
+      // One peer (in the game, not this one: checked above), without a pass over every peer.
+      if (target > 0) this.#peer.send(target, packet, transfer, channel, key);
+      else
+        for (const id of targetPeers(target, this.#peers, HOST_PEER_ID))
+          this.#peer.send(id, packet, transfer, channel, key);
     } else {
       const outgoing = target === HOST_PEER_ID ? packet : encodeRelay(target, packet);
       this.#peer.send(

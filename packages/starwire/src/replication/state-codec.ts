@@ -80,30 +80,59 @@ const describe = (specs: readonly PropertySpec[], i: number) => () =>
 export function captureState(specs: readonly PropertySpec[], values: readonly unknown[]): EntityState {
   if (values.length !== specs.length)
     throw new RangeError(`${values.length} values for ${specs.length} properties`);
-  const state: PropertyState[] = [];
+  const state: PropertyState[] = new Array(specs.length);
   for (let i = 0; i < specs.length; i++) {
     const precision = specs[i]!.precision;
     const value = values[i];
     if (precision === undefined) {
-      state.push({ kind: "value", bytes: encodeValue(value) });
+      state[i] = { kind: "value", bytes: encodeValue(value) };
       continue;
     }
-    const what = describe(specs, i);
     if (!Number.isFinite(precision) || precision <= 0)
-      throw new RangeError(`${what()}: precision must be a positive finite number, got ${precision}`);
-    const q = (component: number) => quantize(component, precision, what);
-    if (typeof value === "number") state.push({ kind: "number", q: [q(value)] });
-    else if (value instanceof Vector2) state.push({ kind: "vector2", q: [q(value.x), q(value.y)] });
+      throw new RangeError(
+        `${describe(specs, i)()}: precision must be a positive finite number, got ${precision}`,
+      );
+    if (typeof value === "number") state[i] = { kind: "number", q: [quantized(value, precision, specs, i)] };
+    else if (value instanceof Vector2)
+      state[i] = {
+        kind: "vector2",
+        q: [quantized(value.x, precision, specs, i), quantized(value.y, precision, specs, i)],
+      };
     else if (value instanceof Vector3)
-      state.push({ kind: "vector3", q: [q(value.x), q(value.y), q(value.z)] });
+      state[i] = {
+        kind: "vector3",
+        q: [
+          quantized(value.x, precision, specs, i),
+          quantized(value.y, precision, specs, i),
+          quantized(value.z, precision, specs, i),
+        ],
+      };
     else if (value instanceof Color)
-      state.push({ kind: "color", q: [q(value.r), q(value.g), q(value.b), q(value.a)] });
+      state[i] = {
+        kind: "color",
+        q: [
+          quantized(value.r, precision, specs, i),
+          quantized(value.g, precision, specs, i),
+          quantized(value.b, precision, specs, i),
+          quantized(value.a, precision, specs, i),
+        ],
+      };
     else
       throw new TypeError(
-        `${what()} declares a precision but its value is not a number, Vector2, Vector3 or Color`,
+        `${describe(specs, i)()} declares a precision but its value is not a number, Vector2, Vector3 or Color`,
       );
   }
   return state;
+}
+
+/**
+ * quantize(), with the message for its error made only when there is one (captureState runs for
+ * every synchronizer on every network tick).
+ */
+function quantized(value: number, precision: number, specs: readonly PropertySpec[], i: number): number {
+  const q = Math.round(value / precision) + 0;
+  if (Number.isFinite(value) && Math.abs(q) <= MAX_QUANTIZED) return q;
+  return quantize(value, precision, describe(specs, i));
 }
 
 /** The values a state stands for, freshly made (the caller may keep or change them). */
@@ -167,6 +196,11 @@ export interface SyncTick {
 class Sink {
   bytes = new Uint8Array(1024);
   offset = 0;
+  /** Empties it for the next encode, giving back memory a huge tick took. */
+  reset(): void {
+    this.offset = 0;
+    if (this.bytes.length > SINK_KEPT_BYTES) this.bytes = new Uint8Array(1024);
+  }
   room(size: number): void {
     if (this.offset + size <= this.bytes.length) return;
     const bytes = new Uint8Array(Math.max(this.offset + size, this.bytes.length * 2));
@@ -188,31 +222,41 @@ class Sink {
   }
 }
 
-interface Body {
-  id: number;
-  kind: number;
-  start: number;
-  end: number;
-}
+/** The most a reused Sink keeps between encodes (a tick's bodies usually take a few KiB). */
+const SINK_KEPT_BYTES = 64 * 1024;
 
 /**
- * The SYNC packets of one tick for one group of receivers: entries sorted by id, entries equal to
- * their baseline left out, split at entry boundaries into as many packets of at most
- * `maxPacketBytes` as needed (same tick and baseline, numbered parts). A tick where nothing
- * changed is one header-only packet, so receivers still learn the tick (and acknowledge it).
- * Throws RangeError for input that cannot be sent faithfully: an entry larger than a packet, more
- * than MAX_SYNC_PARTS parts, ids or ticks out of range, duplicate ids, a baseline without a
- * baseline tick.
+ * The one Sink every encodeSync writes bodies into (encoding is synchronous and copies them into
+ * its packets before it returns): a network tick allocates no buffer to encode.
  */
+const sharedSink = new Sink();
+
+/**
+ * The entries written into the shared Sink by the encode in progress, one slot each (reused, as
+ * the Sink is: no object per entry per tick). Entry i's body is `sink.bytes[bodyStart[i],
+ * bodyEnd[i])`.
+ */
+const bodyId: number[] = [];
+const bodyKind: number[] = [];
+const bodyStart: number[] = [];
+const bodyEnd: number[] = [];
+
+/** The bytes of body i's prefix varint, the entry before it in its packet being `before`. */
+function prefixLength(i: number, before: number): number {
+  return bigVarintLength((bodyId[i]! - before - 1) * 4 + bodyKind[i]!);
+}
+
 export function encodeSync(sync: SyncTick, maxPacketBytes = MAX_SYNC_PACKET_BYTES): Uint8Array[] {
   const { tick, baselineTick } = sync;
   if (!Number.isInteger(tick) || tick < 0 || tick > 0xffffffff) throw new RangeError(`tick ${tick}`);
   const back = baselineTick === null ? 0 : tick - baselineTick;
   if (baselineTick !== null && (!Number.isInteger(baselineTick) || baselineTick < 0 || back < 1))
     throw new RangeError(`baseline tick ${baselineTick} must be older than tick ${tick}`);
-  const entries = [...sync.entries].sort((a, b) => a.id - b.id);
-  const sink = new Sink();
-  const bodies: Body[] = [];
+  // Usually in order already (ids are handed out as synchronizers are added): no copy to sort.
+  const entries = ascendingIds(sync.entries) ? sync.entries : [...sync.entries].sort((a, b) => a.id - b.id);
+  const sink = sharedSink;
+  sink.reset();
+  let count = 0;
   let previous = -1;
   for (const entry of entries) {
     if (!Number.isInteger(entry.id) || entry.id < 0 || entry.id > MAX_SYNC_ID)
@@ -223,46 +267,53 @@ export function encodeSync(sync: SyncTick, maxPacketBytes = MAX_SYNC_PACKET_BYTE
       throw new RangeError(`sync id ${entry.id} has a baseline state but the tick has no baseline tick`);
     const start = sink.offset;
     const kind = writeBody(sink, entry);
-    if (kind >= 0) bodies.push({ id: entry.id, kind, start, end: sink.offset });
+    if (kind < 0) continue;
+    bodyId[count] = entry.id;
+    bodyKind[count] = kind;
+    bodyStart[count] = start;
+    bodyEnd[count] = sink.offset;
+    count++;
   }
 
   // Parts are packed with the largest header they can have, so that numbering them never overflows.
   const headerRoom = 1 + varintLength(tick) + varintLength(back) + varintLength(MAX_SYNC_PARTS * 2 - 1);
   if (!Number.isInteger(maxPacketBytes) || maxPacketBytes <= headerRoom)
     throw new RangeError(`a packet limit of ${maxPacketBytes} bytes leaves no room after the header`);
-  const prefixLength = (body: Body, before: number) =>
-    bigVarintLength((body.id - before - 1) * 4 + body.kind);
-  const parts: Body[][] = [[]];
+  // Each part is a run of bodies: partEnds[p] is one past its last body.
+  const partEnds: number[] = [];
   let size = headerRoom;
   let before = -1;
-  for (const body of bodies) {
-    let part = parts[parts.length - 1]!;
-    let entrySize = prefixLength(body, before) + body.end - body.start;
-    if (size + entrySize > maxPacketBytes && part.length > 0) {
-      part = [];
-      parts.push(part);
+  for (let i = 0; i < count; i++) {
+    const length = bodyEnd[i]! - bodyStart[i]!;
+    let entrySize = prefixLength(i, before) + length;
+    const partStart = partEnds.length > 0 ? partEnds[partEnds.length - 1]! : 0;
+    if (size + entrySize > maxPacketBytes && i > partStart) {
+      partEnds.push(i);
       size = headerRoom;
       before = -1;
-      entrySize = prefixLength(body, before) + body.end - body.start;
+      entrySize = prefixLength(i, before) + length;
     }
     if (size + entrySize > maxPacketBytes)
       throw new RangeError(
-        `the state of sync id ${body.id} takes ${entrySize} bytes, more than one packet holds (${maxPacketBytes - headerRoom})`,
+        `the state of sync id ${bodyId[i]} takes ${entrySize} bytes, more than one packet holds (${maxPacketBytes - headerRoom})`,
       );
-    part.push(body);
     size += entrySize;
-    before = body.id;
+    before = bodyId[i]!;
   }
-  if (parts.length > MAX_SYNC_PARTS)
-    throw new RangeError(`tick ${tick} needs ${parts.length} packets, more than ${MAX_SYNC_PARTS}`);
+  partEnds.push(count);
+  if (partEnds.length > MAX_SYNC_PARTS)
+    throw new RangeError(`tick ${tick} needs ${partEnds.length} packets, more than ${MAX_SYNC_PARTS}`);
 
-  return parts.map((part, index) => {
-    const partField = index * 2 + (index === parts.length - 1 ? 1 : 0);
+  const packets: Uint8Array[] = [];
+  for (let part = 0; part < partEnds.length; part++) {
+    const first = part === 0 ? 0 : partEnds[part - 1]!;
+    const end = partEnds[part]!;
+    const partField = part * 2 + (part === partEnds.length - 1 ? 1 : 0);
     let length = 1 + varintLength(tick) + varintLength(back) + varintLength(partField);
     let at = -1;
-    for (const body of part) {
-      length += prefixLength(body, at) + body.end - body.start;
-      at = body.id;
+    for (let i = first; i < end; i++) {
+      length += prefixLength(i, at) + bodyEnd[i]! - bodyStart[i]!;
+      at = bodyId[i]!;
     }
     const packet = new Uint8Array(length);
     packet[0] = SYNC_HEAD;
@@ -270,29 +321,49 @@ export function encodeSync(sync: SyncTick, maxPacketBytes = MAX_SYNC_PACKET_BYTE
     offset = writeVarint(packet, offset, back);
     offset = writeVarint(packet, offset, partField);
     at = -1;
-    for (const body of part) {
-      offset = writeBigVarint(packet, offset, (body.id - at - 1) * 4 + body.kind);
-      packet.set(sink.bytes.subarray(body.start, body.end), offset);
-      offset += body.end - body.start;
-      at = body.id;
+    for (let i = first; i < end; i++) {
+      offset = writeBigVarint(packet, offset, (bodyId[i]! - at - 1) * 4 + bodyKind[i]!);
+      packet.set(sink.bytes.subarray(bodyStart[i]!, bodyEnd[i]!), offset);
+      offset += bodyEnd[i]! - bodyStart[i]!;
+      at = bodyId[i]!;
     }
-    return packet;
-  });
+    packets.push(packet);
+  }
+  return packets;
 }
+
+function ascendingIds(entries: readonly SyncEntry[]): boolean {
+  for (let i = 1; i < entries.length; i++) if (entries[i - 1]!.id > entries[i]!.id) return false;
+  return true;
+}
+
+/**
+ * Per property of the entry being written, whether it differs from its baseline (reused: one
+ * comparison pass per entry, read again for the mask and the values).
+ */
+let changedFlags = new Uint8Array(32);
 
 /** Writes an entry's mask and values; returns its kind, or -1 (nothing written) when unchanged. */
 function writeBody(sink: Sink, entry: SyncEntry): number {
   const { specs, state, baseline, id } = entry;
   if (state.length !== specs.length || (baseline && baseline.length !== specs.length))
     throw new RangeError(`sync id ${id}: a state does not have its ${specs.length} properties`);
+  if (changedFlags.length < specs.length) changedFlags = new Uint8Array(specs.length);
+  const flags = changedFlags;
   let absolute = baseline === null;
   let changed = 0;
   for (let i = 0; i < specs.length; i++) {
     const property = state[i]!;
     if ((property.kind === "value") !== (specs[i]!.precision === undefined))
       throw new RangeError(`sync id ${id}: ${describe(specs, i)()} was not captured with these specs`);
-    if (baseline && !samePropertyKind(property, baseline[i]!)) absolute = true;
-    else if (baseline && !sameProperty(property, baseline[i]!)) changed++;
+    if (!baseline) continue;
+    const old = baseline[i]!;
+    if (!samePropertyKind(property, old)) absolute = true;
+    else if (sameProperty(property, old)) flags[i] = 0;
+    else {
+      flags[i] = 1;
+      changed++;
+    }
   }
   if (absolute) {
     for (const property of state) {
@@ -311,18 +382,16 @@ function writeBody(sink: Sink, entry: SyncEntry): number {
     // A bitfield, property i in bit i % 8 of byte i / 8: its length is known from the specs.
     for (let byte = 0; byte < specs.length; byte += 8) {
       let bits = 0;
-      for (let i = byte; i < Math.min(byte + 8, specs.length); i++)
-        if (!sameProperty(state[i]!, base[i]!)) bits |= 1 << (i - byte);
+      for (let i = byte; i < Math.min(byte + 8, specs.length); i++) bits |= flags[i]! << (i - byte);
       sink.byte(bits);
     }
   }
   for (let i = 0; i < specs.length; i++) {
+    if (flags[i] === 0) continue;
     const property = state[i]!;
-    const old = base[i]!;
-    if (!all && sameProperty(property, old)) continue;
     if (property.kind === "value") sink.copy(property.bytes);
     else {
-      const oldQ = (old as { q: readonly number[] }).q;
+      const oldQ = (base[i] as { q: readonly number[] }).q;
       for (let c = 0; c < property.q.length; c++) sink.varint(zigzag(property.q[c]! - oldQ[c]!));
     }
   }

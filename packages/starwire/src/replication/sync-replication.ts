@@ -6,19 +6,12 @@ import { RELAY_HEADER_BYTES } from "../wire/commands.js";
 import type { NodeRef } from "../wire/replication-io.js";
 import { type DeltaPacket, decodeDelta, decodeSyncAck, encodeDelta } from "../wire/sync-packet.js";
 import { OwnerVisibility } from "./owner-visibility.js";
-import {
-  kindMismatch,
-  readProperty,
-  type SyncProperty,
-  sameValue,
-  snapshot,
-  writeProperty,
-} from "./replication-config.js";
+import { kindMismatch, type SyncProperty, sameValue, snapshot, writeProperty } from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
 import { captureState, MAX_SYNC_PACKET_BYTES } from "./state-codec.js";
 import { INTERVAL_SLACK_MS, type ReceiverClock, SyncReceiver } from "./sync-receiver.js";
 import { type DueState, SyncSender } from "./sync-sender.js";
-import { syncSpecsOf } from "./sync-specs.js";
+import { type SyncSpecs, syncSpecsOf } from "./sync-specs.js";
 import { decodeSyncValues, encodeSyncValues, type SyncEntry } from "./sync-values.js";
 import { MultiplayerSynchronizer } from "./synchronizer.js";
 
@@ -53,6 +46,11 @@ interface Outbound {
   readonly visible: Set<number>;
   /** Peers that got its full on-change state since they last became visible, and when (ms). */
   readonly started: Map<number, number>;
+  /**
+   * False once every peer in `visible` is in `started` (a tick then skips looking for peers to
+   * start); set back to true by whatever adds to `visible` or takes from `started` alone.
+   */
+  unstarted: boolean;
   lastSync: number;
   /** Its path-cache id, once it was sent in a SYNC (the sender's history is keyed by it). */
   id?: number;
@@ -67,6 +65,19 @@ interface Outbound {
    * their peer (peerRemoved takes it out of `started` too) or with the id itself (checked).
    */
   syncPeers: readonly number[] | null;
+  /** syncSpecsOf(sync), and the parsed config it is for (a new config is a new array). */
+  specs: SyncSpecs | null;
+  specsOf: readonly SyncProperty[] | null;
+}
+
+/** syncSpecsOf, without its lookup on most ticks (the config rarely changes). */
+function specsOf(sync: MultiplayerSynchronizer, state: Outbound): SyncSpecs {
+  const properties = sync.properties;
+  if (state.specsOf !== properties || state.specs === null) {
+    state.specs = syncSpecsOf(sync);
+    state.specsOf = properties;
+  }
+  return state.specs;
 }
 
 /**
@@ -184,8 +195,10 @@ export class SyncReplication {
         this.#owners.allows(sync, peer);
       if (!visible) hidden = true;
       if (visible === state.visible.has(peer)) continue;
-      if (visible) state.visible.add(peer);
-      else {
+      if (visible) {
+        state.visible.add(peer);
+        state.unstarted = true;
+      } else {
         state.visible.delete(peer);
         state.started.delete(peer);
         state.syncPeers = null;
@@ -293,46 +306,51 @@ export class SyncReplication {
     // `started` only ever holds visible peers (updateVisibility and peerRemoved delete from both),
     // so when the sizes match there is none to look for.
     let fresh: number[] | null = null;
-    if (state.started.size !== state.visible.size) {
+    if (state.unstarted && state.started.size !== state.visible.size) {
       for (const peer of state.visible) {
         if (state.started.has(peer)) continue;
         fresh ??= [];
         fresh.push(peer);
       }
     }
+    // Every visible peer is started now, or is once the fresh ones get their entries below.
+    if (fresh === null) state.unstarted = false;
     const due = now - state.lastDelta >= sync.deltaInterval * 1000 - INTERVAL_SLACK_MS;
     if (!due && fresh === null) return;
-    const { watch } = syncSpecsOf(sync);
+    const { watch, readWatch } = specsOf(sync, state);
     // Without on_change properties a due delta has nothing to compare (only fresh peers get an
     // entry, an empty one that announces the synchronizer's id): skip the reads and encodes.
     if (watch.length === 0 && fresh === null) {
       state.lastDelta = now;
       return;
     }
-    const all: SyncEntry[] = [];
-    const changed: SyncEntry[] = [];
-    for (const property of watch) {
-      const value = readProperty(root, property);
-      all.push([property.index, value]);
-      if (
-        due &&
-        (!state.watched.has(property.index) || !sameValue(state.watched.get(property.index), value))
-      ) {
-        changed.push([property.index, value]);
-        state.watched.set(property.index, snapshot(value));
+    const values = readWatch.readScratch(root);
+    // Built only when something changed: on most ticks most synchronizers' values did not.
+    let changed: SyncEntry[] | null = null;
+    if (due) {
+      const { watched } = state;
+      for (let i = 0; i < values.length; i++) {
+        const { index } = watch[i]!;
+        const value = values[i];
+        const last = watched.get(index);
+        if ((last !== undefined || watched.has(index)) && sameValue(last, value)) continue;
+        changed ??= [];
+        changed.push([index, value]);
+        watched.set(index, snapshot(value));
       }
+      state.lastDelta = now;
     }
-    if (due) state.lastDelta = now;
     // Newly visible peers get everything (which also announces the synchronizer's id to them).
     if (fresh !== null) {
-      const full = encodeSyncValues(all);
+      const full = encodeSyncValues(values.map((value, i): SyncEntry => [watch[i]!.index, value]));
       for (const peer of fresh) {
         getOrCreate(out, peer, () => []).push({ ...this.context.refFor(peer, sync, true), state: full });
         state.started.set(peer, now);
         state.syncPeers = null;
       }
+      state.unstarted = false;
     }
-    if (changed.length === 0) return;
+    if (changed === null) return;
     const bytes = encodeSyncValues(changed);
     for (const peer of state.started.keys()) {
       if (fresh?.includes(peer)) continue;
@@ -348,7 +366,7 @@ export class SyncReplication {
     out: DueState[],
   ): void {
     if (now - state.lastSync < sync.replicationInterval * 1000 - INTERVAL_SLACK_MS) return;
-    const { always, specs } = syncSpecsOf(sync);
+    const { always, specs, readAlways } = specsOf(sync, state);
     if (always.length === 0) return;
     // Stamps are host ticks: a client's ticks mean nothing to others before its clock follows the host.
     if (!this.clock.synchronized) return;
@@ -367,7 +385,10 @@ export class SyncReplication {
         if (!confirmed.has(peer)) {
           // No confirmation for a while: the peer did not have the node (another peer spawns it, or
           // the peer had not built that part of its tree yet). Announce it again on the next tick.
-          if (now - since >= REANNOUNCE_MS) state.started.delete(peer);
+          if (now - since >= REANNOUNCE_MS) {
+            state.started.delete(peer);
+            state.unstarted = true;
+          }
           continue;
         }
         list.push(peer);
@@ -379,10 +400,7 @@ export class SyncReplication {
     if (peers.length === 0) return;
     try {
       // Captured once per tick, whatever the number of peers and groups.
-      const captured = captureState(
-        specs,
-        always.map((property) => readProperty(root, property)),
-      );
+      const captured = captureState(specs, readAlways.readScratch(root));
       out.push({ id, specs, state: captured, peers });
     } catch (error) {
       console.error(`starwire: ${sync.getPath()} has a value that cannot be sent`, error);
@@ -587,10 +605,13 @@ function outbound(authority: number): Outbound {
     authority,
     visible: new Set(),
     started: new Map(),
+    unstarted: true,
     lastSync: Number.NEGATIVE_INFINITY,
     lastDelta: Number.NEGATIVE_INFINITY,
     watched: new Map(),
     syncPeers: null,
     settled: -1,
+    specs: null,
+    specsOf: null,
   };
 }

@@ -133,9 +133,19 @@ export class SyncSender {
     if (rest.length === 0) return out;
     const shared = this.mayUseBaseline(rest) ? this.#sent.baseline(rest, tick) : null;
     if (shared) return [...out, [shared, rest]];
-    for (const peer of rest)
-      out.push([this.mayUseBaseline([peer]) ? this.#sent.baseline([peer], tick) : null, [peer]]);
-    return out;
+    // Each its own baseline, peers with the same one (same tick, same states: acknowledged the
+    // same newest tick) encoded together: peers that acknowledge different ticks (slow or lossy
+    // receivers) cost an encode per distinct baseline, not one per peer.
+    const own: [Baseline | null, number[]][] = [];
+    for (const peer of rest) {
+      const baseline = this.mayUseBaseline([peer]) ? this.#sent.baseline([peer], tick) : null;
+      const same = own.find(
+        ([other]) => other?.tick === baseline?.tick && other?.states === baseline?.states,
+      );
+      if (same) same[1].push(peer);
+      else own.push([baseline, [peer]]);
+    }
+    return [...out, ...own];
   }
 
   /** A SYNC_ACK: `peer` holds `tick` complete; null: it holds nothing of ours any more. */

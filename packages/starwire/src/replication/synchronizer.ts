@@ -31,6 +31,8 @@ export class MultiplayerSynchronizer extends NetNode {
   /** Peers it is explicitly visible to; 0 stands for everyone (Godot's public visibility). */
   readonly #visibility = new Set<number>([0]);
   readonly #filters = new Set<VisibilityFilter>();
+  /** `visibleToEveryone`, kept up to date (asked for every synchronizer on every network tick). */
+  #everyone = true;
   readonly #emitter = new Emitter<SynchronizerEvents>();
 
   /** The node whose properties are replicated, relative to this synchronizer (default ".."). */
@@ -90,6 +92,7 @@ export class MultiplayerSynchronizer extends NetNode {
     if (this.#visibility.has(peer) === visible) return;
     if (visible) this.#visibility.add(peer);
     else this.#visibility.delete(peer);
+    this.#everyone = this.#filters.size === 0 && this.#visibility.has(0);
     this.updateVisibility(peer);
   }
 
@@ -99,11 +102,13 @@ export class MultiplayerSynchronizer extends NetNode {
 
   addVisibilityFilter(filter: VisibilityFilter): void {
     this.#filters.add(filter);
+    this.#everyone = false;
     this.updateVisibility();
   }
 
   removeVisibilityFilter(filter: VisibilityFilter): void {
     this.#filters.delete(filter);
+    this.#everyone = this.#filters.size === 0 && this.#visibility.has(0);
     this.updateVisibility();
   }
 
@@ -130,7 +135,7 @@ export class MultiplayerSynchronizer extends NetNode {
    * its per-peer pass when nothing else changed (with a filter, the filter runs every tick).
    */
   get visibleToEveryone(): boolean {
-    return this.#filters.size === 0 && this.#visibility.has(0);
+    return this.#everyone;
   }
 
   /**
