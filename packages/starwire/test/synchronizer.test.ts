@@ -97,6 +97,35 @@ describe("MultiplayerSynchronizer", () => {
     expect(balls[1]!.color).toMatch(/^c(9|10|11)$/);
   });
 
+  it("spaces the states it sends by the interval in whole ticks, however uneven the polls", async () => {
+    const game = await replicatedGame(1);
+    const balls = game.apis.map((api) => api.root.addChild(new Ball()));
+    balls[0]!.sync.replicationInterval = 0.12; // 2.4 ticks at 20 Hz: every 3 ticks
+    await game.tick(2); // announce and confirm
+    let tick = -1;
+    game.host.api.on("networkTick", (t) => {
+      tick = t;
+    });
+    const sent = recordSends(game.host.peer);
+    const to = game.joined[0]!.id;
+    const sentAt: number[] = [];
+    // Frames of 2 to 48 ms in a fixed pseudo-random order (a network tick is 50 ms).
+    let seed = 7;
+    for (let i = 0; i < 200; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      vi.advanceTimersByTime(2 + (seed % 47));
+      const before = count(sent, to, SYNC);
+      balls[0]!.x = i;
+      for (const api of game.apis) api.poll();
+      if (count(sent, to, SYNC) > before) sentAt.push(tick);
+      await flush();
+    }
+    expect(game.rejections).toEqual([]);
+    const gaps = sentAt.slice(1).map((t, i) => t - sentAt[i]!);
+    expect(gaps.length).toBeGreaterThan(20);
+    expect(new Set(gaps)).toEqual(new Set([3]));
+  });
+
   it("replicates properties of nodes under the root and spawn-only ones, and interpolates interpolated ones", async () => {
     class Sprite extends NetNode {
       color = "white";

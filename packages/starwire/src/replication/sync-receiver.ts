@@ -261,8 +261,7 @@ export class SyncReceiver {
    * by): what a sender is assumed to use until the ticks of its states tell.
    */
   #intervalTicks(sync: MultiplayerSynchronizer): number {
-    const tickMs = 1000 / this.tickRate();
-    return Math.max(1, Math.ceil((sync.replicationInterval * 1000 - INTERVAL_SLACK_MS) / tickMs));
+    return intervalInTicks(sync.replicationInterval, this.tickRate());
   }
 
   /** Every poll: interpolated properties take the value to show now. */
@@ -355,5 +354,13 @@ export class SyncReceiver {
   }
 }
 
-/** Float tick times: an interval due "now" must not slip a tick for a rounding error (as the sender). */
-export const INTERVAL_SLACK_MS = 0.5;
+/** Float tick times: an interval of whole ticks must not round up to one more for a rounding error. */
+const INTERVAL_SLACK_MS = 0.5;
+
+/**
+ * A send interval in seconds as whole network ticks, as the sender keeps it: rounded up (never
+ * sent more often than asked), at least 1 (0 = every tick).
+ */
+export function intervalInTicks(seconds: number, tickRate: number): number {
+  return Math.max(1, Math.ceil((seconds * 1000 - INTERVAL_SLACK_MS) / (1000 / tickRate)));
+}

@@ -9,7 +9,7 @@ import { OwnerVisibility } from "./owner-visibility.js";
 import { kindMismatch, type SyncProperty, sameValue, snapshot, writeProperty } from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
 import { captureState, MAX_SYNC_PACKET_BYTES } from "./state-codec.js";
-import { INTERVAL_SLACK_MS, type ReceiverClock, SyncReceiver } from "./sync-receiver.js";
+import { intervalInTicks, type ReceiverClock, SyncReceiver } from "./sync-receiver.js";
 import { type DueState, SyncSender } from "./sync-sender.js";
 import { type SyncSpecs, syncSpecsOf } from "./sync-specs.js";
 import { decodeSyncValues, encodeSyncValues, type SyncEntry } from "./sync-values.js";
@@ -51,9 +51,11 @@ interface Outbound {
    * start); set back to true by whatever adds to `visible` or takes from `started` alone.
    */
   unstarted: boolean;
+  /** The network tick of its last SYNC: due again `replicationInterval` (as whole ticks) later. */
   lastSync: number;
   /** Its path-cache id, once it was sent in a SYNC (the sender's history is keyed by it). */
   id?: number;
+  /** The network tick of its last on-change comparison: due again `deltaInterval` (as whole ticks) later. */
   lastDelta: number;
   /** The last on-change values sent, by property index. */
   readonly watched: Map<number, unknown>;
@@ -234,8 +236,8 @@ export class SyncReplication {
       }
       if (!root || sync.properties.length === 0) continue;
       this.updateVisibility(sync, peers);
-      this.#collectDelta(sync, state, root, now, deltas);
-      this.#collectSync(sync, state, root, now, due);
+      this.#collectDelta(sync, state, root, now, tick, deltas);
+      this.#collectSync(sync, state, root, now, tick, due);
     }
     const { context } = this;
     // Peers that get the same entries (usually all of them: ids every one confirmed, the same
@@ -278,6 +280,16 @@ export class SyncReplication {
     }
   }
 
+  /**
+   * Whether an interval of `seconds` since network tick `last` is over at `tick`. Counted in ticks,
+   * not in poll times: with uneven frames, times would make the gaps between sent states vary by
+   * a tick, and a receiver would misread a state left out as not yet due. A tick number that went
+   * back (the network clock stepped) makes it due rather than wait for the old number.
+   */
+  #isDue(last: number, seconds: number, tick: number): boolean {
+    return tick >= last + intervalInTicks(seconds, this.tickRate()) || tick < last;
+  }
+
   /** The authority's state for `sync`, or null when this peer is not its authority. */
   #stateOf(sync: MultiplayerSynchronizer): Outbound | null {
     let state = this.#syncs.get(sync);
@@ -300,6 +312,7 @@ export class SyncReplication {
     state: Outbound,
     root: NetNode,
     now: number,
+    tick: number,
     out: Map<number, DeltaEntry[]>,
   ): void {
     // Peers not started yet; null (no array built) on most ticks, when every visible peer is.
@@ -315,13 +328,13 @@ export class SyncReplication {
     }
     // Every visible peer is started now, or is once the fresh ones get their entries below.
     if (fresh === null) state.unstarted = false;
-    const due = now - state.lastDelta >= sync.deltaInterval * 1000 - INTERVAL_SLACK_MS;
+    const due = this.#isDue(state.lastDelta, sync.deltaInterval, tick);
     if (!due && fresh === null) return;
     const { watch, readWatch } = specsOf(sync, state);
     // Without on_change properties a due delta has nothing to compare (only fresh peers get an
     // entry, an empty one that announces the synchronizer's id): skip the reads and encodes.
     if (watch.length === 0 && fresh === null) {
-      state.lastDelta = now;
+      state.lastDelta = tick;
       return;
     }
     const values = readWatch.readScratch(root);
@@ -338,7 +351,7 @@ export class SyncReplication {
         changed.push([index, value]);
         watched.set(index, snapshot(value));
       }
-      state.lastDelta = now;
+      state.lastDelta = tick;
     }
     // Newly visible peers get everything (which also announces the synchronizer's id to them).
     if (fresh !== null) {
@@ -363,14 +376,15 @@ export class SyncReplication {
     state: Outbound,
     root: NetNode,
     now: number,
+    tick: number,
     out: DueState[],
   ): void {
-    if (now - state.lastSync < sync.replicationInterval * 1000 - INTERVAL_SLACK_MS) return;
+    if (!this.#isDue(state.lastSync, sync.replicationInterval, tick)) return;
     const { always, specs, readAlways } = specsOf(sync, state);
     if (always.length === 0) return;
     // Stamps are host ticks: a client's ticks mean nothing to others before its clock follows the host.
     if (!this.clock.synchronized) return;
-    state.lastSync = now;
+    state.lastSync = tick;
     const { paths } = this.context;
     const id = paths.outgoingId(sync.getPath());
     // Kept from the last tick (see Outbound.syncPeers): no per-peer pass on most ticks.
