@@ -65,8 +65,9 @@ export class SceneReplication implements Subsystem {
       this.#context,
       // On the host, a client's spawn it relays counts as spawned where the relay let it go: a
       // synchronizer in it is sent (relayed) only to peers that have the node.
-      (node) => this.#spawns.localSpawnOf(node) ?? this.#spawns.relayedSpawnOf(node),
-      (node, peer) => this.#spawns.isSpawnedAt(node, peer) || this.#spawns.relayedAt(node, peer) === true,
+      (node) => this.#spawns.localSpawnOf(node) ?? this.#spawns.relayed.relayedSpawnOf(node),
+      (node, peer) =>
+        this.#spawns.isSpawnedAt(node, peer) || this.#spawns.relayed.relayedAt(node, peer) === true,
       (node) => this.#spawns.spawnedEverywhere(node),
       (sync, peer) => this.#isVisible(sync, peer),
       host.clock,
@@ -108,7 +109,7 @@ export class SceneReplication implements Subsystem {
     const rooted = this.#rootedAt(node);
     if (rooted.size === 0) return true;
     if (this.#spawns.isLocalSpawn(node)) return this.#spawns.isSpawnedAt(node, peer);
-    const relayed = this.#spawns.relayedAt(node, peer);
+    const relayed = this.#spawns.relayed.relayedAt(node, peer);
     if (relayed !== null) return relayed;
     for (const sync of rooted) if (sync.isVisibleTo(peer)) return true;
     return false;
@@ -154,9 +155,9 @@ export class SceneReplication implements Subsystem {
   relayFor(from: number, packet: Uint8Array): RelayPick | null {
     switch (packet[0]) {
       case SPAWN:
-        return this.#spawns.relaySpawn(from, packet);
+        return this.#spawns.relayed.relaySpawn(from, packet);
       case DESPAWN:
-        return this.#spawns.relayDespawn(from, packet);
+        return this.#spawns.relayed.relayDespawn(from, packet);
       case SYNC:
         return this.#syncs.relaySync(from, packet);
       case DELTA:
@@ -171,28 +172,28 @@ export class SceneReplication implements Subsystem {
    * that id is about a node gone from the client, and must never apply to the node it names next.
    */
   released(from: number, id: number): void {
-    this.#spawns.released(from, id);
+    this.#spawns.relayed.released(from, id);
     this.#syncs.released(from, id);
   }
 
   /** Host: the (client, recipient) pairs the relay kept SPAWNs between. */
   keptPairs(): [from: number, to: number][] {
-    return this.#spawns.keptPairs();
+    return this.#spawns.relayed.keptPairs();
   }
 
   /**
    * Host: the clients' spawns peers have and may see no more, taken back (a DESPAWN in the
-   * client's name for each: SpawnReplication.withdrawHidden); `knows`: the peer learned the id.
+   * client's name for each: RelayedSpawns.withdrawHidden); `knows`: the peer learned the id.
    */
   withdrawHidden(
     knows: (from: number, to: number, id: number) => boolean,
   ): { from: number; to: number; packet: Uint8Array }[] {
-    return this.#spawns.withdrawHidden(knows);
+    return this.#spawns.relayed.withdrawHidden(knows);
   }
 
-  /** Host: the kept SPAWNs from client `from` that `to` may see now (SpawnReplication.releaseKept). */
+  /** Host: the kept SPAWNs from client `from` that `to` may see now (RelayedSpawns.releaseKept). */
   releaseKept(from: number, to: number): { spawns: Uint8Array[]; after: Uint8Array[] } {
-    return this.#spawns.releaseKept(from, to);
+    return this.#spawns.relayed.releaseKept(from, to);
   }
 
   /** A late joiner gets every spawned node it may see at once; synchronizers follow on the next tick. */
