@@ -159,9 +159,9 @@ export class SceneReplication implements Subsystem {
       case DESPAWN:
         return this.#spawns.relayed.relayDespawn(from, packet);
       case SYNC:
-        return this.#syncs.relaySync(from, packet);
+        return this.#syncs.relayed.relaySync(from, packet);
       case DELTA:
-        return this.#syncs.relayDelta(from, packet);
+        return this.#syncs.relayed.relayDelta(from, packet);
       default:
         return null;
     }
@@ -173,7 +173,7 @@ export class SceneReplication implements Subsystem {
    */
   released(from: number, id: number): void {
     this.#spawns.relayed.released(from, id);
-    this.#syncs.released(from, id);
+    this.#syncs.relayed.released(from, id);
   }
 
   /** Host: the (client, recipient) pairs the relay kept SPAWNs between. */

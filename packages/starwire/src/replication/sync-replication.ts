@@ -1,11 +1,11 @@
-import type { RelayPick } from "../multiplayer/subsystem.js";
 import type { NetNode } from "../scene/net-node.js";
 import { HOST_PEER_ID } from "../signaling/protocol.js";
 import { getOrCreate } from "../util/memo.js";
 import { RELAY_HEADER_BYTES } from "../wire/commands.js";
 import type { NodeRef } from "../wire/replication-io.js";
-import { type DeltaPacket, decodeDelta, decodeSyncAck, encodeDelta } from "../wire/sync-packet.js";
+import { decodeDelta, decodeSyncAck, encodeDelta } from "../wire/sync-packet.js";
 import { OwnerVisibility } from "./owner-visibility.js";
+import { RelayedSyncs } from "./relayed-syncs.js";
 import { kindMismatch, type SyncProperty, sameValue, snapshot, writeProperty } from "./replication-config.js";
 import type { ReplicationContext } from "./replication-context.js";
 import { captureState, MAX_SYNC_PACKET_BYTES } from "./state-codec.js";
@@ -100,12 +100,8 @@ export class SyncReplication {
    * synchronizers by their peers compares arrays by identity (sync-sender.ts's bySynchronizers).
    */
   #sharedPeers: readonly number[] = [];
-  /**
-   * Host: per client, per recipient, the client's sync ids whose inline path the relay kept from
-   * that recipient (the entry was hidden from it). The client believes the path arrived; when
-   * such a synchronizer becomes visible, the relay puts the path back into its next entry.
-   */
-  readonly #strippedPaths = new Map<number, Map<number, Set<number>>>();
+  /** Host: its clients' SYNC and DELTA, as its relay filters them per recipient. */
+  readonly relayed: RelayedSyncs;
 
   constructor(
     readonly context: ReplicationContext,
@@ -123,6 +119,11 @@ export class SyncReplication {
       (peers) => context.host.uniqueId === HOST_PEER_ID || peers.includes(HOST_PEER_ID),
     );
     this.#receiver = new SyncReceiver(context, clock, tickRate);
+    this.relayed = new RelayedSyncs(
+      context,
+      (bytes) => this.#receiver.idsOf(bytes),
+      (sync, peer) => this.sendsTo(sync, peer),
+    );
     this.#owners = new OwnerVisibility(context, (sync, peer) =>
       this.updateVisibility(sync, [...context.host.peers()], peer),
     );
@@ -433,80 +434,6 @@ export class SyncReplication {
     return this.#receiver.check(from, bytes);
   }
 
-  /**
-   * Host: a client's SYNC relayed to others (the client is the authority, but the host decides
-   * visibility: its copy's filters, and where it spawned the node). A recipient gets the packet
-   * whole or not at all: its entries are not self-delimited and are deltas against what the
-   * recipient holds, so leaving one out would corrupt the recipient's copy of that synchronizer.
-   * A packet with an entry hidden from the recipient is dropped for it, as a lost packet would be
-   * (the recipient does not acknowledge that tick, so the owner never uses it as its baseline).
-   * That lasts only until the owner hears the host's SYNC_VISIBILITY, sent on the change
-   * (OwnerVisibility): from then on the owner leaves the recipient out of that synchronizer's
-   * groups, so its other entries reach it again.
-   */
-  relaySync(from: number, bytes: Uint8Array): RelayPick | null {
-    const ids = this.#receiver.idsOf(bytes);
-    // Dropped here before decoding (older than the history): stale for everyone.
-    if (!ids) return () => null;
-    if (ids.length === 0) return null;
-    const syncs: MultiplayerSynchronizer[] = [];
-    for (const id of ids) {
-      const sync = this.#hostCopy(from, { id, path: null });
-      // Not here (a grave): the host cannot judge that entry, so the packet is not all hidden.
-      if (!sync) return null;
-      syncs.push(sync);
-    }
-    return (to) => (syncs.every((sync) => this.sendsTo(sync, to)) ? bytes : null);
-  }
-
-  /**
-   * Host: a client's DELTA relayed to others: each recipient gets the entries the host's copy of
-   * their synchronizer lets it see (re-encoded only when some are left out: reliable changes are
-   * not sent again, so a visible entry must never go with a hidden one), with paths the relay
-   * kept back restored (see #strippedPaths).
-   */
-  relayDelta(from: number, bytes: Uint8Array): RelayPick | null {
-    const packet = decodeDelta(bytes);
-    if (typeof packet === "string") return null;
-    const syncs = packet.entries.map((entry) => this.#hostCopy(from, entry.ref));
-    if (!this.#strippedPaths.has(from) && syncs.every((sync) => sync === null)) return null;
-    return (to) => {
-      const kept: DeltaPacket["entries"] = [];
-      let changed = false;
-      for (const [i, entry] of packet.entries.entries()) {
-        const sync = syncs[i];
-        const { id, path } = entry.ref;
-        if (sync && !this.sendsTo(sync, to)) {
-          changed = true;
-          if (path !== null) {
-            const byRecipient = getOrCreate(this.#strippedPaths, from, () => new Map<number, Set<number>>());
-            getOrCreate(byRecipient, to, () => new Set<number>()).add(id);
-          }
-          continue;
-        }
-        // Kept back earlier: the recipient does not know this id yet.
-        if (this.#strippedPaths.get(from)?.get(to)?.delete(id) && path === null) {
-          const known = this.context.cachedPathOf(from, id);
-          if (known !== undefined) {
-            kept.push({ ref: { id, path: known }, state: entry.state });
-            changed = true;
-            continue;
-          }
-        }
-        kept.push(entry);
-      }
-      if (!changed) return bytes;
-      return kept.length > 0 ? encodeDelta({ tick: packet.tick, entries: kept }) : null;
-    };
-  }
-
-  /** The host's copy of the synchronizer a client names with `ref`, or null (not here). */
-  #hostCopy(from: number, ref: NodeRef): MultiplayerSynchronizer | null {
-    const path = ref.path ?? this.context.cachedPathOf(from, ref.id);
-    const node = path === undefined ? null : this.context.host.root.getNode(path);
-    return node instanceof MultiplayerSynchronizer ? node : null;
-  }
-
   checkDelta(from: number, bytes: Uint8Array, teaches: boolean): (() => void) | null {
     const { context } = this;
     const packet = decodeDelta(bytes);
@@ -587,11 +514,6 @@ export class SyncReplication {
     return [node, values];
   }
 
-  /** Host: `from` released `id`: a path kept back by it named a synchronizer gone from `from`. */
-  released(from: number, id: number): void {
-    for (const stripped of this.#strippedPaths.get(from)?.values() ?? []) stripped.delete(id);
-  }
-
   peerRemoved(id: number): void {
     for (const state of this.#syncs.values()) {
       state.visible.delete(id);
@@ -601,8 +523,7 @@ export class SyncReplication {
     this.#sender.forgetPeer(id);
     this.#receiver.peerRemoved(id);
     this.#owners.peerRemoved(id);
-    this.#strippedPaths.delete(id);
-    for (const byRecipient of this.#strippedPaths.values()) byRecipient.delete(id);
+    this.relayed.peerRemoved(id);
   }
 
   reset(): void {
@@ -610,7 +531,7 @@ export class SyncReplication {
     this.#sender.clear();
     this.#receiver.reset();
     this.#owners.reset();
-    this.#strippedPaths.clear();
+    this.relayed.reset();
   }
 }
 
