@@ -14,14 +14,7 @@ import {
   type TransferMode,
 } from "../transport/multiplayer-peer.js";
 import { OfflineMultiplayerPeer } from "../transport/offline-peer.js";
-import {
-  COMMAND_MASK,
-  Command,
-  dispatchKey,
-  Extended,
-  extendedHead,
-  hasUnknownFlags,
-} from "../wire/commands.js";
+import { COMMAND_MASK, Command, dispatchKey, hasUnknownFlags } from "../wire/commands.js";
 import { PathCache } from "../wire/path-cache.js";
 import { isPathRelease } from "../wire/path-packet.js";
 import { encodeRaw } from "../wire/raw-packet.js";
@@ -34,20 +27,19 @@ import {
   encodeTickRate,
 } from "../wire/system-packet.js";
 import { type AuthCallback, Authenticator } from "./authentication.js";
+import { ClientRelay } from "./client-relay.js";
 import { ClockSync, type NetworkClock } from "./clock.js";
 import { NetworkTick } from "./network-tick.js";
 import { PathSync } from "./path-sync.js";
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
 import { type Delivery, type Subsystem, type SubsystemHost, withExtras } from "./subsystem.js";
-import { targetIncludes, targetPeers } from "./targets.js";
+import { targetPeers } from "./targets.js";
 import { TickRateAgreement } from "./tick-rate.js";
 
 export type { Rejection };
 
 let instances = 0;
-
-const PATH_ANNOUNCE_HEAD = extendedHead(Extended.PATH_ANNOUNCE);
 
 export interface MultiplayerEvents {
   /** A peer joined the game: on the host any client; on a client the host (1) and every other client. */
@@ -156,16 +148,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       // The game steps its world first, so what replication sends is the state of this tick.
       if (tick !== null) this.emit("networkTick", tick);
       for (const subsystem of this.#subsystems) subsystem.poll?.(now, tick);
-      // A client's spawn the host kept from a peer is shown there once the host's copy is visible
-      // to it, without waiting for that client's next packet to the peer (it may send none).
-      if (tick !== null && this.isServer()) {
-        // And one a peer has but may no longer see is despawned there, as the host's own are.
-        const knows = (from: number, to: number, id: number) => this.#pathSync.delivered(from, to, id);
-        for (const { from, to, packet } of this.#replication.withdrawHidden(knows)) {
-          this.#peer.send(to, encodeRelay(from, packet), "reliable", 0);
-        }
-        for (const [from, to] of this.#replication.keptPairs()) this.#handOver(from, to);
-      }
+      if (tick !== null && this.isServer()) this.#clientRelay.networkTick();
     },
   });
   /** The game's tick rate: this peer's own, or on a client in a game the host's. */
@@ -189,6 +172,18 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     },
     encodeAuth,
   );
+  /** Host: its clients' packets to each other, checked and passed on (or kept) per recipient. */
+  readonly #clientRelay = new ClientRelay({
+    peers: () => this.#peers,
+    send: (to, packet, transfer, channel, key) => this.#peer.send(to, packet, transfer, channel, key),
+    check: (from, packet, delivery) => this.#check(from, packet, delivery),
+    relayFor: (from, packet) =>
+      this.#byCommand.get(dispatchKey(packet[0]!))?.relayFor?.(from, packet) ?? null,
+    reject: (from, reason, message) => this.#reject(from, reason, message),
+    charge: (from, bytes) => this.#limiter.charge(from, bytes),
+    replication: this.#replication,
+    pathSync: this.#pathSync,
+  });
 
   constructor() {
     super();
@@ -583,7 +578,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
         return this.#reject(from, "forbidden", "a relayed packet cannot be a system message");
       }
       return this.isServer()
-        ? this.#relay(from, message.peer, inner, transfer, channel)
+        ? this.#clientRelay.relay(from, message.peer, inner, transfer, channel)
         : this.#deliverRelayed(from, message.peer, inner, { transfer, channel, relayed: true });
     }
     if (this.isServer() || !fromHost) {
@@ -608,59 +603,6 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.#staleBaselines.delete(message.id);
       this.emit("peerDisconnected", message.id);
     }
-  }
-
-  /**
-   * Host: forwards a client's packet, stamped with the client's true id, and runs it here if
-   * addressed. It forwards only what it would accept itself (a call it would reject reaches
-   * nobody), and charges the sender's byte budget once per recipient.
-   */
-  #relay(from: number, target: number, packet: Uint8Array, transfer: TransferMode, channel: number): void {
-    const delivery: Delivery = { transfer, channel, relayed: true };
-    if (target > 0 && target !== HOST_PEER_ID && !this.#peers.has(target)) {
-      // An announcement still teaches the host (its sender counts on that: it will tell the host
-      // to forget the id), though its target is gone.
-      if (packet[0] === PATH_ANNOUNCE_HEAD) this.#check(from, packet, delivery);
-      return this.#reject(from, "unknown_target", `relay to unknown peer ${target}`);
-    }
-    const run = this.#check(from, packet, delivery);
-    if (!run) return;
-    if (targetIncludes(target, HOST_PEER_ID)) run();
-    if (target === HOST_PEER_ID) return;
-    const recipients = [...targetPeers(target, this.#peers, from)];
-    // The subsystem may keep the packet (or part of it) from some recipients: what the host's
-    // copy of a node hides from a peer never reaches it through the host either.
-    const pick = this.#byCommand.get(dispatchKey(packet[0]!))?.relayFor?.(from, packet) ?? null;
-    // One stamped copy per distinct packet, shared by every recipient that gets it.
-    const stamped = new Map<Uint8Array, { bytes: Uint8Array; key: string | null }>();
-    const sends: [number, Uint8Array, string | null][] = [];
-    for (const id of recipients) {
-      this.#handOver(from, id);
-      const inner = pick ? pick(id) : packet;
-      if (!inner) continue;
-      let copy = stamped.get(inner);
-      if (!copy) {
-        const bytes = encodeRelay(from, inner);
-        copy = { bytes, key: transfer === "reliable" ? null : latestKey(bytes) };
-        stamped.set(inner, copy);
-      }
-      sends.push([id, copy.bytes, copy.key]);
-    }
-    // The packet itself was charged when it arrived; every further copy costs the host's uplink too.
-    if (sends.length > 1) this.#limiter.charge(from, packet.length * (sends.length - 1));
-    for (const [id, bytes, key] of sends) this.#peer.send(id, bytes, transfer, channel, key);
-  }
-
-  /**
-   * Host: what the relay kept from `to` of client `from`'s packets and `to` may see now, sent
-   * before anything else from `from` reaches it: a SPAWN first, then the announcements of the ids
-   * the packets that follow may use (the spawned node's among them), then the on-change state the
-   * SPAWN could not carry.
-   */
-  #handOver(from: number, to: number): void {
-    const { spawns, after } = this.#replication.releaseKept(from, to);
-    const kept = [...spawns, ...this.#pathSync.releaseWithheld(from, to), ...after];
-    for (const released of kept) this.#peer.send(to, encodeRelay(from, released), "reliable", 0);
   }
 
   #deliverRelayed(from: number, source: number, packet: Uint8Array, delivery: Delivery): void {
