@@ -31,6 +31,7 @@ import { ClientRelay } from "./client-relay.js";
 import { ClockSync, type NetworkClock } from "./clock.js";
 import { NetworkTick } from "./network-tick.js";
 import { PathSync } from "./path-sync.js";
+import { PeerCounters } from "./peer-counters.js";
 import { DEFAULT_RATE_LIMITS, PeerRateLimiter, type RateLimits } from "./rate-limiter.js";
 import type { Rejection } from "./rejection.js";
 import { type Delivery, type Subsystem, type SubsystemHost, withExtras } from "./subsystem.js";
@@ -153,9 +154,8 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   });
   /** The game's tick rate: this peer's own, or on a client in a game the host's. */
   readonly #tickRate = new TickRateAgreement(this.#tick);
-  readonly #rejections = new Map<number, number>();
-  /** Per peer, the SYNCs dropped as relative to a tick this peer no longer held. */
-  readonly #staleBaselines = new Map<number, number>();
+  /** Per peer, the packets rejected and the SYNCs that came relative to a lost tick. */
+  readonly #counters = new PeerCounters();
   readonly #limiter = new PeerRateLimiter(DEFAULT_RATE_LIMITS);
   readonly #auth = new Authenticator(
     {
@@ -222,8 +222,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     const previous = this.#peer;
     previous.attach(null);
     this.#peers.clear();
-    this.#rejections.clear();
-    this.#staleBaselines.clear();
+    this.#counters.clear();
     this.#auth.clear();
     this.#tickRate.leave();
     this.#resetSubsystems();
@@ -300,8 +299,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
     return {
       peers: this.#peers.size,
       pathCache: this.#paths.stats,
-      rejectionCounters: this.#rejections.size,
-      staleBaselineCounters: this.#staleBaselines.size,
+      ...this.#counters.stats,
       rateLimitedPeers: this.#limiter.trackedPeers,
       authenticating: this.#auth.pendingCount,
     };
@@ -320,12 +318,12 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
 
   /** How many packets from `peer` were rejected since it connected. */
   rejectionCount(peer: number): number {
-    return this.#rejections.get(peer) ?? 0;
+    return this.#counters.rejections(peer);
   }
 
   /** How many states from `peer` came relative to a tick this peer had lost (`staleBaseline`), since it connected. */
   staleBaselineCount(peer: number): number {
-    return this.#staleBaselines.get(peer) ?? 0;
+    return this.#counters.staleBaselines(peer);
   }
 
   get connectionStatus(): ConnectionStatus {
@@ -497,13 +495,12 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   #onPeerDisconnected(id: number): void {
     this.#limiter.forget(id);
     if (this.#auth.isPending(id)) {
-      this.#rejections.delete(id);
+      this.#counters.forgetRejections(id);
       return this.#auth.lost(id);
     }
     if (!this.#peers.has(id)) return;
     this.#peerRemoved(id);
-    this.#rejections.delete(id);
-    this.#staleBaselines.delete(id);
+    this.#counters.forget(id);
     if (this.isServer()) {
       this.#peers.delete(id);
       const notice = encodePeerNotice("delPeer", id);
@@ -511,8 +508,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.emit("peerDisconnected", id);
     } else if (id === HOST_PEER_ID) {
       this.#peers.clear();
-      this.#rejections.clear();
-      this.#staleBaselines.clear();
+      this.#counters.clear();
       this.#tickRate.leave();
       this.#resetSubsystems();
       this.emit("peerDisconnected", id);
@@ -599,8 +595,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
       this.emit("peerConnected", message.id);
     } else if (message.kind === "delPeer" && this.#peers.delete(message.id)) {
       this.#peerRemoved(message.id);
-      this.#rejections.delete(message.id);
-      this.#staleBaselines.delete(message.id);
+      this.#counters.forget(message.id);
       this.emit("peerDisconnected", message.id);
     }
   }
@@ -650,7 +645,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
   }
 
   #onRejected(rejection: Rejection): void {
-    this.#rejections.set(rejection.from, (this.#rejections.get(rejection.from) ?? 0) + 1);
+    this.#counters.rejected(rejection.from);
     this.emit("rejected", rejection);
   }
 
@@ -702,7 +697,7 @@ export class MultiplayerAPI extends Emitter<MultiplayerEvents> {
           return api.tickRate;
         },
         baselineLost: (from: number) => {
-          this.#staleBaselines.set(from, (this.#staleBaselines.get(from) ?? 0) + 1);
+          this.#counters.staleBaseline(from);
           this.emit("staleBaseline", from);
         },
       }),
