@@ -3,14 +3,16 @@ import type { Baseline, SentStates } from "./state-history.js";
 
 /**
  * How many ticks older than a peer's own newest held tick its group's baseline may be. A shared
- * baseline is what lets a group of peers with different round trips (1–6 ticks at 30 Hz) and lost
- * acknowledgements get one encode; its price is a longer delta span for the quicker peers, and
- * quantized deltas grow slowly with the span (bench/replication-bytes.ts, 200 moving entities:
- * 5.86 bytes per entity 1 tick back, 5.97 at 3 ticks back, against 10.75 absolute). Eight ticks
- * (~270 ms at 30 Hz) covers the round trips of one game; a peer further behind than that is split
- * off so it cannot make everyone's deltas big.
+ * baseline is what lets a group of peers with different round trips (1–6 ticks at 30 Hz), jitter
+ * and lost acknowledgements get one encode; its price is a longer delta span for the quicker
+ * peers, and quantized deltas grow slowly with the span (bench/replication-bytes.ts, 200 moving
+ * entities: 5.86 bytes per entity 1 tick back, 5.97 at 3 ticks back, against 10.75 absolute;
+ * test/sync-sender-shared-baseline.test.ts: +3 % for 16 jittery receivers at this bound). At 8
+ * ticks, receivers with round trips of 1–5 ticks and jitter still split into two groups every
+ * few ticks; at 12 (400 ms at 30 Hz) they share one. A peer further behind is split off so it
+ * cannot make everyone's deltas big.
  */
-export const MAX_SHARED_BASELINE_LAG = 8;
+export const MAX_SHARED_BASELINE_LAG = 12;
 
 /**
  * Splits the peers of one SYNC group by the baseline each subgroup shares (WIRE.md, "Scene
