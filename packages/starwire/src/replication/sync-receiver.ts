@@ -84,7 +84,14 @@ export class SyncReceiver {
     { from: number; interpolation: SyncInterpolation }
   >();
   /** Per sender, what to acknowledge on the next tick: a tick, or null for the reset form. */
-  readonly #toAck = new Map<number, number | null>();
+  /**
+   * Per sender, what to acknowledge on the next tick: the ticks completed since the last one and
+   * the newest complete (at most ACKS_PER_TICK, the newest), or null for the reset form. Every
+   * completed tick, not only the newest: ticks arriving together (jitter, a busy receiver) would
+   * otherwise leave gaps that differ per receiver, and a sender shares a baseline across its
+   * receivers only for a tick it knows each of them holds (baseline-groups.ts).
+   */
+  readonly #toAck = new Map<number, number[] | null>();
   /** The sync ids of each packet that passed `check`: what the host's relay judges visibility by. */
   readonly #checkedIds = new WeakMap<Uint8Array, readonly number[]>();
   /** SYNC states dropped as older than the newest applied (or than the history), for tests and statistics. */
@@ -188,7 +195,8 @@ export class SyncReceiver {
         }
       }
       const newest = history.newestComplete;
-      if (newest !== null) this.#toAck.set(from, newest);
+      if (complete) this.#owe(from, sync.tick);
+      if (newest !== null) this.#owe(from, newest);
     };
   }
 
@@ -285,10 +293,21 @@ export class SyncReceiver {
     return this.#interpolations.get(sync)?.interpolation.stats ?? null;
   }
 
+  #owe(from: number, tick: number): void {
+    let ticks = this.#toAck.get(from);
+    if (!ticks) this.#toAck.set(from, (ticks = []));
+    if (ticks.includes(tick)) return;
+    ticks.push(tick);
+    if (ticks.length > ACKS_PER_TICK) ticks.splice(ticks.indexOf(Math.min(...ticks)), 1);
+  }
+
   /** On a network tick: the acknowledgements owed. */
   sendAcks(): void {
     this.#expireGraves();
-    for (const [from, tick] of this.#toAck) this.context.send(encodeSyncAck(tick), from, "unreliable");
+    for (const [from, ticks] of this.#toAck) {
+      if (ticks === null) this.context.send(encodeSyncAck(null), from, "unreliable");
+      else for (const tick of ticks) this.context.send(encodeSyncAck(tick), from, "unreliable");
+    }
     this.#toAck.clear();
   }
 
@@ -357,3 +376,6 @@ export class SyncReceiver {
 
 /** Float tick times: an interval due "now" must not slip a tick for a rounding error (as the sender). */
 export const INTERVAL_SLACK_MS = 0.5;
+
+/** Acknowledgements a receiver sends one sender per tick, at most (a few bytes each). */
+export const ACKS_PER_TICK = 4;
