@@ -294,8 +294,12 @@ export class SyncReceiver {
   }
 
   #owe(from: number, tick: number): void {
+    // A tick owed after a reset in the same tick replaces it, as the newest alone did.
     let ticks = this.#toAck.get(from);
-    if (!ticks) this.#toAck.set(from, (ticks = []));
+    if (!ticks) {
+      ticks = [];
+      this.#toAck.set(from, ticks);
+    }
     if (ticks.includes(tick)) return;
     ticks.push(tick);
     if (ticks.length > ACKS_PER_TICK) ticks.splice(ticks.indexOf(Math.min(...ticks)), 1);
