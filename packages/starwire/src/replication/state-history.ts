@@ -154,8 +154,8 @@ export class SentStates {
     slot.acked.add(peer);
     // A receiver completes a tick only on top of its baseline, held complete, and drops neither
     // while they are inside its window (ReceivedStates): holding `tick` proves it holds the chain
-    // of baselines under it too. Receivers acknowledge only their newest complete tick once per
-    // tick, so without this a slow or lossy one leaves gaps that no other peer shares.
+    // of baselines under it too: this fills the gaps lost acknowledgements leave, which differ
+    // per receiver and would keep a group from sharing a baseline.
     let under: SentTick = slot;
     for (let steps = 1; steps < this.size; steps++) {
       const base = under.baselineOf.get(peer);

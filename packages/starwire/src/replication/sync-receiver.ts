@@ -62,8 +62,8 @@ const GRAVE_TICKS = 2 * DEFAULT_HISTORY_TICKS;
 /**
  * The receiving half of SYNC (WIRE.md, "Scene replication: SYNC"): decodes each sender's packets
  * against the ticks it holds from that sender, applies the states (interpolated properties go to
- * the synchronizer's interpolation), and acknowledges the newest complete tick on the next
- * network tick.
+ * the synchronizer's interpolation), and acknowledges the ticks completed since (and the newest
+ * complete) on the next network tick.
  *
  * The despawn race: a DESPAWN (reliable) may overtake a SYNC (unreliable) that names one of the
  * despawned node's synchronizers, and since entries carry no length the rest of that packet would
