@@ -100,6 +100,8 @@ interface SentTick {
   tick: number;
   /** Per peer, the states that peer holds at this tick if it received it (one map per group). */
   sent: Map<number, ReadonlyMap<number, EntityState>>;
+  /** Per peer, the baseline tick its packet of this tick was relative to (absent: absolute). */
+  baselineOf: Map<number, number>;
   acked: Set<number>;
 }
 
@@ -120,17 +122,24 @@ export class SentStates {
   /**
    * Remembers that `peers` were sent `tick`: `states` holds every synchronizer of the encoded
    * entries (left out as unchanged or not), keyed by sync id. Call it once per group and tick;
-   * the map is kept as is, not copied.
+   * the map is kept as is, not copied. `baselineTick`: the tick the packets were relative to.
    */
-  record(tick: number, peers: Iterable<number>, states: ReadonlyMap<number, EntityState>): void {
+  record(
+    tick: number,
+    peers: Iterable<number>,
+    states: ReadonlyMap<number, EntityState>,
+    baselineTick: number | null = null,
+  ): void {
     const index = tick % this.size;
     let slot = this.#slots[index];
     if (slot?.tick !== tick) {
-      slot = { tick, sent: new Map(), acked: new Set() };
+      slot = { tick, sent: new Map(), baselineOf: new Map(), acked: new Set() };
       this.#slots[index] = slot;
     }
     for (const peer of peers) {
       slot.sent.set(peer, states);
+      if (baselineTick === null) slot.baselineOf.delete(peer);
+      else slot.baselineOf.set(peer, baselineTick);
       slot.acked.delete(peer);
     }
   }
@@ -143,7 +152,30 @@ export class SentStates {
     const slot = Number.isInteger(tick) && tick >= 0 ? this.#slots[tick % this.size] : undefined;
     if (slot?.tick !== tick || !slot.sent.has(peer)) return false;
     slot.acked.add(peer);
+    // A receiver completes a tick only on top of its baseline, held complete, and drops neither
+    // while they are inside its window (ReceivedStates): holding `tick` proves it holds the chain
+    // of baselines under it too: this fills the gaps lost acknowledgements leave, which differ
+    // per receiver and would keep a group from sharing a baseline.
+    let under: SentTick = slot;
+    for (let steps = 1; steps < this.size; steps++) {
+      const base = under.baselineOf.get(peer);
+      if (base === undefined) break;
+      const next = this.#slots[base % this.size];
+      if (!next || next.tick !== base || !next.sent.has(peer) || next.acked.has(peer)) break;
+      next.acked.add(peer);
+      under = next;
+    }
     return true;
+  }
+
+  /**
+   * The states `peer` holds at `tick` when it acknowledged that tick (directly or under a newer
+   * one) and the tick is still kept; undefined otherwise. The caller keeps to ticks less than
+   * `size` older than the one it encodes (what the receiver still keeps).
+   */
+  held(peer: number, tick: number): ReadonlyMap<number, EntityState> | undefined {
+    const slot = tick >= 0 ? this.#slots[tick % this.size] : undefined;
+    return slot?.tick === tick && slot.acked.has(peer) ? slot.sent.get(peer) : undefined;
   }
 
   /**
@@ -167,6 +199,7 @@ export class SentStates {
   forgetPeer(peer: number): void {
     for (const slot of this.#slots) {
       slot?.sent.delete(peer);
+      slot?.baselineOf.delete(peer);
       slot?.acked.delete(peer);
     }
   }

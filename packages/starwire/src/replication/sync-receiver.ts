@@ -62,8 +62,8 @@ const GRAVE_TICKS = 2 * DEFAULT_HISTORY_TICKS;
 /**
  * The receiving half of SYNC (WIRE.md, "Scene replication: SYNC"): decodes each sender's packets
  * against the ticks it holds from that sender, applies the states (interpolated properties go to
- * the synchronizer's interpolation), and acknowledges the newest complete tick on the next
- * network tick.
+ * the synchronizer's interpolation), and acknowledges the ticks completed since (and the newest
+ * complete) on the next network tick.
  *
  * The despawn race: a DESPAWN (reliable) may overtake a SYNC (unreliable) that names one of the
  * despawned node's synchronizers, and since entries carry no length the rest of that packet would
@@ -84,7 +84,14 @@ export class SyncReceiver {
     { from: number; interpolation: SyncInterpolation }
   >();
   /** Per sender, what to acknowledge on the next tick: a tick, or null for the reset form. */
-  readonly #toAck = new Map<number, number | null>();
+  /**
+   * Per sender, what to acknowledge on the next tick: the ticks completed since the last one and
+   * the newest complete (at most ACKS_PER_TICK, the newest), or null for the reset form. Every
+   * completed tick, not only the newest: ticks arriving together (jitter, a busy receiver) would
+   * otherwise leave gaps that differ per receiver, and a sender shares a baseline across its
+   * receivers only for a tick it knows each of them holds (baseline-groups.ts).
+   */
+  readonly #toAck = new Map<number, number[] | null>();
   /** The sync ids of each packet that passed `check`: what the host's relay judges visibility by. */
   readonly #checkedIds = new WeakMap<Uint8Array, readonly number[]>();
   /** SYNC states dropped as older than the newest applied (or than the history), for tests and statistics. */
@@ -188,7 +195,8 @@ export class SyncReceiver {
         }
       }
       const newest = history.newestComplete;
-      if (newest !== null) this.#toAck.set(from, newest);
+      if (complete) this.#owe(from, sync.tick);
+      if (newest !== null) this.#owe(from, newest);
     };
   }
 
@@ -284,10 +292,25 @@ export class SyncReceiver {
     return this.#interpolations.get(sync)?.interpolation.stats ?? null;
   }
 
+  #owe(from: number, tick: number): void {
+    // A tick owed after a reset in the same tick replaces it, as the newest alone did.
+    let ticks = this.#toAck.get(from);
+    if (!ticks) {
+      ticks = [];
+      this.#toAck.set(from, ticks);
+    }
+    if (ticks.includes(tick)) return;
+    ticks.push(tick);
+    if (ticks.length > ACKS_PER_TICK) ticks.splice(ticks.indexOf(Math.min(...ticks)), 1);
+  }
+
   /** On a network tick: the acknowledgements owed. */
   sendAcks(): void {
     this.#expireGraves();
-    for (const [from, tick] of this.#toAck) this.context.send(encodeSyncAck(tick), from, "unreliable");
+    for (const [from, ticks] of this.#toAck) {
+      if (ticks === null) this.context.send(encodeSyncAck(null), from, "unreliable");
+      else for (const tick of ticks) this.context.send(encodeSyncAck(tick), from, "unreliable");
+    }
     this.#toAck.clear();
   }
 
@@ -364,3 +387,6 @@ const INTERVAL_SLACK_MS = 0.5;
 export function intervalInTicks(seconds: number, tickRate: number): number {
   return Math.max(1, Math.ceil((seconds * 1000 - INTERVAL_SLACK_MS) / (1000 / tickRate)));
 }
+
+/** Acknowledgements a receiver sends one sender per tick, at most (a few bytes each). */
+export const ACKS_PER_TICK = 4;

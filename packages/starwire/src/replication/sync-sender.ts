@@ -1,4 +1,5 @@
 import { getOrCreate } from "../util/memo.js";
+import { byBaseline } from "./baseline-groups.js";
 import { type EntityState, encodeSync, type PropertySpec, type SyncEntry } from "./state-codec.js";
 import { type Baseline, SentStates } from "./state-history.js";
 
@@ -21,9 +22,9 @@ export interface SyncGroup {
  * (WIRE.md, "Scene replication: SYNC").
  *
  * A group is the peers that get the same synchronizers this tick (same visibility, same intervals
- * due) and share a baseline: the newest tick every one of them acknowledged, sent to them as one
- * group. A group where no such tick exists is split: peers without any baseline get absolute
- * states together, the others their common baseline, or failing that each their own.
+ * due) and share a baseline: a tick they all hold with the same states, chosen so that peers with
+ * different round trips or lost acknowledgements still share one, within a bound on how far it
+ * lags each one's newest (baseline-groups.ts); peers further behind are split off.
  *
  * What a group holds at a tick (recorded for later baselines) is its baseline's states overlaid
  * with the tick's entries, exactly as each receiver rebuilds it, so a synchronizer left out (not
@@ -76,14 +77,14 @@ export class SyncSender {
       // is now the same captured one): recorded as one map, they share a baseline again and
       // become one group on a later tick (a newly visible peer rejoins the others).
       const recorded: Map<number, EntityState>[] = [];
-      for (const [baseline, members] of this.#byBaseline(peers, tick)) {
+      for (const [baseline, members] of byBaseline(this.#sent, peers, tick, this.mayUseBaseline)) {
         const { packets, held } = this.#encodeGroup(tick, baseline, members, entries, maxPacketBytes);
         let states = recorded.find((other) => sameStates(other, held));
         if (!states) {
           states = held;
           recorded.push(held);
         }
-        this.#sent.record(tick, members, states);
+        this.#sent.record(tick, members, states, baseline?.tick ?? null);
         groups.push({ peers: members, packets });
       }
     }
@@ -120,32 +121,6 @@ export class SyncSender {
     if ((this.#latestSince.get(id) ?? Number.POSITIVE_INFINITY) <= tick) return true;
     const since = this.#since.get(id);
     return peers.every((peer) => (since?.get(peer) ?? Number.POSITIVE_INFINITY) <= tick);
-  }
-
-  /** Splits peers by the baseline they can share (see the class comment). */
-  #byBaseline(peers: number[], tick: number): [Baseline | null, number[]][] {
-    if (!this.mayUseBaseline(peers)) return [[null, peers]];
-    const common = this.#sent.baseline(peers, tick);
-    if (common) return [[common, peers]];
-    const without = peers.filter((peer) => !this.#sent.baseline([peer], tick));
-    const rest = peers.filter((peer) => !without.includes(peer));
-    const out: [Baseline | null, number[]][] = without.length > 0 ? [[null, without]] : [];
-    if (rest.length === 0) return out;
-    const shared = this.mayUseBaseline(rest) ? this.#sent.baseline(rest, tick) : null;
-    if (shared) return [...out, [shared, rest]];
-    // Each its own baseline, peers with the same one (same tick, same states: acknowledged the
-    // same newest tick) encoded together: peers that acknowledge different ticks (slow or lossy
-    // receivers) cost an encode per distinct baseline, not one per peer.
-    const own: [Baseline | null, number[]][] = [];
-    for (const peer of rest) {
-      const baseline = this.mayUseBaseline([peer]) ? this.#sent.baseline([peer], tick) : null;
-      const same = own.find(
-        ([other]) => other?.tick === baseline?.tick && other?.states === baseline?.states,
-      );
-      if (same) same[1].push(peer);
-      else own.push([baseline, [peer]]);
-    }
-    return [...out, ...own];
   }
 
   /** A SYNC_ACK: `peer` holds `tick` complete; null: it holds nothing of ours any more. */
