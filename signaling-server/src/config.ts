@@ -82,6 +82,12 @@ export interface SignalingConfig {
    * fresh ones every third of it, so the one in hand always has two thirds left.
    */
   turnTtlSeconds: number;
+  /**
+   * Redis shared by every signaling process of one deployment (`redis://` or `rediss://` URL):
+   * rooms live there (redis-room-store.ts) and socket.io's Redis streams adapter relays between
+   * the processes. Undefined: rooms live in this process's memory.
+   */
+  redisUrl: string | undefined;
 }
 
 export const MIN_ROOM_CODE_LENGTH = 4;
@@ -147,6 +153,7 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   // A day, as the TURN REST API draft recommends: refreshed every 8 h, so a relay allocated with
   // it outlives any game even on a TURN server that checks expiry on refreshes too (coturn does not).
   turnTtlSeconds: 86_400,
+  redisUrl: undefined,
 });
 
 /** Thrown by `configFromEnv`; the message lists every bad variable so one restart fixes them all. */
@@ -256,7 +263,16 @@ export function configFromEnv(env: Env): SignalingConfig {
       MIN_TURN_TTL_SECONDS,
       MAX_TURN_TTL_SECONDS,
     ),
+    redisUrl: reader.redisUrl("REDIS_URL"),
   };
+
+  // Tokens are HMACs: every process must check them with the same key, or a host's token from
+  // one process is refused by the next, and a random key per process is exactly that.
+  if (config.redisUrl !== undefined && config.roomSecret === undefined) {
+    problems.push(
+      "REDIS_URL is set but ROOM_SECRET is not: every signaling process sharing the Redis must have the same ROOM_SECRET, or host and resume tokens issued by one process are refused by the others",
+    );
+  }
 
   // Credentials need both: where to use them, and the secret the TURN servers check them with.
   // (One that is set but malformed has been reported already.)
@@ -317,6 +333,27 @@ class EnvReader {
       return fallback;
     }
     return parsed;
+  }
+
+  /** A redis:// or rediss:// URL; the password it may hold never goes into a message. */
+  redisUrl(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (
+      url === undefined ||
+      (url.protocol !== "redis:" && url.protocol !== "rediss:") ||
+      url.hostname === ""
+    ) {
+      this.problems.push(`${name} must be a redis:// or rediss:// URL with a host (redis://host:6379)`);
+      return undefined;
+    }
+    return value;
   }
 
   /** A limit that "0" turns off, or an integer from `min` to `max`. */

@@ -1,11 +1,15 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import { createClient } from "redis";
 import { Server } from "socket.io";
 import { AddressLimits } from "./address-limits.js";
 import type { CorsOrigin, SignalingConfig } from "./config.js";
 import { createHttpHandler } from "./http-routes.js";
 import { consoleLogger, type Logger, SignalingLog } from "./logger.js";
-import { RoomRegistry } from "./rooms.js";
+import { MemoryRoomStore } from "./memory-room-store.js";
+import { type RedisClient, RedisRoomStore } from "./redis-room-store.js";
+import type { RoomStore } from "./room-store.js";
 import { attachSignalingEvents, type SignalingIo } from "./socket-events.js";
 import { RoomTokens } from "./tokens.js";
 
@@ -32,9 +36,57 @@ export interface SignalingDebugStats {
   addresses: ReturnType<AddressLimits["trackedAddresses"]>;
 }
 
-export function createSignalingServer(config: SignalingConfig, logger?: Logger): SignalingServer {
+/** Keys of one deployment in a shared Redis; tests give each server set its own. */
+export const DEFAULT_REDIS_KEY_PREFIX = "starwire:";
+
+export interface SignalingServerOptions {
+  /** Prefix of the Redis keys and streams (REDIS_URL only). */
+  redisKeyPrefix?: string;
+  /** How long a room outlives its host process's last renewal (REDIS_URL only; redis-room-store.ts). */
+  redisLeaseMs?: number;
+}
+
+export function createSignalingServer(
+  config: SignalingConfig,
+  logger?: Logger,
+  options: SignalingServerOptions = {},
+): SignalingServer {
   const log = new SignalingLog(logger ?? consoleLogger, config.logLevel);
-  const registry = new RoomRegistry({ maxRooms: config.maxRooms, roomCodeLength: config.roomCodeLength });
+  if (config.redisUrl !== undefined && config.roomSecret === undefined) {
+    throw new Error(
+      "REDIS_URL needs ROOM_SECRET: every process must check host and resume tokens with one key",
+    );
+  }
+  const prefix = options.redisKeyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+  const redis: RedisClient | undefined =
+    config.redisUrl === undefined ? undefined : createClient({ url: config.redisUrl });
+  // node-redis reconnects on its own; each failed attempt is an error event, which must be handled.
+  let redisDown = false;
+  redis?.on("error", (error: Error) => {
+    if (redisDown) return;
+    redisDown = true;
+    log.info(`redis: ${error.message} (reconnecting; logged once until it is back)`);
+  });
+  redis?.on("ready", () => {
+    if (redisDown) log.info("redis: connected again");
+    redisDown = false;
+  });
+  const redisStore =
+    redis === undefined
+      ? undefined
+      : new RedisRoomStore(redis, {
+          keyPrefix: prefix,
+          maxRooms: config.maxRooms,
+          roomCodeLength: config.roomCodeLength,
+          tokenTtlSeconds: config.tokenTtlSeconds,
+          ...(options.redisLeaseMs === undefined ? {} : { leaseMs: options.redisLeaseMs }),
+        });
+  const registry: RoomStore =
+    redisStore ??
+    new MemoryRoomStore(
+      { maxRooms: config.maxRooms, roomCodeLength: config.roomCodeLength },
+      config.tokenTtlSeconds,
+    );
   const addressLimits = new AddressLimits(config);
   // Without ROOM_SECRET, a random key: host and resume tokens then only hold while this process runs.
   const tokens = new RoomTokens(config.roomSecret, config.tokenTtlSeconds);
@@ -43,6 +95,17 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
     createHttpHandler(() => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size })),
   );
   const io: SignalingIo = new Server(httpServer, {
+    // With Redis, socket.io's streams adapter carries emits to sockets on other processes (a
+    // signal from a host here to a client there); it also keeps connection state recovery working.
+    ...(redis === undefined
+      ? {}
+      : {
+          adapter: createAdapter(redis, {
+            streamName: `${prefix}socket.io`,
+            channelPrefix: `${prefix}socket.io`,
+            sessionKeyPrefix: `${prefix}sio:session:`,
+          }),
+        }),
     maxHttpBufferSize: config.maxPayloadBytes,
     serveClient: false,
     // Allowed pages get their origin back in Access-Control-Allow-Origin; others get no CORS header.
@@ -67,7 +130,9 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
   return {
     httpServer,
     io,
-    listen() {
+    async listen() {
+      if (redis !== undefined && !redis.isOpen) await redis.connect();
+      await redisStore?.start();
       return new Promise((resolve, reject) => {
         const onError = (error: Error) => reject(error);
         httpServer.once("error", onError);
@@ -83,7 +148,10 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
       events.close();
       log.close();
       // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
-      closing ??= io.close();
+      closing ??= io.close().then(async () => {
+        await registry.close();
+        if (redis?.isOpen) await redis.quit();
+      });
       return closing;
     },
     debugStats() {
