@@ -111,7 +111,7 @@ local function close(code)
   redis.call('DEL', rk(code))
   redis.call('ZREM', ROOMS, code)
   redis.call('SET', P .. 'closed:' .. r.instance, '1', 'PX', closedMs)
-  return { kind = 'room_closed', room = r, clientSocketIds = sockets }
+  return { kind = 'room_closed', room = r, clientSocketIds = sockets, count = roomCount() }
 end
 
 local function leave(s, code, peer)

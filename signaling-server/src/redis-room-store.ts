@@ -120,7 +120,6 @@ export class RedisRoomStore implements RoomStore {
       const answer = await this.run("create", [socketId, maxPlayers, pw, grace, instance, ...codes]);
       if (answer.code === "codes_taken") continue;
       if (!answer.ok) return failure(answer);
-      this.count = answer.count as number;
       this.hosts.add(socketId);
       return { ok: true as const, room: toRoom(answer.room as StoredRoom) };
     }
@@ -147,7 +146,6 @@ export class RedisRoomStore implements RoomStore {
     ]);
     if (!answer.ok) return failure(answer);
     this.hosts.add(socketId);
-    if (typeof answer.count === "number") this.count = answer.count;
     const stored = answer.takeover as { replaced: string | false; unlisted: number[] | object } | undefined;
     const takeover: Takeover | undefined =
       stored === undefined
@@ -275,7 +273,6 @@ export class RedisRoomStore implements RoomStore {
   private async renew(): Promise<void> {
     try {
       const answer = await this.run("renew", [...this.hosts]);
-      this.count = answer.count as number;
       const gone = Array.isArray(answer.gone) ? (answer.gone as string[]) : [];
       for (const socketId of gone) this.hosts.delete(socketId);
     } catch {
@@ -311,7 +308,11 @@ export class RedisRoomStore implements RoomStore {
       if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
       text = await this.client.eval(ROOM_SCRIPT, { arguments: argv });
     }
-    return JSON.parse(String(text)) as Answer;
+    const answer = JSON.parse(String(text)) as Answer;
+    // Steps that open or close a room say how many are live now (health, debugStats).
+    const counted = answer.outcome === undefined ? answer : (answer.outcome as Answer);
+    if (typeof counted.count === "number") this.count = counted.count;
+    return answer;
   }
 }
 
