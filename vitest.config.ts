@@ -31,6 +31,8 @@ export default defineConfig({
             "apps/*/test/**/*.test.ts",
             "scripts/test/**/*.test.mjs",
           ],
+          // Tests of several servers sharing a Redis: the signaling-redis project runs them.
+          exclude: ["signaling-server/test/**/*.redis.test.ts"],
           testTimeout: 20_000,
         },
       },
