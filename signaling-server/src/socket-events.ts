@@ -315,9 +315,19 @@ export function attachSignalingEvents(
     io.in(socketId).disconnectSockets(true);
   }
 
+  /**
+   * Where an emit to one socket goes: straight to it when it is connected here; otherwise through
+   * the adapter (with Redis, one stream entry that every process reads, and the one holding the
+   * socket delivers).
+   */
+  function toSocket(socketId: string) {
+    const operator = io.to(socketId);
+    return io.of("/").sockets.has(socketId) ? operator.local : operator;
+  }
+
   /** The host's socket, or nothing while the host is away (the room waits out its grace). */
   function toHost(room: Room) {
-    return room.hostSocketId === undefined ? undefined : io.to(room.hostSocketId);
+    return room.hostSocketId === undefined ? undefined : toSocket(room.hostSocketId);
   }
 
   function incomingEvent(
@@ -519,11 +529,11 @@ export function attachSignalingEvents(
       }
       room = live;
       if (room.hostSocketId !== undefined) {
-        io.to(room.hostSocketId).emit("hostToken", { hostToken: tokens.issueHost(room.code, room.instance) });
+        toSocket(room.hostSocketId).emit("hostToken", { hostToken: tokens.issueHost(room.code, room.instance) });
       }
       for (const [peerId, socketId] of room.clients) {
         if (socketId === undefined) continue;
-        io.to(socketId).emit("resumeToken", {
+        toSocket(socketId).emit("resumeToken", {
           resumeToken: tokens.issueResume(room.code, room.instance, peerId),
         });
       }
@@ -552,11 +562,11 @@ export function attachSignalingEvents(
       }
       room = live;
       if (room.hostSocketId !== undefined) {
-        io.to(room.hostSocketId).emit("iceServers", { iceServers: iceServersFor(room, HOST_PEER_ID) });
+        toSocket(room.hostSocketId).emit("iceServers", { iceServers: iceServersFor(room, HOST_PEER_ID) });
       }
       for (const [peerId, socketId] of room.clients) {
         if (socketId !== undefined)
-          io.to(socketId).emit("iceServers", { iceServers: iceServersFor(room, peerId) });
+          toSocket(socketId).emit("iceServers", { iceServers: iceServersFor(room, peerId) });
       }
     } catch (error) {
       log(`error refreshing the TURN credentials of room ${tag(room)}: ${describeError(error)}`);
@@ -646,7 +656,7 @@ export function attachSignalingEvents(
       if (check.kind !== "closed") return;
       const { hostSocketId } = check;
       roomEnded(room);
-      io.to(hostSocketId).emit("roomExpired", { reason: "empty_room" });
+      toSocket(hostSocketId).emit("roomExpired", { reason: "empty_room" });
       outOfRoom(hostSocketId);
       log(`room ${tag(room)} closed reason=empty_room (no client for ${config.emptyRoomTimeoutMs} ms)`);
     } catch (error) {
@@ -732,7 +742,7 @@ export function attachSignalingEvents(
     // `from` is the server's record of the sender, never anything the sender claimed.
     const relayed: IncomingSignal = { from: route.from, data };
     if (connection !== undefined) relayed.connection = connection;
-    io.to(route.targetSocketId).emit("signal", relayed);
+    toSocket(route.targetSocketId).emit("signal", relayed);
     return { ok: true };
   }
 
@@ -765,7 +775,7 @@ export function attachSignalingEvents(
       log(`room ${tag(result.room)} kicked peer=${peerId} (detached)`);
       return { ok: true };
     }
-    io.to(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
+    toSocket(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
     outOfRoom(result.clientSocketId);
     // peerLeft goes out before the reply, so when the host's kick settles its peer list is current.
     socket.emit("peerLeft", { peerId });
@@ -823,7 +833,7 @@ export function attachSignalingEvents(
     roomEnded(room);
     // One emit per socket: io.to([]) with an empty list would broadcast to every socket.
     for (const clientSocketId of outcome.clientSocketIds) {
-      io.to(clientSocketId).emit("roomClosed", { reason: "host_left" });
+      toSocket(clientSocketId).emit("roomClosed", { reason: "host_left" });
       outOfRoom(clientSocketId);
     }
     log(`room ${tag(room)} closed reason=host_left (host ${how}) clients=${outcome.clientSocketIds.length}`);

@@ -245,6 +245,55 @@ describe("the Redis room store", () => {
   });
 });
 
+describe("round trips to Redis", () => {
+  it("one per step: create, join, signal, leave; two for a join to a room with a password", async () => {
+    const client = createClient({ url: redisUrl });
+    clients.push(client);
+    await client.connect();
+    let trips = 0;
+    // Every store step goes through evalSha (or eval, once, if Redis forgot the script).
+    const counting = new Proxy(client, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (property === "evalSha" || property === "eval") trips++;
+          return (value as (...args: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const rooms = new RedisRoomStore(counting, {
+      keyPrefix: freshKeyPrefix(),
+      maxRooms: 10,
+      roomCodeLength: 6,
+      tokenTtlSeconds: 600,
+    });
+    await rooms.start();
+    const tripsOf = async (step: () => Promise<unknown>) => {
+      const before = trips;
+      await step();
+      return trips - before;
+    };
+    let code = "";
+    expect(
+      await tripsOf(async () => {
+        const created = await rooms.create("host", 4, undefined, 0);
+        if (created.ok) code = created.room.code;
+      }),
+    ).toBe(1);
+    expect(await tripsOf(() => rooms.join("alice", code))).toBe(1);
+    expect(await tripsOf(() => rooms.signalRoute("alice", undefined))).toBe(1);
+    expect(await tripsOf(() => rooms.leave("alice"))).toBe(1);
+    let locked = "";
+    await rooms.create("locked-host", 4, "pw", 0).then((created) => {
+      if (created.ok) locked = created.room.code;
+    });
+    expect(await tripsOf(() => rooms.join("bob", locked, "pw"))).toBe(2);
+    expect(await rooms.join("carol", locked, "wrong")).toMatchObject({ code: "wrong_password" });
+    await rooms.close();
+  });
+});
+
 describe("REDIS_URL", () => {
   it("needs ROOM_SECRET: a server without one refuses to start", () => {
     expect(() =>
