@@ -268,6 +268,24 @@ describe("configFromEnv", () => {
     expect(problems.join()).not.toContain("short-secret");
   });
 
+  it("reads REDIS_URL (redis:// or rediss://, never quoted back), which needs ROOM_SECRET", () => {
+    const secret = "0123456789abcdef";
+    expect(configFromEnv({}).redisUrl).toBeUndefined();
+    expect(configFromEnv({ REDIS_URL: "redis://10.0.0.5:6379", ROOM_SECRET: secret }).redisUrl).toBe(
+      "redis://10.0.0.5:6379",
+    );
+    expect(
+      configFromEnv({ REDIS_URL: "rediss://:pw@cache.example:6380/2", ROOM_SECRET: secret }).redisUrl,
+    ).toBe("rediss://:pw@cache.example:6380/2");
+    const bad = problemsOf({ REDIS_URL: "http://:hunter2@cache.example", ROOM_SECRET: secret });
+    expect(bad).toEqual(["REDIS_URL must be a redis:// or rediss:// URL with a host (redis://host:6379)"]);
+    expect(problemsOf({ REDIS_URL: "cache.example:6379", ROOM_SECRET: secret })).toEqual(bad);
+    expect(bad.join()).not.toContain("hunter2");
+    expect(problemsOf({ REDIS_URL: "redis://127.0.0.1:6379" })).toEqual([
+      "REDIS_URL is set but ROOM_SECRET is not: every signaling process sharing the Redis must have the same ROOM_SECRET, or host and resume tokens issued by one process are refused by the others",
+    ]);
+  });
+
   it("reads TURN_URLS and TURN_SECRET together, the secret at least 16 characters and never quoted back", () => {
     const secret = "0123456789abcdef";
     expect(configFromEnv({ TURN_URLS: "turn:127.0.0.1:3478", TURN_SECRET: secret })).toMatchObject({
