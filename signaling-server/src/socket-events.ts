@@ -529,7 +529,9 @@ export function attachSignalingEvents(
       }
       room = live;
       if (room.hostSocketId !== undefined) {
-        toSocket(room.hostSocketId).emit("hostToken", { hostToken: tokens.issueHost(room.code, room.instance) });
+        toSocket(room.hostSocketId).emit("hostToken", {
+          hostToken: tokens.issueHost(room.code, room.instance),
+        });
       }
       for (const [peerId, socketId] of room.clients) {
         if (socketId === undefined) continue;

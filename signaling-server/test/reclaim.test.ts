@@ -80,7 +80,7 @@ describe("host tokens", () => {
   });
 
   it("without ROOM_SECRET are still issued, from a secret of the process's own", async () => {
-    // In memory: with REDIS_URL a server refuses to start without ROOM_SECRET (redis-store.test.ts).
+    // In memory: with REDIS_URL a server refuses to start without ROOM_SECRET (two-servers.redis.test.ts).
     const a = await serverWith({ roomSecret: undefined, redisUrl: undefined });
     const b = await serverWith({ roomSecret: undefined, redisUrl: undefined });
     const { reply } = await created(a);
