@@ -16,7 +16,7 @@ try {
   const { url } = await server.listen();
   console.log(`Starwire signaling server listening on ${url}`);
 } catch (error) {
-  console.error(`Could not listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+  console.error(`Could not start on ${config.host}:${config.port}: ${(error as Error).message}`);
   process.exit(1);
 }
 

@@ -131,7 +131,7 @@ export function createSignalingServer(
     httpServer,
     io,
     async listen() {
-      if (redis !== undefined && !redis.isOpen) await redis.connect();
+      if (redis !== undefined && !redis.isOpen) await connectRedis(redis, config.redisUrl!);
       await redisStore?.start();
       return new Promise((resolve, reject) => {
         const onError = (error: Error) => reject(error);
@@ -150,7 +150,7 @@ export function createSignalingServer(
       // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
       closing ??= io.close().then(async () => {
         await registry.close();
-        if (redis?.isOpen) await redis.quit();
+        if (redis?.isOpen) await redis.close();
       });
       return closing;
     },
@@ -165,6 +165,29 @@ export function createSignalingServer(
       };
     },
   };
+}
+
+/** How long a starting server waits for Redis before it gives up (and says which Redis). */
+export const REDIS_CONNECT_TIMEOUT_MS = 10_000;
+
+async function connectRedis(redis: RedisClient, url: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // Stops the client's own retries: the server will not start.
+      redis.destroy();
+      // The host and port only: the URL may hold a password.
+      const { host } = new URL(url);
+      reject(
+        new Error(`Redis at ${host} (REDIS_URL) did not answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`),
+      );
+    }, REDIS_CONNECT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([redis.connect(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Host names of this machine: pages served from them are the developer's own. */
