@@ -528,6 +528,9 @@ export function attachSignalingEvents(
         return;
       }
       room = live;
+      // With Redis, the process that emptied the room may have died with its countdown: the
+      // host's process starts one (the store knows since when the room is empty).
+      watchOccupancy(room);
       if (room.hostSocketId !== undefined) {
         toSocket(room.hostSocketId).emit("hostToken", {
           hostToken: tokens.issueHost(room.code, room.instance),
