@@ -4,7 +4,8 @@ import { Server } from "socket.io";
 import { AddressLimits } from "./address-limits.js";
 import type { CorsOrigin, SignalingConfig } from "./config.js";
 import { createHttpHandler } from "./http-routes.js";
-import { consoleLogger, type Logger, SignalingLog } from "./logger.js";
+import { consoleLogger, type Logger, REFUSAL_LOG_WINDOW_MS, SignalingLog } from "./logger.js";
+import { SignalingMetrics } from "./metrics.js";
 import { RoomRegistry } from "./rooms.js";
 import { attachSignalingEvents, type SignalingIo } from "./socket-events.js";
 import { RoomTokens } from "./tokens.js";
@@ -16,6 +17,16 @@ export interface SignalingServer {
   listen(): Promise<{ port: number; url: string }>;
   /** Disconnects every socket and stops listening; safe to call more than once. */
   close(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM): refuses new sockets, reports draining on /health, tells every
+   * socket to reconnect elsewhere (`serverDraining`), waits until they have gone or
+   * config.drainTimeoutMs has passed, then closes. Safe to call more than once.
+   */
+  shutdown(): Promise<void>;
+  /** True from `shutdown()` on. */
+  readonly draining: boolean;
+  /** The Prometheus metrics this server counts (also served on GET /metrics). */
+  readonly metrics: SignalingMetrics;
   /** What the server holds right now, for leak checks in tests; not served over HTTP. */
   debugStats(): SignalingDebugStats;
 }
@@ -33,14 +44,26 @@ export interface SignalingDebugStats {
 }
 
 export function createSignalingServer(config: SignalingConfig, logger?: Logger): SignalingServer {
-  const log = new SignalingLog(logger ?? consoleLogger, config.logLevel);
+  const log = new SignalingLog(
+    logger ?? consoleLogger,
+    config.logLevel,
+    REFUSAL_LOG_WINDOW_MS,
+    config.logFormat,
+  );
   const registry = new RoomRegistry({ maxRooms: config.maxRooms, roomCodeLength: config.roomCodeLength });
   const addressLimits = new AddressLimits(config);
   // Without ROOM_SECRET, a random key: host and resume tokens then only hold while this process runs.
   const tokens = new RoomTokens(config.roomSecret, config.tokenTtlSeconds);
 
+  let draining = false;
+  const snapshot = () => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size, draining });
+  const metrics = new SignalingMetrics(snapshot);
   const httpServer = createServer(
-    createHttpHandler(() => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size })),
+    createHttpHandler({
+      health: snapshot,
+      metrics: async () => ({ text: await metrics.text(), contentType: metrics.contentType }),
+      metricsToken: config.metricsToken,
+    }),
   );
   const io: SignalingIo = new Server(httpServer, {
     maxHttpBufferSize: config.maxPayloadBytes,
@@ -51,6 +74,8 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
         ? { origin: "*" }
         : (request, callback) => callback(null, { origin: isOriginAllowed(config.corsOrigin, request) }),
     allowRequest: (request, callback) => {
+      // Behind a load balancer the next attempt reaches another process; alone, the restarted one.
+      if (draining) return callback("this signaling server is shutting down; try again", false);
       if (isOriginAllowed(config.corsOrigin, request)) return callback(null, true);
       // The origin is a website, not a player: worth telling an operator who forgot CORS_ORIGIN.
       log.refusal(
@@ -60,9 +85,19 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
       callback("this page's origin may not use this signaling server (CORS_ORIGIN)", false);
     },
   });
-  const events = attachSignalingEvents(io, registry, addressLimits, config, log, tokens);
+  const events = attachSignalingEvents(io, registry, addressLimits, config, log, tokens, metrics);
 
   let closing: Promise<void> | undefined;
+  let shuttingDown: Promise<void> | undefined;
+
+  const close = (): Promise<void> => {
+    // Places kept for dropped sockets die with the server: no countdown outlives it.
+    events.close();
+    log.close();
+    // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
+    closing ??= io.close();
+    return closing;
+  };
 
   return {
     httpServer,
@@ -78,14 +113,18 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
         });
       });
     },
-    close() {
-      // Places kept for dropped sockets die with the server: no countdown outlives it.
-      events.close();
-      log.close();
-      // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
-      closing ??= io.close();
-      return closing;
+    close,
+    shutdown() {
+      if (shuttingDown !== undefined) return shuttingDown;
+      draining = true;
+      events.drain();
+      shuttingDown = untilNoSockets(io, config.drainTimeoutMs).then(close);
+      return shuttingDown;
     },
+    get draining() {
+      return draining;
+    },
+    metrics,
     debugStats() {
       return {
         rooms: registry.roomCount,
@@ -97,6 +136,21 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
       };
     },
   };
+}
+
+/** How often a drain looks whether every socket has gone. */
+const DRAIN_POLL_MS = 50;
+
+/** Resolves once no socket is connected, or after `timeoutMs`, whichever comes first. */
+function untilNoSockets(io: SignalingIo, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const check = () => {
+      if (io.of("/").sockets.size === 0 || Date.now() >= deadline) return resolve();
+      setTimeout(check, Math.min(DRAIN_POLL_MS, Math.max(0, deadline - Date.now())));
+    };
+    check();
+  });
 }
 
 /** Host names of this machine: pages served from them are the developer's own. */

@@ -18,7 +18,8 @@ import type { SignalingConfig } from "./config.js";
 import { GraceTimers } from "./grace-timers.js";
 import { IdleSockets } from "./idle-sockets.js";
 import type { SignalingLog } from "./logger.js";
-import { TokenBucket } from "./rate-limit.js";
+import type { LimitName, SignalingMetrics } from "./metrics.js";
+import { retryAfterSeconds, TokenBucket } from "./rate-limit.js";
 import { RoomTimers } from "./room-timers.js";
 import type { LeaveOutcome, Result, Room, RoomRegistry, Takeover } from "./rooms.js";
 import { ClosedInstances, type RoomTokens } from "./tokens.js";
@@ -70,11 +71,21 @@ function errorOf(code: SignalingErrorCode, message: string): SignalingError {
   return { ok: false, code, message };
 }
 
+/** A refusal by a limit: with when the same request would be allowed again, when known. */
+function rateLimited(message: string, retryAfter?: number): SignalingError {
+  return retryAfter === undefined
+    ? errorOf("rate_limited", message)
+    : { ...errorOf("rate_limited", message), retryAfterSeconds: retryAfter };
+}
+
 /**
  * The `event` of a signalingError the server sends on its own, about the connection rather than
  * an event: too many sockets from one address, or a socket idle outside a room.
  */
 export const CONNECTION_EVENT = "connection";
+
+/** What a draining server no longer does: take places that would have to move again at once. */
+const DRAINED_EVENTS: ReadonlySet<string> = new Set(["create", "join", "resume"]);
 
 /**
  * socket.io's disconnect reasons that mean someone meant it: the client called
@@ -99,6 +110,13 @@ export interface SignalingEvents {
   readonly roomTimers: number;
   /** Stops every grace countdown, and keeps no place for sockets that drop from now on. */
   close(): void;
+  /**
+   * The server is about to shut down: every connected socket is told `serverDraining` (move to
+   * another process, or back here once restarted); from now on `create`, `join` and `resume` are
+   * answered `server_draining`, and sockets that go away are forgotten without telling anyone
+   * (their games go on over their data channels).
+   */
+  drain(): void;
 }
 
 /**
@@ -112,6 +130,7 @@ export function attachSignalingEvents(
   config: SignalingConfig,
   logs: SignalingLog,
   tokens: RoomTokens,
+  metrics: SignalingMetrics,
 ): SignalingEvents {
   // Room codes never appear in logs (a code is all it takes to join a room without a password):
   // rooms are named by `tag`. Client addresses only at debug level.
@@ -155,6 +174,7 @@ export function attachSignalingEvents(
   // The address each live room counts against (MAX_ROOMS_PER_ADDRESS): its host's.
   const roomHolders = new Map<Room, string>();
   let closed = false;
+  let draining = false;
 
   let warnedAboutProxy = false;
   const proxies = new ProxyAddresses(config.trustedProxyAddresses);
@@ -185,6 +205,7 @@ export function attachSignalingEvents(
       }
       address = clientAddress(socket.handshake.address, headers, config.trustedProxies, proxies);
       if (!addressLimits.openSocket(address)) {
+        metrics.limitHit("sockets_per_address");
         closeConnection(
           socket,
           "socket closed (too many connections)",
@@ -199,12 +220,13 @@ export function attachSignalingEvents(
       socket.disconnect(true);
       return;
     }
+    metrics.connected();
     // Registered before anything else can fail, so the count above is always given back.
     socket.on("disconnect", (reason) => {
       try {
         idleSockets.stop(socketId);
         addressLimits.closeSocket(address);
-        if (closed) {
+        if (closed || draining) {
           // The server is going away, not the player: nobody is told anyone left (games go on over
           // their data channels, and hosts and players come back to the next server).
           registry.leave(socketId);
@@ -227,16 +249,9 @@ export function attachSignalingEvents(
       const { payload, reply } = splitArguments(args);
       const event = incomingEvent(socket, socketId, address, eventName, payload, reply);
       try {
-        if (!bucket.take()) {
-          event.respond(errorOf("rate_limited", "too many events; slow down"));
-          return;
-        }
-        const handler = handlers.get(fullName);
-        if (handler === undefined) {
-          event.respond(invalid(`unknown event "${eventName}"`));
-          return;
-        }
-        event.respond(handler(event));
+        const answer = answerTo(fullName, eventName, event, bucket);
+        metrics.request(fullName, answer.ok ? "ok" : answer.code);
+        event.respond(answer);
       } catch (error) {
         log(`error handling "${eventName}" from ${socketId}: ${describeError(error)}`);
         event.respond(invalid("the server could not process this request"));
@@ -254,6 +269,12 @@ export function attachSignalingEvents(
     get roomTimers() {
       return tokenRefreshes.size + turnRefreshes.size + emptyRooms.size;
     },
+    drain() {
+      if (draining || closed) return;
+      draining = true;
+      io.emit("serverDraining", {});
+      log(`draining: ${io.of("/").sockets.size} sockets told to reconnect elsewhere`);
+    },
     close() {
       closed = true;
       graceTimers.stopAll();
@@ -263,6 +284,37 @@ export function attachSignalingEvents(
     },
   };
   return events;
+
+  /** The answer to one event: refused by the socket's budget, unknown, or its handler's. */
+  function answerTo(
+    fullName: string,
+    eventName: string,
+    event: IncomingEvent,
+    bucket: TokenBucket,
+  ): Reply<object> {
+    if (!bucket.take()) {
+      return limitHit(
+        "events_per_socket",
+        "too many events; slow down",
+        retryAfterSeconds(bucket.msUntilToken()),
+      );
+    }
+    const handler = handlers.get(fullName);
+    if (handler === undefined) return invalid(`unknown event "${eventName}"`);
+    if (draining && DRAINED_EVENTS.has(fullName)) {
+      return errorOf(
+        "server_draining",
+        "this signaling server is shutting down; connect again (to another one, or to this one once it is back)",
+      );
+    }
+    return handler(event);
+  }
+
+  /** A refusal by `limit`, counted. */
+  function limitHit(limit: LimitName, message: string, retryAfter?: number): SignalingError {
+    metrics.limitHit(limit);
+    return rateLimited(message, retryAfter);
+  }
 
   /**
    * Tells the socket why (a signalingError with code rate_limited: the protocol has no better
@@ -337,15 +389,16 @@ export function attachSignalingEvents(
     if (!hasReply) return invalid("create needs a reply callback to receive the room code");
     // Rooms created count, not requests: a refused create cost nothing worth limiting.
     if (!addressLimits.roomCreates.allows(address)) {
-      return errorOf(
-        "rate_limited",
+      return limitHit(
+        "room_creates_per_minute",
         `too many rooms created from your address (at most ${config.roomCreatesPerMinute} a minute); try again shortly`,
+        addressLimits.roomCreates.retryAfterSeconds(address),
       );
     }
     const { maxPlayers, password, reclaim } = request.value;
     // A refused reclaim counts as a failed join: trying tokens against codes is guessing, like
     // trying codes, and must not tell quickly which codes are live.
-    if (reclaim !== undefined && !addressLimits.failedJoins.allows(address)) return tooManyFailures();
+    if (reclaim !== undefined && !addressLimits.failedJoins.allows(address)) return tooManyFailures(address);
     // A token names one room: it reopens that room after a restart, or takes it over while it is
     // live, but never a later room that got the same code, never once it expired, and never a room
     // that closed on this process (its host left, or its grace or emptiness ran out).
@@ -362,6 +415,7 @@ export function attachSignalingEvents(
       !(takesOver && roomHolders.get(live) === address) &&
       !addressLimits.mayOpenRoom(address)
     ) {
+      metrics.limitHit("rooms_per_address");
       return errorOf(
         "too_many_rooms",
         `your address already holds ${config.maxRoomsPerAddress} live rooms, the most this server allows; close one first`,
@@ -438,11 +492,12 @@ export function attachSignalingEvents(
     if (!hasReply) return invalid("join needs a reply callback to receive the peer id");
     // Failures first: an address that used them up is guessing codes or passwords, and is
     // refused before its attempt is counted or a password is hashed.
-    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures();
+    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures(address);
     if (!addressLimits.joinAttempts.take(address)) {
-      return errorOf(
-        "rate_limited",
+      return limitHit(
+        "join_attempts_per_minute",
         `too many joins from your address (at most ${config.joinAttemptsPerMinute} a minute); try again shortly`,
+        addressLimits.joinAttempts.retryAfterSeconds(address),
       );
     }
     const { roomCode, password } = request.value;
@@ -478,10 +533,11 @@ export function attachSignalingEvents(
   }
 
   /** The answer once an address used up FAILED_JOINS_PER_MINUTE (joins, resumes and reclaims). */
-  function tooManyFailures(): SignalingError {
-    return errorOf(
-      "rate_limited",
+  function tooManyFailures(address: string): SignalingError {
+    return limitHit(
+      "failed_joins_per_minute",
       `too many failed joins from your address (at most ${config.failedJoinsPerMinute} a minute); wait before trying again`,
+      addressLimits.failedJoins.retryAfterSeconds(address),
     );
   }
 
@@ -618,7 +674,7 @@ export function attachSignalingEvents(
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("resume needs a reply callback to receive its place back");
     // A wrong or expired token counts as a failed join: it is guessing, like a wrong code or password.
-    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures();
+    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures(address);
     const { peerId, resumeToken } = request.value;
     const roomCode = normalizeRoomCode(request.value.roomCode);
     const claimed = tokens.resumeInstance(roomCode, peerId, resumeToken);
@@ -675,6 +731,7 @@ export function attachSignalingEvents(
     const relayed: IncomingSignal = { from: route.from, data };
     if (connection !== undefined) relayed.connection = connection;
     io.to(route.targetSocketId).emit("signal", relayed);
+    metrics.relayed(data.type);
     return { ok: true };
   }
 

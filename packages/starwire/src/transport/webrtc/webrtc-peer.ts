@@ -416,6 +416,10 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     socket.on("roomExpired", () => {
       if (socket === this.#socket) this.#roomExpired();
     });
+    // The server is shutting down: take the room to another process (or to the restarted one) now.
+    socket.on("serverDraining", () => {
+      if (socket === this.#socket) void this.#repairHostSignaling(true);
+    });
     this.#listenForRefusals(socket);
     socket.on("disconnect", (reason) => {
       // Our own disconnect() says "io client disconnect"; anything else is the server going away.
@@ -651,6 +655,14 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
         return;
       }
       if ((connection ?? 0) === session.connectionNumber) session.connection?.signal(data);
+    });
+    // The server is shutting down: take this place to another process (or the restarted one) now.
+    // A client still connecting keeps the socket it negotiates through, until the server closes it.
+    socket.on("serverDraining", () => {
+      if (socket !== this.#socket || this.connectionStatus !== "connected") return;
+      abandonSignaling(socket);
+      this.#socket = null;
+      void this.#repairClientSignaling();
     });
     socket.on("roomClosed", ({ reason }) =>
       this.#lostHost(reason === "session_expired" ? "timeout" : reason, `signaling server: ${reason}`),
