@@ -118,7 +118,7 @@ export class SignalingLog {
 const RESERVED_KEYS: ReadonlySet<string> = new Set(["time", "level", "event", "room", "msg", "suppressed"]);
 
 /** `key=value` in a line: what JSON logs carry as fields. */
-const FIELD = /^([A-Za-z]+)=(\S+)$/;
+const FIELD = /^([A-Za-z]+)=(\S+?)[:;,]?$/;
 
 /**
  * A log line as one JSON object: `time` (ISO 8601), `level`, `event`, `msg` (the text line) and
