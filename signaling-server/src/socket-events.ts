@@ -112,7 +112,8 @@ export interface SignalingEvents {
   close(): void;
   /**
    * The server is about to shut down: every connected socket is told `serverDraining` (move to
-   * another process, or back here once restarted); from now on `create`, `join` and `resume` are
+   * another process, or back here once restarted), and those outside a room (nothing to move,
+   * as the idle countdown knows them) are closed; from now on `create`, `join` and `resume` are
    * answered `server_draining`, and sockets that go away are forgotten without telling anyone
    * (their games go on over their data channels).
    */
@@ -273,6 +274,8 @@ export function attachSignalingEvents(
       if (draining || closed) return;
       draining = true;
       io.emit("serverDraining", {});
+      // A socket outside a room has nothing to move: it goes now rather than hold up the drain.
+      for (const socketId of idleSockets.ids()) io.of("/").sockets.get(socketId)?.disconnect(true);
       log(`draining: ${io.of("/").sockets.size} sockets told to reconnect elsewhere`);
     },
     close() {
