@@ -137,9 +137,11 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   corsOrigin: "same-host",
   logLevel: "info",
   logFormat: "text",
-  // Hosts and players move in about a second (a connect and a reclaim or resume); ten leaves room
-  // for slow networks and stays well under the 30 s that orchestrators wait after SIGTERM.
-  drainTimeoutMs: 10_000,
+  // Behind a load balancer hosts and players move in about a second (a connect and a reclaim or
+  // resume) and the drain ends then. Alone, hosts have nowhere to go and keep their sockets for
+  // players still joining, so the drain lasts all of it and new players wait that much longer:
+  // 5 s lets a join on a slow network finish, and stays well under orchestrators' 30 s.
+  drainTimeoutMs: 5000,
   metricsToken: undefined,
   trustedProxies: 0,
   // A proxy on the same machine (nginx or Caddy in front of 127.0.0.1:8787) is the common case.

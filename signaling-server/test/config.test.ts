@@ -28,7 +28,7 @@ describe("configFromEnv", () => {
       corsOrigin: "same-host",
       logLevel: "info",
       logFormat: "text",
-      drainTimeoutMs: 10_000,
+      drainTimeoutMs: 5000,
       metricsToken: undefined,
       trustedProxies: 0,
       trustedProxyAddresses: ["127.0.0.1", "::1"],

@@ -6,8 +6,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, Socket as NetSocket, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import { MultiplayerAPI } from "starwire/node";
 import { afterEach, expect, it } from "vitest";
-import { hostOn, joinOn, until } from "./helpers.js";
+import { hostOn, joinOn, loopbackPeer, until } from "./helpers.js";
 import { peerLog, untilAsync } from "./raw-client.js";
 
 const MAIN = fileURLToPath(new URL("../../signaling-server/dist/main.js", import.meta.url));
@@ -62,14 +63,14 @@ async function loadBalancer(backends: string[]): Promise<string> {
 }
 
 /** A signaling server process; resolves once it listens, with its URL and everything it printed. */
-async function signalingProcess(port: number) {
+async function signalingProcess(port: number, drainMs = 20_000) {
   const child = spawn(process.execPath, [MAIN], {
     env: {
       ...process.env,
       HOST: "127.0.0.1",
       PORT: String(port),
       ROOM_SECRET: "a-secret-shared-across-restarts",
-      DRAIN_TIMEOUT_MS: "20000",
+      DRAIN_TIMEOUT_MS: String(drainMs),
       // Every test peer comes from 127.0.0.1.
       MAX_SOCKETS_PER_ADDRESS: "0",
       ROOM_CREATES_PER_MINUTE: "0",
@@ -94,7 +95,9 @@ async function signalingProcess(port: number) {
 }
 
 it("SIGTERM on the signaling process mid-game: nobody leaves, calls flow, and everyone is back on the next process", async () => {
-  const first = await signalingProcess(0);
+  // Alone, the host has nowhere to move: it keeps its socket (for players still joining) until the
+  // drain time is up.
+  const first = await signalingProcess(0, 2000);
   const port = Number(new URL(first.url).port);
   const host = await hostOn(first.url);
   const clients = [await joinOn(first.url, host.roomCode), await joinOn(first.url, host.roomCode)];
@@ -109,8 +112,6 @@ it("SIGTERM on the signaling process mid-game: nobody leaves, calls flow, and ev
     const clientLogs = clients.map((client) => peerLog(client.api));
 
     first.child.kill("SIGTERM");
-    // Everyone lets go of its socket on serverDraining: the process exits well before its 20 s
-    // drain time, by itself (or the failure: still running when the bound runs out).
     const code = await Promise.race([
       first.exited,
       new Promise<string>((resolve) => setTimeout(() => resolve("still running after 15 s"), 15_000)),
@@ -179,6 +180,8 @@ it("a rolling restart behind a load balancer: SIGTERM on process A moves everyon
     const clientLogs = clients.map((client) => peerLog(client.api));
 
     a.child.kill("SIGTERM");
+    // Everyone moves to B and lets go of A: A exits well before its 20 s drain time, by itself
+    // (or the failure: still running when the bound runs out).
     const code = await Promise.race([
       a.exited,
       new Promise<string>((resolve) => setTimeout(() => resolve("still running after 15 s"), 15_000)),
@@ -213,6 +216,44 @@ it("a rolling restart behind a load balancer: SIGTERM on process A moves everyon
     expect(hostLog).toEqual([newcomer]);
   } finally {
     for (const client of [...clients, ...late]) client.api.peer = null;
+    host.api.peer = null;
+  }
+}, 90_000);
+
+it("a player still joining when the signaling process gets SIGTERM gets in, and is back with everyone on the next process", async () => {
+  const first = await signalingProcess(0, 5000);
+  const port = Number(new URL(first.url).port);
+  const host = await hostOn(first.url);
+  const hostLog = peerLog(host.api);
+  const api = new MultiplayerAPI();
+  const clientLog = peerLog(api);
+  const peer = loopbackPeer(first.url);
+  api.peer = peer;
+  try {
+    // The server has given the player its place; its WebRTC connection is still being negotiated
+    // through the server when the server is told to stop.
+    await peer.createClient(host.roomCode);
+    first.child.kill("SIGTERM");
+    await api.whenConnected();
+    expect(peer.connectionStatus).toBe("connected");
+    expect(await first.exited).toBe(0);
+
+    const second = await signalingProcess(port);
+    await untilAsync(
+      async () => {
+        const health = (await (await fetch(`${second.url}/health`)).json()) as {
+          rooms: number;
+          sockets: number;
+        };
+        return (health.rooms === 1 && health.sockets === 2) || clientLog.length > 1 || hostLog.length > 1;
+      },
+      20_000,
+      "the host's room and the player on the next process",
+    );
+    expect(clientLog).toEqual(["peerConnected 1"]);
+    expect(hostLog).toEqual([`peerConnected ${peer.uniqueId}`]);
+  } finally {
+    api.peer = null;
     host.api.peer = null;
   }
 }, 90_000);

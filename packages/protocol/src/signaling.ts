@@ -220,7 +220,9 @@ export interface ServerToClientEvents {
    * To every socket, once: the server is shutting down (SIGTERM). Open a new socket and take your
    * place there (a host reclaims its room, a client resumes): behind a load balancer it reaches
    * another process; with one process, the restarted one. The server keeps serving this socket
-   * (signals are still relayed) until it closes it at the end of its drain time.
+   * (signals are still relayed) until it closes it at the end of its drain time, so a host keeps
+   * it until the new one has its room (players still joining finish through it), and a client
+   * still connecting keeps it until it is connected.
    */
   serverDraining(event: Record<string, never>): void;
   /** A reply to an event that carried no reply callback (signal, or a request sent without one). */
