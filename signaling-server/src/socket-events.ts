@@ -255,6 +255,7 @@ export function attachSignalingEvents(
         event.respond(answer);
       } catch (error) {
         log(`error handling "${eventName}" from ${socketId}: ${describeError(error)}`);
+        metrics.request(fullName, "invalid_request");
         event.respond(invalid("the server could not process this request"));
       }
     });
