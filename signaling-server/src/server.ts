@@ -6,8 +6,9 @@ import { Server } from "socket.io";
 import { AddressLimits } from "./address-limits.js";
 import type { CorsOrigin, SignalingConfig } from "./config.js";
 import { createHttpHandler } from "./http-routes.js";
-import { consoleLogger, type Logger, SignalingLog } from "./logger.js";
+import { consoleLogger, type Logger, REFUSAL_LOG_WINDOW_MS, SignalingLog } from "./logger.js";
 import { MemoryRoomStore } from "./memory-room-store.js";
+import { SignalingMetrics } from "./metrics.js";
 import { type RedisClient, RedisRoomStore } from "./redis-room-store.js";
 import type { RoomStore } from "./room-store.js";
 import { attachSignalingEvents, type SignalingIo } from "./socket-events.js";
@@ -20,6 +21,16 @@ export interface SignalingServer {
   listen(): Promise<{ port: number; url: string }>;
   /** Disconnects every socket and stops listening; safe to call more than once. */
   close(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM): refuses new sockets, reports draining on /health, tells every
+   * socket to reconnect elsewhere (`serverDraining`), waits until they have gone or
+   * config.drainTimeoutMs has passed, then closes. Safe to call more than once.
+   */
+  shutdown(): Promise<void>;
+  /** True from `shutdown()` on. */
+  readonly draining: boolean;
+  /** The Prometheus metrics this server counts (also served on GET /metrics). */
+  readonly metrics: SignalingMetrics;
   /** What the server holds right now, for leak checks in tests; not served over HTTP. */
   debugStats(): SignalingDebugStats;
 }
@@ -51,7 +62,12 @@ export function createSignalingServer(
   logger?: Logger,
   options: SignalingServerOptions = {},
 ): SignalingServer {
-  const log = new SignalingLog(logger ?? consoleLogger, config.logLevel);
+  const log = new SignalingLog(
+    logger ?? consoleLogger,
+    config.logLevel,
+    REFUSAL_LOG_WINDOW_MS,
+    config.logFormat,
+  );
   if (config.redisUrl !== undefined && config.roomSecret === undefined) {
     throw new Error(
       "REDIS_URL needs ROOM_SECRET: every process must check host and resume tokens with one key",
@@ -91,8 +107,15 @@ export function createSignalingServer(
   // Without ROOM_SECRET, a random key: host and resume tokens then only hold while this process runs.
   const tokens = new RoomTokens(config.roomSecret, config.tokenTtlSeconds);
 
+  let draining = false;
+  const snapshot = () => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size, draining });
+  const metrics = new SignalingMetrics(snapshot);
   const httpServer = createServer(
-    createHttpHandler(() => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size })),
+    createHttpHandler({
+      health: snapshot,
+      metrics: async () => ({ text: await metrics.text(), contentType: metrics.contentType }),
+      metricsToken: config.metricsToken,
+    }),
   );
   const io: SignalingIo = new Server(httpServer, {
     // With Redis, socket.io's streams adapter carries emits to sockets on other processes (a
@@ -114,6 +137,8 @@ export function createSignalingServer(
         ? { origin: "*" }
         : (request, callback) => callback(null, { origin: isOriginAllowed(config.corsOrigin, request) }),
     allowRequest: (request, callback) => {
+      // Behind a load balancer the next attempt reaches another process; alone, the restarted one.
+      if (draining) return callback("this signaling server is shutting down; try again", false);
       if (isOriginAllowed(config.corsOrigin, request)) return callback(null, true);
       // The origin is a website, not a player: worth telling an operator who forgot CORS_ORIGIN.
       log.refusal(
@@ -123,9 +148,22 @@ export function createSignalingServer(
       callback("this page's origin may not use this signaling server (CORS_ORIGIN)", false);
     },
   });
-  const events = attachSignalingEvents(io, registry, addressLimits, config, log, tokens);
+  const events = attachSignalingEvents(io, registry, addressLimits, config, log, tokens, metrics);
 
   let closing: Promise<void> | undefined;
+  let shuttingDown: Promise<void> | undefined;
+
+  const close = (): Promise<void> => {
+    // Places kept for dropped sockets die with the server: no countdown outlives it.
+    events.close();
+    log.close();
+    // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
+    closing ??= io.close().then(async () => {
+      await registry.close();
+      if (redis?.isOpen) await redis.close();
+    });
+    return closing;
+  };
 
   return {
     httpServer,
@@ -143,17 +181,18 @@ export function createSignalingServer(
         });
       });
     },
-    close() {
-      // Places kept for dropped sockets die with the server: no countdown outlives it.
-      events.close();
-      log.close();
-      // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
-      closing ??= io.close().then(async () => {
-        await registry.close();
-        if (redis?.isOpen) await redis.close();
-      });
-      return closing;
+    close,
+    shutdown() {
+      if (shuttingDown !== undefined) return shuttingDown;
+      draining = true;
+      events.drain();
+      shuttingDown = untilNoSockets(io, config.drainTimeoutMs).then(close);
+      return shuttingDown;
     },
+    get draining() {
+      return draining;
+    },
+    metrics,
     debugStats() {
       return {
         rooms: registry.roomCount,
@@ -188,6 +227,21 @@ async function connectRedis(redis: RedisClient, url: string): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** How often a drain looks whether every socket has gone. */
+const DRAIN_POLL_MS = 50;
+
+/** Resolves once no socket is connected, or after `timeoutMs`, whichever comes first. */
+function untilNoSockets(io: SignalingIo, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const check = () => {
+      if (io.of("/").sockets.size === 0 || Date.now() >= deadline) return resolve();
+      setTimeout(check, Math.min(DRAIN_POLL_MS, Math.max(0, deadline - Date.now())));
+    };
+    check();
+  });
 }
 
 /** Host names of this machine: pages served from them are the developer's own. */

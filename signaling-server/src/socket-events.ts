@@ -18,7 +18,8 @@ import type { SignalingConfig } from "./config.js";
 import { GraceTimers } from "./grace-timers.js";
 import { IdleSockets } from "./idle-sockets.js";
 import type { SignalingLog } from "./logger.js";
-import { TokenBucket } from "./rate-limit.js";
+import type { LimitName, SignalingMetrics } from "./metrics.js";
+import { retryAfterSeconds, TokenBucket } from "./rate-limit.js";
 import type { LeaveOutcome, Result, Room, RoomStore, Takeover } from "./room-store.js";
 import { RoomTimers } from "./room-timers.js";
 import type { RoomTokens } from "./tokens.js";
@@ -70,11 +71,21 @@ function errorOf(code: SignalingErrorCode, message: string): SignalingError {
   return { ok: false, code, message };
 }
 
+/** A refusal by a limit: with when the same request would be allowed again, when known. */
+function rateLimited(message: string, retryAfter?: number): SignalingError {
+  return retryAfter === undefined
+    ? errorOf("rate_limited", message)
+    : { ...errorOf("rate_limited", message), retryAfterSeconds: retryAfter };
+}
+
 /**
  * The `event` of a signalingError the server sends on its own, about the connection rather than
  * an event: too many sockets from one address, or a socket idle outside a room.
  */
 export const CONNECTION_EVENT = "connection";
+
+/** What a draining server no longer does: take places that would have to move again at once. */
+const DRAINED_EVENTS: ReadonlySet<string> = new Set(["create", "join", "resume"]);
 
 /**
  * socket.io's disconnect reasons that mean someone meant it: the client called
@@ -99,6 +110,14 @@ export interface SignalingEvents {
   readonly roomTimers: number;
   /** Stops every grace countdown, and keeps no place for sockets that drop from now on. */
   close(): void;
+  /**
+   * The server is about to shut down: every connected socket is told `serverDraining` (move to
+   * another process, or back here once restarted), and those outside a room (nothing to move,
+   * as the idle countdown knows them) are closed; from now on `create`, `join` and `resume` are
+   * answered `server_draining`, and sockets that go away are forgotten without telling anyone
+   * (their games go on over their data channels).
+   */
+  drain(): void;
 }
 
 /**
@@ -112,6 +131,7 @@ export function attachSignalingEvents(
   config: SignalingConfig,
   logs: SignalingLog,
   tokens: RoomTokens,
+  metrics: SignalingMetrics,
 ): SignalingEvents {
   // Room codes never appear in logs (a code is all it takes to join a room without a password):
   // rooms are named by `tag`. Client addresses only at debug level.
@@ -155,6 +175,7 @@ export function attachSignalingEvents(
   // The address each live room (by instance) counts against (MAX_ROOMS_PER_ADDRESS): its host's.
   const roomHolders = new Map<string, string>();
   let closed = false;
+  let draining = false;
 
   let warnedAboutProxy = false;
   const proxies = new ProxyAddresses(config.trustedProxyAddresses);
@@ -185,6 +206,7 @@ export function attachSignalingEvents(
       }
       address = clientAddress(socket.handshake.address, headers, config.trustedProxies, proxies);
       if (!addressLimits.openSocket(address)) {
+        metrics.limitHit("sockets_per_address");
         closeConnection(
           socket,
           "socket closed (too many connections)",
@@ -199,6 +221,7 @@ export function attachSignalingEvents(
       socket.disconnect(true);
       return;
     }
+    metrics.connected();
     // A socket's events run one after another, its disconnect last: a join still waiting for the
     // room store must not be overtaken by the socket's next signal or by its leaving.
     let queue: Promise<void> = Promise.resolve();
@@ -217,37 +240,60 @@ export function attachSignalingEvents(
       const { payload, reply } = splitArguments(args);
       const event = incomingEvent(socket, socketId, address, eventName, payload, reply);
       try {
+        // Refusals that need no turn in the queue are answered at once.
         if (!bucket.take()) {
-          event.respond(errorOf("rate_limited", "too many events; slow down"));
+          const retryAfter = retryAfterSeconds(bucket.msUntilToken());
+          answer(fullName, event, limitHit("events_per_socket", "too many events; slow down", retryAfter));
           return;
         }
         const handler = handlers.get(fullName);
         if (handler === undefined) {
-          event.respond(invalid(`unknown event "${eventName}"`));
+          answer(fullName, event, invalid(`unknown event "${eventName}"`));
           return;
         }
-        queue = queue.then(() => handle(handler, event, eventName));
+        queue = queue.then(() => handle(fullName, handler, event, eventName));
       } catch (error) {
         log(`error handling "${eventName}" from ${socketId}: ${describeError(error)}`);
-        event.respond(invalid("the server could not process this request"));
+        answer(fullName, event, invalid("the server could not process this request"));
       }
     });
   });
 
-  async function handle(handler: EventHandler, event: IncomingEvent, eventName: string): Promise<void> {
+  /** An event's turn came: a draining server refuses new places, any other is its handler's to answer. */
+  async function handle(
+    fullName: string,
+    handler: EventHandler,
+    event: IncomingEvent,
+    eventName: string,
+  ): Promise<void> {
+    let reply: Reply<object>;
     try {
-      event.respond(await handler(event));
+      reply =
+        draining && DRAINED_EVENTS.has(fullName)
+          ? errorOf(
+              "server_draining",
+              "this signaling server is shutting down; connect again (to another one, or to this one once it is back)",
+            )
+          : await handler(event);
     } catch (error) {
       log(`error handling "${eventName}" from ${event.socketId}: ${describeError(error)}`);
-      event.respond(invalid("the server could not process this request"));
+      reply = invalid("the server could not process this request");
     }
+    answer(fullName, event, reply);
+  }
+
+  /** Sends the answer to an event, and counts it by outcome. */
+  function answer(fullName: string, event: IncomingEvent, reply: Reply<object>): void {
+    metrics.request(fullName, reply.ok ? "ok" : reply.code);
+    event.respond(reply);
   }
 
   async function disconnected(socketId: string, reason: string): Promise<void> {
     try {
-      if (closed) {
+      if (closed || draining) {
         // The server is going away, not the player: nobody is told anyone left (games go on over
-        // their data channels, and hosts and players come back to the next server).
+        // their data channels, and hosts and players come back to the next server). A shared
+        // store keeps the place: the host or player may already hold it again on another process.
         await registry.abandon(socketId);
         return;
       }
@@ -270,6 +316,15 @@ export function attachSignalingEvents(
     get roomTimers() {
       return tokenRefreshes.size + turnRefreshes.size + emptyRooms.size;
     },
+    drain() {
+      if (draining || closed) return;
+      draining = true;
+      // Local: with Redis a broadcast would reach every process's sockets, and only ours move.
+      io.local.emit("serverDraining", {});
+      // A socket outside a room has nothing to move: it goes now rather than hold up the drain.
+      for (const socketId of idleSockets.ids()) io.of("/").sockets.get(socketId)?.disconnect(true);
+      log(`draining: ${io.of("/").sockets.size} sockets told to reconnect elsewhere`);
+    },
     close() {
       closed = true;
       graceTimers.stopAll();
@@ -279,6 +334,12 @@ export function attachSignalingEvents(
     },
   };
   return events;
+
+  /** A refusal by `limit`, counted. */
+  function limitHit(limit: LimitName, message: string, retryAfter?: number): SignalingError {
+    metrics.limitHit(limit);
+    return rateLimited(message, retryAfter);
+  }
 
   /**
    * Tells the socket why (a signalingError with code rate_limited: the protocol has no better
@@ -371,15 +432,16 @@ export function attachSignalingEvents(
     if (!hasReply) return invalid("create needs a reply callback to receive the room code");
     // Rooms created count, not requests: a refused create cost nothing worth limiting.
     if (!addressLimits.roomCreates.allows(address)) {
-      return errorOf(
-        "rate_limited",
+      return limitHit(
+        "room_creates_per_minute",
         `too many rooms created from your address (at most ${config.roomCreatesPerMinute} a minute); try again shortly`,
+        addressLimits.roomCreates.retryAfterSeconds(address),
       );
     }
     const { maxPlayers, password, reclaim } = request.value;
     // A refused reclaim counts as a failed join: trying tokens against codes is guessing, like
     // trying codes, and must not tell quickly which codes are live.
-    if (reclaim !== undefined && !addressLimits.failedJoins.allows(address)) return tooManyFailures();
+    if (reclaim !== undefined && !addressLimits.failedJoins.allows(address)) return tooManyFailures(address);
     // A token names one room: it reopens that room after a restart, or takes it over while it is
     // live, but never a later room that got the same code, never once it expired, and never a room
     // that closed (its host left, or its grace or emptiness ran out): the store decides.
@@ -389,6 +451,7 @@ export function attachSignalingEvents(
     // reclaim_refused whatever the address holds.
     const holdsClaimed = claimed !== null && roomHolders.get(claimed) === address;
     if ((reclaim === undefined || claimed !== null) && !holdsClaimed && !addressLimits.mayOpenRoom(address)) {
+      metrics.limitHit("rooms_per_address");
       return errorOf(
         "too_many_rooms",
         `your address already holds ${config.maxRoomsPerAddress} live rooms, the most this server allows; close one first`,
@@ -469,11 +532,12 @@ export function attachSignalingEvents(
     if (!hasReply) return invalid("join needs a reply callback to receive the peer id");
     // Failures first: an address that used them up is guessing codes or passwords, and is
     // refused before its attempt is counted or a password is hashed.
-    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures();
+    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures(address);
     if (!addressLimits.joinAttempts.take(address)) {
-      return errorOf(
-        "rate_limited",
+      return limitHit(
+        "join_attempts_per_minute",
         `too many joins from your address (at most ${config.joinAttemptsPerMinute} a minute); try again shortly`,
+        addressLimits.joinAttempts.retryAfterSeconds(address),
       );
     }
     const { roomCode, password } = request.value;
@@ -509,10 +573,11 @@ export function attachSignalingEvents(
   }
 
   /** The answer once an address used up FAILED_JOINS_PER_MINUTE (joins, resumes and reclaims). */
-  function tooManyFailures(): SignalingError {
-    return errorOf(
-      "rate_limited",
+  function tooManyFailures(address: string): SignalingError {
+    return limitHit(
+      "failed_joins_per_minute",
       `too many failed joins from your address (at most ${config.failedJoinsPerMinute} a minute); wait before trying again`,
+      addressLimits.failedJoins.retryAfterSeconds(address),
     );
   }
 
@@ -696,7 +761,7 @@ export function attachSignalingEvents(
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("resume needs a reply callback to receive its place back");
     // A wrong or expired token counts as a failed join: it is guessing, like a wrong code or password.
-    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures();
+    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures(address);
     const { peerId, resumeToken } = request.value;
     const roomCode = normalizeRoomCode(request.value.roomCode);
     // Valid for this room only: a token from an earlier room with this code opens nothing.
@@ -748,6 +813,7 @@ export function attachSignalingEvents(
     const relayed: IncomingSignal = { from: route.from, data };
     if (connection !== undefined) relayed.connection = connection;
     toSocket(route.targetSocketId).emit("signal", relayed);
+    metrics.relayed(data.type);
     return { ok: true };
   }
 

@@ -288,7 +288,7 @@ describe("a room that closed on this server", () => {
 
 describe("refused reclaims", () => {
   it("count as failed joins: 150 from one address are cut off after FAILED_JOINS_PER_MINUTE, joins too", async () => {
-    const a = await serverWith();
+    const a = await serverWith({ failedJoinsPerMinute: 20 });
     const { reply } = await created(a);
     const attacker = await a.connect();
     const codes: string[] = [];
@@ -298,7 +298,7 @@ describe("refused reclaims", () => {
       const answer = await reclaim(attacker, roomCode, madeUp());
       codes.push(answer.ok ? "ok" : answer.code);
     }
-    // The default FAILED_JOINS_PER_MINUTE (20) refusals, then nothing but rate_limited.
+    // FAILED_JOINS_PER_MINUTE (20 here) refusals, then nothing but rate_limited.
     expect(codes.slice(0, 20)).toEqual(Array(20).fill("reclaim_refused"));
     expect(codes.slice(20)).toEqual(Array(130).fill("rate_limited"));
     const other = await a.connect();

@@ -205,6 +205,52 @@ describe("two servers sharing one Redis", () => {
       .poll(() => joinAnswer(b, reply.roomCode), { timeout: WAIT_MS, interval: 50 })
       .toBe("no_such_room");
   });
+
+  it("a draining server moves only its own sockets; the places they let go of wait for them on the other", async () => {
+    const [a, b] = await pair({ drainTimeoutMs: 10_000 });
+    const { host, reply } = await create(a);
+    const alice = await join(b, reply.roomCode, host);
+    const bob = await join(a, reply.roomCode, host);
+
+    const shutdown = a.server.shutdown();
+    expect(await host.inbox.next("serverDraining")).toEqual({});
+    expect(await bob.client.inbox.next("serverDraining")).toEqual({});
+    // A's host still relays; its signal reaches Alice on B through the same stream a broadcast
+    // would have taken, so a serverDraining sent to every process would have come first.
+    host.raw.emit("signal", { to: alice.reply.peerId, data: OFFER });
+    expect(await alice.client.inbox.before("signal", () => true)).toEqual([]);
+
+    // Bob lets go of A at once (as the SDK's clients do), then takes his place back on B.
+    bob.client.raw.disconnect();
+    const bobAgain = await b.connect();
+    const resumed = await bobAgain.request<Reply<JoinReply>>("resume", {
+      roomCode: reply.roomCode,
+      peerId: bob.reply.peerId,
+      resumeToken: bob.reply.resumeToken,
+    });
+    expect(resumed).toMatchObject({ ok: true, peerId: bob.reply.peerId });
+    // The host keeps A's socket until B has its room, which closes the old one.
+    const newHost = await b.connect();
+    const reclaimed = await newHost.request<Reply<CreateReply>>("create", {
+      maxPlayers: 4,
+      reclaim: {
+        roomCode: reply.roomCode,
+        hostToken: reply.hostToken,
+        peers: [alice.reply.peerId, bob.reply.peerId],
+      },
+    });
+    expect(reclaimed).toMatchObject({ ok: true, roomCode: reply.roomCode, peerId: 1 });
+    await disconnection(host);
+    await shutdown;
+
+    // A is gone; the room plays on, whole, on B, and takes a newcomer.
+    newHost.raw.emit("signal", { to: bob.reply.peerId, data: OFFER });
+    expect(await bobAgain.inbox.next("signal")).toEqual({ from: 1, data: OFFER });
+    alice.client.raw.emit("signal", { data: ANSWER });
+    expect(await newHost.inbox.next("signal")).toEqual({ from: alice.reply.peerId, data: ANSWER });
+    await join(b, reply.roomCode, newHost);
+    expect(newHost.inbox.pending("peerLeft")).toEqual([]);
+  });
 });
 
 describe("the Redis room store", () => {

@@ -16,11 +16,19 @@ export interface SignalingProcess {
   kill(): Promise<void>;
   /** SIGTERM, then SIGKILL if it lingers; resolves once it is gone. */
   stop(): Promise<void>;
+  /** SIGTERM only (the process drains); resolves with how it exited, whenever that is. */
+  terminate(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node signaling-server/dist/main.js` with `env`; resolves once it listens. */
-export async function startSignalingProcess(env: Record<string, string>): Promise<SignalingProcess> {
-  const port = await freeTcpPort();
+/**
+ * Starts `node signaling-server/dist/main.js` with `env` (on `port`, else a free one); resolves
+ * once it listens.
+ */
+export async function startSignalingProcess(
+  env: Record<string, string>,
+  port?: number,
+): Promise<SignalingProcess> {
+  port ??= await freeTcpPort();
   const child = spawn(process.execPath, [MAIN], {
     env: {
       ...process.env,
@@ -50,7 +58,7 @@ export async function startSignalingProcess(env: Record<string, string>): Promis
       10_000,
     );
     const check = () => {
-      if (!log.includes("listening on")) return;
+      if (!log.includes("listening url=")) return;
       clearTimeout(timer);
       resolve();
     };
@@ -66,6 +74,15 @@ export async function startSignalingProcess(env: Record<string, string>): Promis
     log: () => log,
     kill: () => ended(child, "SIGKILL"),
     stop: () => ended(child, "SIGTERM"),
+    terminate: () => {
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve({ code: child.exitCode, signal: child.signalCode });
+        } else child.once("exit", (code, signal) => resolve({ code, signal }));
+      });
+      child.kill("SIGTERM");
+      return exited;
+    },
   };
 }
 
@@ -87,26 +104,37 @@ export interface FailoverProxy {
  * Each new connection goes to the first backend that accepts it, in order: while the first is up
  * everyone lands there; once it is gone, on the next. What a load balancer does when its health
  * check drops a backend (the signaling client uses the WebSocket transport only, so no stickiness
- * is needed: one connection is one socket.io session).
+ * is needed: one connection is one socket.io session). `healthChecked`: a backend counts as up
+ * only while its /health answers 200 (a draining process answers 503), checked per connection.
  */
-export async function startFailoverProxy(backends: readonly string[]): Promise<FailoverProxy> {
+export async function startFailoverProxy(
+  backends: readonly string[],
+  { healthChecked = false }: { healthChecked?: boolean } = {},
+): Promise<FailoverProxy> {
   const open = new Set<Socket>();
+  const healthy = (backend: string): Promise<boolean> =>
+    fetch(`${backend}/health`, { signal: AbortSignal.timeout(2000) }).then(
+      (response) => response.status === 200,
+      () => false,
+    );
   const server: Server = createServer((incoming) => {
     open.add(incoming);
     incoming.once("close", () => open.delete(incoming));
+    incoming.on("error", () => incoming.destroy());
     incoming.pause();
-    const tryBackend = (index: number): void => {
+    const tryBackend = async (index: number): Promise<void> => {
       const backend = backends[index];
       if (backend === undefined) {
         incoming.destroy();
         return;
       }
+      if (healthChecked && !(await healthy(backend))) return tryBackend(index + 1);
       const { hostname, port } = new URL(backend);
       const outgoing = createConnection({ host: hostname, port: Number(port) });
       let connected = false;
       outgoing.on("error", () => {
         // Refused: that backend is down, so the next one. Later errors end with "close" below.
-        if (!connected) tryBackend(index + 1);
+        if (!connected) void tryBackend(index + 1);
       });
       outgoing.once("connect", () => {
         connected = true;
@@ -122,7 +150,7 @@ export async function startFailoverProxy(backends: readonly string[]): Promise<F
         incoming.resume();
       });
     };
-    tryBackend(0);
+    void tryBackend(0);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const address = server.address();
