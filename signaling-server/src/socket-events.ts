@@ -18,10 +18,11 @@ import type { SignalingConfig } from "./config.js";
 import { GraceTimers } from "./grace-timers.js";
 import { IdleSockets } from "./idle-sockets.js";
 import type { SignalingLog } from "./logger.js";
-import { TokenBucket } from "./rate-limit.js";
+import type { LimitName, SignalingMetrics } from "./metrics.js";
+import { retryAfterSeconds, TokenBucket } from "./rate-limit.js";
+import type { LeaveOutcome, Result, Room, RoomStore, Takeover } from "./room-store.js";
 import { RoomTimers } from "./room-timers.js";
-import type { LeaveOutcome, Result, Room, RoomRegistry, Takeover } from "./rooms.js";
-import { ClosedInstances, type RoomTokens } from "./tokens.js";
+import type { RoomTokens } from "./tokens.js";
 import { mintTurnCredentials, type TurnSettings } from "./turn-credentials.js";
 import {
   splitArguments,
@@ -57,7 +58,7 @@ interface IncomingEvent {
  * Returns the answer, which the dispatcher sends. A handler that must answer before it notifies
  * other sockets calls `respond` itself; later answers are ignored.
  */
-type EventHandler = (event: IncomingEvent) => Reply<object>;
+type EventHandler = (event: IncomingEvent) => Reply<object> | Promise<Reply<object>>;
 
 /** Event names are echoed back in signalingError; a client chooses them, so keep them short. */
 const MAX_ECHOED_EVENT_NAME = 64;
@@ -70,11 +71,21 @@ function errorOf(code: SignalingErrorCode, message: string): SignalingError {
   return { ok: false, code, message };
 }
 
+/** A refusal by a limit: with when the same request would be allowed again, when known. */
+function rateLimited(message: string, retryAfter?: number): SignalingError {
+  return retryAfter === undefined
+    ? errorOf("rate_limited", message)
+    : { ...errorOf("rate_limited", message), retryAfterSeconds: retryAfter };
+}
+
 /**
  * The `event` of a signalingError the server sends on its own, about the connection rather than
  * an event: too many sockets from one address, or a socket idle outside a room.
  */
 export const CONNECTION_EVENT = "connection";
+
+/** What a draining server no longer does: take places that would have to move again at once. */
+const DRAINED_EVENTS: ReadonlySet<string> = new Set(["create", "join", "resume"]);
 
 /**
  * socket.io's disconnect reasons that mean someone meant it: the client called
@@ -99,6 +110,14 @@ export interface SignalingEvents {
   readonly roomTimers: number;
   /** Stops every grace countdown, and keeps no place for sockets that drop from now on. */
   close(): void;
+  /**
+   * The server is about to shut down: every connected socket is told `serverDraining` (move to
+   * another process, or back here once restarted), and those outside a room (nothing to move,
+   * as the idle countdown knows them) are closed; from now on `create`, `join` and `resume` are
+   * answered `server_draining`, and sockets that go away are forgotten without telling anyone
+   * (their games go on over their data channels).
+   */
+  drain(): void;
 }
 
 /**
@@ -107,11 +126,12 @@ export interface SignalingEvents {
  */
 export function attachSignalingEvents(
   io: SignalingIo,
-  registry: RoomRegistry,
+  registry: RoomStore,
   addressLimits: AddressLimits,
   config: SignalingConfig,
   logs: SignalingLog,
   tokens: RoomTokens,
+  metrics: SignalingMetrics,
 ): SignalingEvents {
   // Room codes never appear in logs (a code is all it takes to join a room without a password):
   // rooms are named by `tag`. Client addresses only at debug level.
@@ -137,24 +157,25 @@ export function attachSignalingEvents(
     );
   });
 
-  const graceTimers = new GraceTimers<Room>();
-  // Every live room: its members get fresh tokens every third of their lifetime.
-  const tokenRefreshes = new RoomTimers<Room>();
+  // Timers are keyed by room instance: rooms are snapshots (with Redis, shared by processes).
+  const graceTimers = new GraceTimers<string>();
+  // Every live room whose host is on this process: its members get fresh tokens every third of
+  // their lifetime.
+  const tokenRefreshes = new RoomTimers<string>();
   const refreshMs = (config.tokenTtlSeconds * 1000) / 3;
-  // Rooms that closed here, so their tokens cannot reopen them while they last.
-  const closedInstances = new ClosedInstances(config.tokenTtlSeconds * 1000);
   // With TURN credentials to mint: every live room's members get fresh ones every third of their
   // lifetime, so new connections (a late joiner, a reconnect) never allocate with an expired one.
   const turn: TurnSettings | null =
     config.turnUrls.length > 0 && config.turnSecret !== undefined
       ? { urls: config.turnUrls, secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds }
       : null;
-  const turnRefreshes = new RoomTimers<Room>();
+  const turnRefreshes = new RoomTimers<string>();
   // Rooms without a client: closed after EMPTY_ROOM_TIMEOUT_MS.
-  const emptyRooms = new RoomTimers<Room>();
-  // The address each live room counts against (MAX_ROOMS_PER_ADDRESS): its host's.
-  const roomHolders = new Map<Room, string>();
+  const emptyRooms = new RoomTimers<string>();
+  // The address each live room (by instance) counts against (MAX_ROOMS_PER_ADDRESS): its host's.
+  const roomHolders = new Map<string, string>();
   let closed = false;
+  let draining = false;
 
   let warnedAboutProxy = false;
   const proxies = new ProxyAddresses(config.trustedProxyAddresses);
@@ -185,6 +206,7 @@ export function attachSignalingEvents(
       }
       address = clientAddress(socket.handshake.address, headers, config.trustedProxies, proxies);
       if (!addressLimits.openSocket(address)) {
+        metrics.limitHit("sockets_per_address");
         closeConnection(
           socket,
           "socket closed (too many connections)",
@@ -199,24 +221,15 @@ export function attachSignalingEvents(
       socket.disconnect(true);
       return;
     }
+    metrics.connected();
+    // A socket's events run one after another, its disconnect last: a join still waiting for the
+    // room store must not be overtaken by the socket's next signal or by its leaving.
+    let queue: Promise<void> = Promise.resolve();
     // Registered before anything else can fail, so the count above is always given back.
     socket.on("disconnect", (reason) => {
-      try {
-        idleSockets.stop(socketId);
-        addressLimits.closeSocket(address);
-        if (closed) {
-          // The server is going away, not the player: nobody is told anyone left (games go on over
-          // their data channels, and hosts and players come back to the next server).
-          registry.leave(socketId);
-          return;
-        }
-        const dropped = !DELIBERATE_DISCONNECTS.has(reason);
-        const outcome = dropped ? registry.drop(socketId) : registry.leave(socketId);
-        if (outcome?.kind === "detached") detached(outcome.room, outcome.peerId, socketId);
-        else announceLeave(outcome, "disconnected");
-      } catch (error) {
-        log(`error cleaning up after ${socketId}: ${describeError(error)}`);
-      }
+      idleSockets.stop(socketId);
+      addressLimits.closeSocket(address);
+      queue = queue.then(() => disconnected(socketId, reason));
     });
     idleSockets.start(socketId);
     const bucket = new TokenBucket(config.eventsPerSecond, config.eventBurst);
@@ -227,22 +240,71 @@ export function attachSignalingEvents(
       const { payload, reply } = splitArguments(args);
       const event = incomingEvent(socket, socketId, address, eventName, payload, reply);
       try {
+        // Refusals that need no turn in the queue are answered at once.
         if (!bucket.take()) {
-          event.respond(errorOf("rate_limited", "too many events; slow down"));
+          const retryAfter = retryAfterSeconds(bucket.msUntilToken());
+          answer(fullName, event, limitHit("events_per_socket", "too many events; slow down", retryAfter));
           return;
         }
         const handler = handlers.get(fullName);
         if (handler === undefined) {
-          event.respond(invalid(`unknown event "${eventName}"`));
+          answer(fullName, event, invalid(`unknown event "${eventName}"`));
           return;
         }
-        event.respond(handler(event));
+        queue = queue.then(() => handle(fullName, handler, event, eventName));
       } catch (error) {
         log(`error handling "${eventName}" from ${socketId}: ${describeError(error)}`);
-        event.respond(invalid("the server could not process this request"));
+        answer(fullName, event, invalid("the server could not process this request"));
       }
     });
   });
+
+  /** An event's turn came: a draining server refuses new places, any other is its handler's to answer. */
+  async function handle(
+    fullName: string,
+    handler: EventHandler,
+    event: IncomingEvent,
+    eventName: string,
+  ): Promise<void> {
+    let reply: Reply<object>;
+    try {
+      reply =
+        draining && DRAINED_EVENTS.has(fullName)
+          ? errorOf(
+              "server_draining",
+              "this signaling server is shutting down; connect again (to another one, or to this one once it is back)",
+            )
+          : await handler(event);
+    } catch (error) {
+      log(`error handling "${eventName}" from ${event.socketId}: ${describeError(error)}`);
+      reply = invalid("the server could not process this request");
+    }
+    answer(fullName, event, reply);
+  }
+
+  /** Sends the answer to an event, and counts it by outcome. */
+  function answer(fullName: string, event: IncomingEvent, reply: Reply<object>): void {
+    metrics.request(fullName, reply.ok ? "ok" : reply.code);
+    event.respond(reply);
+  }
+
+  async function disconnected(socketId: string, reason: string): Promise<void> {
+    try {
+      if (closed || draining) {
+        // The server is going away, not the player: nobody is told anyone left (games go on over
+        // their data channels, and hosts and players come back to the next server). A shared
+        // store keeps the place: the host or player may already hold it again on another process.
+        await registry.abandon(socketId);
+        return;
+      }
+      const dropped = !DELIBERATE_DISCONNECTS.has(reason);
+      const outcome = dropped ? await registry.drop(socketId) : await registry.leave(socketId);
+      if (outcome?.kind === "detached") detached(outcome.room, outcome.peerId, socketId, outcome.detachId);
+      else announceLeave(outcome, "disconnected");
+    } catch (error) {
+      log(`error cleaning up after ${socketId}: ${describeError(error)}`);
+    }
+  }
 
   const events: SignalingEvents = {
     get idleTimers() {
@@ -254,6 +316,15 @@ export function attachSignalingEvents(
     get roomTimers() {
       return tokenRefreshes.size + turnRefreshes.size + emptyRooms.size;
     },
+    drain() {
+      if (draining || closed) return;
+      draining = true;
+      // Local: with Redis a broadcast would reach every process's sockets, and only ours move.
+      io.local.emit("serverDraining", {});
+      // A socket outside a room has nothing to move: it goes now rather than hold up the drain.
+      for (const socketId of idleSockets.ids()) io.of("/").sockets.get(socketId)?.disconnect(true);
+      log(`draining: ${io.of("/").sockets.size} sockets told to reconnect elsewhere`);
+    },
     close() {
       closed = true;
       graceTimers.stopAll();
@@ -263,6 +334,12 @@ export function attachSignalingEvents(
     },
   };
   return events;
+
+  /** A refusal by `limit`, counted. */
+  function limitHit(limit: LimitName, message: string, retryAfter?: number): SignalingError {
+    metrics.limitHit(limit);
+    return rateLimited(message, retryAfter);
+  }
 
   /**
    * Tells the socket why (a signalingError with code rate_limited: the protocol has no better
@@ -295,12 +372,23 @@ export function attachSignalingEvents(
    * taken with its token, so the old socket belongs to the same player, who has moved on.
    */
   function dropReplaced(socketId: string): void {
-    io.of("/").sockets.get(socketId)?.disconnect(true);
+    // Through the adapter: with Redis the old socket may be on another process.
+    io.in(socketId).disconnectSockets(true);
+  }
+
+  /**
+   * Where an emit to one socket goes: straight to it when it is connected here; otherwise through
+   * the adapter (with Redis, one stream entry that every process reads, and the one holding the
+   * socket delivers).
+   */
+  function toSocket(socketId: string) {
+    const operator = io.to(socketId);
+    return io.of("/").sockets.has(socketId) ? operator.local : operator;
   }
 
   /** The host's socket, or nothing while the host is away (the room waits out its grace). */
   function toHost(room: Room) {
-    return room.hostSocketId === undefined ? undefined : io.to(room.hostSocketId);
+    return room.hostSocketId === undefined ? undefined : toSocket(room.hostSocketId);
   }
 
   function incomingEvent(
@@ -331,37 +419,39 @@ export function attachSignalingEvents(
     };
   }
 
-  function create({ socket, socketId, address, payload, hasReply, respond }: IncomingEvent): Reply<object> {
+  async function create({
+    socket,
+    socketId,
+    address,
+    payload,
+    hasReply,
+    respond,
+  }: IncomingEvent): Promise<Reply<object>> {
     const request = validateCreate(payload, config);
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("create needs a reply callback to receive the room code");
     // Rooms created count, not requests: a refused create cost nothing worth limiting.
     if (!addressLimits.roomCreates.allows(address)) {
-      return errorOf(
-        "rate_limited",
+      return limitHit(
+        "room_creates_per_minute",
         `too many rooms created from your address (at most ${config.roomCreatesPerMinute} a minute); try again shortly`,
+        addressLimits.roomCreates.retryAfterSeconds(address),
       );
     }
     const { maxPlayers, password, reclaim } = request.value;
     // A refused reclaim counts as a failed join: trying tokens against codes is guessing, like
     // trying codes, and must not tell quickly which codes are live.
-    if (reclaim !== undefined && !addressLimits.failedJoins.allows(address)) return tooManyFailures();
+    if (reclaim !== undefined && !addressLimits.failedJoins.allows(address)) return tooManyFailures(address);
     // A token names one room: it reopens that room after a restart, or takes it over while it is
     // live, but never a later room that got the same code, never once it expired, and never a room
-    // that closed on this process (its host left, or its grace or emptiness ran out).
-    const claimed = reclaim && tokens.hostInstance(reclaim.roomCode, reclaim.hostToken);
-    const live = reclaim && registry.room(reclaim.roomCode);
-    const tokenMatches =
-      !!claimed && (live === undefined ? !closedInstances.has(claimed) : live.instance === claimed);
-    // A create, or a reclaim that will succeed, needs room under the address's cap (a takeover by
-    // the address already holding the room changes nothing). A bad token is answered
+    // that closed (its host left, or its grace or emptiness ran out): the store decides.
+    const claimed = reclaim === undefined ? null : tokens.hostInstance(reclaim.roomCode, reclaim.hostToken);
+    // A create, or a reclaim with a genuine token, needs room under the address's cap (a takeover
+    // by the address already holding the room changes nothing). A forged token is answered
     // reclaim_refused whatever the address holds.
-    const takesOver = reclaim !== undefined && tokenMatches && live !== undefined;
-    if (
-      (reclaim === undefined || tokenMatches) &&
-      !(takesOver && roomHolders.get(live) === address) &&
-      !addressLimits.mayOpenRoom(address)
-    ) {
+    const holdsClaimed = claimed !== null && roomHolders.get(claimed) === address;
+    if ((reclaim === undefined || claimed !== null) && !holdsClaimed && !addressLimits.mayOpenRoom(address)) {
+      metrics.limitHit("rooms_per_address");
       return errorOf(
         "too_many_rooms",
         `your address already holds ${config.maxRoomsPerAddress} live rooms, the most this server allows; close one first`,
@@ -370,17 +460,12 @@ export function attachSignalingEvents(
     const grace = Math.min(request.value.reconnectGraceMs ?? 0, config.maxReconnectGraceMs);
     const result: Result<{ room: Room; takeover?: Takeover | undefined }> =
       reclaim === undefined
-        ? registry.create(socketId, maxPlayers, password, grace)
-        : registry.reclaim(
+        ? await registry.create(socketId, maxPlayers, password, grace)
+        : await registry.reclaim(
             socketId,
             maxPlayers,
             password,
-            {
-              roomCode: reclaim.roomCode,
-              tokenMatches,
-              ...(claimed ? { instance: claimed } : {}),
-              peers: reclaim.peers,
-            },
+            { roomCode: reclaim.roomCode, claimedInstance: claimed, peers: reclaim.peers },
             grace,
           );
     if (!result.ok) {
@@ -399,6 +484,8 @@ export function attachSignalingEvents(
     idleSockets.stop(socketId);
     const { room } = result;
     holdRoom(room, address);
+    // A takeover starts the empty-room countdown over.
+    if (result.takeover !== undefined) emptyRooms.stop(room.instance);
     watchOccupancy(room);
     const reply: Reply<CreateReply> = {
       ok: true,
@@ -410,7 +497,9 @@ export function attachSignalingEvents(
     };
     const { takeover } = result;
     if (takeover !== undefined) {
-      graceTimers.stop(room, HOST_PEER_ID);
+      graceTimers.stop(room.instance, HOST_PEER_ID);
+      // With Redis the room may have lived on another process: its host's timers are here now.
+      startRoomRefreshes(room);
       // The host learns it has the room before it hears of the clients it missed.
       respond(reply);
       for (const peerId of takeover.unlistedPeers) socket.emit("peerJoined", { peerId });
@@ -418,8 +507,7 @@ export function attachSignalingEvents(
       log(`room ${tag(room)} taken over host=${socketId}`);
       return reply;
     }
-    tokenRefreshes.every(room, refreshMs, () => refreshTokens(room));
-    if (turn) turnRefreshes.every(room, (turn.ttlSeconds * 1000) / 3, () => refreshTurnCredentials(room));
+    startRoomRefreshes(room);
     const locked = room.password === undefined ? "" : " password=yes";
     const graceNote = room.reconnectGraceMs === 0 ? "" : ` grace=${room.reconnectGraceMs}ms`;
     if (reclaim === undefined) {
@@ -432,21 +520,28 @@ export function attachSignalingEvents(
     return reply;
   }
 
-  function join({ socketId, address, payload, hasReply, respond }: IncomingEvent): Reply<object> {
+  async function join({
+    socketId,
+    address,
+    payload,
+    hasReply,
+    respond,
+  }: IncomingEvent): Promise<Reply<object>> {
     const request = validateJoin(payload);
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("join needs a reply callback to receive the peer id");
     // Failures first: an address that used them up is guessing codes or passwords, and is
     // refused before its attempt is counted or a password is hashed.
-    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures();
+    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures(address);
     if (!addressLimits.joinAttempts.take(address)) {
-      return errorOf(
-        "rate_limited",
+      return limitHit(
+        "join_attempts_per_minute",
         `too many joins from your address (at most ${config.joinAttemptsPerMinute} a minute); try again shortly`,
+        addressLimits.joinAttempts.retryAfterSeconds(address),
       );
     }
     const { roomCode, password } = request.value;
-    const result = registry.join(socketId, roomCode, password);
+    const result = await registry.join(socketId, roomCode, password);
     if (!result.ok) {
       if (result.code === "no_such_room" || result.code === "wrong_password") {
         addressLimits.failedJoins.take(address);
@@ -454,7 +549,7 @@ export function attachSignalingEvents(
       if (result.code === "wrong_password") {
         // Never the attempt itself: a near miss in a log is most of a password.
         const given = password === undefined ? "none given" : "wrong";
-        const room = registry.room(roomCode);
+        const room = await registry.room(roomCode);
         logs.refusal(
           "join refused (password)",
           `room ${room === undefined ? "?" : tag(room)} refused socket=${socketId} password=${given}`,
@@ -478,10 +573,11 @@ export function attachSignalingEvents(
   }
 
   /** The answer once an address used up FAILED_JOINS_PER_MINUTE (joins, resumes and reclaims). */
-  function tooManyFailures(): SignalingError {
-    return errorOf(
-      "rate_limited",
+  function tooManyFailures(address: string): SignalingError {
+    return limitHit(
+      "failed_joins_per_minute",
       `too many failed joins from your address (at most ${config.failedJoinsPerMinute} a minute); wait before trying again`,
+      addressLimits.failedJoins.retryAfterSeconds(address),
     );
   }
 
@@ -489,18 +585,25 @@ export function attachSignalingEvents(
    * Fresh tokens for everyone in a live room who has a socket (a detached place keeps the token it
    * has, with at least two thirds of its lifetime left). Runs from a timer.
    */
-  function refreshTokens(room: Room): void {
+  async function refreshTokens(room: Room): Promise<void> {
     try {
-      if (registry.room(room.code) !== room) {
-        tokenRefreshes.stop(room);
+      const live = await hostedHere(room);
+      if (live === undefined) {
+        tokenRefreshes.stop(room.instance);
         return;
       }
+      room = live;
+      // With Redis, the process that emptied the room may have died with its countdown: the
+      // host's process starts one (the store knows since when the room is empty).
+      watchOccupancy(room);
       if (room.hostSocketId !== undefined) {
-        io.to(room.hostSocketId).emit("hostToken", { hostToken: tokens.issueHost(room.code, room.instance) });
+        toSocket(room.hostSocketId).emit("hostToken", {
+          hostToken: tokens.issueHost(room.code, room.instance),
+        });
       }
       for (const [peerId, socketId] of room.clients) {
         if (socketId === undefined) continue;
-        io.to(socketId).emit("resumeToken", {
+        toSocket(socketId).emit("resumeToken", {
           resumeToken: tokens.issueResume(room.code, room.instance, peerId),
         });
       }
@@ -520,45 +623,71 @@ export function attachSignalingEvents(
    * Fresh TURN credentials for everyone in a live room who has a socket (a detached place gets
    * fresh ones when it resumes or reclaims). Runs from a timer.
    */
-  function refreshTurnCredentials(room: Room): void {
+  async function refreshTurnCredentials(room: Room): Promise<void> {
     try {
-      if (registry.room(room.code) !== room) {
-        turnRefreshes.stop(room);
+      const live = await hostedHere(room);
+      if (live === undefined) {
+        turnRefreshes.stop(room.instance);
         return;
       }
+      room = live;
       if (room.hostSocketId !== undefined) {
-        io.to(room.hostSocketId).emit("iceServers", { iceServers: iceServersFor(room, HOST_PEER_ID) });
+        toSocket(room.hostSocketId).emit("iceServers", { iceServers: iceServersFor(room, HOST_PEER_ID) });
       }
       for (const [peerId, socketId] of room.clients) {
         if (socketId !== undefined)
-          io.to(socketId).emit("iceServers", { iceServers: iceServersFor(room, peerId) });
+          toSocket(socketId).emit("iceServers", { iceServers: iceServersFor(room, peerId) });
       }
     } catch (error) {
       log(`error refreshing the TURN credentials of room ${tag(room)}: ${describeError(error)}`);
     }
   }
 
-  /** Whatever a room held beyond the registry goes with it; its tokens can no longer reopen it. */
+  /** Token and TURN refreshes run on the process that holds the room's host socket. */
+  function startRoomRefreshes(room: Room): void {
+    if (!tokenRefreshes.has(room.instance)) {
+      tokenRefreshes.every(room.instance, refreshMs, () => void refreshTokens(room));
+    }
+    if (turn && !turnRefreshes.has(room.instance)) {
+      turnRefreshes.every(
+        room.instance,
+        (turn.ttlSeconds * 1000) / 3,
+        () => void refreshTurnCredentials(room),
+      );
+    }
+  }
+
+  /**
+   * The room as it is now, if it is still live and its host is connected here or away (a host
+   * that came back on another process gets its refreshes there).
+   */
+  async function hostedHere(room: Room): Promise<Room | undefined> {
+    const live = await registry.room(room.code);
+    if (live?.instance !== room.instance) return undefined;
+    if (live.hostSocketId !== undefined && !io.of("/").sockets.has(live.hostSocketId)) return undefined;
+    return live;
+  }
+
+  /** Whatever a room held beyond the store goes with it (the store keeps its tokens from reopening it). */
   function roomEnded(room: Room): void {
-    graceTimers.stopRoom(room);
-    tokenRefreshes.stop(room);
-    turnRefreshes.stop(room);
-    emptyRooms.stop(room);
-    closedInstances.add(room.instance);
-    const holder = roomHolders.get(room);
+    graceTimers.stopRoom(room.instance);
+    tokenRefreshes.stop(room.instance);
+    turnRefreshes.stop(room.instance);
+    emptyRooms.stop(room.instance);
+    const holder = roomHolders.get(room.instance);
     if (holder !== undefined) {
       addressLimits.closeRoom(holder);
-      roomHolders.delete(room);
+      roomHolders.delete(room.instance);
     }
   }
 
   /** A room counts against its host's address; a takeover from elsewhere moves it there. */
   function holdRoom(room: Room, address: string): void {
-    const holder = roomHolders.get(room);
+    const holder = roomHolders.get(room.instance);
     if (holder === address) return;
     if (holder !== undefined) addressLimits.closeRoom(holder);
     addressLimits.openRoom(address);
-    roomHolders.set(room, address);
+    roomHolders.set(room.instance, address);
   }
 
   /**
@@ -568,11 +697,13 @@ export function attachSignalingEvents(
    */
   function watchOccupancy(room: Room): void {
     if (config.emptyRoomTimeoutMs === 0) return;
-    if (registry.room(room.code) !== room || room.clients.size > 0 || room.reserved.size > 0) {
-      emptyRooms.stop(room);
+    if (room.clients.size > 0 || room.reserved.size > 0) {
+      emptyRooms.stop(room.instance);
       return;
     }
-    if (!emptyRooms.has(room)) emptyRooms.after(room, config.emptyRoomTimeoutMs, () => closeEmpty(room));
+    if (!emptyRooms.has(room.instance)) {
+      emptyRooms.after(room.instance, config.emptyRoomTimeoutMs, () => void closeEmpty(room));
+    }
   }
 
   /**
@@ -581,15 +712,21 @@ export function attachSignalingEvents(
    * A host that is away is left to its grace (a takeover starts the countdown over). Runs from a
    * timer.
    */
-  function closeEmpty(room: Room): void {
+  async function closeEmpty(room: Room): Promise<void> {
     try {
-      const hostSocketId = room.hostSocketId;
-      if (registry.room(room.code) !== room || room.clients.size > 0 || room.reserved.size > 0) return;
-      if (hostSocketId === undefined) return;
-      const outcome = registry.leave(hostSocketId);
-      if (outcome?.kind !== "room_closed") return;
+      // The store knows since when the room is empty: with Redis, it may have filled and emptied
+      // again on another process since this countdown started.
+      const check = await registry.closeIfEmpty(room, config.emptyRoomTimeoutMs);
+      if (check.kind === "wait") {
+        if (!closed && !emptyRooms.has(room.instance)) {
+          emptyRooms.after(room.instance, check.ms, () => void closeEmpty(room));
+        }
+        return;
+      }
+      if (check.kind !== "closed") return;
+      const { hostSocketId } = check;
       roomEnded(room);
-      io.to(hostSocketId).emit("roomExpired", { reason: "empty_room" });
+      toSocket(hostSocketId).emit("roomExpired", { reason: "empty_room" });
       outOfRoom(hostSocketId);
       log(`room ${tag(room)} closed reason=empty_room (no client for ${config.emptyRoomTimeoutMs} ms)`);
     } catch (error) {
@@ -613,22 +750,23 @@ export function attachSignalingEvents(
    * A client takes its place back from this socket. The host is not told: it learns of the client's
    * return over WebRTC (or from the client's next offer).
    */
-  function resume({ socketId, address, payload, hasReply, respond }: IncomingEvent): Reply<object> {
+  async function resume({
+    socketId,
+    address,
+    payload,
+    hasReply,
+    respond,
+  }: IncomingEvent): Promise<Reply<object>> {
     const request = validateResume(payload);
     if (!request.ok) return invalid(request.message);
     if (!hasReply) return invalid("resume needs a reply callback to receive its place back");
     // A wrong or expired token counts as a failed join: it is guessing, like a wrong code or password.
-    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures();
+    if (!addressLimits.failedJoins.allows(address)) return tooManyFailures(address);
     const { peerId, resumeToken } = request.value;
     const roomCode = normalizeRoomCode(request.value.roomCode);
-    const claimed = tokens.resumeInstance(roomCode, peerId, resumeToken);
-    const live = registry.room(roomCode);
-    const result = registry.resume(socketId, {
-      roomCode,
-      peerId,
-      // Valid for this room only: a token from an earlier room with this code opens nothing.
-      tokenMatches: claimed !== null && (live === undefined || live.instance === claimed),
-    });
+    // Valid for this room only: a token from an earlier room with this code opens nothing.
+    const claimedInstance = tokens.resumeInstance(roomCode, peerId, resumeToken);
+    const result = await registry.resume(socketId, { roomCode, peerId, claimedInstance });
     if (!result.ok) {
       if (result.code === "invalid_request") {
         addressLimits.failedJoins.take(address);
@@ -642,7 +780,7 @@ export function attachSignalingEvents(
       return result;
     }
     const { room } = result;
-    graceTimers.stop(room, peerId);
+    graceTimers.stop(room.instance, peerId);
     watchOccupancy(room);
     idleSockets.stop(socketId);
     const reply = placeReply(room, peerId);
@@ -661,11 +799,11 @@ export function attachSignalingEvents(
     return { ok: true };
   }
 
-  function signal({ socketId, payload }: IncomingEvent): Reply<object> {
+  async function signal({ socketId, payload }: IncomingEvent): Promise<Reply<object>> {
     const request = validateSignal(payload, config);
     if (!request.ok) return invalid(request.message);
     const { to, data, connection } = request.value;
-    const route = registry.signalRoute(socketId, to);
+    const route = await registry.signalRoute(socketId, to);
     if (!route.ok) return route;
     // The target's socket dropped and its place waits out the grace: nowhere to deliver. Dropped
     // without an error, since the sender did nothing wrong; the peers start a new connection
@@ -674,24 +812,25 @@ export function attachSignalingEvents(
     // `from` is the server's record of the sender, never anything the sender claimed.
     const relayed: IncomingSignal = { from: route.from, data };
     if (connection !== undefined) relayed.connection = connection;
-    io.to(route.targetSocketId).emit("signal", relayed);
+    toSocket(route.targetSocketId).emit("signal", relayed);
+    metrics.relayed(data.type);
     return { ok: true };
   }
 
-  function setRefusing({ socketId, payload }: IncomingEvent): Reply<object> {
+  async function setRefusing({ socketId, payload }: IncomingEvent): Promise<Reply<object>> {
     const request = validateSetRefusing(payload);
     if (!request.ok) return invalid(request.message);
-    const result = registry.setRefusing(socketId, request.value.refusing);
+    const result = await registry.setRefusing(socketId, request.value.refusing);
     if (!result.ok) return result;
     if (result.changed) log(`room ${tag(result.room)} refusing=${result.room.refusing}`);
     return { ok: true };
   }
 
-  function kick({ socket, socketId, payload }: IncomingEvent): Reply<object> {
+  async function kick({ socket, socketId, payload }: IncomingEvent): Promise<Reply<object>> {
     const request = validateKick(payload);
     if (!request.ok) return invalid(request.message);
     const { peerId } = request.value;
-    const result = registry.kick(socketId, peerId);
+    const result = await registry.kick(socketId, peerId);
     if (!result.ok) return result;
     watchOccupancy(result.room);
     if (result.kind === "reserved") {
@@ -702,12 +841,12 @@ export function attachSignalingEvents(
     if (result.kind === "detached") {
       // Its socket had dropped: nobody to tell but the host, as for any kick; a resume now gets
       // session_expired.
-      graceTimers.stop(result.room, peerId);
+      graceTimers.stop(result.room.instance, peerId);
       socket.emit("peerLeft", { peerId });
       log(`room ${tag(result.room)} kicked peer=${peerId} (detached)`);
       return { ok: true };
     }
-    io.to(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
+    toSocket(result.clientSocketId).emit("roomClosed", { reason: "kicked" });
     outOfRoom(result.clientSocketId);
     // peerLeft goes out before the reply, so when the host's kick settles its peer list is current.
     socket.emit("peerLeft", { peerId });
@@ -715,29 +854,34 @@ export function attachSignalingEvents(
     return { ok: true };
   }
 
-  function leave({ socketId, payload }: IncomingEvent): Reply<object> {
+  async function leave({ socketId, payload }: IncomingEvent): Promise<Reply<object>> {
     const request = validateLeave(payload);
     if (!request.ok) return invalid(request.message);
     // Leaving when not in a room succeeds: the caller wanted to be out, and it is.
-    const outcome = registry.leave(socketId);
+    const outcome = await registry.leave(socketId);
     announceLeave(outcome, "left");
     if (outcome !== undefined) outOfRoom(socketId);
     return { ok: true };
   }
 
   /** A socket dropped in a room with a grace: its place waits for it, and nobody is told yet. */
-  function detached(room: Room, peerId: number, socketId: string): void {
-    graceTimers.start(room, peerId, room.reconnectGraceMs, () => expire(room, peerId));
+  function detached(room: Room, peerId: number, socketId: string, detachId: string | undefined): void {
+    graceTimers.start(
+      room.instance,
+      peerId,
+      room.reconnectGraceMs,
+      () => void expire(room, peerId, detachId),
+    );
     log(`room ${tag(room)} detached peer=${peerId} socket=${socketId} grace=${room.reconnectGraceMs}ms`);
   }
 
   /** A detached place's grace ran out: it goes as if it had left then. Runs from a timer. */
-  function expire(room: Room, peerId: number): void {
+  async function expire(room: Room, peerId: number, detachId: string | undefined): Promise<void> {
     try {
-      const outcome = registry.expire(room, peerId);
+      const outcome = await registry.expire(room, peerId, detachId);
       if (outcome?.kind === "client_left") {
-        watchOccupancy(room);
-        toHost(room)?.emit("peerLeft", { peerId });
+        watchOccupancy(outcome.room);
+        toHost(outcome.room)?.emit("peerLeft", { peerId });
         log(`room ${tag(room)} expired peer=${peerId}`);
         return;
       }
@@ -751,7 +895,7 @@ export function attachSignalingEvents(
     if (outcome === undefined) return;
     const { room } = outcome;
     if (outcome.kind === "client_left") {
-      graceTimers.stop(room, outcome.peerId);
+      graceTimers.stop(room.instance, outcome.peerId);
       watchOccupancy(room);
       toHost(room)?.emit("peerLeft", { peerId: outcome.peerId });
       log(`room ${tag(room)} left peer=${outcome.peerId} (${how})`);
@@ -760,7 +904,7 @@ export function attachSignalingEvents(
     roomEnded(room);
     // One emit per socket: io.to([]) with an empty list would broadcast to every socket.
     for (const clientSocketId of outcome.clientSocketIds) {
-      io.to(clientSocketId).emit("roomClosed", { reason: "host_left" });
+      toSocket(clientSocketId).emit("roomClosed", { reason: "host_left" });
       outOfRoom(clientSocketId);
     }
     log(`room ${tag(room)} closed reason=host_left (host ${how}) clients=${outcome.clientSocketIds.length}`);
