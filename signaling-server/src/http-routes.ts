@@ -6,6 +6,8 @@ export interface HealthSnapshot {
   sockets: number;
   /** Shutting down (SIGTERM): answered 503 so load balancers send new players elsewhere. */
   draining: boolean;
+  /** False while the shared room store (Redis) cannot be reached: answered 503 too. */
+  storeReachable: boolean;
 }
 
 export interface HttpRoutes {
@@ -26,8 +28,9 @@ export function createHttpHandler(routes: HttpRoutes) {
     const readable = request.method === "GET" || request.method === "HEAD";
     const headOnly = request.method === "HEAD";
     if (path === "/health" && readable) {
-      const { draining, ...counts } = routes.health();
-      sendJson(response, draining ? 503 : 200, { status: draining ? "draining" : "ok", ...counts }, headOnly);
+      const { draining, storeReachable, ...counts } = routes.health();
+      const status = draining ? "draining" : storeReachable ? "ok" : "unavailable";
+      sendJson(response, status === "ok" ? 200 : 503, { status, ...counts }, headOnly);
       return;
     }
     if (path === "/metrics" && readable) {

@@ -5,6 +5,7 @@ export interface MetricsSnapshot {
   rooms: number;
   sockets: number;
   draining: boolean;
+  storeReachable: boolean;
 }
 
 /** The per-address and per-socket limits a refusal can come from (the `limit` label). */
@@ -73,6 +74,11 @@ export class SignalingMetrics {
     gauge("starwire_signaling_sockets", "Connected sockets", (now) => now.sockets);
     gauge("starwire_signaling_draining", "1 while the server drains before shutting down", (now) =>
       now.draining ? 1 : 0,
+    );
+    gauge(
+      "starwire_signaling_store_reachable",
+      "0 while the shared room store (Redis) cannot be reached (requests are answered server_unavailable)",
+      (now) => (now.storeReachable ? 1 : 0),
     );
     // Process CPU, memory, event loop lag, handles: what an operator looks at first.
     collectDefaultMetrics({ register: this.registry });

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from "node:crypto";
-import type { createClient } from "redis";
+import { type createClient, ErrorReply } from "redis";
 import {
   HOST_PEER_ID,
   MAX_PEER_ID,
@@ -23,6 +23,7 @@ import type {
   StoreDropOutcome,
   Takeover,
 } from "./room-store.js";
+import { StoreUnavailableError } from "./room-store.js";
 import { CLOCK_SKEW_SECONDS, newRoomInstance } from "./tokens.js";
 
 export type RedisClient = ReturnType<typeof createClient>;
@@ -38,11 +39,19 @@ export interface RedisRoomStoreOptions {
    * reconnect grace): a room whose process died goes away after that. Renewed every third of it.
    */
   leaseMs?: number;
+  /** How long one step may wait for Redis (REDIS_COMMAND_TIMEOUT_MS). */
+  commandTimeoutMs?: number;
   randomPeerId?: () => number;
   randomIndex?: RandomIndex;
 }
 
 export const DEFAULT_LEASE_MS = 30_000;
+/**
+ * How long one step may wait for Redis. node-redis queues commands while it reconnects, and
+ * nothing else would ever answer them: past this the command leaves the queue unsent and the
+ * request is answered `server_unavailable`, well before a client gives up on its own.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 2000;
 /** Codes (and peer ids) offered per round trip: the script takes the first free one. */
 const CANDIDATES = 4;
 /** Bounds the retries if an injected id source keeps returning taken ids. */
@@ -77,11 +86,16 @@ export class RedisRoomStore implements RoomStore {
   private renewal: NodeJS.Timeout | undefined;
   private readonly leaseMs: number;
   private readonly randomPeerId: () => number;
+  /** The client with every command bounded by the command timeout. */
+  private readonly bounded: RedisClient;
 
   constructor(
     private readonly client: RedisClient,
     private readonly options: RedisRoomStoreOptions,
   ) {
+    this.bounded = client.withCommandOptions({
+      timeout: options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS,
+    }) as RedisClient;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.randomPeerId = options.randomPeerId ?? (() => randomInt(HOST_PEER_ID + 1, MAX_PEER_ID + 1));
   }
@@ -301,12 +315,19 @@ export class RedisRoomStore implements RoomStore {
     ];
     let text: unknown;
     try {
-      if (this.sha === undefined) throw new Error("NOSCRIPT not loaded yet");
-      text = await this.client.evalSha(this.sha, { arguments: argv });
+      try {
+        if (this.sha === undefined) throw new ErrorReply("NOSCRIPT not loaded yet");
+        text = await this.bounded.evalSha(this.sha, { arguments: argv });
+      } catch (error) {
+        // Redis restarted (or was flushed) and forgot the script: send it whole, which loads it again.
+        if (!(error instanceof ErrorReply) || !error.message.startsWith("NOSCRIPT")) throw error;
+        text = await this.bounded.eval(ROOM_SCRIPT, { arguments: argv });
+      }
     } catch (error) {
-      // Redis restarted (or was flushed) and forgot the script: send it whole, which loads it again.
-      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      text = await this.client.eval(ROOM_SCRIPT, { arguments: argv });
+      // An error reply is Redis answering (a bug in the script): anything else is Redis not
+      // answering (timed out, connection lost), which the request's caller is told as such.
+      if (error instanceof ErrorReply) throw error;
+      throw new StoreUnavailableError(`redis did not answer "${step}": ${describe(error)}`);
     }
     const answer = JSON.parse(String(text)) as Answer;
     // Steps that open or close a room say how many are live now (health, debugStats).
@@ -314,6 +335,10 @@ export class RedisRoomStore implements RoomStore {
     if (typeof counted.count === "number") this.count = counted.count;
     return answer;
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function toRoom(stored: StoredRoom): Room {

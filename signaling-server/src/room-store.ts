@@ -2,6 +2,14 @@ import type { DropOutcome, KickOutcome, LeaveOutcome, Membership, Result, Room, 
 
 export type { DropOutcome, KickOutcome, LeaveOutcome, Membership, Result, Room, Takeover } from "./rooms.js";
 
+/**
+ * The store could not answer in time (Redis unreachable, or too slow): nothing is known about
+ * whether the step happened. The request is answered `server_unavailable`; the process stays up.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+}
+
 /** A reclaim as the store sees it: the room instance the host token names, if the token is good. */
 export interface ReclaimClaim {
   roomCode: string;

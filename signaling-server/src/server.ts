@@ -108,7 +108,13 @@ export function createSignalingServer(
   const tokens = new RoomTokens(config.roomSecret, config.tokenTtlSeconds);
 
   let draining = false;
-  const snapshot = () => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size, draining });
+  const snapshot = () => ({
+    rooms: registry.roomCount,
+    sockets: io.of("/").sockets.size,
+    draining,
+    // Reconnecting or gone: requests that need the store are answered server_unavailable meanwhile.
+    storeReachable: redis === undefined || redis.isReady,
+  });
   const metrics = new SignalingMetrics(snapshot);
   const httpServer = createServer(
     createHttpHandler({

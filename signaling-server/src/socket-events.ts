@@ -20,7 +20,14 @@ import { IdleSockets } from "./idle-sockets.js";
 import type { SignalingLog } from "./logger.js";
 import type { LimitName, SignalingMetrics } from "./metrics.js";
 import { retryAfterSeconds, TokenBucket } from "./rate-limit.js";
-import type { LeaveOutcome, Result, Room, RoomStore, Takeover } from "./room-store.js";
+import {
+  type LeaveOutcome,
+  type Result,
+  type Room,
+  type RoomStore,
+  StoreUnavailableError,
+  type Takeover,
+} from "./room-store.js";
 import { RoomTimers } from "./room-timers.js";
 import type { RoomTokens } from "./tokens.js";
 import { mintTurnCredentials, type TurnSettings } from "./turn-credentials.js";
@@ -217,7 +224,7 @@ export function attachSignalingEvents(
       }
     } catch (error) {
       // Nothing is counted yet, so dropping the socket leaves no state behind.
-      log(`error accepting ${socketId}: ${describeError(error)}`);
+      logFailure(`error accepting ${socketId}`, error);
       socket.disconnect(true);
       return;
     }
@@ -253,7 +260,7 @@ export function attachSignalingEvents(
         }
         queue = queue.then(() => handle(fullName, handler, event, eventName));
       } catch (error) {
-        log(`error handling "${eventName}" from ${socketId}: ${describeError(error)}`);
+        logFailure(`error handling "${eventName}" from ${socketId}`, error);
         answer(fullName, event, invalid("the server could not process this request"));
       }
     });
@@ -276,8 +283,16 @@ export function attachSignalingEvents(
             )
           : await handler(event);
     } catch (error) {
-      log(`error handling "${eventName}" from ${event.socketId}: ${describeError(error)}`);
-      reply = invalid("the server could not process this request");
+      if (error instanceof StoreUnavailableError) {
+        logFailure(`"${eventName}" from ${event.socketId} answered server_unavailable`, error);
+        reply = errorOf(
+          "server_unavailable",
+          "this signaling server cannot reach its room store right now; connect again (to another one, or to this one shortly)",
+        );
+      } else {
+        logFailure(`error handling "${eventName}" from ${event.socketId}`, error);
+        reply = invalid("the server could not process this request");
+      }
     }
     answer(fullName, event, reply);
   }
@@ -302,7 +317,7 @@ export function attachSignalingEvents(
       if (outcome?.kind === "detached") detached(outcome.room, outcome.peerId, socketId, outcome.detachId);
       else announceLeave(outcome, "disconnected");
     } catch (error) {
-      log(`error cleaning up after ${socketId}: ${describeError(error)}`);
+      logFailure(`error cleaning up after ${socketId}`, error);
     }
   }
 
@@ -335,6 +350,16 @@ export function attachSignalingEvents(
   };
   return events;
 
+  /**
+   * An error outside any request's answer. The store being unreachable hits every socket and
+   * timer at once: one line per log window for all of them (the outage itself is logged by server.ts).
+   */
+  function logFailure(what: string, error: unknown): void {
+    if (error instanceof StoreUnavailableError)
+      logs.refusal("room store unavailable", `${what}: ${error.message}`);
+    else log(`${what}: ${describeError(error)}`);
+  }
+
   /** A refusal by `limit`, counted. */
   function limitHit(limit: LimitName, message: string, retryAfter?: number): SignalingError {
     metrics.limitHit(limit);
@@ -357,7 +382,7 @@ export function attachSignalingEvents(
         address === undefined ? undefined : `address=${address}`,
       );
     } catch (error) {
-      log(`error closing ${socketId}: ${describeError(error)}`);
+      logFailure(`error closing ${socketId}`, error);
     }
   }
 
@@ -413,7 +438,7 @@ export function attachSignalingEvents(
           if (reply !== undefined) reply(answer);
           else if (!answer.ok) socket.emit("signalingError", { ...answer, event: eventName });
         } catch (error) {
-          log(`error answering "${eventName}" to ${socketId}: ${describeError(error)}`);
+          logFailure(`error answering "${eventName}" to ${socketId}`, error);
         }
       },
     };
@@ -608,7 +633,7 @@ export function attachSignalingEvents(
         });
       }
     } catch (error) {
-      log(`error refreshing the tokens of room ${tag(room)}: ${describeError(error)}`);
+      logFailure(`error refreshing the tokens of room ${tag(room)}`, error);
     }
   }
 
@@ -639,7 +664,7 @@ export function attachSignalingEvents(
           toSocket(socketId).emit("iceServers", { iceServers: iceServersFor(room, peerId) });
       }
     } catch (error) {
-      log(`error refreshing the TURN credentials of room ${tag(room)}: ${describeError(error)}`);
+      logFailure(`error refreshing the TURN credentials of room ${tag(room)}`, error);
     }
   }
 
@@ -730,7 +755,7 @@ export function attachSignalingEvents(
       outOfRoom(hostSocketId);
       log(`room ${tag(room)} closed reason=empty_room (no client for ${config.emptyRoomTimeoutMs} ms)`);
     } catch (error) {
-      log(`error closing empty room ${tag(room)}: ${describeError(error)}`);
+      logFailure(`error closing empty room ${tag(room)}`, error);
     }
   }
 
@@ -887,7 +912,7 @@ export function attachSignalingEvents(
       }
       announceLeave(outcome, "expired");
     } catch (error) {
-      log(`error expiring peer ${peerId} of room ${tag(room)}: ${describeError(error)}`);
+      logFailure(`error expiring peer ${peerId} of room ${tag(room)}`, error);
     }
   }
 

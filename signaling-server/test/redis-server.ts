@@ -23,15 +23,15 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server and resolves once it answers PING. */
-export async function startRedisServer(): Promise<RedisServer> {
+/** Starts redis-server (on `port`, else a free one) and resolves once it answers PING. */
+export async function startRedisServer(port?: number): Promise<RedisServer> {
   const binary = findRedisServer();
   if (binary === null) {
     throw new Error(
       "redis-server is missing: node scripts/provision.mjs installs it (Debian package redis-server)",
     );
   }
-  const port = await freeTcpPort();
+  port ??= await freeTcpPort();
   const child = spawn(
     binary,
     [

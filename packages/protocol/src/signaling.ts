@@ -25,7 +25,13 @@ export type SignalingErrorCode =
    * `create`, `join`, `resume`: the server is shutting down (it sent `serverDraining`); connect
    * again, which lands on another process behind a load balancer, or on this one once it is back.
    */
-  | "server_draining";
+  | "server_draining"
+  /**
+   * Any request that needs the room store: the server cannot reach its shared room store (Redis)
+   * right now. Connect again, which lands on another process behind a load balancer (this one
+   * reports itself unhealthy meanwhile), or on this one once Redis is back.
+   */
+  | "server_unavailable";
 
 export interface SignalingError {
   ok: false;

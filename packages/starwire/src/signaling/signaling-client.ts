@@ -178,8 +178,10 @@ function failureReason(code: SignalingErrorCode): ConnectionError["reason"] {
     case "wrong_password":
     case "rate_limited":
       return code;
-    // Shutting down: as good as unreachable, and worth trying again the same way.
+    // Shutting down, or cut off from its room store: as good as unreachable, and worth trying
+    // again the same way.
     case "server_draining":
+    case "server_unavailable":
       return "signaling_unreachable";
     default:
       return "signaling_error";
