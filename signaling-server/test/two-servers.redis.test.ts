@@ -297,18 +297,21 @@ describe("round trips to Redis", () => {
     clients.push(client);
     await client.connect();
     let trips = 0;
-    // Every store step goes through evalSha (or eval, once, if Redis forgot the script).
-    const counting = new Proxy(client, {
-      get(target, property) {
-        const value: unknown = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          if (property === "evalSha" || property === "eval") trips++;
-          return (value as (...args: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-    const rooms = new RedisRoomStore(counting, {
+    // Every store step goes through evalSha (or eval, once, if Redis forgot the script), on the
+    // client or on one with its command options set (the store bounds each command's wait).
+    const counting = <T extends object>(redis: T): T =>
+      new Proxy(redis, {
+        get(target, property) {
+          const value: unknown = Reflect.get(target, property, target);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            if (property === "evalSha" || property === "eval") trips++;
+            const result = (value as (...args: unknown[]) => unknown).apply(target, args);
+            return property === "withCommandOptions" ? counting(result as object) : result;
+          };
+        },
+      });
+    const rooms = new RedisRoomStore(counting(client), {
       keyPrefix: freshKeyPrefix(),
       maxRooms: 10,
       roomCodeLength: 6,
