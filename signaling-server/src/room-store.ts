@@ -38,10 +38,10 @@ export type EmptyCheck =
   | { kind: "none" };
 
 /**
- * Every live room and who is in it, for the signaling events (room-entry.ts and the other handlers). Async because
- * the shared implementation keeps rooms in Redis (redis-room-store.ts); the embedded default
- * (memory-room-store.ts) answers at once. Each call is one atomic step: two processes acting on
- * one room at the same moment see each other's step whole or not at all.
+ * Every live room and who is in it, for the signaling events (room-entry.ts and the other
+ * handlers). Async because the shared implementation keeps rooms in Redis (redis-room-store.ts);
+ * the embedded default (memory-room-store.ts) answers at once. Each call is one atomic step: two
+ * processes acting on one room at the same moment see each other's step whole or not at all.
  *
  * Rooms handed out are snapshots of the moment: compare rooms by `instance`, never by identity.
  */

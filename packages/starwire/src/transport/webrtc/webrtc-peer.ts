@@ -511,7 +511,10 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
         await this.#registerRoom(socket, previous, SIGNALING_REQUEST_TIMEOUT_MS);
       } catch (error) {
         // Any refusal (another server, no shared ROOM_SECRET, an older server): a fresh room instead.
+        // A server that cannot serve right now (draining, or cut off from Redis) refused nothing:
+        // the reclaim is tried again later, so the room keeps its code.
         if (!(error instanceof ConnectionError) || error.signalingCode === undefined) throw error;
+        if (error.reason === "signaling_unreachable") throw error;
         await this.#registerRoom(socket, null, SIGNALING_REQUEST_TIMEOUT_MS);
       }
       abandonSignaling(keep);
