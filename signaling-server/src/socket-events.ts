@@ -1,7 +1,8 @@
 import type { Reply } from "starwire-protocol";
 import type { AddressLimits } from "./address-limits.js";
-import { clientAddress, ProxyAddresses } from "./client-address.js";
 import type { SignalingConfig } from "./config.js";
+import { ConnectionAddresses } from "./connection-address.js";
+import { EventQueue } from "./event-queue.js";
 import { IdleSockets } from "./idle-sockets.js";
 import {
   type EventHandler,
@@ -111,34 +112,14 @@ export function attachSignalingEvents(
   let closed = false;
   let draining = false;
 
-  let warnedAboutProxy = false;
-  const proxies = new ProxyAddresses(config.trustedProxyAddresses);
+  const addresses = new ConnectionAddresses(config, logs);
 
   io.on("connection", (socket) => {
     // Read once: the id never changes, and the room registry is keyed by it.
     const socketId = socket.id;
     let address: string;
     try {
-      const { headers } = socket.handshake;
-      // Behind a proxy without TRUST_PROXY every player shares the proxy's address and its limits.
-      if (!warnedAboutProxy && config.trustedProxies === 0 && headers["x-forwarded-for"] !== undefined) {
-        warnedAboutProxy = true;
-        log(
-          "warning: a connection came with X-Forwarded-For but TRUST_PROXY=0, so per-address limits count the proxy's address for everyone behind it; set TRUST_PROXY to the number of proxies in front if there are any (logged once)",
-        );
-      }
-      if (
-        config.trustedProxies > 0 &&
-        headers["x-forwarded-for"] !== undefined &&
-        !proxies.has(socket.handshake.address)
-      ) {
-        logs.refusal(
-          "X-Forwarded-For ignored",
-          "X-Forwarded-For ignored: the connection does not come from TRUSTED_PROXY_ADDRESSES, so it counts under its own address (a client reaching the server directly, or a proxy missing from that list)",
-          `address=${socket.handshake.address}`,
-        );
-      }
-      address = clientAddress(socket.handshake.address, headers, config.trustedProxies, proxies);
+      address = addresses.of(socket);
       if (!addressLimits.openSocket(address)) {
         metrics.limitHit("sockets_per_address");
         closeConnection(
@@ -156,14 +137,12 @@ export function attachSignalingEvents(
       return;
     }
     metrics.connected();
-    // A socket's events run one after another, its disconnect last: a join still waiting for the
-    // room store must not be overtaken by the socket's next signal or by its leaving.
-    let queue: Promise<void> = Promise.resolve();
+    const queue = new EventQueue();
     // Registered before anything else can fail, so the count above is always given back.
     socket.on("disconnect", (reason) => {
       idleSockets.stop(socketId);
       addressLimits.closeSocket(address);
-      queue = queue.then(() => disconnected(socketId, reason));
+      queue.push(() => disconnected(socketId, reason));
     });
     idleSockets.start(socketId);
     const bucket = new TokenBucket(config.eventsPerSecond, config.eventBurst);
@@ -189,7 +168,7 @@ export function attachSignalingEvents(
           answer(fullName, event, invalid(`unknown event "${eventName}"`));
           return;
         }
-        queue = queue.then(() => handle(fullName, handler, event, eventName));
+        queue.push(() => handle(fullName, handler, event, eventName));
       } catch (error) {
         logFailure(`error handling "${eventName}" from ${socketId}`, error);
         answer(fullName, event, invalid("the server could not process this request"));
