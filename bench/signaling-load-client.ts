@@ -2,12 +2,19 @@
 // is bounded in count and time; it talks only to the server URL it is given (loopback).
 import { io, type Socket } from "socket.io-client";
 
-const [url, mode, countArg, secondsArg] = process.argv.slice(2) as [string, "idle" | "churn", string, string];
+const [urlArg, mode, countArg, secondsArg] = process.argv.slice(2) as [
+  string,
+  "idle" | "churn",
+  string,
+  string,
+];
+// "HOST_URL,CLIENT_URL": hosts on one signaling process, their clients on another (signaling-redis.ts).
+const [url, clientUrl = url] = urlArg.split(",") as [string, string?];
 const count = Number(countArg);
 const seconds = Number(secondsArg);
 
-function connect(): Promise<Socket> {
-  const socket = io(url, { transports: ["websocket"], reconnection: false, forceNew: true, timeout: 10_000 });
+function connect(to = url): Promise<Socket> {
+  const socket = io(to, { transports: ["websocket"], reconnection: false, forceNew: true, timeout: 10_000 });
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", (error) => reject(error));
@@ -22,7 +29,7 @@ if (mode === "idle") {
   const sockets: Socket[] = [];
   let failed = 0;
   for (let i = 0; i < count; i += 100) {
-    const batch = await Promise.allSettled(Array.from({ length: Math.min(100, count - i) }, connect));
+    const batch = await Promise.allSettled(Array.from({ length: Math.min(100, count - i) }, () => connect()));
     for (const result of batch) {
       if (result.status === "fulfilled") sockets.push(result.value);
       else failed++;
@@ -42,13 +49,13 @@ if (mode === "idle") {
   let creates = 0;
   let joins = 0;
   let errors = 0;
-  const hosts = await Promise.all(Array.from({ length: count }, connect));
+  const hosts = await Promise.all(Array.from({ length: count }, () => connect()));
   report({ ready: true });
   await new Promise((resolve) => process.stdin.once("data", resolve));
   const deadline = Date.now() + seconds * 1000;
   const worker = async (host: Socket) => {
     while (Date.now() < deadline) {
-      const client = await connect();
+      const client = await connect(clientUrl);
       const created = await host.timeout(5000).emitWithAck("create", { maxPlayers: 4 });
       if (!created.ok) {
         errors++;

@@ -31,6 +31,7 @@ const loads = [
   "bytes-per-rpc",
   "codec-node",
   "signaling-load",
+  "signaling-redis",
   "codec-chromium",
   "reconnect",
   "host-scaling",
@@ -321,6 +322,33 @@ if (signaling) {
       `| ${run.generatorProcesses ?? 1} (${run.generatorCores ?? "1"}, ${run.generatorNice ?? 0}) | ${run.createsPerSecond} | ${run.joinsPerSecond} | ${run.joinLatencyMs.p50} | ${run.joinLatencyMs.p99} | ${run.errors} | ${run.serverCpuPercent} | ${run.generatorCpuPercent ?? "—"} | ${run.otherCpuPercent ?? "—"} | ${run.serverCpuMsPerJoin ?? "—"} | ${run.limitedBy ?? "—"} |`,
     );
   }
+}
+
+const sharedSignaling = read("signaling-redis");
+if (sharedSignaling) {
+  out();
+  out("### Signaling with rooms in Redis");
+  out();
+  out(`${sharedSignaling.method}; ${sharedSignaling.unit}.`);
+  out();
+  out(
+    "| setup | joins/s | join p50 ms | p99 ms | errors | servers CPU % | redis CPU % | generators CPU % | Redis round trips (EVALSHA) per cycle | stream entries (XADD) per cycle |",
+  );
+  out("|---|---|---|---|---|---|---|---|---|---|");
+  const setups: [string, Json][] = [
+    ["one process, rooms in memory", sharedSignaling.inMemory],
+    ["one process, rooms in Redis", sharedSignaling.oneWithRedis],
+    ["two processes, one Redis (clients on the other process)", sharedSignaling.twoWithRedis],
+  ];
+  for (const [name, run] of setups) {
+    out(
+      `| ${name} | ${run.joinsPerSecond} | ${run.joinLatencyMs.p50} | ${run.joinLatencyMs.p99} | ${run.errors} | ${run.serverCpuPercent.join(" + ")} | ${run.redisCpuPercent} | ${run.generatorCpuPercent} | ${run.evalshaPerCycle} | ${run.xaddPerCycle} |`,
+    );
+  }
+  out();
+  out(
+    `Redis / memory joins per second: ${sharedSignaling.redisOverMemoryJoinsRatio} (target ≥ 0.7). One cycle is four room store steps (create, join, the client's drop, the host's leave), one round trip each. Idle sockets with the adapter on: ${sharedSignaling.idleWithAdapter.held} held, ${sharedSignaling.idleWithAdapter.kbPerIdleSocket} KB each.`,
+  );
 }
 
 const reconnect = read("reconnect");

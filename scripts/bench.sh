@@ -12,6 +12,7 @@ node bench/dist/replication-bytes.js
 node bench/dist/replication-host-cost.js
 node bench/dist/codec-node.js
 node bench/dist/signaling-load.js
+node bench/dist/signaling-redis.js
 sh scripts/in-netns.sh node bench/dist/stats-cost.js
 sh scripts/in-netns.sh npx playwright test --config bench/browser/playwright.config.ts "$@"
 node bench/dist/summary.js

@@ -1,5 +1,6 @@
 // Installs what `npm test` needs beyond npm packages, saying what it does: a Chromium (Debian's
-// where apt and root are at hand, else Playwright's download), coturn (the TURN tests' server) and,
+// where apt and root are at hand, else Playwright's download), coturn (the TURN tests' server),
+// redis-server (the signaling tests with several processes sharing a Redis) and,
 // on Linux, the tools of the loopback-only network namespace. Does nothing on a machine that has them.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -28,6 +29,7 @@ const plan = provisionPlan({
   tc: has("tc"),
   unshare: has("unshare"),
   turnserver: existsSync("/usr/bin/turnserver") || has("turnserver"),
+  redisServer: existsSync("/usr/bin/redis-server") || has("redis-server"),
 });
 
 if (plan.apt.length > 0) {

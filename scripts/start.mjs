@@ -23,7 +23,8 @@ execFileSync(process.execPath, [binOf("typescript", "tsc"), "-b"], { stdio: "inh
 const children = [
   spawn(process.execPath, ["signaling-server/dist/main.js"], {
     stdio: "inherit",
-    env: { ...process.env, PORT: signalingPort },
+    // A development server stops at once: draining (docs/DEPLOYING.md) is for deployments.
+    env: { DRAIN_TIMEOUT_MS: "0", ...process.env, PORT: signalingPort },
   }),
   spawn(
     process.execPath,

@@ -3,7 +3,8 @@
 
 /**
  * @param {{ linux: boolean, apt: boolean, root: boolean, sudo: boolean, debianChromium: boolean,
- *   bundledChromium: boolean, ip: boolean, tc: boolean, unshare: boolean, turnserver: boolean }} machine
+ *   bundledChromium: boolean, ip: boolean, tc: boolean, unshare: boolean, turnserver: boolean,
+ *   redisServer: boolean }} machine
  * @returns {{ apt: string[], playwright: boolean, problems: string[] }}
  */
 export function provisionPlan(machine) {
@@ -37,6 +38,14 @@ export function provisionPlan(machine) {
     else
       problems.push(
         "turnserver is missing (Debian package coturn; Homebrew: coturn) and cannot be installed here: the TURN tests need it",
+      );
+  }
+  // The multi-process signaling tests start a redis-server on loopback (signaling-server/test/redis-server.ts).
+  if (!machine.redisServer) {
+    if (canApt) apt.push("redis-server");
+    else
+      problems.push(
+        "redis-server is missing (Debian package redis-server; Homebrew: redis) and cannot be installed here: the signaling tests with Redis need it",
       );
   }
   return { apt, playwright, problems };

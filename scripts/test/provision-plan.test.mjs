@@ -12,6 +12,7 @@ const ready = {
   tc: true,
   unshare: true,
   turnserver: true,
+  redisServer: true,
 };
 
 describe("what npm test installs first", () => {
@@ -21,13 +22,25 @@ describe("what npm test installs first", () => {
   });
 
   it("Debian's chromium and the namespace tools where apt and root (or sudo) are at hand", () => {
-    const fresh = { ...ready, debianChromium: false, ip: false, tc: false, turnserver: false };
+    const fresh = {
+      ...ready,
+      debianChromium: false,
+      ip: false,
+      tc: false,
+      turnserver: false,
+      redisServer: false,
+    };
     expect(provisionPlan({ ...fresh, root: true })).toEqual({
-      apt: ["chromium", "iproute2", "coturn"],
+      apt: ["chromium", "iproute2", "coturn", "redis-server"],
       playwright: false,
       problems: [],
     });
-    expect(provisionPlan({ ...fresh, sudo: true }).apt).toEqual(["chromium", "iproute2", "coturn"]);
+    expect(provisionPlan({ ...fresh, sudo: true }).apt).toEqual([
+      "chromium",
+      "iproute2",
+      "coturn",
+      "redis-server",
+    ]);
   });
 
   it("Playwright's Chromium elsewhere, and a clear problem for tools it cannot install", () => {
@@ -46,6 +59,9 @@ describe("what npm test installs first", () => {
     ]);
     expect(provisionPlan({ ...ready, linux: false, apt: false, turnserver: false }).problems).toEqual([
       "turnserver is missing (Debian package coturn; Homebrew: coturn) and cannot be installed here: the TURN tests need it",
+    ]);
+    expect(provisionPlan({ ...ready, linux: false, apt: false, redisServer: false }).problems).toEqual([
+      "redis-server is missing (Debian package redis-server; Homebrew: redis) and cannot be installed here: the signaling tests with Redis need it",
     ]);
   });
 });

@@ -1,8 +1,8 @@
 import { DEFAULT_MAX_RECONNECT_GRACE_MS, type IceServer } from "starwire-protocol";
 import { parseProxyAddress } from "./client-address.js";
-import type { LogLevel } from "./logger.js";
+import type { LogFormat, LogLevel } from "./logger.js";
 
-export type { LogLevel } from "./logger.js";
+export type { LogFormat, LogLevel } from "./logger.js";
 
 export type CorsOrigin = "*" | "same-host" | string[];
 
@@ -29,6 +29,15 @@ export interface SignalingConfig {
    */
   corsOrigin: CorsOrigin;
   logLevel: LogLevel;
+  /** "text": one readable line per event; "json": one JSON object per line (logger.ts). */
+  logFormat: LogFormat;
+  /**
+   * On SIGTERM, how long the server waits for its sockets to move elsewhere after telling them
+   * to (`serverDraining`) before it closes the rest and exits; 0 closes at once.
+   */
+  drainTimeoutMs: number;
+  /** When set, GET /metrics wants `Authorization: Bearer <token>`; unset, /metrics is open. */
+  metricsToken: string | undefined;
   /**
    * Reverse proxies in front of the server whose X-Forwarded-For entries are believed (0: none, so
    * the socket's own remote address is the client's). See client-address.ts.
@@ -82,6 +91,12 @@ export interface SignalingConfig {
    * fresh ones every third of it, so the one in hand always has two thirds left.
    */
   turnTtlSeconds: number;
+  /**
+   * Redis shared by every signaling process of one deployment (`redis://` or `rediss://` URL):
+   * rooms live there (redis-room-store.ts) and socket.io's Redis streams adapter relays between
+   * the processes. Undefined: rooms live in this process's memory.
+   */
+  redisUrl: string | undefined;
 }
 
 export const MIN_ROOM_CODE_LENGTH = 4;
@@ -106,6 +121,10 @@ export const MAX_TOKEN_TTL_SECONDS = 7 * 24 * 60 * 60;
 export const MIN_TURN_SECRET_LENGTH = 16;
 /** TURN credentials: a refresh every 20 s at least, and a leaked one is good for a week at most. */
 export const MIN_TURN_TTL_SECONDS = 60;
+/** Ten minutes: longer than any orchestrator waits between SIGTERM and SIGKILL. */
+export const MAX_DRAIN_TIMEOUT_MS = 10 * 60 * 1000;
+/** A bearer token short enough to guess would protect nothing. */
+export const MIN_METRICS_TOKEN_LENGTH = 16;
 export const MAX_TURN_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
@@ -123,18 +142,34 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   // Not "*": a deployment must say which other sites' pages may use it (and its ICE_SERVERS).
   corsOrigin: "same-host",
   logLevel: "info",
+  logFormat: "text",
+  // Behind a load balancer hosts and players move in about a second (a connect and a reclaim or
+  // resume) and the drain ends then. Alone, hosts have nowhere to go and keep their sockets for
+  // players still joining, so the drain lasts all of it and new players wait that much longer:
+  // 5 s lets a join on a slow network finish, and stays well under orchestrators' 30 s.
+  drainTimeoutMs: 5000,
+  metricsToken: undefined,
   trustedProxies: 0,
   // A proxy on the same machine (nginx or Caddy in front of 127.0.0.1:8787) is the common case.
   trustedProxyAddresses: ["127.0.0.1", "::1"],
-  // A household or school behind one NAT shares an address: 50 sockets is a whole LAN party.
-  maxSocketsPerAddress: 50,
-  roomCreatesPerMinute: 30,
-  joinAttemptsPerMinute: 60,
-  // Every wrong code is a failed join, so this caps guessing: 20 guesses a minute against
-  // 30^6 ≈ 729 million codes hit one of 1000 live rooms about once in 25 days per address.
-  failedJoinsPerMinute: 20,
-  // A host has one or two rooms open; ten leaves room for a household behind one address.
-  maxRoomsPerAddress: 10,
+  // Carrier-grade NAT (a mobile carrier, a school) puts hundreds of honest players behind one
+  // address, each holding its socket for the whole game. So what is limited tightly is what only
+  // abuse needs in bulk, failures and room creation; successful joins and sockets get ceilings
+  // far above any crowd (README, "Per-address limits"). A socket outside a room is closed after
+  // IDLE_SOCKET_TIMEOUT_MS, so holding many takes places in rooms, which these limits bound.
+  maxSocketsPerAddress: 1000,
+  // A whole school's hosts at the bell; then one a second.
+  roomCreatesPerMinute: 60,
+  // A flood ceiling, not a guessing limit (failedJoinsPerMinute is): 300 players joining at once
+  // pass three times over; a script joining and leaving in a loop is slowed to 16 a second.
+  joinAttemptsPerMinute: 1000,
+  // Every wrong code is a failed join, so this caps guessing: 60 guesses a minute against
+  // 30^6 ≈ 729 million codes hit one of 1000 live rooms about once in 8 days per address. High
+  // enough that a crowd's typos behind one NAT do not lock everyone behind it out.
+  failedJoinsPerMinute: 60,
+  // Hosts behind one NAT hold a room each; 50 of a default MAX_ROOMS of 1000 (20 addresses fill
+  // it: raise MAX_ROOMS on a busy server, a room costs about a kilobyte).
+  maxRoomsPerAddress: 50,
   // Half an hour with nobody: a tab left open, not a lobby still filling.
   emptyRoomTimeoutMs: 30 * 60 * 1000,
   idleSocketTimeoutMs: 30_000,
@@ -147,6 +182,7 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   // A day, as the TURN REST API draft recommends: refreshed every 8 h, so a relay allocated with
   // it outlives any game even on a TURN server that checks expiry on refreshes too (coturn does not).
   turnTtlSeconds: 86_400,
+  redisUrl: undefined,
 });
 
 /** Thrown by `configFromEnv`; the message lists every bad variable so one restart fixes them all. */
@@ -196,6 +232,9 @@ export function configFromEnv(env: Env): SignalingConfig {
     iceServers: reader.iceServers("ICE_SERVERS"),
     corsOrigin: reader.corsOrigin("CORS_ORIGIN"),
     logLevel: reader.logLevel("LOG_LEVEL"),
+    logFormat: reader.logFormat("LOG_FORMAT"),
+    drainTimeoutMs: reader.integer("DRAIN_TIMEOUT_MS", defaultConfig.drainTimeoutMs, 0, MAX_DRAIN_TIMEOUT_MS),
+    metricsToken: reader.secret("METRICS_TOKEN", MIN_METRICS_TOKEN_LENGTH),
     trustedProxies: reader.trustProxy("TRUST_PROXY"),
     trustedProxyAddresses: reader.proxyAddresses("TRUSTED_PROXY_ADDRESSES"),
     maxSocketsPerAddress: reader.limit(
@@ -256,7 +295,16 @@ export function configFromEnv(env: Env): SignalingConfig {
       MIN_TURN_TTL_SECONDS,
       MAX_TURN_TTL_SECONDS,
     ),
+    redisUrl: reader.redisUrl("REDIS_URL"),
   };
+
+  // Tokens are HMACs: every process must check them with the same key, or a host's token from
+  // one process is refused by the next, and a random key per process is exactly that.
+  if (config.redisUrl !== undefined && config.roomSecret === undefined) {
+    problems.push(
+      "REDIS_URL is set but ROOM_SECRET is not: every signaling process sharing the Redis must have the same ROOM_SECRET, or host and resume tokens issued by one process are refused by the others",
+    );
+  }
 
   // Credentials need both: where to use them, and the secret the TURN servers check them with.
   // (One that is set but malformed has been reported already.)
@@ -317,6 +365,27 @@ class EnvReader {
       return fallback;
     }
     return parsed;
+  }
+
+  /** A redis:// or rediss:// URL; the password it may hold never goes into a message. */
+  redisUrl(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (
+      url === undefined ||
+      (url.protocol !== "redis:" && url.protocol !== "rediss:") ||
+      url.hostname === ""
+    ) {
+      this.problems.push(`${name} must be a redis:// or rediss:// URL with a host (redis://host:6379)`);
+      return undefined;
+    }
+    return value;
   }
 
   /** A limit that "0" turns off, or an integer from `min` to `max`. */
@@ -413,6 +482,14 @@ class EnvReader {
     if (value === "debug" || value === "info" || value === "silent") return value;
     this.problems.push(`${name} must be "debug", "info" or "silent", got "${value}"`);
     return defaultConfig.logLevel;
+  }
+
+  logFormat(name: string): LogFormat {
+    const value = this.raw(name);
+    if (value === undefined) return defaultConfig.logFormat;
+    if (value === "text" || value === "json") return value;
+    this.problems.push(`${name} must be "text" or "json", got "${value}"`);
+    return defaultConfig.logFormat;
   }
 
   corsOrigin(name: string): CorsOrigin {

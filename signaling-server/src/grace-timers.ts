@@ -2,10 +2,10 @@
  * One countdown per detached place (a client or a host whose socket dropped in a room with a
  * reconnect grace): it starts when the socket drops and is stopped when the place comes back
  * (`resume`, a host's reclaim), is kicked, or its room closes. At most one per place: starting one
- * again starts it over. Keyed by the room object, so a later room under the same code never
- * inherits one.
+ * again starts it over. Keyed by the room's instance (tokens.ts), so a later room under the same
+ * code never inherits one.
  */
-export class GraceTimers<Room extends object> {
+export class GraceTimers<Room> {
   private readonly timers = new Map<Room, Map<number, NodeJS.Timeout>>();
   private count = 0;
 

@@ -31,6 +31,11 @@ export class IdleSockets {
     this.timers.set(socketId, timer);
   }
 
+  /** The sockets counting down now: those outside a room. */
+  ids(): string[] {
+    return [...this.timers.keys()];
+  }
+
   stop(socketId: string): void {
     const timer = this.timers.get(socketId);
     if (timer === undefined) return;

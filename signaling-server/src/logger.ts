@@ -14,6 +14,9 @@ export const consoleLogger: Logger = (line) => {
  */
 export type LogLevel = "debug" | "info" | "silent";
 
+/** "text": the line as written; "json": the same line as a JSON object (see `jsonLine`). */
+export type LogFormat = "text" | "json";
+
 /** A refusal of one kind is logged at most once per this window at `info`, then counted. */
 export const REFUSAL_LOG_WINDOW_MS = 60_000;
 
@@ -36,19 +39,21 @@ export class SignalingLog {
   readonly #level: LogLevel;
   readonly #windowMs: number;
   readonly #windows = new Map<string, RefusalWindow>();
+  readonly #format: LogFormat;
 
-  constructor(sink: Logger, level: LogLevel, windowMs = REFUSAL_LOG_WINDOW_MS) {
+  constructor(sink: Logger, level: LogLevel, windowMs = REFUSAL_LOG_WINDOW_MS, format: LogFormat = "text") {
     this.#sink = sink;
     this.#level = level;
     this.#windowMs = windowMs;
+    this.#format = format;
   }
 
   info(line: string): void {
-    if (this.#level !== "silent") this.#write(line);
+    if (this.#level !== "silent") this.#write(line, "info");
   }
 
   debug(line: string): void {
-    if (this.#level === "debug") this.#write(line);
+    if (this.#level === "debug") this.#write(line, "debug");
   }
 
   /**
@@ -58,7 +63,7 @@ export class SignalingLog {
   refusal(kind: string, line: string, detail?: string): void {
     if (this.#level === "silent") return;
     if (this.#level === "debug") {
-      this.#write(detail === undefined ? line : `${line} ${detail}`);
+      this.#write(detail === undefined ? line : `${line} ${detail}`, "info", kind);
       return;
     }
     const window = this.#windows.get(kind);
@@ -66,7 +71,7 @@ export class SignalingLog {
       window.suppressed++;
       return;
     }
-    this.#write(line);
+    this.#write(line, "info", kind);
     this.#openWindow(kind);
   }
 
@@ -74,7 +79,7 @@ export class SignalingLog {
   close(): void {
     for (const [kind, window] of this.#windows) {
       clearTimeout(window.timer);
-      if (window.suppressed > 0) this.#write(this.#summary(kind, window.suppressed));
+      if (window.suppressed > 0) this.#writeSummary(kind, window.suppressed);
     }
     this.#windows.clear();
   }
@@ -87,7 +92,7 @@ export class SignalingLog {
         this.#windows.delete(kind);
         return;
       }
-      this.#write(this.#summary(kind, window.suppressed));
+      this.#writeSummary(kind, window.suppressed);
       // Still busy: the next window counts too, so a steady flood stays at one line per window.
       this.#windows.delete(kind);
       this.#openWindow(kind);
@@ -97,13 +102,76 @@ export class SignalingLog {
     this.#windows.set(kind, { suppressed: 0, timer });
   }
 
-  #summary(kind: string, count: number): string {
-    return `${kind}: ${count} more in the last ${Math.round(this.#windowMs / 1000)} s (not logged one by one)`;
+  #writeSummary(kind: string, count: number): void {
+    const line = `${kind}: ${count} more in the last ${Math.round(this.#windowMs / 1000)} s (not logged one by one)`;
+    this.#write(line, "info", kind, { suppressed: count });
   }
 
-  #write(line: string): void {
+  /** `kind`: a refusal's kind, which names its event in JSON. */
+  #write(line: string, level: "info" | "debug", kind?: string, extra?: Record<string, number>): void {
     try {
-      this.#sink(line);
+      this.#sink(this.#format === "json" ? jsonLine(line, level, kind, extra) : line);
     } catch {}
   }
+}
+
+const RESERVED_KEYS: ReadonlySet<string> = new Set(["time", "level", "event", "room", "msg", "suppressed"]);
+
+/** `key=value` in a line: what JSON logs carry as fields. */
+const FIELD = /^([A-Za-z]+)=(\S+?)[:;,]?$/;
+
+/**
+ * A log line as one JSON object: `time` (ISO 8601), `level`, `event`, `msg` (the text line) and
+ * the line's `key=value` pairs as fields (integers as numbers). Every line the server writes names
+ * its room as `room #TAG …` and puts its facts in `key=value` pairs, so no call site changes:
+ * - `room #TAG <verb…> k=v…` → event `room_<verb…>` (room_created, room_joined, room_left,
+ *   room_closed, room_resumed, room_detached, room_expired, room_kicked, room_taken_over…), `room`: the tag;
+ * - a refusal → event named after its kind ("join refused (password)" → `join_refused_password`),
+ *   and its one-per-minute summary → the same event with `suppressed`: how many were not written;
+ * - anything else → its first word (`error`, `warning`, `draining`).
+ */
+export function jsonLine(
+  line: string,
+  level: "info" | "debug",
+  kind?: string,
+  extra?: Record<string, number>,
+): string {
+  const words = line.split(" ");
+  const fields: Record<string, string | number> = {};
+  for (const word of words) {
+    const match = FIELD.exec(word);
+    // The object's own keys are not the line's to override.
+    if (match && !RESERVED_KEYS.has(match[1]!))
+      fields[match[1]!] = /^\d{1,15}$/.test(match[2]!) ? Number(match[2]) : match[2]!;
+  }
+  let event: string;
+  let room: string | undefined;
+  if (kind !== undefined) event = slug(kind);
+  else if (words[0] === "room" && words[1]?.startsWith("#")) {
+    room = words[1];
+    const verbs: string[] = [];
+    for (const word of words.slice(2)) {
+      if (word.includes("=") || word.startsWith("(")) break;
+      verbs.push(word);
+    }
+    event = `room_${slug(verbs.join(" ") || Object.keys(fields)[0] || "event")}`;
+  } else event = slug(words[0] ?? "log");
+  return JSON.stringify({
+    time: new Date().toISOString(),
+    level,
+    event,
+    ...(room === undefined ? {} : { room }),
+    ...fields,
+    ...extra,
+    msg: line,
+  });
+}
+
+function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "_")
+      .replace(/^_+|_+$/g, "") || "log"
+  );
 }

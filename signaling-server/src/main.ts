@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, configFromEnv, type SignalingConfig } from "./config.js";
+import { jsonLine } from "./logger.js";
 import { createSignalingServer } from "./server.js";
 
 let config: SignalingConfig;
@@ -11,25 +12,42 @@ try {
   process.exit(1);
 }
 
+/** The process's own lines, in the format of the server's log (LOG_FORMAT). */
+const say = (line: string, toError = false): void => {
+  const text = config.logFormat === "json" ? jsonLine(line, "info") : line;
+  if (toError) console.error(text);
+  else console.log(text);
+};
+
 const server = createSignalingServer(config);
 try {
   const { url } = await server.listen();
-  console.log(`Starwire signaling server listening on ${url}`);
+  say(`listening url=${url} (Starwire signaling server)`);
 } catch (error) {
-  console.error(`Could not listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+  say(`error: could not start on ${config.host}:${config.port}: ${(error as Error).message}`, true);
   process.exit(1);
 }
 
 let stopping = false;
 const stop = (signal: NodeJS.Signals): void => {
-  // A second Ctrl+C means "now": do not wait for sockets to say goodbye.
+  // A second signal means "now": do not wait for sockets to move or say goodbye.
   if (stopping) process.exit(1);
   stopping = true;
-  console.log(`${signal} received, closing`);
-  server.close().then(
-    () => process.exit(0),
+  // SIGTERM (an orchestrator, a rolling deploy): drain, so that hosts and players move to another
+  // process (or to the next one here) while their old socket still works. SIGINT (Ctrl+C): at once.
+  const graceful = signal === "SIGTERM" && config.drainTimeoutMs > 0;
+  say(
+    graceful
+      ? `stopping signal=${signal} drainMs=${config.drainTimeoutMs} (draining: new sockets refused, connected ones told to reconnect)`
+      : `stopping signal=${signal} (closing now)`,
+  );
+  (graceful ? server.shutdown() : server.close()).then(
+    () => {
+      say(`stopped signal=${signal}`);
+      process.exit(0);
+    },
     (error: unknown) => {
-      console.error(error);
+      say(`error: ${String(error)}`, true);
       process.exit(1);
     },
   );

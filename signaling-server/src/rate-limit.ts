@@ -34,6 +34,12 @@ export class TokenBucket {
     return this.tokens >= 1;
   }
 
+  /** Milliseconds until `take` would succeed (0 when it would now); spends nothing. */
+  msUntilToken(): number {
+    this.refill();
+    return this.tokens >= 1 ? 0 : ((1 - this.tokens) / this.ratePerSecond) * 1000;
+  }
+
   /** A full bucket behaves exactly like a new one, so whoever keeps it may forget it. */
   isFull(): boolean {
     this.refill();
@@ -47,6 +53,11 @@ export class TokenBucket {
     this.last = now;
     this.tokens = Math.min(this.burst, this.tokens + elapsedSeconds * this.ratePerSecond);
   }
+}
+
+/** Milliseconds as the whole seconds a client is told to wait: rounded up, and never 0. */
+export function retryAfterSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
 }
 
 /** Bounds memory if a flood of distinct keys arrives faster than buckets refill. */
@@ -88,6 +99,14 @@ export class KeyedRateLimit {
     if (!this.enabled) return true;
     this.sweepIfDue();
     return this.buckets.get(key)?.hasToken() ?? true;
+  }
+
+  /**
+   * Whole seconds until `key` could spend one again (at least 1): what a refused client is told
+   * in `retryAfterSeconds`.
+   */
+  retryAfterSeconds(key: string): number {
+    return retryAfterSeconds(this.enabled ? (this.buckets.get(key)?.msUntilToken() ?? 0) : 0);
   }
 
   /** Spends one of `key`'s tokens; false means the limit is reached. */

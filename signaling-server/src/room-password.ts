@@ -27,6 +27,24 @@ export class RoomPassword {
     return new RoomPassword(salt, derive(password, salt));
   }
 
+  /**
+   * The salt and hash as text, for a room store shared by processes (redis-room-store.ts): still
+   * no password in it.
+   */
+  toStored(): string {
+    return `${this.#salt.toString("base64")}.${this.#key.toString("base64")}`;
+  }
+
+  /** Undefined if `stored` is not what `toStored` makes. */
+  static fromStored(stored: string): RoomPassword | undefined {
+    const [salt, key, ...rest] = stored.split(".");
+    if (salt === undefined || key === undefined || rest.length > 0) return undefined;
+    const saltBytes = Buffer.from(salt, "base64");
+    const keyBytes = Buffer.from(key, "base64");
+    if (saltBytes.length !== SALT_BYTES || keyBytes.length !== KEY_BYTES) return undefined;
+    return new RoomPassword(saltBytes, keyBytes);
+  }
+
   /** Constant-time comparison, so response times do not tell how much of a guess was right. */
   matches(attempt: string | undefined): boolean {
     if (attempt === undefined) return false;

@@ -1,9 +1,9 @@
 /**
  * At most one timer per room, for one purpose (a token refresh, an empty-room countdown): started
- * when the room opens or its state calls for it, stopped when the room closes. Keyed by the room
- * object, so a later room under the same code never inherits one.
+ * when the room opens or its state calls for it, stopped when the room closes. Keyed by the room's
+ * instance (tokens.ts), so a later room under the same code never inherits one.
  */
-export class RoomTimers<Room extends object> {
+export class RoomTimers<Room> {
   private readonly timers = new Map<Room, NodeJS.Timeout>();
 
   /** Timers running now (for leak checks). */

@@ -1,11 +1,16 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import { createClient } from "redis";
 import { Server } from "socket.io";
 import { AddressLimits } from "./address-limits.js";
 import type { CorsOrigin, SignalingConfig } from "./config.js";
 import { createHttpHandler } from "./http-routes.js";
-import { consoleLogger, type Logger, SignalingLog } from "./logger.js";
-import { RoomRegistry } from "./rooms.js";
+import { consoleLogger, type Logger, REFUSAL_LOG_WINDOW_MS, SignalingLog } from "./logger.js";
+import { MemoryRoomStore } from "./memory-room-store.js";
+import { SignalingMetrics } from "./metrics.js";
+import { type RedisClient, RedisRoomStore } from "./redis-room-store.js";
+import type { RoomStore } from "./room-store.js";
 import { attachSignalingEvents, type SignalingIo } from "./socket-events.js";
 import { RoomTokens } from "./tokens.js";
 
@@ -16,6 +21,16 @@ export interface SignalingServer {
   listen(): Promise<{ port: number; url: string }>;
   /** Disconnects every socket and stops listening; safe to call more than once. */
   close(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM): refuses new sockets, reports draining on /health, tells every
+   * socket to reconnect elsewhere (`serverDraining`), waits until they have gone or
+   * config.drainTimeoutMs has passed, then closes. Safe to call more than once.
+   */
+  shutdown(): Promise<void>;
+  /** True from `shutdown()` on. */
+  readonly draining: boolean;
+  /** The Prometheus metrics this server counts (also served on GET /metrics). */
+  readonly metrics: SignalingMetrics;
   /** What the server holds right now, for leak checks in tests; not served over HTTP. */
   debugStats(): SignalingDebugStats;
 }
@@ -32,17 +47,94 @@ export interface SignalingDebugStats {
   addresses: ReturnType<AddressLimits["trackedAddresses"]>;
 }
 
-export function createSignalingServer(config: SignalingConfig, logger?: Logger): SignalingServer {
-  const log = new SignalingLog(logger ?? consoleLogger, config.logLevel);
-  const registry = new RoomRegistry({ maxRooms: config.maxRooms, roomCodeLength: config.roomCodeLength });
+/** Keys of one deployment in a shared Redis; tests give each server set its own. */
+export const DEFAULT_REDIS_KEY_PREFIX = "starwire:";
+
+export interface SignalingServerOptions {
+  /** Prefix of the Redis keys and streams (REDIS_URL only). */
+  redisKeyPrefix?: string;
+  /** How long a room outlives its host process's last renewal (REDIS_URL only; redis-room-store.ts). */
+  redisLeaseMs?: number;
+}
+
+export function createSignalingServer(
+  config: SignalingConfig,
+  logger?: Logger,
+  options: SignalingServerOptions = {},
+): SignalingServer {
+  const log = new SignalingLog(
+    logger ?? consoleLogger,
+    config.logLevel,
+    REFUSAL_LOG_WINDOW_MS,
+    config.logFormat,
+  );
+  if (config.redisUrl !== undefined && config.roomSecret === undefined) {
+    throw new Error(
+      "REDIS_URL needs ROOM_SECRET: every process must check host and resume tokens with one key",
+    );
+  }
+  const prefix = options.redisKeyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+  const redis: RedisClient | undefined =
+    config.redisUrl === undefined ? undefined : createClient({ url: config.redisUrl });
+  // node-redis reconnects on its own; each failed attempt is an error event, which must be handled.
+  let redisDown = false;
+  redis?.on("error", (error: Error) => {
+    if (redisDown) return;
+    redisDown = true;
+    log.info(`redis: ${error.message} (reconnecting; logged once until it is back)`);
+  });
+  redis?.on("ready", () => {
+    if (redisDown) log.info("redis: connected again");
+    redisDown = false;
+  });
+  const redisStore =
+    redis === undefined
+      ? undefined
+      : new RedisRoomStore(redis, {
+          keyPrefix: prefix,
+          maxRooms: config.maxRooms,
+          roomCodeLength: config.roomCodeLength,
+          tokenTtlSeconds: config.tokenTtlSeconds,
+          ...(options.redisLeaseMs === undefined ? {} : { leaseMs: options.redisLeaseMs }),
+        });
+  const registry: RoomStore =
+    redisStore ??
+    new MemoryRoomStore(
+      { maxRooms: config.maxRooms, roomCodeLength: config.roomCodeLength },
+      config.tokenTtlSeconds,
+    );
   const addressLimits = new AddressLimits(config);
   // Without ROOM_SECRET, a random key: host and resume tokens then only hold while this process runs.
   const tokens = new RoomTokens(config.roomSecret, config.tokenTtlSeconds);
 
+  let draining = false;
+  const snapshot = () => ({
+    rooms: registry.roomCount,
+    sockets: io.of("/").sockets.size,
+    draining,
+    // Reconnecting or gone: requests that need the store are answered server_unavailable meanwhile.
+    storeReachable: redis === undefined || redis.isReady,
+  });
+  const metrics = new SignalingMetrics(snapshot);
   const httpServer = createServer(
-    createHttpHandler(() => ({ rooms: registry.roomCount, sockets: io.of("/").sockets.size })),
+    createHttpHandler({
+      health: snapshot,
+      metrics: async () => ({ text: await metrics.text(), contentType: metrics.contentType }),
+      metricsToken: config.metricsToken,
+    }),
   );
   const io: SignalingIo = new Server(httpServer, {
+    // With Redis, socket.io's streams adapter carries emits to sockets on other processes (a
+    // signal from a host here to a client there); it also keeps connection state recovery working.
+    ...(redis === undefined
+      ? {}
+      : {
+          adapter: createAdapter(redis, {
+            streamName: `${prefix}socket.io`,
+            channelPrefix: `${prefix}socket.io`,
+            sessionKeyPrefix: `${prefix}sio:session:`,
+          }),
+        }),
     maxHttpBufferSize: config.maxPayloadBytes,
     serveClient: false,
     // Allowed pages get their origin back in Access-Control-Allow-Origin; others get no CORS header.
@@ -51,6 +143,8 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
         ? { origin: "*" }
         : (request, callback) => callback(null, { origin: isOriginAllowed(config.corsOrigin, request) }),
     allowRequest: (request, callback) => {
+      // Behind a load balancer the next attempt reaches another process; alone, the restarted one.
+      if (draining) return callback("this signaling server is shutting down; try again", false);
       if (isOriginAllowed(config.corsOrigin, request)) return callback(null, true);
       // The origin is a website, not a player: worth telling an operator who forgot CORS_ORIGIN.
       log.refusal(
@@ -60,14 +154,29 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
       callback("this page's origin may not use this signaling server (CORS_ORIGIN)", false);
     },
   });
-  const events = attachSignalingEvents(io, registry, addressLimits, config, log, tokens);
+  const events = attachSignalingEvents(io, registry, addressLimits, config, log, tokens, metrics);
 
   let closing: Promise<void> | undefined;
+  let shuttingDown: Promise<void> | undefined;
+
+  const close = (): Promise<void> => {
+    // Places kept for dropped sockets die with the server: no countdown outlives it.
+    events.close();
+    log.close();
+    // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
+    closing ??= io.close().then(async () => {
+      await registry.close();
+      if (redis?.isOpen) await redis.close();
+    });
+    return closing;
+  };
 
   return {
     httpServer,
     io,
-    listen() {
+    async listen() {
+      if (redis !== undefined && !redis.isOpen) await connectRedis(redis, config.redisUrl!);
+      await redisStore?.start();
       return new Promise((resolve, reject) => {
         const onError = (error: Error) => reject(error);
         httpServer.once("error", onError);
@@ -78,14 +187,18 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
         });
       });
     },
-    close() {
-      // Places kept for dropped sockets die with the server: no countdown outlives it.
-      events.close();
-      log.close();
-      // io.close() disconnects the sockets and closes the HTTP server (which also drops idle keep-alives).
-      closing ??= io.close();
-      return closing;
+    close,
+    shutdown() {
+      if (shuttingDown !== undefined) return shuttingDown;
+      draining = true;
+      events.drain();
+      shuttingDown = untilNoSockets(io, config.drainTimeoutMs).then(close);
+      return shuttingDown;
     },
+    get draining() {
+      return draining;
+    },
+    metrics,
     debugStats() {
       return {
         rooms: registry.roomCount,
@@ -97,6 +210,44 @@ export function createSignalingServer(config: SignalingConfig, logger?: Logger):
       };
     },
   };
+}
+
+/** How long a starting server waits for Redis before it gives up (and says which Redis). */
+export const REDIS_CONNECT_TIMEOUT_MS = 10_000;
+
+async function connectRedis(redis: RedisClient, url: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // Stops the client's own retries: the server will not start.
+      redis.destroy();
+      // The host and port only: the URL may hold a password.
+      const { host } = new URL(url);
+      reject(
+        new Error(`Redis at ${host} (REDIS_URL) did not answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`),
+      );
+    }, REDIS_CONNECT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([redis.connect(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How often a drain looks whether every socket has gone. */
+const DRAIN_POLL_MS = 50;
+
+/** Resolves once no socket is connected, or after `timeoutMs`, whichever comes first. */
+function untilNoSockets(io: SignalingIo, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const check = () => {
+      if (io.of("/").sockets.size === 0 || Date.now() >= deadline) return resolve();
+      setTimeout(check, Math.min(DRAIN_POLL_MS, Math.max(0, deadline - Date.now())));
+    };
+    check();
+  });
 }
 
 /** Host names of this machine: pages served from them are the developer's own. */

@@ -94,6 +94,8 @@ describe("ROOM_CREATES_PER_MINUTE", () => {
     const limited = await host.request<SignalingError>("create", { maxPlayers: 2 });
     expect(limited).toMatchObject({ ok: false, code: "rate_limited" });
     expect(limited.message).toMatch(/^too many rooms created from your address \(at most 2 a minute\)/);
+    // Two a minute: the next one in 30 s.
+    expect(limited.retryAfterSeconds).toBe(30);
     // Another socket from the same address shares the limit; another address has its own.
     expect(await outcome(await s.connect(forwardedFor("203.0.113.1")), "create", { maxPlayers: 2 })).toBe(
       "rate_limited",
@@ -118,6 +120,7 @@ describe("JOIN_ATTEMPTS_PER_MINUTE and FAILED_JOINS_PER_MINUTE", () => {
     const limited = await client.request<SignalingError>("join", { roomCode });
     expect(limited).toMatchObject({ ok: false, code: "rate_limited" });
     expect(limited.message).toMatch(/^too many joins from your address \(at most 4 a minute\)/);
+    expect(limited.retryAfterSeconds).toBe(15);
     // Malformed joins are not attempts at a room; they are refused before the limits.
     expect(await outcome(client, "join", { roomCode: 5 })).toBe("invalid_request");
   });
@@ -146,6 +149,7 @@ describe("JOIN_ATTEMPTS_PER_MINUTE and FAILED_JOINS_PER_MINUTE", () => {
     const limited = await client.request<SignalingError>("join", { roomCode, password: "pw" });
     expect(limited).toMatchObject({ ok: false, code: "rate_limited" });
     expect(limited.message).toMatch(/^too many failed joins from your address \(at most 3 a minute\)/);
+    expect(limited.retryAfterSeconds).toBe(20);
     // The two password refusals: one line, the second counted (logging.test.ts).
     expect(s.logs.filter((line) => line.includes(" refused "))).toHaveLength(1);
   });

@@ -27,13 +27,16 @@ describe("configFromEnv", () => {
       iceServers: [],
       corsOrigin: "same-host",
       logLevel: "info",
+      logFormat: "text",
+      drainTimeoutMs: 5000,
+      metricsToken: undefined,
       trustedProxies: 0,
       trustedProxyAddresses: ["127.0.0.1", "::1"],
-      maxSocketsPerAddress: 50,
-      roomCreatesPerMinute: 30,
-      joinAttemptsPerMinute: 60,
-      failedJoinsPerMinute: 20,
-      maxRoomsPerAddress: 10,
+      maxSocketsPerAddress: 1000,
+      roomCreatesPerMinute: 60,
+      joinAttemptsPerMinute: 1000,
+      failedJoinsPerMinute: 60,
+      maxRoomsPerAddress: 50,
       emptyRoomTimeoutMs: 1_800_000,
       idleSocketTimeoutMs: 30_000,
       maxReconnectGraceMs: 120_000,
@@ -73,6 +76,9 @@ describe("configFromEnv", () => {
       ]),
       CORS_ORIGIN: "https://a.example.com, http://localhost:5173",
       LOG_LEVEL: "silent",
+      LOG_FORMAT: "json",
+      DRAIN_TIMEOUT_MS: "2500",
+      METRICS_TOKEN: "a-long-metrics-token",
       TRUST_PROXY: "2",
       TRUSTED_PROXY_ADDRESSES: "10.0.0.0/8, 192.0.2.1,fd00::/8",
       MAX_SOCKETS_PER_ADDRESS: "7",
@@ -109,6 +115,9 @@ describe("configFromEnv", () => {
       ],
       corsOrigin: ["https://a.example.com", "http://localhost:5173"],
       logLevel: "silent",
+      logFormat: "json",
+      drainTimeoutMs: 2500,
+      metricsToken: "a-long-metrics-token",
       trustedProxies: 2,
       trustedProxyAddresses: ["10.0.0.0/8", "192.0.2.1", "fd00::/8"],
       maxSocketsPerAddress: 7,
@@ -145,6 +154,10 @@ describe("configFromEnv", () => {
     ["EVENTS_PER_SECOND", "Infinity"],
     ["EVENT_BURST", "0"],
     ["EVENT_BURST", "1.5"],
+    ["LOG_FORMAT", "xml"],
+    ["DRAIN_TIMEOUT_MS", "-1"],
+    ["DRAIN_TIMEOUT_MS", "600001"],
+    ["METRICS_TOKEN", "short"],
     ["ROOM_CODE_LENGTH", "3"],
     ["ROOM_CODE_LENGTH", "13"],
     ["LOG_LEVEL", "verbose"],
@@ -266,6 +279,24 @@ describe("configFromEnv", () => {
     const problems = problemsOf({ ROOM_SECRET: "short-secret" });
     expect(problems).toEqual(["ROOM_SECRET must be at least 16 characters, got 12"]);
     expect(problems.join()).not.toContain("short-secret");
+  });
+
+  it("reads REDIS_URL (redis:// or rediss://, never quoted back), which needs ROOM_SECRET", () => {
+    const secret = "0123456789abcdef";
+    expect(configFromEnv({}).redisUrl).toBeUndefined();
+    expect(configFromEnv({ REDIS_URL: "redis://10.0.0.5:6379", ROOM_SECRET: secret }).redisUrl).toBe(
+      "redis://10.0.0.5:6379",
+    );
+    expect(
+      configFromEnv({ REDIS_URL: "rediss://:pw@cache.example:6380/2", ROOM_SECRET: secret }).redisUrl,
+    ).toBe("rediss://:pw@cache.example:6380/2");
+    const bad = problemsOf({ REDIS_URL: "http://:hunter2@cache.example", ROOM_SECRET: secret });
+    expect(bad).toEqual(["REDIS_URL must be a redis:// or rediss:// URL with a host (redis://host:6379)"]);
+    expect(problemsOf({ REDIS_URL: "cache.example:6379", ROOM_SECRET: secret })).toEqual(bad);
+    expect(bad.join()).not.toContain("hunter2");
+    expect(problemsOf({ REDIS_URL: "redis://127.0.0.1:6379" })).toEqual([
+      "REDIS_URL is set but ROOM_SECRET is not: every signaling process sharing the Redis must have the same ROOM_SECRET, or host and resume tokens issued by one process are refused by the others",
+    ]);
   });
 
   it("reads TURN_URLS and TURN_SECRET together, the secret at least 16 characters and never quoted back", () => {

@@ -41,7 +41,7 @@ import {
   unknownEventName,
   wireValue,
 } from "./fuzz-model.js";
-import { startServer, type TestClient, type TestServer } from "./helpers.js";
+import { handled, startServer, type TestClient, type TestServer } from "./helpers.js";
 
 const LONG = process.env.FUZZ_LONG === "1";
 /** Per validator (and for splitArguments): 9 × 150,000 = 1,350,000 cases in long mode. */
@@ -299,21 +299,22 @@ describe("the live server", () => {
       };
     });
 
-    function enter(where: string): void {
+    async function enter(where: string): Promise<void> {
       if (where === "host") dispatch("create", { maxPlayers: 2 }, () => {});
       if (where === "client") dispatch("join", { roomCode: openCode }, () => {});
+      await handled();
     }
 
     function fuzz(event: ClientEvent | "unknown", label: string) {
       it(
         `${label}: ${DISPATCH_RUNS} calls, any arguments, with and without a reply callback`,
-        () => {
+        async () => {
           const cases = casesFor(event, anyValue, unknownEventName(anyValue));
           const reached = new Set<string>();
           let allowed = 0;
-          fc.assert(
-            fc.property(cases, ([eventName, generated, withReply, where]) => {
-              enter(where);
+          await fc.assert(
+            fc.asyncProperty(cases, async ([eventName, generated, withReply, where]) => {
+              await enter(where);
               // A function the generator put last would be taken as the reply: make it ours.
               const { payload, reply: generatedReply } = splitArguments(generated);
               const hasReply = withReply || generatedReply !== undefined;
@@ -322,6 +323,7 @@ describe("the live server", () => {
               const args = hasReply ? [...payload, (answer: unknown) => replies.push(answer)] : payload;
               // The dispatcher must not throw; if it did, fast-check reports this case.
               dispatch(eventName, ...args);
+              await handled();
 
               const what = `${nameForMessages(eventName)} (${where}, reply: ${hasReply})`;
               if (hasReply) {
@@ -351,6 +353,7 @@ describe("the live server", () => {
 
               // Back to where it started: nothing the case did may outlive it.
               dispatch("leave", () => {});
+              await handled();
               const rooms = server.server.debugStats().rooms;
               check(rooms === baselineRooms, `${what}: ${rooms} rooms after the case`);
             }),

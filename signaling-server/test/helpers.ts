@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { io as connectSocket, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 import type {
   ClientToServerEvents,
@@ -6,9 +7,9 @@ import type {
   Reply,
   ServerToClientEvents,
 } from "starwire-protocol";
-import { afterEach } from "vitest";
+import { afterEach, inject } from "vitest";
 import { defaultConfig, type SignalingConfig } from "../src/config.js";
-import { createSignalingServer, type SignalingServer } from "../src/server.js";
+import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from "../src/server.js";
 
 /** Every wait in these tests is bounded by this, so a broken server fails fast instead of hanging. */
 export const WAIT_MS = 2000;
@@ -121,10 +122,32 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(overrides: Partial<SignalingConfig> = {}): Promise<TestServer> {
+/**
+ * The Redis of the "signaling-redis" vitest project (redis-global-setup.ts), which runs this suite
+ * again with every server's rooms in Redis; undefined in the "unit" project (rooms in memory).
+ */
+export const TEST_REDIS_URL: string | undefined = inject("redisUrl");
+
+/** A ROOM_SECRET for test servers that share a Redis (REDIS_URL needs one). */
+export const TEST_ROOM_SECRET = "room-secret-for-the-redis-tests-0123";
+
+/** Keys of their own in the shared test Redis, so test servers never see each other's rooms. */
+export function freshKeyPrefix(): string {
+  return `test-${randomBytes(6).toString("base64url")}:`;
+}
+
+/** With `redis`: servers sharing one set of keys (two processes of one deployment). */
+export async function startServer(
+  overrides: Partial<SignalingConfig> = {},
+  redis: SignalingServerOptions = {},
+): Promise<TestServer> {
   const logs: string[] = [];
-  const config: SignalingConfig = { ...defaultConfig, port: 0, host: "127.0.0.1", ...overrides };
-  const server = createSignalingServer(config, (line) => logs.push(line));
+  const shared: Partial<SignalingConfig> =
+    TEST_REDIS_URL === undefined ? {} : { redisUrl: TEST_REDIS_URL, roomSecret: TEST_ROOM_SECRET };
+  const config: SignalingConfig = { ...defaultConfig, port: 0, host: "127.0.0.1", ...shared, ...overrides };
+  const options: SignalingServerOptions =
+    config.redisUrl === undefined ? {} : { redisKeyPrefix: freshKeyPrefix(), ...redis };
+  const server = createSignalingServer(config, (line) => logs.push(line), options);
   const { url } = await server.listen();
   const sockets = new Set<Socket>();
 
@@ -210,6 +233,23 @@ export function disconnection(client: TestClient, timeoutMs = WAIT_MS): Promise<
 /** Connects as if through a proxy that reports `address` (counts as that address with TRUST_PROXY=1). */
 export function forwardedFor(address: string) {
   return { extraHeaders: { "x-forwarded-for": address } };
+}
+
+/**
+ * Resolves once the embedded server has handled what was dispatched in-process: its room store
+ * answers within the microtasks before the next turn of the event loop.
+ */
+export function handled(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Polls `condition` every 5 ms until it holds; rejects after WAIT_MS saying what was awaited. */
+export async function eventually(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
+    await delay(5);
+  }
 }
 
 export function delay(ms: number): Promise<void> {

@@ -80,8 +80,9 @@ describe("host tokens", () => {
   });
 
   it("without ROOM_SECRET are still issued, from a secret of the process's own", async () => {
-    const a = await serverWith({ roomSecret: undefined });
-    const b = await serverWith({ roomSecret: undefined });
+    // In memory: with REDIS_URL a server refuses to start without ROOM_SECRET (two-servers.redis.test.ts).
+    const a = await serverWith({ roomSecret: undefined, redisUrl: undefined });
+    const b = await serverWith({ roomSecret: undefined, redisUrl: undefined });
     const { reply } = await created(a);
     const [instance, expiresAt, mac] = reply.hostToken!.split(".") as [string, string, string];
     expect(mac).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -287,7 +288,7 @@ describe("a room that closed on this server", () => {
 
 describe("refused reclaims", () => {
   it("count as failed joins: 150 from one address are cut off after FAILED_JOINS_PER_MINUTE, joins too", async () => {
-    const a = await serverWith();
+    const a = await serverWith({ failedJoinsPerMinute: 20 });
     const { reply } = await created(a);
     const attacker = await a.connect();
     const codes: string[] = [];
@@ -297,7 +298,7 @@ describe("refused reclaims", () => {
       const answer = await reclaim(attacker, roomCode, madeUp());
       codes.push(answer.ok ? "ok" : answer.code);
     }
-    // The default FAILED_JOINS_PER_MINUTE (20) refusals, then nothing but rate_limited.
+    // FAILED_JOINS_PER_MINUTE (20 here) refusals, then nothing but rate_limited.
     expect(codes.slice(0, 20)).toEqual(Array(20).fill("reclaim_refused"));
     expect(codes.slice(20)).toEqual(Array(130).fill("rate_limited"));
     const other = await a.connect();

@@ -35,8 +35,8 @@ async function roomsUntilRefused(s: TestServer, address: () => string, max = 50)
 
 describe("MAX_ROOMS_PER_ADDRESS", () => {
   it("keeps one address from holding all the rooms: too_many_rooms past the cap, others still create", async () => {
-    // The default cap (10), on a server with room for 30.
-    const s = await start({ maxRooms: 30, trustedProxies: 1 });
+    // A cap of 10, on a server with room for 30.
+    const s = await start({ maxRooms: 30, maxRoomsPerAddress: 10, trustedProxies: 1 });
     const { hosts, refusal } = await roomsUntilRefused(s, () => "203.0.113.1");
     expect(hosts).toHaveLength(10);
     expect(refusal).toEqual({

@@ -63,7 +63,8 @@ const home = new HomeView(
         await lobby.joinGame(roomCode, info);
         show("lobby");
       } catch (error) {
-        goHome(describeFailure((error as ConnectionError).reason));
+        const failure = error as ConnectionError;
+        goHome(describeFailure(failure.reason, failure.retryAfterSeconds));
       }
     },
   },
@@ -98,8 +99,12 @@ multiplayer.on("connectionFailed", (reason) => goHome(describeFailure(reason)));
 byId("back-to-lobby").addEventListener("click", () => game.arena.rpc("backToLobby"));
 byId("leave-game").addEventListener("click", () => goHome(null));
 
-function describeFailure(reason: string): string {
+function describeFailure(reason: string, retryAfterSeconds?: number): string {
   switch (reason) {
+    case "rate_limited":
+      return retryAfterSeconds === undefined
+        ? "Too many attempts from your network; try again shortly."
+        : `Too many attempts from your network; try again in ${retryAfterSeconds} s.`;
     case "no_such_room":
       return "There is no room with that code.";
     case "room_full":

@@ -20,12 +20,29 @@ export type SignalingErrorCode =
   | "reclaim_refused"
   | "session_expired"
   /** `create`: the address already holds as many live rooms as the server allows (MAX_ROOMS_PER_ADDRESS). */
-  | "too_many_rooms";
+  | "too_many_rooms"
+  /**
+   * `create`, `join`, `resume`: the server is shutting down (it sent `serverDraining`); connect
+   * again, which lands on another process behind a load balancer, or on this one once it is back.
+   */
+  | "server_draining"
+  /**
+   * Any request that needs the room store: the server cannot reach its shared room store (Redis)
+   * right now. Connect again, which lands on another process behind a load balancer (this one
+   * reports itself unhealthy meanwhile), or on this one once Redis is back.
+   */
+  | "server_unavailable";
 
 export interface SignalingError {
   ok: false;
   code: SignalingErrorCode;
   message: string;
+  /**
+   * With `rate_limited`: whole seconds after which the same request would be allowed again (at
+   * least 1). Absent when the server cannot say (too many sockets from one address: that depends on
+   * when others close).
+   */
+  retryAfterSeconds?: number;
 }
 
 export type Reply<T> = ({ ok: true } & T) | SignalingError;
@@ -205,6 +222,15 @@ export interface ServerToClientEvents {
    * relay: the TURN server checks a credential's expiry when a relay is allocated).
    */
   iceServers(event: { iceServers: IceServer[] }): void;
+  /**
+   * To every socket, once: the server is shutting down (SIGTERM). Open a new socket and take your
+   * place there (a host reclaims its room, a client resumes): behind a load balancer it reaches
+   * another process; with one process, the restarted one. The server keeps serving this socket
+   * (signals are still relayed) until it closes it at the end of its drain time, so a host keeps
+   * it until the new one has its room (players still joining finish through it), and a client
+   * still connecting keeps it until it is connected.
+   */
+  serverDraining(event: Record<string, never>): void;
   /** A reply to an event that carried no reply callback (signal, or a request sent without one). */
   signalingError(error: SignalingError & { event: string }): void;
 }

@@ -1,8 +1,21 @@
 import { io, type Socket } from "socket.io-client";
 import { ConnectionError } from "../transport/multiplayer-peer.js";
-import type { ClientToServerEvents, Reply, ServerToClientEvents, SignalingErrorCode } from "./protocol.js";
+import type {
+  ClientToServerEvents,
+  Reply,
+  ServerToClientEvents,
+  SignalingError,
+  SignalingErrorCode,
+} from "./protocol.js";
 
 export type SignalingSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/**
+ * A server that refuses a connection (too many sockets from this address) says why in a
+ * `signalingError` about "connection" right after accepting it, then closes it. Heard from the
+ * socket's first moment, since it can arrive in the same read as the connect itself.
+ */
+const connectionRefusals = new WeakMap<SignalingSocket, SignalingError>();
 
 /** Opens a socket.io connection to the signaling server, or fails with `signaling_unreachable`. */
 export function connectSignaling(url: string, timeoutMs: number): Promise<SignalingSocket> {
@@ -53,6 +66,9 @@ export function connectSignalingSoon(
         forceNew: true,
       });
       pending.add(socket);
+      socket.on("signalingError", (error) => {
+        if (error?.event === "connection") connectionRefusals.set(socket, error);
+      });
       socket.once("connect", () => {
         if (!settled) finish(socket);
         else socket.close();
@@ -115,17 +131,43 @@ export async function request<E extends RequestEvent>(
   payload: RequestOf<E>,
   timeoutMs: number,
 ): Promise<Extract<ReplyOf<E>, { ok: true }>> {
+  // A server that refused the connection itself closes it: that is the answer, not a timeout.
+  const early = connectionRefusals.get(socket);
+  if (early !== undefined) throw refusal(early);
+  let refuseConnection: (refusal: SignalingError) => void = () => {};
+  const refused = new Promise<SignalingError>((resolve) => {
+    refuseConnection = resolve;
+  });
+  const onSignalingError = (error: SignalingError & { event: string }) => {
+    if (error?.event === "connection") refuseConnection(error);
+  };
+  socket.on("signalingError", onSignalingError);
   let reply: Reply<object>;
   try {
-    // biome-ignore lint/suspicious/noExplicitAny: socket.io's timeout() typing cannot follow a generic event name
-    reply = await (socket.timeout(timeoutMs) as any).emitWithAck(event, payload);
+    reply = await Promise.race([
+      // biome-ignore lint/suspicious/noExplicitAny: socket.io's timeout() typing cannot follow a generic event name
+      (socket.timeout(timeoutMs) as any).emitWithAck(event, payload) as Promise<Reply<object>>,
+      refused,
+    ]);
   } catch {
     throw new ConnectionError("signaling_unreachable", `signaling server did not answer "${event}" in time`);
+  } finally {
+    socket.off("signalingError", onSignalingError);
   }
   if (!reply || typeof reply !== "object")
     throw new ConnectionError("signaling_error", `bad reply to "${event}"`);
-  if (!reply.ok) throw new ConnectionError(failureReason(reply.code), reply.message, reply.code);
+  if (!reply.ok) throw refusal(reply);
   return reply as Extract<ReplyOf<E>, { ok: true }>;
+}
+
+/** The server's refusal as the error a game sees. */
+export function refusal(error: SignalingError): ConnectionError {
+  const retryAfter = error.retryAfterSeconds;
+  const wait =
+    typeof retryAfter === "number" && Number.isFinite(retryAfter) && retryAfter > 0
+      ? Math.ceil(retryAfter)
+      : undefined;
+  return new ConnectionError(failureReason(error.code), error.message, error.code, wait);
 }
 
 function failureReason(code: SignalingErrorCode): ConnectionError["reason"] {
@@ -134,7 +176,13 @@ function failureReason(code: SignalingErrorCode): ConnectionError["reason"] {
     case "room_full":
     case "room_refusing":
     case "wrong_password":
+    case "rate_limited":
       return code;
+    // Shutting down, or cut off from its room store: as good as unreachable, and worth trying
+    // again the same way.
+    case "server_draining":
+    case "server_unavailable":
+      return "signaling_unreachable";
     default:
       return "signaling_error";
   }

@@ -16,6 +16,12 @@ export type ConnectionFailedReason =
   | "room_refusing"
   | "wrong_password"
   | "signaling_unreachable"
+  /**
+   * The signaling server refused for one of its limits (too many joins or failed joins from this
+   * address, too many rooms created, too many sockets): `ConnectionError.retryAfterSeconds` says
+   * when to try again, when the server said.
+   */
+  | "rate_limited"
   | "signaling_error"
   | "ice_failed"
   /** The TURN server refused this peer's credentials (wrong or expired) where the platform says so (browsers). */
@@ -147,6 +153,8 @@ export class ConnectionError extends Error {
     message: string,
     /** The signaling server's own error code, when it was the one that refused. */
     readonly signalingCode?: string,
+    /** With `rate_limited`: whole seconds after which the same request would be allowed, when the server said. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "ConnectionError";

@@ -156,6 +156,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   /** A signaling repair (probe, replace, resume or reclaim) is running. */
   #repairingSignaling = false;
   #recovering = false;
+  /** Client: the socket whose server said it is draining while this client was still connecting. */
+  #drainingSocket: SignalingSocket | null = null;
   /** Client: connection attempts that died or stalled before opening (each was retried or reported). */
   #failedAttempts = 0;
   /** Host: signals of a client's next connection that came ahead of its offer. */
@@ -420,6 +422,10 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     socket.on("roomExpired", () => {
       if (socket === this.#socket) this.#roomExpired();
     });
+    // The server is shutting down: take the room to another process (or to the restarted one).
+    socket.on("serverDraining", () => {
+      if (socket === this.#socket) void this.#repairHostSignaling("moving");
+    });
     this.#listenForRefusals(socket);
     socket.on("disconnect", (reason) => {
       // Our own disconnect() says "io client disconnect"; anything else is the server going away.
@@ -456,21 +462,26 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
   /**
    * The games go on over their data channels; meanwhile the host gets a socket that answers back,
    * with its room (same code, by its token) so that players can join and come back through it.
-   * `lost`: the socket is known dead; otherwise it is probed first.
+   * `lost`: the socket is known dead; otherwise it is probed first. `"moving"`: its server is
+   * shutting down (`serverDraining`): it keeps serving, so that players still joining finish
+   * through it, until a new socket has the room (or the server closes it).
    */
-  async #repairHostSignaling(lost: boolean): Promise<void> {
+  async #repairHostSignaling(lost: boolean | "moving"): Promise<void> {
     if (this.#repairingSignaling || this.connectionStatus !== "connected" || !this.#room) return;
     this.#repairingSignaling = true;
     try {
       const current = this.#socket;
-      if (!lost && current?.connected && (await probeSignaling(current, PROBE_TIMEOUT_MS))) return;
+      if (lost === false && current?.connected && (await probeSignaling(current, PROBE_TIMEOUT_MS))) return;
       if (this.#closed) return;
-      abandonSignaling(current);
-      this.#socket = null;
+      const keep = lost === "moving" ? current : null;
+      if (keep === null) {
+        abandonSignaling(current);
+        this.#socket = null;
+      }
       let delay = RETRY_FIRST_DELAY_MS;
       while (!this.#closed) {
         const started = Date.now();
-        if (await this.#reclaimRoom()) return;
+        if (await this.#reclaimRoom(keep)) return;
         // A refusal comes at once (the server is down): back off. A timeout has waited already.
         if (Date.now() - started >= SIGNALING_CONNECT_TIMEOUT_MS || this.#networkChangedAt >= started)
           continue;
@@ -485,7 +496,8 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
     }
   }
 
-  async #reclaimRoom(): Promise<boolean> {
+  /** `keep`: the draining server's socket, serving until this one has the room, then let go. */
+  async #reclaimRoom(keep: SignalingSocket | null): Promise<boolean> {
     const previous = { roomCode: this.#roomCode!, hostToken: this.#room!.hostToken };
     let socket: SignalingSocket | null = null;
     try {
@@ -499,12 +511,16 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
         await this.#registerRoom(socket, previous, SIGNALING_REQUEST_TIMEOUT_MS);
       } catch (error) {
         // Any refusal (another server, no shared ROOM_SECRET, an older server): a fresh room instead.
+        // A server that cannot serve right now (draining, or cut off from Redis) refused nothing:
+        // the reclaim is tried again later, so the room keeps its code.
         if (!(error instanceof ConnectionError) || error.signalingCode === undefined) throw error;
+        if (error.reason === "signaling_unreachable") throw error;
         await this.#registerRoom(socket, null, SIGNALING_REQUEST_TIMEOUT_MS);
       }
+      abandonSignaling(keep);
       return true;
     } catch {
-      if (socket && this.#socket === socket) this.#socket = null;
+      if (socket && this.#socket === socket) this.#socket = keep?.connected ? keep : null;
       abandonSignaling(socket);
       return false;
     }
@@ -656,6 +672,13 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       }
       if ((connection ?? 0) === session.connectionNumber) session.connection?.signal(data);
     });
+    // The server is shutting down: take this place to another process (or the restarted one) now;
+    // a client still connecting negotiates through this socket first, and moves once connected.
+    socket.on("serverDraining", () => {
+      if (socket !== this.#socket) return;
+      if (this.connectionStatus === "connecting") this.#drainingSocket = socket;
+      else if (this.connectionStatus === "connected") this.#leaveDrainingServer(socket);
+    });
     socket.on("roomClosed", ({ reason }) =>
       this.#lostHost(reason === "session_expired" ? "timeout" : reason, `signaling server: ${reason}`),
     );
@@ -735,6 +758,9 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       if (resumed) return this.reportPeerReconnected(HOST_PEER_ID);
       this.setState("connected");
       this.reportPeerConnected(HOST_PEER_ID);
+      if (this.#drainingSocket !== null && this.#drainingSocket === this.#socket) {
+        this.#leaveDrainingServer(this.#drainingSocket);
+      }
     },
     packet: (_session, data, transfer, channel) => this.reportPacket(HOST_PEER_ID, data, transfer, channel),
     lost: (session, cause) => {
@@ -814,6 +840,14 @@ export abstract class WebRTCMultiplayerPeerBase extends StarPeer {
       }
       return null;
     }
+  }
+
+  /** Client: lets go of a draining server's socket and takes this place to the next server. */
+  #leaveDrainingServer(socket: SignalingSocket): void {
+    this.#drainingSocket = null;
+    abandonSignaling(socket);
+    if (this.#socket === socket) this.#socket = null;
+    void this.#repairClientSignaling();
   }
 
   /** The socket dropped while the game goes on: get one back, so a later reconnect has a way through. */
