@@ -1,21 +1,13 @@
 // A real TURN server for the tests: Debian's coturn (/usr/bin/turnserver), started by the test on
 // loopback inside the run's network namespace and stopped by the pid it started. Used by tests/node/turn.test.ts
 // and tests/e2e/turn.spec.ts.
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-
-/** Debian's coturn (what scripts/provision.mjs installs), else a turnserver on the PATH. */
-function findTurnserver(): string | null {
-  const dirs = ["/usr/bin", ...(process.env.PATH ?? "").split(delimiter)];
-  for (const dir of dirs) if (dir && existsSync(join(dir, "turnserver"))) return join(dir, "turnserver");
-  return null;
-}
+import { join } from "node:path";
+import { findBinary, startLoopbackProcess } from "../../signaling-server/test/loopback-process.js";
 
 /** The address TURN clients talk to. */
 const LISTENING_IP = "127.0.0.1";
@@ -50,7 +42,7 @@ export interface TurnServer {
  * allowed (it refuses them otherwise). Resolves once it answers a STUN binding request.
  */
 export async function startTurnServer(secret = "turn-secret-for-the-tests-0123"): Promise<TurnServer> {
-  const turnserver = findTurnserver();
+  const turnserver = findBinary("turnserver");
   if (turnserver === null) {
     throw new Error(
       "coturn's turnserver is missing: node scripts/provision.mjs installs it (Debian package coturn)",
@@ -60,7 +52,7 @@ export async function startTurnServer(secret = "turn-secret-for-the-tests-0123")
   const dir = await mkdtemp(join(tmpdir(), "starwire-coturn-"));
   // A relay range of its own, away from the listening port (both are ephemeral ports).
   const minPort = 40_000 + (port % 200) * 100;
-  const child = spawn(
+  const server = await startLoopbackProcess(
     turnserver,
     [
       "-n",
@@ -81,56 +73,22 @@ export async function startTurnServer(secret = "turn-secret-for-the-tests-0123")
       "--log-file=stdout",
       "--simple-log",
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    () => answersStun(port, 10_000),
+    () => rm(dir, { recursive: true, force: true }),
   );
-  let log = "";
-  const keep = (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-20_000);
-  };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code, signal) =>
-      reject(new Error(`turnserver exited (${signal ?? code}) before it answered:\n${log}`)),
-    ),
-  );
-  exited.catch(() => {}); // it exits when stopped, long after startup
-
-  try {
-    await Promise.race([answersStun(port, 10_000), exited]);
-  } catch (error) {
-    await stopProcess(child);
-    await rm(dir, { recursive: true, force: true });
-    // What coturn said is what tells why it did not answer.
-    if (error instanceof Error && !error.message.includes(log)) error.message += `\ncoturn's log:\n${log}`;
-    throw error;
-  }
 
   const urls = [`turn:${LISTENING_IP}:${port}?transport=udp`, `turn:${LISTENING_IP}:${port}?transport=tcp`];
   return {
     urls,
     secret,
-    pid: child.pid!,
+    pid: server.pid,
     credentials(ttlSeconds, label = "test.1", key = secret) {
       const username = `${Math.floor(Date.now() / 1000) + ttlSeconds}-${label}`;
       return { urls, username, credential: createHmac("sha1", key).update(username).digest("base64") };
     },
-    log: () => log,
-    async stop() {
-      await stopProcess(child);
-      await rm(dir, { recursive: true, force: true });
-    },
+    log: server.log,
+    stop: server.stop,
   };
-}
-
-/** SIGTERM to the pid we started, SIGKILL if it lingers; resolves once it is gone. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-  await gone;
-  clearTimeout(timer);
 }
 
 /**
