@@ -3,10 +3,8 @@
 // and of the generators, so each rate says what limited it. The generators run first on the other
 // core only (1 and 2 processes), then on both cores at the lowest priority (nice 19), so they can
 // use whatever the server leaves of its core without taking it from the server.
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
-import { cpuSeconds, machineBusySeconds } from "./lib/proc.js";
+import { spawn } from "node:child_process";
+import { cpuSeconds, lines, machineBusySeconds, rssKb } from "./lib/proc.js";
 import { writeResult } from "./lib/results.js";
 import { round, summarize } from "./lib/stats.js";
 
@@ -30,21 +28,6 @@ const pinned = (cores: string, args: string[], nice = 0) =>
   spawn("nice", ["-n", String(nice), "taskset", "-c", cores, process.execPath, ...args], {
     stdio: ["pipe", "pipe", "inherit"],
   });
-
-function rssKb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/);
-  return Number(line?.[1] ?? 0);
-}
-
-/** Reads a child's stdout as one JSON object per line; fails if the child ends first. */
-function lines(child: ChildProcess): () => Promise<Record<string, unknown>> {
-  const iterator = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  return async () => {
-    const line = await iterator.next();
-    if (line.done) throw new Error(`load generator exited with ${child.exitCode}`);
-    return JSON.parse(line.value) as Record<string, unknown>;
-  };
-}
 
 interface ChurnReport {
   seconds: number;

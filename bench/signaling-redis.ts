@@ -6,10 +6,8 @@
 // On this 2-core machine Redis and the load generators share the cores with the servers: each run
 // says whose CPU was busy, so what limited it can be told.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createConnection } from "node:net";
-import { createInterface } from "node:readline";
-import { cpuSeconds } from "./lib/proc.js";
+import { cpuSeconds, lines, rssKb } from "./lib/proc.js";
 import { writeResult } from "./lib/results.js";
 import { round, summarize } from "./lib/stats.js";
 
@@ -26,20 +24,6 @@ const pinned = (cores: string, args: string[], env: NodeJS.ProcessEnv = process.
     env,
     stdio: ["pipe", "pipe", "inherit"],
   });
-
-function rssKb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/);
-  return Number(line?.[1] ?? 0);
-}
-
-function lines(child: ChildProcess): () => Promise<Record<string, unknown>> {
-  const iterator = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  return async () => {
-    const line = await iterator.next();
-    if (line.done) throw new Error(`load generator exited with ${child.exitCode}`);
-    return JSON.parse(line.value) as Record<string, unknown>;
-  };
-}
 
 /** One Redis command over a raw connection (RESP inline), its whole reply as text. */
 function redisCommand(command: string): Promise<string> {

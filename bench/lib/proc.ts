@@ -1,6 +1,7 @@
 // CPU time of processes from Linux's /proc (the benchmarks run on Linux, in a network namespace).
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 
 let ticks: number | undefined;
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat. */
@@ -84,4 +85,20 @@ export function machineBusySeconds(): number {
   return (
     ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicks()
   );
+}
+
+/** Resident memory of one process, in KiB. */
+export function rssKb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/);
+  return Number(line?.[1] ?? 0);
+}
+
+/** Reads a child's stdout as one JSON object per line; fails if the child ends first. */
+export function lines(child: ChildProcess): () => Promise<Record<string, unknown>> {
+  const iterator = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  return async () => {
+    const line = await iterator.next();
+    if (line.done) throw new Error(`load generator exited with ${child.exitCode}`);
+    return JSON.parse(line.value) as Record<string, unknown>;
+  };
 }
