@@ -60,6 +60,12 @@ export async function untilAsync(
   }
 }
 
+/** What a signaling server's /health says: its live rooms and connected sockets. */
+export async function health(url: string): Promise<{ rooms: number; sockets: number }> {
+  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+  return (await response.json()) as { rooms: number; sockets: number };
+}
+
 /**
  * Waits until the host no longer counts `id` among its peers, and returns the host's log lines
  * about `id`: a peer dropped for good goes without `peerReconnecting` (the 60 s grace would keep

@@ -4,7 +4,7 @@
 // same ROOM_SECRET on the same port.
 import { expect, it } from "vitest";
 import { hostOn, joinOn, startSignaling, until } from "./helpers.js";
-import { peerLog, untilAsync } from "./raw-client.js";
+import { health, peerLog, untilAsync } from "./raw-client.js";
 
 const ROOM_SECRET = "a-secret-shared-across-restarts";
 
@@ -27,9 +27,9 @@ it("the players of a running game stay in it across a graceful signaling restart
     const url = signaling.url;
     await untilAsync(
       async () => {
-        const health = (await (await fetch(`${url}/health`)).json()) as { rooms: number; sockets: number };
+        const { rooms, sockets } = await health(url);
         // Or the failure that would replace it: a player out of the game.
-        return (health.rooms === 1 && health.sockets === 3) || clientLogs.some((log) => log.length > 0);
+        return (rooms === 1 && sockets === 3) || clientLogs.some((log) => log.length > 0);
       },
       15_000,
       "the host's room and both players back on the restarted server",

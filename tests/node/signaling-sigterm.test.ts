@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { MultiplayerAPI } from "starwire/node";
 import { afterEach, expect, it } from "vitest";
 import { hostOn, joinOn, loopbackPeer, until } from "./helpers.js";
-import { peerLog, untilAsync } from "./raw-client.js";
+import { health, peerLog, untilAsync } from "./raw-client.js";
 
 const MAIN = fileURLToPath(new URL("../../signaling-server/dist/main.js", import.meta.url));
 const children: ChildProcess[] = [];
@@ -134,15 +134,9 @@ it("SIGTERM on the signaling process mid-game: nobody leaves, calls flow, and ev
     const second = await signalingProcess(port);
     await untilAsync(
       async () => {
-        const health = (await (await fetch(`${second.url}/health`)).json()) as {
-          rooms: number;
-          sockets: number;
-        };
+        const { rooms, sockets } = await health(second.url);
         // Or the failure that would replace it: a player out of the game.
-        return (
-          (health.rooms === 1 && health.sockets === 3) ||
-          [hostLog, ...clientLogs].some((log) => log.length > 0)
-        );
+        return (rooms === 1 && sockets === 3) || [hostLog, ...clientLogs].some((log) => log.length > 0);
       },
       20_000,
       "the host's room and both players back on the next process",
@@ -189,11 +183,8 @@ it("a rolling restart behind a load balancer: SIGTERM on process A moves everyon
     expect(code, a.output.text).toBe(0);
     await untilAsync(
       async () => {
-        const health = (await (await fetch(`${b.url}/health`)).json()) as { rooms: number; sockets: number };
-        return (
-          (health.rooms === 1 && health.sockets === 3) ||
-          [hostLog, ...clientLogs].some((log) => log.length > 0)
-        );
+        const { rooms, sockets } = await health(b.url);
+        return (rooms === 1 && sockets === 3) || [hostLog, ...clientLogs].some((log) => log.length > 0);
       },
       15_000,
       "the host's room and both players on process B",
@@ -241,11 +232,8 @@ it("a player still joining when the signaling process gets SIGTERM gets in, and 
     const second = await signalingProcess(port);
     await untilAsync(
       async () => {
-        const health = (await (await fetch(`${second.url}/health`)).json()) as {
-          rooms: number;
-          sockets: number;
-        };
-        return (health.rooms === 1 && health.sockets === 2) || clientLog.length > 1 || hostLog.length > 1;
+        const { rooms, sockets } = await health(second.url);
+        return (rooms === 1 && sockets === 2) || clientLog.length > 1 || hostLog.length > 1;
       },
       20_000,
       "the host's room and the player on the next process",

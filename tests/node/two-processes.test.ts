@@ -8,7 +8,7 @@
 import { afterEach, expect, it } from "vitest";
 import { startRedisServer } from "../../signaling-server/test/redis-server.js";
 import { hostOn, joinOn, until } from "./helpers.js";
-import { peerLog, untilAsync } from "./raw-client.js";
+import { health, peerLog, untilAsync } from "./raw-client.js";
 import {
   type FailoverProxy,
   type SignalingProcess,
@@ -32,11 +32,6 @@ async function within<T>(promise: Promise<T>, ms: number, what: () => string): P
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function health(url: string): Promise<{ rooms: number; sockets: number }> {
-  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-  return (await response.json()) as { rooms: number; sockets: number };
 }
 
 it("host on A, clients on B: the game forms, plays, and survives B being killed", async () => {
