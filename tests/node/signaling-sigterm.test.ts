@@ -3,101 +3,45 @@
 // the host and players to move (serverDraining), they let go of their sockets, it exits. Alone,
 // they come back when a new process starts on the same port (behind a load balancer they would
 // reach another process at once). Meanwhile the game goes on over WebRTC.
-import { type ChildProcess, spawn } from "node:child_process";
-import { createServer, Socket as NetSocket, type Server, type Socket } from "node:net";
-import { fileURLToPath } from "node:url";
 import { MultiplayerAPI } from "starwire/node";
 import { afterEach, expect, it } from "vitest";
 import { hostOn, joinOn, loopbackPeer, until } from "./helpers.js";
 import { health, peerLog, untilAsync } from "./raw-client.js";
+import {
+  type FailoverProxy,
+  type SignalingProcess,
+  startFailoverProxy,
+  startSignalingProcess,
+} from "./signaling-processes.js";
 
-const MAIN = fileURLToPath(new URL("../../signaling-server/dist/main.js", import.meta.url));
-const children: ChildProcess[] = [];
-const proxies: Server[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-  for (const proxy of proxies.splice(0)) proxy.close();
+const processes: SignalingProcess[] = [];
+const proxies: FailoverProxy[] = [];
+afterEach(async () => {
+  for (const started of processes.splice(0)) await started.kill();
+  for (const proxy of proxies.splice(0)) await proxy.close();
 });
 
-/**
- * A load balancer as small as it gets: each new TCP connection goes to the first backend whose
- * /health answers 200 (a draining process answers 503), as a health-checked pool does.
- */
-async function loadBalancer(backends: string[]): Promise<string> {
-  const open = new Set<Socket>();
-  const proxy = createServer((socket) => {
-    open.add(socket);
-    socket.pause();
-    socket.on("error", () => socket.destroy());
-    socket.on("close", () => open.delete(socket));
-    void (async () => {
-      for (const backend of backends) {
-        const healthy = await fetch(`${backend}/health`).then(
-          (response) => response.status === 200,
-          () => false,
-        );
-        if (!healthy) continue;
-        const { hostname, port } = new URL(backend);
-        const upstream = new NetSocket();
-        upstream.on("error", () => socket.destroy());
-        socket.on("close", () => upstream.destroy());
-        upstream.on("close", () => socket.destroy());
-        upstream.connect(Number(port), hostname, () => {
-          socket.pipe(upstream);
-          upstream.pipe(socket);
-          socket.resume();
-        });
-        return;
-      }
-      socket.destroy();
-    })();
-  });
-  proxies.push(proxy);
-  proxy.on("close", () => {
-    for (const socket of open) socket.destroy();
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  const address = proxy.address();
-  if (address === null || typeof address === "string") throw new Error("no proxy port");
-  return `http://127.0.0.1:${address.port}`;
+/** A signaling server process (on `port`, else a free one); resolves once it listens. */
+async function signalingProcess(drainMs = 20_000, port?: number): Promise<SignalingProcess> {
+  const started = await startSignalingProcess(
+    { ROOM_SECRET: "a-secret-shared-across-restarts", DRAIN_TIMEOUT_MS: String(drainMs) },
+    port,
+  );
+  processes.push(started);
+  return started;
 }
 
-/** A signaling server process; resolves once it listens, with its URL and everything it printed. */
-async function signalingProcess(port: number, drainMs = 20_000) {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      ROOM_SECRET: "a-secret-shared-across-restarts",
-      DRAIN_TIMEOUT_MS: String(drainMs),
-      // Every test peer comes from 127.0.0.1.
-      MAX_SOCKETS_PER_ADDRESS: "0",
-      ROOM_CREATES_PER_MINUTE: "0",
-      JOIN_ATTEMPTS_PER_MINUTE: "0",
-      FAILED_JOINS_PER_MINUTE: "0",
-      MAX_ROOMS_PER_ADDRESS: "0",
-    },
-  });
-  children.push(child);
-  const output = { text: "" };
-  child.stdout.on("data", (chunk) => {
-    output.text += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    output.text += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await until(() => /listening url=(\S+)/.test(output.text) || child.exitCode !== null, 15_000, "listening");
-  const url = /listening url=(\S+)/.exec(output.text)?.[1];
-  if (url === undefined) throw new Error(`the signaling server did not start:\n${output.text}`);
-  return { child, url, output, exited };
+/** A health-checked load balancer: a draining process answers 503 to /health and gets no one new. */
+async function loadBalancer(backends: string[]): Promise<string> {
+  const proxy = await startFailoverProxy(backends, { healthChecked: true });
+  proxies.push(proxy);
+  return proxy.url;
 }
 
 it("SIGTERM on the signaling process mid-game: nobody leaves, calls flow, and everyone is back on the next process", async () => {
   // Alone, the host has nowhere to move: it keeps its socket (for players still joining) until the
   // drain time is up.
-  const first = await signalingProcess(0, 2000);
+  const first = await signalingProcess(2000);
   const port = Number(new URL(first.url).port);
   const host = await hostOn(first.url);
   const clients = [await joinOn(first.url, host.roomCode), await joinOn(first.url, host.roomCode)];
@@ -111,13 +55,12 @@ it("SIGTERM on the signaling process mid-game: nobody leaves, calls flow, and ev
     const hostLog = peerLog(host.api);
     const clientLogs = clients.map((client) => peerLog(client.api));
 
-    first.child.kill("SIGTERM");
     const code = await Promise.race([
-      first.exited,
+      first.terminate().then(({ code }) => code),
       new Promise<string>((resolve) => setTimeout(() => resolve("still running after 15 s"), 15_000)),
     ]);
-    expect(code, first.output.text).toBe(0);
-    expect(first.output.text).toMatch(/draining: 3 sockets told to reconnect elsewhere/);
+    expect(code, first.log()).toBe(0);
+    expect(first.log()).toMatch(/draining: 3 sockets told to reconnect elsewhere/);
 
     // No signaling server at all now: the game goes on.
     host.game.rpc("shout", "between the processes");
@@ -131,7 +74,7 @@ it("SIGTERM on the signaling process mid-game: nobody leaves, calls flow, and ev
       "a call each way with no signaling server",
     );
 
-    const second = await signalingProcess(port);
+    const second = await signalingProcess(undefined, port);
     await untilAsync(
       async () => {
         const { rooms, sockets } = await health(second.url);
@@ -158,8 +101,8 @@ it("SIGTERM on the signaling process mid-game: nobody leaves, calls flow, and ev
 }, 90_000);
 
 it("a rolling restart behind a load balancer: SIGTERM on process A moves everyone to process B at once, and the room takes new players there", async () => {
-  const a = await signalingProcess(0);
-  const b = await signalingProcess(0);
+  const a = await signalingProcess();
+  const b = await signalingProcess();
   const url = await loadBalancer([a.url, b.url]);
   const host = await hostOn(url);
   const clients = [await joinOn(url, host.roomCode), await joinOn(url, host.roomCode)];
@@ -173,14 +116,13 @@ it("a rolling restart behind a load balancer: SIGTERM on process A moves everyon
     const hostLog = peerLog(host.api);
     const clientLogs = clients.map((client) => peerLog(client.api));
 
-    a.child.kill("SIGTERM");
     // Everyone moves to B and lets go of A: A exits well before its 20 s drain time, by itself
     // (or the failure: still running when the bound runs out).
     const code = await Promise.race([
-      a.exited,
+      a.terminate().then(({ code }) => code),
       new Promise<string>((resolve) => setTimeout(() => resolve("still running after 15 s"), 15_000)),
     ]);
-    expect(code, a.output.text).toBe(0);
+    expect(code, a.log()).toBe(0);
     await untilAsync(
       async () => {
         const { rooms, sockets } = await health(b.url);
@@ -212,7 +154,7 @@ it("a rolling restart behind a load balancer: SIGTERM on process A moves everyon
 }, 90_000);
 
 it("a player still joining when the signaling process gets SIGTERM gets in, and is back with everyone on the next process", async () => {
-  const first = await signalingProcess(0, 5000);
+  const first = await signalingProcess(5000);
   const port = Number(new URL(first.url).port);
   const host = await hostOn(first.url);
   const hostLog = peerLog(host.api);
@@ -224,12 +166,12 @@ it("a player still joining when the signaling process gets SIGTERM gets in, and 
     // The server has given the player its place; its WebRTC connection is still being negotiated
     // through the server when the server is told to stop.
     await peer.createClient(host.roomCode);
-    first.child.kill("SIGTERM");
+    const exited = first.terminate();
     await api.whenConnected();
     expect(peer.connectionStatus).toBe("connected");
-    expect(await first.exited).toBe(0);
+    expect((await exited).code).toBe(0);
 
-    const second = await signalingProcess(port);
+    const second = await signalingProcess(undefined, port);
     await untilAsync(
       async () => {
         const { rooms, sockets } = await health(second.url);
