@@ -34,32 +34,90 @@ async function within<T>(promise: Promise<T>, ms: number, what: () => string): P
   }
 }
 
-it("host on A, clients on B: the game forms, plays, and survives B being killed", async () => {
+/** Redis and two signaling processes on it, A and B, all stopped after the test. */
+async function twoProcesses(extraEnv: Record<string, string> = {}) {
   const redis = await startRedisServer();
   cleanups.push(() => redis.stop());
-  const env = { REDIS_URL: redis.url, ROOM_SECRET: "a-secret-shared-by-both-processes", LOG_LEVEL: "info" };
+  const env = {
+    REDIS_URL: redis.url,
+    ROOM_SECRET: "a-secret-shared-by-both-processes",
+    LOG_LEVEL: "info",
+    ...extraEnv,
+  };
   const a: SignalingProcess = await startSignalingProcess(env);
   cleanups.push(() => a.stop());
   const b: SignalingProcess = await startSignalingProcess(env);
   cleanups.push(() => b.stop());
+  return { env, a, b };
+}
+
+/** A host on `hostUrl` and a client on each of `clientUrls`, once everyone is in the game. */
+async function gameAcross(hostUrl: string, clientUrls: string[], logs: () => string) {
+  const host = await hostOn(hostUrl);
+  cleanups.push(() => {
+    host.api.peer = null;
+  });
+  const clients: Player[] = [];
+  cleanups.push(() => {
+    for (const client of clients) client.api.peer = null;
+  });
+  for (const url of clientUrls) clients.push(await joinOn(url, host.roomCode));
+  await until(
+    () =>
+      host.api.getPeers().length === clients.length &&
+      clients.every((c) => c.api.getPeers().length === clients.length),
+    15_000,
+    `everyone in the game${logs()}`,
+  );
+  return { host, clients };
+}
+
+type Player = Awaited<ReturnType<typeof joinOn>>;
+
+/**
+ * A newcomer joins through `url` and a call goes each way; the host and clients saw no one come or
+ * go but the newcomer (`hostLog`, `clientLogs`: from peerLog, since the game formed).
+ */
+async function newcomerPlays(
+  url: string,
+  { host, clients }: Awaited<ReturnType<typeof gameAcross>>,
+  hostLog: string[],
+  clientLogs: string[][],
+  logs: () => string,
+  after: string,
+) {
+  const late = await joinOn(url, host.roomCode);
+  cleanups.push(() => {
+    late.api.peer = null;
+  });
+  await until(
+    () => host.api.getPeers().length === 3 && late.api.getPeers().length === 3,
+    15_000,
+    `the newcomer in the game${logs()}`,
+  );
+  host.game.rpc("shout", "after");
+  for (const client of [...clients, late]) client.game.rpcId(1, "hello", client.id);
+  await until(
+    () =>
+      [...clients, late].every((c) => c.game.calls.some(([m, , v]) => m === "shout" && v === "after")) &&
+      [...clients, late].every((c) => host.game.calls.some(([m, from]) => m === "hello" && from === c.id)),
+    10_000,
+    `a call each way ${after}`,
+  );
+  expect(clientLogs.map((log) => log.filter((line) => !line.startsWith("peerConnected")))).toEqual([[], []]);
+  expect(hostLog.filter((line) => !line.startsWith("peerConnected"))).toEqual([]);
+  expect(host.api.getPeers().sort()).toEqual([...clients, late].map((c) => c.id).sort());
+}
+
+it("host on A, clients on B: the game forms, plays, and survives B being killed", async () => {
+  const { a, b } = await twoProcesses();
   // New connections go to B while it is up, then to A.
   const balancer: FailoverProxy = await startFailoverProxy([b.url, a.url]);
   cleanups.push(() => balancer.close());
   const logs = () => `\nA:\n${a.log()}\nB:\n${b.log()}`;
 
-  const host = await hostOn(a.url);
-  cleanups.push(() => {
-    host.api.peer = null;
-  });
-  const clients = [await joinOn(balancer.url, host.roomCode), await joinOn(balancer.url, host.roomCode)];
-  cleanups.push(() => {
-    for (const client of clients) client.api.peer = null;
-  });
-  await until(
-    () => host.api.getPeers().length === 2 && clients.every((c) => c.api.getPeers().length === 2),
-    15_000,
-    `everyone in the game${logs()}`,
-  );
+  const game = await gameAcross(a.url, [balancer.url, balancer.url], logs);
+  const { host, clients } = game;
   // Sockets are each process's own; `rooms` is the deployment's, as each process last counted it.
   expect(await health(a.url)).toMatchObject({ rooms: 1, sockets: 1 });
   expect((await health(b.url)).sockets).toBe(2);
@@ -86,46 +144,13 @@ it("host on A, clients on B: the game forms, plays, and survives B being killed"
   expect(clientLogs).toEqual([[], []]);
 
   // The game goes on, and a newcomer's connection to the host is brokered by A.
-  const late = await joinOn(balancer.url, host.roomCode);
-  cleanups.push(() => {
-    late.api.peer = null;
-  });
-  await until(
-    () => host.api.getPeers().length === 3 && late.api.getPeers().length === 3,
-    15_000,
-    `the newcomer in the game${logs()}`,
-  );
-  host.game.rpc("shout", "after");
-  for (const client of [...clients, late]) client.game.rpcId(1, "hello", client.id);
-  await until(
-    () =>
-      [...clients, late].every((c) => c.game.calls.some(([m, , v]) => m === "shout" && v === "after")) &&
-      [...clients, late].every(
-        (c) => host.game.calls.filter(([m, from]) => m === "hello" && from === c.id).length >= 1,
-      ),
-    10_000,
-    "a call each way after B died",
-  );
-  expect(clientLogs.map((log) => log.filter((line) => !line.startsWith("peerConnected")))).toEqual([[], []]);
-  expect(hostLog.filter((line) => !line.startsWith("peerConnected"))).toEqual([]);
-  expect(host.api.getPeers().sort()).toEqual([...clients, late].map((c) => c.id).sort());
+  await newcomerPlays(balancer.url, game, hostLog, clientLogs, logs, "after B died");
 }, 90_000);
 
 it("a rolling restart (SIGTERM on A, A back, SIGTERM on B): every socket moves, calls flow, nobody leaves", async () => {
-  const redis = await startRedisServer();
-  cleanups.push(() => redis.stop());
   // A drain time far above what moving takes: a process must exit because everyone moved, not
   // because its time ran out.
-  const env = {
-    REDIS_URL: redis.url,
-    ROOM_SECRET: "a-secret-shared-by-both-processes",
-    LOG_LEVEL: "info",
-    DRAIN_TIMEOUT_MS: "120000",
-  };
-  const a: SignalingProcess = await startSignalingProcess(env);
-  cleanups.push(() => a.stop());
-  const b: SignalingProcess = await startSignalingProcess(env);
-  cleanups.push(() => b.stop());
+  const { env, a, b } = await twoProcesses({ DRAIN_TIMEOUT_MS: "120000" });
   // Two health-checked load balancers that prefer different processes, so the game spans both.
   const toA: FailoverProxy = await startFailoverProxy([a.url, b.url], { healthChecked: true });
   cleanups.push(() => toA.close());
@@ -135,19 +160,8 @@ it("a rolling restart (SIGTERM on A, A back, SIGTERM on B): every socket moves, 
   const logs = () => `\nA:\n${a.log()}\nB:\n${b.log()}\nA again:\n${a2?.log() ?? ""}`;
 
   // The host and one client on B, the other client on A.
-  const host = await hostOn(toB.url);
-  cleanups.push(() => {
-    host.api.peer = null;
-  });
-  const clients = [await joinOn(toA.url, host.roomCode), await joinOn(toB.url, host.roomCode)];
-  cleanups.push(() => {
-    for (const client of clients) client.api.peer = null;
-  });
-  await until(
-    () => host.api.getPeers().length === 2 && clients.every((c) => c.api.getPeers().length === 2),
-    15_000,
-    `everyone in the game${logs()}`,
-  );
+  const game = await gameAcross(toB.url, [toA.url, toB.url], logs);
+  const { host, clients } = game;
   expect((await health(a.url)).sockets).toBe(1);
   expect((await health(b.url)).sockets).toBe(2);
 
@@ -198,25 +212,5 @@ it("a rolling restart (SIGTERM on A, A back, SIGTERM on B): every socket moves, 
   expect(clientLogs).toEqual([[], []]);
 
   // The game goes on, and a newcomer's connection to the host is brokered by the new A.
-  const late = await joinOn(toB.url, host.roomCode);
-  cleanups.push(() => {
-    late.api.peer = null;
-  });
-  await until(
-    () => host.api.getPeers().length === 3 && late.api.getPeers().length === 3,
-    15_000,
-    `the newcomer in the game${logs()}`,
-  );
-  host.game.rpc("shout", "after");
-  for (const client of [...clients, late]) client.game.rpcId(1, "hello", client.id);
-  await until(
-    () =>
-      [...clients, late].every((c) => c.game.calls.some(([m, , v]) => m === "shout" && v === "after")) &&
-      [...clients, late].every((c) => host.game.calls.some(([m, from]) => m === "hello" && from === c.id)),
-    10_000,
-    "a call each way after the restart",
-  );
-  expect(clientLogs.map((log) => log.filter((line) => !line.startsWith("peerConnected")))).toEqual([[], []]);
-  expect(hostLog.filter((line) => !line.startsWith("peerConnected"))).toEqual([]);
-  expect(host.api.getPeers().sort()).toEqual([...clients, late].map((c) => c.id).sort());
+  await newcomerPlays(toB.url, game, hostLog, clientLogs, logs, "after the restart");
 }, 120_000);
