@@ -35,12 +35,21 @@ export async function waitForPeerCount(page: Page, count: number, timeout = 10_0
   await page.waitForFunction((n) => window.harness.api.getPeers().length === n, count, { timeout });
 }
 
-export async function hostAndJoin(browser: Browser, clients: number, hostOptions: JoinOptions = {}) {
-  const host = await openTab(browser);
+/**
+ * A host tab and `clients` client tabs in its room, once everyone sees everyone. `signal`: the
+ * signaling servers the host's and the clients' tabs use (the default one otherwise).
+ */
+export async function hostAndJoin(
+  browser: Browser,
+  clients: number,
+  hostOptions: JoinOptions = {},
+  signal: { host?: string; clients?: string } = {},
+) {
+  const host = await openTab(browser, signal.host);
   const roomCode = await host.evaluate((options) => window.harness.host(8, options), hostOptions);
   const joined: Array<{ page: Page; id: number }> = [];
   for (let i = 0; i < clients; i++) {
-    const page = await openTab(browser);
+    const page = await openTab(browser, signal.clients);
     const result = await page.evaluate((code) => window.harness.join(code), roomCode);
     if (!result.ok) throw new Error(`join failed: ${result.reason}`);
     joined.push({ page, id: result.id });

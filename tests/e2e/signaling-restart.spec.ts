@@ -1,7 +1,9 @@
 // The signaling server goes away mid-game and comes back: games keep playing over their data
 // channels, the host reclaims its room, and new players can join it again with the same code.
+import type { Browser, Page } from "@playwright/test";
 import {
   expect,
+  hostAndJoin,
   killSignalingServer,
   openTab,
   startSignalingServer,
@@ -13,22 +15,29 @@ const PORT = 18790;
 const url = `http://127.0.0.1:${PORT}`;
 const startServer = () => startSignalingServer(PORT);
 
+/**
+ * Once the host has taken its room back (it retries with backoff), a newcomer on `signal` joins by
+ * the old code, and everyone sees everyone.
+ */
+async function newcomerJoins(browser: Browser, signal: string, roomCode: string, players: Page[]) {
+  const newcomer = await openTab(browser, signal);
+  await expect
+    .poll(async () => (await newcomer.evaluate((code) => window.harness.join(code), roomCode)).ok, {
+      timeout: 15_000,
+      intervals: [500],
+    })
+    .toBe(true);
+  for (const page of [newcomer, ...players]) await waitForPeerCount(page, players.length);
+}
+
 test("a signaling server restart does not end games, and joins work again once it is back", async ({
   browser,
 }) => {
   let server = await startServer();
   try {
-    const host = await openTab(browser, url);
-    const roomCode = await host.evaluate(() => window.harness.host(8));
-    const clients = [];
-    for (let i = 0; i < 2; i++) {
-      const page = await openTab(browser, url);
-      const joined = await page.evaluate((code) => window.harness.join(code), roomCode);
-      expect(joined).toMatchObject({ ok: true });
-      clients.push(page);
-      await waitForPeerCount(host, i + 1);
-    }
-    for (const page of clients) await waitForPeerCount(page, 2);
+    const game = await hostAndJoin(browser, 2, {}, { host: url, clients: url });
+    const { host, roomCode } = game;
+    const clients = game.clients.map(({ page }) => page);
 
     await killSignalingServer(server);
 
@@ -41,16 +50,7 @@ test("a signaling server restart does not end games, and joins work again once i
 
     server = await startServer();
     // The host takes its room back (it retries with backoff); then a newcomer joins by the old code.
-    const newcomer = await openTab(browser, url);
-    await expect
-      .poll(async () => (await newcomer.evaluate((code) => window.harness.join(code), roomCode)).ok, {
-        timeout: 15_000,
-        intervals: [500],
-      })
-      .toBe(true);
-    await waitForPeerCount(newcomer, 3);
-    await waitForPeerCount(host, 3);
-    for (const page of clients) await waitForPeerCount(page, 3);
+    await newcomerJoins(browser, url, roomCode, [host, ...clients]);
   } finally {
     await killSignalingServer(server);
   }
@@ -64,16 +64,9 @@ test("SIGTERM on the signaling server drains it: tabs keep playing, and the room
   const start = () => startSignalingServer(port, { DRAIN_TIMEOUT_MS: "2000" });
   let server = await start();
   try {
-    const host = await openTab(browser, tabUrl);
-    const roomCode = await host.evaluate(() => window.harness.host(8));
-    const clients = [];
-    for (let i = 0; i < 2; i++) {
-      const page = await openTab(browser, tabUrl);
-      expect(await page.evaluate((code) => window.harness.join(code), roomCode)).toMatchObject({ ok: true });
-      clients.push(page);
-      await waitForPeerCount(host, i + 1);
-    }
-    for (const page of clients) await waitForPeerCount(page, 2);
+    const game = await hostAndJoin(browser, 2, {}, { host: tabUrl, clients: tabUrl });
+    const { host, roomCode } = game;
+    const clients = game.clients.map(({ page }) => page);
 
     const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
     server.kill("SIGTERM");
@@ -86,16 +79,7 @@ test("SIGTERM on the signaling server drains it: tabs keep playing, and the room
     expect(await host.evaluate(() => window.harness.api.getPeers().length)).toBe(2);
 
     server = await start();
-    const newcomer = await openTab(browser, tabUrl);
-    await expect
-      .poll(async () => (await newcomer.evaluate((code) => window.harness.join(code), roomCode)).ok, {
-        timeout: 15_000,
-        intervals: [500],
-      })
-      .toBe(true);
-    await waitForPeerCount(newcomer, 3);
-    await waitForPeerCount(host, 3);
-    for (const page of clients) await waitForPeerCount(page, 3);
+    await newcomerJoins(browser, tabUrl, roomCode, [host, ...clients]);
   } finally {
     await killSignalingServer(server);
   }

@@ -2,14 +2,7 @@
 // two player tabs on process B; their offers and answers cross the two
 // processes through Redis, and the game plays. (A process killed mid-game: tests/node/two-processes.test.ts.)
 import { startRedisServer } from "../../signaling-server/test/redis-server.js";
-import {
-  expect,
-  killSignalingServer,
-  openTab,
-  startSignalingServer,
-  test,
-  waitForPeerCount,
-} from "./fixtures.js";
+import { hostAndJoin, killSignalingServer, startSignalingServer, test } from "./fixtures.js";
 
 const PORTS = [18791, 18792] as const;
 
@@ -21,17 +14,8 @@ test("a game forms and plays with its host on one signaling process and its play
   const servers = [await startSignalingServer(PORTS[0], env), await startSignalingServer(PORTS[1], env)];
   try {
     const [onA, onB] = PORTS.map((port) => `http://127.0.0.1:${port}`) as [string, string];
-    const host = await openTab(browser, onA);
-    const roomCode = await host.evaluate(() => window.harness.host(8));
-    const players = [];
-    for (let i = 0; i < 2; i++) {
-      const page = await openTab(browser, onB);
-      const joined = await page.evaluate((code) => window.harness.join(code), roomCode);
-      expect(joined).toMatchObject({ ok: true });
-      players.push(page);
-      await waitForPeerCount(host, i + 1);
-    }
-    for (const page of players) await waitForPeerCount(page, 2);
+    const { host, clients } = await hostAndJoin(browser, 2, {}, { host: onA, clients: onB });
+    const players = clients.map(({ page }) => page);
 
     await players[0]!.evaluate(() => window.harness.arena.rpcId(1, "whisper", "from B"));
     await host.waitForFunction(() => window.harness.arena.heard.some(([, text]) => text === "from B"));
