@@ -19,14 +19,14 @@ export interface LoopbackProcess {
 }
 
 /**
- * Spawns `binary` and resolves once `answers` does. If `answers` rejects or the process exits first,
+ * Spawns `binary` and resolves once `answers` (given the child's pid) does. If `answers` rejects or the process exits first,
  * stops it, runs `cleanUp` and rejects with its log appended: what it said is what tells why it did
  * not answer.
  */
 export async function startLoopbackProcess(
   binary: string,
   args: string[],
-  answers: () => Promise<void>,
+  answers: (pid: number) => Promise<void>,
   cleanUp: () => Promise<void> = async () => {},
 ): Promise<LoopbackProcess> {
   const name = binary.split("/").pop();
@@ -44,7 +44,7 @@ export async function startLoopbackProcess(
   );
   exited.catch(() => {}); // it exits when stopped, long after startup
   try {
-    await Promise.race([answers(), exited]);
+    await Promise.race([answers(child.pid!), exited]);
   } catch (error) {
     await stopProcess(child);
     await cleanUp();

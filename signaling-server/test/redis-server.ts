@@ -14,7 +14,7 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server (on `port`, else a free one) and resolves once it answers PING. */
+/** Starts redis-server (on `port`, else a free one) and resolves once it, not another, answers there. */
 export async function startRedisServer(port?: number): Promise<RedisServer> {
   const binary = findBinary("redis-server");
   if (binary === null) {
@@ -40,7 +40,7 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
       "--daemonize",
       "no",
     ],
-    () => answersPing(listening, 10_000),
+    (pid) => answersAs(pid, listening, 10_000),
   );
   return { url: `redis://${LISTENING_IP}:${listening}`, ...server };
 }
@@ -57,23 +57,33 @@ export async function freeTcpPort(): Promise<number> {
   return address.port;
 }
 
-/** Sends PING every 50 ms until +PONG comes back. */
-async function answersPing(port: number, timeoutMs: number): Promise<void> {
+/**
+ * Asks INFO server every 50 ms until the process with `pid` answers: a port already taken by another
+ * redis-server would answer a PING too, and the one started here would exit unnoticed.
+ */
+async function answersAs(pid: number, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const answered = await new Promise<boolean>((resolve) => {
+    const answeredBy = await new Promise<number | null>((resolve) => {
       const socket = createConnection({ host: LISTENING_IP, port });
-      const done = (ok: boolean) => {
+      let reply = "";
+      const done = (id: number | null) => {
         socket.destroy();
-        resolve(ok);
+        resolve(id);
       };
-      socket.once("error", () => done(false));
-      socket.once("connect", () => socket.write("PING\r\n"));
-      socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
-      socket.setTimeout(500, () => done(false));
+      socket.once("error", () => done(null));
+      socket.once("connect", () => socket.write("INFO server\r\n"));
+      socket.on("data", (data) => {
+        reply += data.toString();
+        const match = /\r\nprocess_id:(\d+)\r\n/.exec(reply);
+        if (match) done(Number(match[1]));
+      });
+      socket.setTimeout(500, () => done(null));
     });
-    if (answered) return;
+    if (answeredBy === pid) return;
+    if (answeredBy !== null)
+      throw new Error(`another redis-server (pid ${answeredBy}) already answers on port ${port}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`redis-server did not answer PING on ${LISTENING_IP}:${port} within ${timeoutMs} ms`);
+  throw new Error(`redis-server did not answer on ${LISTENING_IP}:${port} within ${timeoutMs} ms`);
 }
