@@ -52,6 +52,13 @@ export const DEFAULT_LEASE_MS = 30_000;
  * request is answered `server_unavailable`, well before a client gives up on its own.
  */
 export const REDIS_COMMAND_TIMEOUT_MS = 2000;
+/**
+ * How often the store PINGs Redis. A Redis that hangs with its connection open (stopped, swapping,
+ * stuck on a slow command) leaves the client "ready" and commands already written unanswered, which
+ * node-redis's timeout does not cover: a PING unanswered within REDIS_COMMAND_TIMEOUT_MS marks the
+ * store unreachable (/health 503, the reachable gauge 0) until one is answered.
+ */
+export const REDIS_PING_INTERVAL_MS = 2000;
 /** Codes (and peer ids) offered per round trip: the script takes the first free one. */
 const CANDIDATES = 4;
 /** Bounds the retries if an injected id source keeps returning taken ids. */
@@ -88,6 +95,9 @@ export class RedisRoomStore implements RoomStore {
   private readonly randomPeerId: () => number;
   /** The client with every command bounded by the command timeout. */
   private readonly bounded: RedisClient;
+  private pinger: NodeJS.Timeout | undefined;
+  private pingInFlight = false;
+  private pingAnswered = true;
 
   constructor(
     private readonly client: RedisClient,
@@ -105,7 +115,14 @@ export class RedisRoomStore implements RoomStore {
     this.sha = await this.client.scriptLoad(ROOM_SCRIPT);
     this.renewal = setInterval(() => void this.renew(), this.leaseMs / 3);
     this.renewal.unref();
+    this.pinger = setInterval(() => this.ping(), REDIS_PING_INTERVAL_MS);
+    this.pinger.unref();
     await this.renew();
+  }
+
+  /** False while the last PING went unanswered past the command timeout (or failed). */
+  get answering(): boolean {
+    return this.pingAnswered;
   }
 
   get roomCount(): number {
@@ -281,6 +298,35 @@ export class RedisRoomStore implements RoomStore {
   async close(): Promise<void> {
     clearInterval(this.renewal);
     this.renewal = undefined;
+    clearInterval(this.pinger);
+    this.pinger = undefined;
+  }
+
+  /**
+   * One PING at a time, bounded by a timer of its own: the command's timeout stops applying once it
+   * is written. A late answer still counts: Redis answers again.
+   */
+  private ping(): void {
+    if (this.pingInFlight) return;
+    this.pingInFlight = true;
+    const overdue = setTimeout(() => {
+      this.pingAnswered = false;
+    }, this.options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS);
+    overdue.unref();
+    this.client
+      .ping()
+      .then(
+        () => {
+          this.pingAnswered = true;
+        },
+        () => {
+          this.pingAnswered = false;
+        },
+      )
+      .finally(() => {
+        clearTimeout(overdue);
+        this.pingInFlight = false;
+      });
   }
 
   /** Renews the rooms hosted from here; forgets hosts that are not hosting any more. */

@@ -112,8 +112,8 @@ export function createSignalingServer(
     rooms: registry.roomCount,
     sockets: io.of("/").sockets.size,
     draining,
-    // Reconnecting or gone: requests that need the store are answered server_unavailable meanwhile.
-    storeReachable: redis === undefined || redis.isReady,
+    // Reconnecting, gone, or connected but not answering PINGs (hung): take this process out of the pool.
+    storeReachable: redis === undefined || (redis.isReady && redisStore?.answering !== false),
   });
   const metrics = new SignalingMetrics(snapshot);
   const httpServer = createServer(

@@ -3,7 +3,7 @@
 // waiting on a queue that never drains, /health says so, and once Redis is back joins work again.
 import type { CreateReply, JoinReply, Reply } from "starwire-protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { REDIS_COMMAND_TIMEOUT_MS } from "../src/redis-room-store.js";
+import { REDIS_COMMAND_TIMEOUT_MS, REDIS_PING_INTERVAL_MS } from "../src/redis-room-store.js";
 import { delay, startServer, TEST_ROOM_SECRET, type TestServer } from "./helpers.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
@@ -63,5 +63,45 @@ describe("Redis unreachable", () => {
     const joined = await joiner.request<Reply<JoinReply>>("join", { roomCode: created.roomCode });
     expect(joined).toMatchObject({ ok: true });
     expect(await again.inbox.next("peerJoined")).toEqual({ peerId: joined.ok ? joined.peerId : -1 });
+  });
+});
+
+/** A hung Redis is noticed within one PING period plus the PING's bound; this leaves it slack. */
+const NOTICE_HANG_WITHIN_MS = REDIS_PING_INTERVAL_MS + REDIS_COMMAND_TIMEOUT_MS + 3000;
+
+/** Polls /health (bounded) until it answers `status`; the last answer either way. */
+async function healthBecomes(s: TestServer, status: number, withinMs: number) {
+  const until = Date.now() + withinMs;
+  let health = await healthOf(s);
+  while (health.status !== status && Date.now() < until) {
+    await delay(100);
+    health = await healthOf(s);
+  }
+  return health;
+}
+
+describe("Redis hung with its connection open", () => {
+  it("turns /health 503 and the reachable gauge 0 while Redis does not answer, and back once it does", async () => {
+    redis = await startRedisServer();
+    server = await startServer({ redisUrl: redis.url, roomSecret: TEST_ROOM_SECRET });
+    expect(await healthOf(server)).toMatchObject({ status: 200 });
+    // SIGSTOP: the TCP connection stays open and accepts what is written; nothing is answered.
+    process.kill(redis.pid, "SIGSTOP");
+    try {
+      expect(await healthBecomes(server, 503, NOTICE_HANG_WITHIN_MS)).toMatchObject({
+        status: 503,
+        body: { status: "unavailable" },
+      });
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toContain("starwire_signaling_store_reachable 0");
+    } finally {
+      process.kill(redis.pid, "SIGCONT");
+    }
+    expect(await healthBecomes(server, 200, NOTICE_HANG_WITHIN_MS)).toMatchObject({
+      status: 200,
+      body: { status: "ok" },
+    });
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain("starwire_signaling_store_reachable 1");
   });
 });
