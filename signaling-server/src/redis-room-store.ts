@@ -361,14 +361,19 @@ export class RedisRoomStore implements RoomStore {
     ];
     let text: unknown;
     try {
-      try {
-        if (this.sha === undefined) throw new ErrorReply("NOSCRIPT not loaded yet");
-        text = await this.bounded.evalSha(this.sha, { arguments: argv });
-      } catch (error) {
-        // Redis restarted (or was flushed) and forgot the script: send it whole, which loads it again.
-        if (!(error instanceof ErrorReply) || !error.message.startsWith("NOSCRIPT")) throw error;
-        text = await this.bounded.eval(ROOM_SCRIPT, { arguments: argv });
-      }
+      text = await withinCommandTimeout(
+        this.options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS,
+        async () => {
+          try {
+            if (this.sha === undefined) throw new ErrorReply("NOSCRIPT not loaded yet");
+            return await this.bounded.evalSha(this.sha, { arguments: argv });
+          } catch (error) {
+            // Redis restarted (or was flushed) and forgot the script: send it whole, which loads it again.
+            if (!(error instanceof ErrorReply) || !error.message.startsWith("NOSCRIPT")) throw error;
+            return await this.bounded.eval(ROOM_SCRIPT, { arguments: argv });
+          }
+        },
+      );
     } catch (error) {
       // An error reply is Redis answering (a bug in the script): anything else is Redis not
       // answering (timed out, connection lost), which the request's caller is told as such.
@@ -428,4 +433,25 @@ function failure(answer: Answer): SignalingError {
 
 function isClientId(id: number): boolean {
   return Number.isInteger(id) && id > HOST_PEER_ID && id <= MAX_PEER_ID;
+}
+
+/**
+ * node-redis's timeout only covers a command still queued: one already written to a Redis that
+ * hangs (connection open, nothing answered) would wait for ever. This bounds the whole step. Its
+ * answer may still come later and is then dropped (as after a lost connection, the step may have
+ * happened: the caller was told `server_unavailable` and tries again).
+ */
+async function withinCommandTimeout<T>(timeoutMs: number, step: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  const running = step();
+  // The answer that comes after the bound must not become an unhandled rejection.
+  running.catch(() => {});
+  try {
+    return await Promise.race([running, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

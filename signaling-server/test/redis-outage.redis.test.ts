@@ -81,13 +81,18 @@ async function healthBecomes(s: TestServer, status: number, withinMs: number) {
 }
 
 describe("Redis hung with its connection open", () => {
-  it("turns /health 503 and the reachable gauge 0 while Redis does not answer, and back once it does", async () => {
+  it("answers requests server_unavailable within the bound, turns /health 503 and the reachable gauge 0 while Redis does not answer, and back once it does", async () => {
     redis = await startRedisServer();
     server = await startServer({ redisUrl: redis.url, roomSecret: TEST_ROOM_SECRET });
+    const { roomCode } = await server.createRoom(4);
+    const player = await server.connect();
     expect(await healthOf(server)).toMatchObject({ status: 200 });
     // SIGSTOP: the TCP connection stays open and accepts what is written; nothing is answered.
     process.kill(redis.pid, "SIGSTOP");
     try {
+      // A request is answered all the same, within the bound, rather than waiting on the hang.
+      const refused = await player.raw.timeout(ANSWER_WITHIN_MS).emitWithAck("join", { roomCode });
+      expect(refused).toMatchObject({ ok: false, code: "server_unavailable" });
       expect(await healthBecomes(server, 503, NOTICE_HANG_WITHIN_MS)).toMatchObject({
         status: 503,
         body: { status: "unavailable" },
