@@ -47,15 +47,14 @@ export interface RedisRoomStoreOptions {
 
 export const DEFAULT_LEASE_MS = 30_000;
 /**
- * How long one step may wait for Redis. node-redis queues commands while it reconnects, and
- * nothing else would ever answer them: past this the command leaves the queue unsent and the
- * request is answered `server_unavailable`, well before a client gives up on its own.
+ * How long one step may wait for Redis (a Redis that hangs with its connection open answers
+ * nothing): past this the request is answered `server_unavailable`, well before a client gives up
+ * on its own. While disconnected, the store's client (disableOfflineQueue) fails a step at once.
  */
 export const REDIS_COMMAND_TIMEOUT_MS = 2000;
 /**
  * How often the store PINGs Redis. A Redis that hangs with its connection open (stopped, swapping,
- * stuck on a slow command) leaves the client "ready" and commands already written unanswered, which
- * node-redis's timeout does not cover: a PING unanswered within REDIS_COMMAND_TIMEOUT_MS marks the
+ * stuck on a slow command) leaves the client "ready" and commands already written unanswered: a PING unanswered within REDIS_COMMAND_TIMEOUT_MS marks the
  * store unreachable (/health 503, the reachable gauge 0) until one is answered.
  */
 export const REDIS_PING_INTERVAL_MS = 2000;
@@ -93,8 +92,6 @@ export class RedisRoomStore implements RoomStore {
   private renewal: NodeJS.Timeout | undefined;
   private readonly leaseMs: number;
   private readonly randomPeerId: () => number;
-  /** The client with every command bounded by the command timeout. */
-  private readonly bounded: RedisClient;
   private pinger: NodeJS.Timeout | undefined;
   private pingInFlight = false;
   private pingAnswered = true;
@@ -103,14 +100,14 @@ export class RedisRoomStore implements RoomStore {
     private readonly client: RedisClient,
     private readonly options: RedisRoomStoreOptions,
   ) {
-    this.bounded = client.withCommandOptions({
-      timeout: options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS,
-    }) as RedisClient;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.randomPeerId = options.randomPeerId ?? (() => randomInt(HOST_PEER_ID + 1, MAX_PEER_ID + 1));
   }
 
-  /** Loads the script and starts renewing; the client must be connected. */
+  /**
+   * Loads the script and starts renewing; the client must be connected. Best created with
+   * disableOfflineQueue, so a step fails at once while Redis is away rather than at the bound.
+   */
   async start(): Promise<void> {
     this.sha = await this.client.scriptLoad(ROOM_SCRIPT);
     this.renewal = setInterval(() => void this.renew(), this.leaseMs / 3);
@@ -366,11 +363,11 @@ export class RedisRoomStore implements RoomStore {
         async () => {
           try {
             if (this.sha === undefined) throw new ErrorReply("NOSCRIPT not loaded yet");
-            return await this.bounded.evalSha(this.sha, { arguments: argv });
+            return await this.client.evalSha(this.sha, { arguments: argv });
           } catch (error) {
             // Redis restarted (or was flushed) and forgot the script: send it whole, which loads it again.
             if (!(error instanceof ErrorReply) || !error.message.startsWith("NOSCRIPT")) throw error;
-            return await this.bounded.eval(ROOM_SCRIPT, { arguments: argv });
+            return await this.client.eval(ROOM_SCRIPT, { arguments: argv });
           }
         },
       );
@@ -436,8 +433,8 @@ function isClientId(id: number): boolean {
 }
 
 /**
- * node-redis's timeout only covers a command still queued: one already written to a Redis that
- * hangs (connection open, nothing answered) would wait for ever. This bounds the whole step. Its
+ * A command written to a Redis that hangs (connection open, nothing answered) would wait for
+ * ever, and a client that queues commands while offline would hold them. This bounds the whole step. Its
  * answer may still come later and is then dropped (as after a lost connection, the step may have
  * happened: the caller was told `server_unavailable` and tries again).
  */

@@ -76,6 +76,15 @@ export function createSignalingServer(
   const prefix = options.redisKeyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
   const redis: RedisClient | undefined =
     config.redisUrl === undefined ? undefined : createClient({ url: config.redisUrl });
+  // The room store's own connection fails its commands at once while disconnected (answered
+  // server_unavailable at once), so no command needs a timeout signal of its own. Not the adapter's:
+  // its XREAD loop would spin on the failures.
+  const storeClient: RedisClient | undefined =
+    config.redisUrl === undefined
+      ? undefined
+      : createClient({ url: config.redisUrl, disableOfflineQueue: true });
+  // Its failures are the same Redis's as the adapter's connection's, logged there.
+  storeClient?.on("error", () => {});
   // node-redis reconnects on its own; each failed attempt is an error event, which must be handled.
   let redisDown = false;
   redis?.on("error", (error: Error) => {
@@ -88,9 +97,9 @@ export function createSignalingServer(
     redisDown = false;
   });
   const redisStore =
-    redis === undefined
+    storeClient === undefined
       ? undefined
-      : new RedisRoomStore(redis, {
+      : new RedisRoomStore(storeClient, {
           keyPrefix: prefix,
           maxRooms: config.maxRooms,
           roomCodeLength: config.roomCodeLength,
@@ -113,7 +122,9 @@ export function createSignalingServer(
     sockets: io.of("/").sockets.size,
     draining,
     // Reconnecting, gone, or connected but not answering PINGs (hung): take this process out of the pool.
-    storeReachable: redis === undefined || (redis.isReady && redisStore?.answering !== false),
+    storeReachable:
+      redis === undefined ||
+      (redis.isReady && storeClient?.isReady === true && redisStore?.answering !== false),
   });
   const metrics = new SignalingMetrics(snapshot);
   const httpServer = createServer(
@@ -167,6 +178,7 @@ export function createSignalingServer(
     closing ??= io.close().then(async () => {
       await registry.close();
       if (redis?.isOpen) await redis.close();
+      if (storeClient?.isOpen) await storeClient.close();
     });
     return closing;
   };
@@ -176,6 +188,7 @@ export function createSignalingServer(
     io,
     async listen() {
       if (redis !== undefined && !redis.isOpen) await connectRedis(redis, config.redisUrl!);
+      if (storeClient !== undefined && !storeClient.isOpen) await connectRedis(storeClient, config.redisUrl!);
       await redisStore?.start();
       return new Promise((resolve, reject) => {
         const onError = (error: Error) => reject(error);
