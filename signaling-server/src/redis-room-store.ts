@@ -91,6 +91,9 @@ export class RedisRoomStore implements RoomStore {
   private readonly hosts = new Set<string>();
   private renewal: NodeJS.Timeout | undefined;
   private readonly leaseMs: number;
+  private readonly commandTimeoutMs: number;
+  /** The script's arguments after the step's name, the same for every step. */
+  private readonly fixedArgs: readonly string[];
   private readonly randomPeerId: () => number;
   private pinger: NodeJS.Timeout | undefined;
   private pingInFlight = false;
@@ -101,6 +104,13 @@ export class RedisRoomStore implements RoomStore {
     private readonly options: RedisRoomStoreOptions,
   ) {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
+    this.fixedArgs = [
+      options.keyPrefix,
+      String(this.leaseMs),
+      String((options.tokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000),
+      String(options.maxRooms),
+    ];
     this.randomPeerId = options.randomPeerId ?? (() => randomInt(HOST_PEER_ID + 1, MAX_PEER_ID + 1));
   }
 
@@ -308,7 +318,7 @@ export class RedisRoomStore implements RoomStore {
     this.pingInFlight = true;
     const overdue = setTimeout(() => {
       this.pingAnswered = false;
-    }, this.options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS);
+    }, this.commandTimeoutMs);
     overdue.unref();
     this.client
       .ping()
@@ -348,29 +358,12 @@ export class RedisRoomStore implements RoomStore {
   }
 
   private async run(step: string, args: readonly (string | number)[]): Promise<Answer> {
-    const argv = [
-      step,
-      this.options.keyPrefix,
-      String(this.leaseMs),
-      String((this.options.tokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000),
-      String(this.options.maxRooms),
-      ...args.map(String),
-    ];
+    // Sent as is: node-redis's command parser would copy the arguments again on every step.
+    const command = ["EVALSHA", this.sha ?? "", "0", step, ...this.fixedArgs];
+    for (const arg of args) command.push(String(arg));
     let text: unknown;
     try {
-      text = await withinCommandTimeout(
-        this.options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS,
-        async () => {
-          try {
-            if (this.sha === undefined) throw new ErrorReply("NOSCRIPT not loaded yet");
-            return await this.client.evalSha(this.sha, { arguments: argv });
-          } catch (error) {
-            // Redis restarted (or was flushed) and forgot the script: send it whole, which loads it again.
-            if (!(error instanceof ErrorReply) || !error.message.startsWith("NOSCRIPT")) throw error;
-            return await this.client.eval(ROOM_SCRIPT, { arguments: argv });
-          }
-        },
-      );
+      text = await withinCommandTimeout(this.commandTimeoutMs, this.send(command));
     } catch (error) {
       // An error reply is Redis answering (a bug in the script): anything else is Redis not
       // answering (timed out, connection lost), which the request's caller is told as such.
@@ -382,6 +375,16 @@ export class RedisRoomStore implements RoomStore {
     const counted = answer.outcome === undefined ? answer : (answer.outcome as Answer);
     if (typeof counted.count === "number") this.count = counted.count;
     return answer;
+  }
+
+  /** EVALSHA, or the script whole if Redis restarted (or was flushed) and forgot it: that loads it again. */
+  private send(evalSha: string[]): Promise<unknown> {
+    const whole = () => this.client.sendCommand(["EVAL", ROOM_SCRIPT, ...evalSha.slice(2)]);
+    if (this.sha === undefined) return whole();
+    return this.client.sendCommand(evalSha).catch((error: unknown) => {
+      if (!(error instanceof ErrorReply) || !error.message.startsWith("NOSCRIPT")) throw error;
+      return whole();
+    });
   }
 }
 
@@ -438,17 +441,19 @@ function isClientId(id: number): boolean {
  * answer may still come later and is then dropped (as after a lost connection, the step may have
  * happened: the caller was told `server_unavailable` and tries again).
  */
-async function withinCommandTimeout<T>(timeoutMs: number, step: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+function withinCommandTimeout<T>(timeoutMs: number, running: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    // An answer after the bound settles nothing (and is no unhandled rejection).
+    running.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  const running = step();
-  // The answer that comes after the bound must not become an unhandled rejection.
-  running.catch(() => {});
-  try {
-    return await Promise.race([running, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -297,15 +297,21 @@ describe("round trips to Redis", () => {
     clients.push(client);
     await client.connect();
     let trips = 0;
-    // Every store step goes through evalSha (or eval, once, if Redis forgot the script), on the
-    // client or on one with its command options set (the store bounds each command's wait).
+    // Every store step runs the script: EVALSHA (or EVAL, once, if Redis forgot it), through the
+    // client's evalSha/eval or sent as a raw command, on the client or on one with options set.
+    const runsScript = (property: string | symbol, args: unknown[]) =>
+      property === "evalSha" ||
+      property === "eval" ||
+      (property === "sendCommand" &&
+        Array.isArray(args[0]) &&
+        ["EVALSHA", "EVAL"].includes(String(args[0][0])));
     const counting = <T extends object>(redis: T): T =>
       new Proxy(redis, {
         get(target, property) {
           const value: unknown = Reflect.get(target, property, target);
           if (typeof value !== "function") return value;
           return (...args: unknown[]) => {
-            if (property === "evalSha" || property === "eval") trips++;
+            if (runsScript(property, args)) trips++;
             const result = (value as (...args: unknown[]) => unknown).apply(target, args);
             return property === "withCommandOptions" ? counting(result as object) : result;
           };
