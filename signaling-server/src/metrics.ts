@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { CLIENT_EVENTS } from "starwire-protocol";
 
 /** What the server holds right now, read at each scrape. */
 export interface MetricsSnapshot {
@@ -18,16 +19,7 @@ export type LimitName =
   | "rooms_per_address";
 
 /** The requests counted by name; any other event name counts as "unknown" (names are the client's choice). */
-const REQUEST_EVENTS: ReadonlySet<string> = new Set([
-  "create",
-  "join",
-  "resume",
-  "probe",
-  "signal",
-  "setRefusing",
-  "kick",
-  "leave",
-]);
+const REQUEST_EVENTS: ReadonlySet<string> = new Set(CLIENT_EVENTS);
 
 /**
  * The server's counters, in a registry of its own (not prom-client's global one), so that every

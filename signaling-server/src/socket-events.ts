@@ -1,4 +1,4 @@
-import type { Reply } from "starwire-protocol";
+import { CLIENT_EVENTS, type ClientEvent, type Reply } from "starwire-protocol";
 import type { AddressLimits } from "./address-limits.js";
 import type { SignalingConfig } from "./config.js";
 import { ConnectionAddresses } from "./connection-address.js";
@@ -99,16 +99,17 @@ export function attachSignalingEvents(
   const upkeep = new RoomUpkeep(ctx);
   const { create, join, resume } = roomEntryHandlers(ctx, upkeep);
   const { probe, setRefusing, kick, leave } = roomRequestHandlers(ctx, upkeep);
-  const handlers = new Map<string, EventHandler>([
-    ["create", create],
-    ["join", join],
-    ["resume", resume],
-    ["probe", probe],
-    ["signal", signalRelay(ctx)],
-    ["setRefusing", setRefusing],
-    ["kick", kick],
-    ["leave", leave],
-  ]);
+  const byEvent: Record<ClientEvent, EventHandler> = {
+    create,
+    join,
+    resume,
+    probe,
+    signal: signalRelay(ctx),
+    setRefusing,
+    kick,
+    leave,
+  };
+  const handlers = new Map<string, EventHandler>(CLIENT_EVENTS.map((event) => [event, byEvent[event]]));
   let closed = false;
   let draining = false;
 

@@ -7,6 +7,8 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import {
+  CLIENT_EVENTS,
+  type ClientEvent,
   HOST_PEER_ID,
   MAX_CONNECTION_NUMBER,
   MAX_PASSWORD_LENGTH,
@@ -15,17 +17,7 @@ import {
   ROOM_CODE_ALPHABET,
 } from "starwire-protocol";
 
-export const CLIENT_EVENTS = [
-  "create",
-  "join",
-  "resume",
-  "probe",
-  "signal",
-  "setRefusing",
-  "kick",
-  "leave",
-] as const;
-export type ClientEvent = (typeof CLIENT_EVENTS)[number];
+export { CLIENT_EVENTS, type ClientEvent };
 
 /** Small caps, so that generated strings cross them without being slow to generate. */
 export const FUZZ_LIMITS = {

@@ -189,6 +189,24 @@ export interface ClientToServerEvents {
   leave(reply?: (reply: Reply<object>) => void): void;
 }
 
+/** Every event a client may send, by name: the server's handler table and its metrics count these. */
+export const CLIENT_EVENTS = [
+  "create",
+  "join",
+  "resume",
+  "probe",
+  "signal",
+  "setRefusing",
+  "kick",
+  "leave",
+] as const satisfies readonly (keyof ClientToServerEvents)[];
+export type ClientEvent = (typeof CLIENT_EVENTS)[number];
+// A ClientToServerEvents member missing from the list above fails to compile here.
+const everyClientEventListed: [Exclude<keyof ClientToServerEvents, ClientEvent>] extends [never]
+  ? true
+  : never = true;
+void everyClientEventListed;
+
 export interface ServerToClientEvents {
   /** To the host: a client was admitted by the server and will send an offer. */
   peerJoined(event: { peerId: number }): void;
