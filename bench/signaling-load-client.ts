@@ -1,6 +1,7 @@
 // The load generator for signaling-load.ts, run as one or more processes on their own core. Every loop
 // is bounded in count and time; it talks only to the server URL it is given (loopback).
 import { io, type Socket } from "socket.io-client";
+import { WireSocket } from "./lib/wire-socket.js";
 
 const [urlArg, mode, countArg, secondsArg] = process.argv.slice(2) as [
   string,
@@ -20,6 +21,8 @@ function connect(to = url): Promise<Socket> {
     socket.once("connect_error", (error) => reject(error));
   });
 }
+
+type Answer = { ok: boolean; roomCode?: string };
 
 /** Writes one JSON line; `then` runs once it is flushed (a pipe write is asynchronous). */
 const report = (data: object, then?: () => void) => process.stdout.write(`${JSON.stringify(data)}\n`, then);
@@ -49,14 +52,14 @@ if (mode === "idle") {
   let creates = 0;
   let joins = 0;
   let errors = 0;
-  const hosts = await Promise.all(Array.from({ length: count }, () => connect()));
+  const hosts = await Promise.all(Array.from({ length: count }, () => WireSocket.connect(url, 10_000)));
   report({ ready: true });
   await new Promise((resolve) => process.stdin.once("data", resolve));
   const deadline = Date.now() + seconds * 1000;
-  const worker = async (host: Socket) => {
+  const worker = async (host: WireSocket) => {
     while (Date.now() < deadline) {
-      const client = await connect(clientUrl);
-      const created = await host.timeout(5000).emitWithAck("create", { maxPlayers: 4 });
+      const client = await WireSocket.connect(clientUrl, 10_000);
+      const created = (await host.emitWithAck("create", { maxPlayers: 4 }, 5000)) as Answer;
       if (!created.ok) {
         errors++;
         client.close();
@@ -64,12 +67,12 @@ if (mode === "idle") {
       }
       creates++;
       const start = performance.now();
-      const joined = await client.timeout(5000).emitWithAck("join", { roomCode: created.roomCode });
+      const joined = (await client.emitWithAck("join", { roomCode: created.roomCode }, 5000)) as Answer;
       latencies.push(performance.now() - start);
       if (joined.ok) joins++;
       else errors++;
       client.close();
-      await host.timeout(5000).emitWithAck("leave");
+      await host.emitWithAck("leave", undefined, 5000);
     }
     host.close();
   };

@@ -1,4 +1,5 @@
-// The signaling server on one core (taskset), loaded by socket.io clients in generator processes:
+// The signaling server on one core (taskset), loaded by generator processes speaking socket.io's wire
+// protocol (bench/lib/wire-socket.ts: the server's work per client is a socket.io-client's):
 // sockets held, memory per idle socket, create/join rate, join latency, and the CPU of the server
 // and of the generators, so each rate says what limited it. The generators run first on the other
 // core only (1 and 2 processes), then on both cores at the lowest priority (nice 19), so they can
@@ -152,7 +153,7 @@ try {
   for (const setup of CHURN_SETUPS) runs.push(await churn(server.pid!, setup));
   const best = runs.reduce((a, b) => (b.joinsPerSecond > a.joinsPerSecond ? b : a));
   const data = {
-    unit: "server pinned to core 0, load generators (socket.io clients) in separate processes, loopback",
+    unit: "server pinned to core 0, load generators (socket.io's WebSocket protocol, bench/lib/wire-socket.ts; idle sockets: socket.io-client) in separate processes, loopback",
     idle: {
       socketsHeld: held.held,
       failed: held.failed,

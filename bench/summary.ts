@@ -332,9 +332,9 @@ if (sharedSignaling) {
   out(`${sharedSignaling.method}; ${sharedSignaling.unit}.`);
   out();
   out(
-    "| setup | joins/s | join p50 ms | p99 ms | errors | servers CPU % | redis CPU % | generators CPU % | Redis round trips (EVALSHA) per cycle | stream entries (XADD) per cycle |",
+    "| setup | joins/s | join p50 ms | p99 ms | errors | servers CPU % | redis CPU % | generators CPU % | other processes CPU % | server CPU µs per cycle | limited by | Redis round trips (EVALSHA) per cycle | stream entries (XADD) per cycle |",
   );
-  out("|---|---|---|---|---|---|---|---|---|---|");
+  out("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   const setups: [string, Json][] = [
     ["one process, rooms in memory", sharedSignaling.inMemory],
     ["one process, rooms in Redis", sharedSignaling.oneWithRedis],
@@ -342,7 +342,7 @@ if (sharedSignaling) {
   ];
   for (const [name, run] of setups) {
     out(
-      `| ${name} | ${run.joinsPerSecond} | ${run.joinLatencyMs.p50} | ${run.joinLatencyMs.p99} | ${run.errors} | ${run.serverCpuPercent.join(" + ")} | ${run.redisCpuPercent} | ${run.generatorCpuPercent} | ${run.evalshaPerCycle} | ${run.xaddPerCycle} |`,
+      `| ${name} | ${run.joinsPerSecond} | ${run.joinLatencyMs.p50} | ${run.joinLatencyMs.p99} | ${run.errors} | ${run.serverCpuPercent.join(" + ")} | ${run.redisCpuPercent} | ${run.generatorCpuPercent} | ${run.otherCpuPercent ?? "—"} | ${run.serverCpuUsPerCycle ?? "—"} | ${run.limitedBy ?? "—"} | ${run.evalshaPerCycle} | ${run.xaddPerCycle} |`,
     );
   }
   out();
