@@ -5,8 +5,6 @@ const SIGNALING_WITHOUT_ROOMS = [
   "address-limits.test.ts",
   "client-address.test.ts",
   "config.test.ts",
-  // Dispatches in-process and waits one event-loop turn per call (helpers.ts handled()).
-  "fuzz.test.ts",
   "rate-limit.test.ts",
   "reclaim-registry.test.ts",
   "resume-registry.test.ts",

@@ -41,7 +41,7 @@ import {
   unknownEventName,
   wireValue,
 } from "./fuzz-model.js";
-import { handled, startServer, type TestClient, type TestServer } from "./helpers.js";
+import { startServer, type TestClient, type TestServer } from "./helpers.js";
 
 const LONG = process.env.FUZZ_LONG === "1";
 /** Per validator (and for splitArguments): 9 × 150,000 = 1,350,000 cases in long mode. */
@@ -299,10 +299,18 @@ describe("the live server", () => {
       };
     });
 
+    /**
+     * Resolves once the server has handled everything dispatched before: a probe takes its turn in
+     * the socket's queue behind them (with rooms in Redis a handler waits for its round trip).
+     */
+    function settled(): Promise<void> {
+      return new Promise((resolve) => dispatch("probe", () => resolve()));
+    }
+
     async function enter(where: string): Promise<void> {
       if (where === "host") dispatch("create", { maxPlayers: 2 }, () => {});
       if (where === "client") dispatch("join", { roomCode: openCode }, () => {});
-      await handled();
+      await settled();
     }
 
     function fuzz(event: ClientEvent | "unknown", label: string) {
@@ -323,7 +331,7 @@ describe("the live server", () => {
               const args = hasReply ? [...payload, (answer: unknown) => replies.push(answer)] : payload;
               // The dispatcher must not throw; if it did, fast-check reports this case.
               dispatch(eventName, ...args);
-              await handled();
+              await settled();
 
               const what = `${nameForMessages(eventName)} (${where}, reply: ${hasReply})`;
               if (hasReply) {
@@ -353,7 +361,7 @@ describe("the live server", () => {
 
               // Back to where it started: nothing the case did may outlive it.
               dispatch("leave", () => {});
-              await handled();
+              await settled();
               const rooms = server.server.debugStats().rooms;
               check(rooms === baselineRooms, `${what}: ${rooms} rooms after the case`);
             }),

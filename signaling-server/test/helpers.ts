@@ -235,14 +235,6 @@ export function forwardedFor(address: string) {
   return { extraHeaders: { "x-forwarded-for": address } };
 }
 
-/**
- * Resolves once the embedded server has handled what was dispatched in-process: its room store
- * answers within the microtasks before the next turn of the event loop.
- */
-export function handled(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 /** Polls `condition` every 5 ms until it holds; rejects after WAIT_MS saying what was awaited. */
 export async function eventually(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
