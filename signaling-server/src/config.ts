@@ -97,6 +97,12 @@ export interface SignalingConfig {
    * the processes. Undefined: rooms live in this process's memory.
    */
   redisUrl: string | undefined;
+  /**
+   * With `redisUrl`: how long one room step may wait for Redis before the request is answered
+   * `server_unavailable`, and how long a health PING may go unanswered before Redis counts as
+   * unreachable (a Redis that hangs with its connection open answers nothing).
+   */
+  redisCommandTimeoutMs: number;
 }
 
 export const MIN_ROOM_CODE_LENGTH = 4;
@@ -123,6 +129,10 @@ export const MIN_TURN_SECRET_LENGTH = 16;
 export const MIN_TURN_TTL_SECONDS = 60;
 /** Ten minutes: longer than any orchestrator waits between SIGTERM and SIGKILL. */
 export const MAX_DRAIN_TIMEOUT_MS = 10 * 60 * 1000;
+/** Below this a busy but healthy Redis would be taken for a hung one. */
+export const MIN_REDIS_COMMAND_TIMEOUT_MS = 100;
+/** The SDK gives up on a join after 10 s by default (connectTimeoutMs): a longer bound would answer nobody. */
+export const MAX_REDIS_COMMAND_TIMEOUT_MS = 8000;
 /** A bearer token short enough to guess would protect nothing. */
 export const MIN_METRICS_TOKEN_LENGTH = 16;
 export const MAX_TURN_TTL_SECONDS = 7 * 24 * 60 * 60;
@@ -183,6 +193,8 @@ export const defaultConfig: Readonly<SignalingConfig> = Object.freeze({
   // it outlives any game even on a TURN server that checks expiry on refreshes too (coturn does not).
   turnTtlSeconds: 86_400,
   redisUrl: undefined,
+  // Within the SDK's own wait for a resume or reclaim (2 s), far above a healthy Redis's milliseconds.
+  redisCommandTimeoutMs: 2000,
 });
 
 /** Thrown by `configFromEnv`; the message lists every bad variable so one restart fixes them all. */
@@ -296,6 +308,12 @@ export function configFromEnv(env: Env): SignalingConfig {
       MAX_TURN_TTL_SECONDS,
     ),
     redisUrl: reader.redisUrl("REDIS_URL"),
+    redisCommandTimeoutMs: reader.integer(
+      "REDIS_COMMAND_TIMEOUT_MS",
+      defaultConfig.redisCommandTimeoutMs,
+      MIN_REDIS_COMMAND_TIMEOUT_MS,
+      MAX_REDIS_COMMAND_TIMEOUT_MS,
+    ),
   };
 
   // Tokens are HMACs: every process must check them with the same key, or a host's token from

@@ -39,23 +39,22 @@ export interface RedisRoomStoreOptions {
    * reconnect grace): a room whose process died goes away after that. Renewed every third of it.
    */
   leaseMs?: number;
-  /** How long one step may wait for Redis (REDIS_COMMAND_TIMEOUT_MS). */
-  commandTimeoutMs?: number;
+  /**
+   * How long one step (and a health PING) may wait for Redis (`redisCommandTimeoutMs` of the
+   * config): past this the request is answered `server_unavailable`. While disconnected, the
+   * store's client (disableOfflineQueue) fails a step at once.
+   */
+  commandTimeoutMs: number;
   randomPeerId?: () => number;
   randomIndex?: RandomIndex;
 }
 
 export const DEFAULT_LEASE_MS = 30_000;
 /**
- * How long one step may wait for Redis (a Redis that hangs with its connection open answers
- * nothing): past this the request is answered `server_unavailable`, well before a client gives up
- * on its own. While disconnected, the store's client (disableOfflineQueue) fails a step at once.
- */
-export const REDIS_COMMAND_TIMEOUT_MS = 2000;
-/**
  * How often the store PINGs Redis. A Redis that hangs with its connection open (stopped, swapping,
- * stuck on a slow command) leaves the client "ready" and commands already written unanswered: a PING unanswered within REDIS_COMMAND_TIMEOUT_MS marks the
- * store unreachable (/health 503, the reachable gauge 0) until one is answered.
+ * stuck on a slow command) leaves the client "ready" and commands already written unanswered: a
+ * PING unanswered within `commandTimeoutMs` marks the store unreachable (/health 503, the
+ * reachable gauge 0) until one is answered.
  */
 export const REDIS_PING_INTERVAL_MS = 2000;
 /** Codes (and peer ids) offered per round trip: the script takes the first free one. */
@@ -104,7 +103,7 @@ export class RedisRoomStore implements RoomStore {
     private readonly options: RedisRoomStoreOptions,
   ) {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-    this.commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
+    this.commandTimeoutMs = options.commandTimeoutMs;
     this.fixedArgs = [
       options.keyPrefix,
       String(this.leaseMs),

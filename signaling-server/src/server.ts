@@ -104,6 +104,7 @@ export function createSignalingServer(
           maxRooms: config.maxRooms,
           roomCodeLength: config.roomCodeLength,
           tokenTtlSeconds: config.tokenTtlSeconds,
+          commandTimeoutMs: config.redisCommandTimeoutMs,
           ...(options.redisLeaseMs === undefined ? {} : { leaseMs: options.redisLeaseMs }),
         });
   const registry: RoomStore =

@@ -45,6 +45,7 @@ describe("configFromEnv", () => {
       turnUrls: [],
       turnSecret: undefined,
       turnTtlSeconds: 86_400,
+      redisCommandTimeoutMs: 2000,
     });
     expect(configFromEnv({})).toEqual(defaultConfig);
     expect(Object.hasOwn(defaultConfig, "roomSecret")).toBe(true);
@@ -93,6 +94,7 @@ describe("configFromEnv", () => {
       TURN_URLS: "turn:turn.example.com:3478?transport=udp, turns:turn.example.com:5349?transport=tcp",
       TURN_SECRET: "0123456789abcdef",
       TURN_TTL_SECONDS: "7200",
+      REDIS_COMMAND_TIMEOUT_MS: "500",
     });
     expect(config).toEqual({
       port: 0,
@@ -132,6 +134,7 @@ describe("configFromEnv", () => {
       turnUrls: ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349?transport=tcp"],
       turnSecret: "0123456789abcdef",
       turnTtlSeconds: 7200,
+      redisCommandTimeoutMs: 500,
     });
   });
 
@@ -157,6 +160,8 @@ describe("configFromEnv", () => {
     ["LOG_FORMAT", "xml"],
     ["DRAIN_TIMEOUT_MS", "-1"],
     ["DRAIN_TIMEOUT_MS", "600001"],
+    ["REDIS_COMMAND_TIMEOUT_MS", "99"],
+    ["REDIS_COMMAND_TIMEOUT_MS", "8001"],
     ["METRICS_TOKEN", "short"],
     ["ROOM_CODE_LENGTH", "3"],
     ["ROOM_CODE_LENGTH", "13"],

@@ -3,12 +3,13 @@
 // waiting on a queue that never drains, /health says so, and once Redis is back joins work again.
 import type { CreateReply, JoinReply, Reply } from "starwire-protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { REDIS_COMMAND_TIMEOUT_MS, REDIS_PING_INTERVAL_MS } from "../src/redis-room-store.js";
+import { defaultConfig } from "../src/config.js";
+import { REDIS_PING_INTERVAL_MS } from "../src/redis-room-store.js";
 import { delay, startServer, TEST_ROOM_SECRET, type TestServer } from "./helpers.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 /** Long enough for the server's bound and its answer, well short of "never". */
-const ANSWER_WITHIN_MS = REDIS_COMMAND_TIMEOUT_MS + 2000;
+const ANSWER_WITHIN_MS = defaultConfig.redisCommandTimeoutMs + 2000;
 /** Bounds the wait for the server to reconnect to the restarted Redis. */
 const RECONNECT_ATTEMPTS = 100;
 
@@ -66,8 +67,12 @@ describe("Redis unreachable", () => {
   });
 });
 
+/** REDIS_COMMAND_TIMEOUT_MS of the hung-Redis test's server. */
+const HUNG_BOUND_MS = 300;
+/** Under the default bound (2 s): an answer within it shows the configured bound was applied. */
+const HUNG_ANSWER_WITHIN_MS = 1800;
 /** A hung Redis is noticed within one PING period plus the PING's bound; this leaves it slack. */
-const NOTICE_HANG_WITHIN_MS = REDIS_PING_INTERVAL_MS + REDIS_COMMAND_TIMEOUT_MS + 3000;
+const NOTICE_HANG_WITHIN_MS = REDIS_PING_INTERVAL_MS + HUNG_BOUND_MS + 3000;
 
 /** Polls /health (bounded) until it answers `status`; the last answer either way. */
 async function healthBecomes(s: TestServer, status: number, withinMs: number) {
@@ -81,17 +86,21 @@ async function healthBecomes(s: TestServer, status: number, withinMs: number) {
 }
 
 describe("Redis hung with its connection open", () => {
-  it("answers requests server_unavailable within the bound, turns /health 503 and the reachable gauge 0 while Redis does not answer, and back once it does", async () => {
+  it("answers requests server_unavailable within the bound REDIS_COMMAND_TIMEOUT_MS sets, turns /health 503 and the reachable gauge 0 while Redis does not answer, and back once it does", async () => {
     redis = await startRedisServer();
-    server = await startServer({ redisUrl: redis.url, roomSecret: TEST_ROOM_SECRET });
+    server = await startServer({
+      redisUrl: redis.url,
+      roomSecret: TEST_ROOM_SECRET,
+      redisCommandTimeoutMs: HUNG_BOUND_MS,
+    });
     const { roomCode } = await server.createRoom(4);
     const player = await server.connect();
     expect(await healthOf(server)).toMatchObject({ status: 200 });
     // SIGSTOP: the TCP connection stays open and accepts what is written; nothing is answered.
     process.kill(redis.pid, "SIGSTOP");
     try {
-      // A request is answered all the same, within the bound, rather than waiting on the hang.
-      const refused = await player.raw.timeout(ANSWER_WITHIN_MS).emitWithAck("join", { roomCode });
+      // A request is answered all the same, within the configured bound, rather than waiting on the hang.
+      const refused = await player.raw.timeout(HUNG_ANSWER_WITHIN_MS).emitWithAck("join", { roomCode });
       expect(refused).toMatchObject({ ok: false, code: "server_unavailable" });
       expect(await healthBecomes(server, 503, NOTICE_HANG_WITHIN_MS)).toMatchObject({
         status: 503,

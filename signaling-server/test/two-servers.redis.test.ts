@@ -78,6 +78,7 @@ async function store(
     maxRooms: overrides.maxRooms ?? 1000,
     roomCodeLength: 4,
     tokenTtlSeconds: 600,
+    commandTimeoutMs: defaultConfig.redisCommandTimeoutMs,
     ...(overrides.randomIndex === undefined ? {} : { randomIndex: overrides.randomIndex }),
   });
   await rooms.start();
@@ -322,6 +323,7 @@ describe("round trips to Redis", () => {
       maxRooms: 10,
       roomCodeLength: 6,
       tokenTtlSeconds: 600,
+      commandTimeoutMs: defaultConfig.redisCommandTimeoutMs,
     });
     await rooms.start();
     const tripsOf = async (step: () => Promise<unknown>) => {
