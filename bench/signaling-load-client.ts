@@ -1,5 +1,7 @@
-// The load generator for signaling-load.ts, run as one or more processes on their own core. Every loop
-// is bounded in count and time; it talks only to the server URL it is given (loopback).
+// The load generator for signaling-load.ts and signaling-redis.ts, run as one or more processes. Idle
+// sockets are socket.io-client's; the churn speaks the same packets through wire-socket.ts, so the
+// generator costs less than the server it loads. Every loop is bounded in count and time; it talks
+// only to the server URL it is given (loopback).
 import { io, type Socket } from "socket.io-client";
 import { WireSocket } from "./lib/wire-socket.js";
 
