@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { cpuSeconds, lines, machineBusySeconds, rssKb } from "./lib/proc.js";
 import { writeResult } from "./lib/results.js";
+import { unlimitedSignalingEnv } from "./lib/signaling-env.js";
 import { round, summarize } from "./lib/stats.js";
 
 const PORT = 28788;
@@ -119,22 +120,7 @@ async function waitForHealth(): Promise<void> {
 }
 
 const server = spawn("taskset", ["-c", "0", process.execPath, "signaling-server/dist/main.js"], {
-  env: {
-    ...process.env,
-    PORT: String(PORT),
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "silent",
-    MAX_ROOMS: "100000",
-    EVENTS_PER_SECOND: "100000",
-    EVENT_BURST: "100000",
-    // The load generator is one address on purpose; per-address limits are not what is measured.
-    MAX_SOCKETS_PER_ADDRESS: "0",
-    ROOM_CREATES_PER_MINUTE: "0",
-    JOIN_ATTEMPTS_PER_MINUTE: "0",
-    FAILED_JOINS_PER_MINUTE: "0",
-    MAX_ROOMS_PER_ADDRESS: "0",
-    IDLE_SOCKET_TIMEOUT_MS: "0",
-  },
+  env: unlimitedSignalingEnv(PORT),
   stdio: "ignore",
 });
 try {

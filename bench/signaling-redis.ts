@@ -12,6 +12,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createConnection } from "node:net";
 import { cpuSeconds, lines, machineBusySeconds, rssKb } from "./lib/proc.js";
 import { writeResult } from "./lib/results.js";
+import { unlimitedSignalingEnv } from "./lib/signaling-env.js";
 import { round, summarize } from "./lib/stats.js";
 
 const REDIS_PORT = 28790;
@@ -85,19 +86,7 @@ async function waitFor(check: () => Promise<boolean>, what: string): Promise<voi
 
 function startSignaling(port: number, core: string, redis: boolean): ChildProcess {
   const child = pinned(core, [process.execPath, "signaling-server/dist/main.js"], {
-    ...process.env,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "silent",
-    MAX_ROOMS: "100000",
-    EVENTS_PER_SECOND: "100000",
-    EVENT_BURST: "100000",
-    MAX_SOCKETS_PER_ADDRESS: "0",
-    ROOM_CREATES_PER_MINUTE: "0",
-    JOIN_ATTEMPTS_PER_MINUTE: "0",
-    FAILED_JOINS_PER_MINUTE: "0",
-    MAX_ROOMS_PER_ADDRESS: "0",
-    IDLE_SOCKET_TIMEOUT_MS: "0",
+    ...unlimitedSignalingEnv(port),
     ...(redis
       ? { REDIS_URL: `redis://127.0.0.1:${REDIS_PORT}`, ROOM_SECRET: "a-secret-for-the-benchmark" }
       : {}),
